@@ -1,0 +1,149 @@
+"""Audio decoding, resampling to 16 kHz mono, and lossless FLAC encoding."""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from audiomarathon.tasks import SAMPLING_RATE
+
+
+class AudioError(Exception):
+    """A clip that cannot be used. ``kind`` is one of the import-report kinds."""
+
+    def __init__(self, kind: str, path: str, message: str):
+        super().__init__(f"{path}: {message}")
+        self.kind = kind
+        self.path = path
+        self.message = message
+
+
+MISSING = "missing_audio"
+UNDECODABLE = "undecodable_audio"
+TRUNCATED = "truncated_audio"
+EMPTY = "empty_audio"
+
+
+@dataclass(frozen=True)
+class Decoded:
+    samples: np.ndarray  # float32 mono at SAMPLING_RATE
+    source_rate: int
+    source_channels: int
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / SAMPLING_RATE
+
+
+def _riff_shortfall(path: str) -> int:
+    """Bytes missing from a RIFF/WAVE file's data chunk (0 when complete or not a WAV).
+
+    libsndfile silently returns the frames that exist when a WAV is cut short, so the
+    declared data size is checked against the bytes actually present.
+    """
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return 0
+        pos = 12
+        while pos + 8 <= size:
+            f.seek(pos)
+            chunk_id, chunk_size = struct.unpack("<4sI", f.read(8))
+            if chunk_id == b"data":
+                if chunk_size == 0xFFFFFFFF:  # streaming writers leave this unknown
+                    return 0
+                return max(0, pos + 8 + chunk_size - size)
+            pos += 8 + chunk_size + (chunk_size & 1)
+    return 0
+
+
+def _read_with_ffmpeg(path: str) -> tuple[np.ndarray, int]:
+    """Fallback for formats libsndfile does not read (m4a, aac, wma, ...): torchcodec/FFmpeg."""
+    try:
+        from torchcodec.decoders import AudioDecoder
+    except Exception as exc:  # torchcodec missing or FFmpeg libraries absent
+        raise AudioError(UNDECODABLE, path, f"format not readable by libsndfile and FFmpeg is unavailable ({exc})")
+    try:
+        samples = AudioDecoder(path).get_all_samples()
+    except Exception as exc:
+        raise AudioError(UNDECODABLE, path, f"cannot decode audio: {exc}") from None
+    data = samples.data.numpy().T.astype(np.float32, copy=False)  # (frames, channels)
+    return data, int(samples.sample_rate)
+
+
+def to_mono_16k(data: np.ndarray, rate: int) -> np.ndarray:
+    """Downmix (mean of channels) and resample with soxr (HQ) to 16 kHz, float32."""
+    data = np.asarray(data, dtype=np.float32)
+    if data.ndim == 2:
+        data = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    if rate != SAMPLING_RATE:
+        data = soxr.resample(data, rate, SAMPLING_RATE, quality="HQ")
+    return np.ascontiguousarray(data, dtype=np.float32)
+
+
+def decode_file(path: str, expected_duration: float | None = None, tolerance: float = 1.0) -> Decoded:
+    """Decode any common audio file to 16 kHz mono float32.
+
+    Raises AudioError with kind missing/undecodable/truncated/empty, naming the file.
+    ``expected_duration`` (seconds, e.g. from release metadata) flags clips shorter than
+    listed by more than ``tolerance`` seconds as truncated.
+    """
+    if not os.path.isfile(path):
+        raise AudioError(MISSING, path, "file not found")
+    if os.path.getsize(path) == 0:
+        raise AudioError(EMPTY, path, "file is empty (0 bytes)")
+    shortfall = _riff_shortfall(path)
+    if shortfall:
+        raise AudioError(TRUNCATED, path, f"WAV data chunk is {shortfall} bytes shorter than its header declares")
+    try:
+        with sf.SoundFile(path) as f:
+            declared = f.frames
+            data = f.read(dtype="float32", always_2d=True)
+            rate = f.samplerate
+    except sf.LibsndfileError as exc:
+        msg = str(exc)
+        if "lost sync" in msg or "unexpected end" in msg.lower():
+            raise AudioError(TRUNCATED, path, f"stream ends early: {msg}") from None
+        if "Format not recognised" in msg or "unknown format" in msg.lower():
+            data, rate = _read_with_ffmpeg(path)
+            declared = len(data)
+        else:
+            raise AudioError(UNDECODABLE, path, f"cannot decode audio: {msg}") from None
+    except (RuntimeError, ValueError) as exc:
+        raise AudioError(UNDECODABLE, path, f"cannot decode audio: {exc}") from None
+    if 0 < declared and len(data) < declared - rate // 100:
+        raise AudioError(TRUNCATED, path, f"decoded {len(data)} of {declared} frames declared")
+    if len(data) == 0:
+        raise AudioError(EMPTY, path, "no audio samples")
+    if not np.isfinite(data).all():
+        raise AudioError(UNDECODABLE, path, "audio contains NaN or infinite samples")
+    channels = data.shape[1]
+    mono = to_mono_16k(data, rate)
+    if expected_duration is not None and len(mono) / SAMPLING_RATE < expected_duration - tolerance:
+        raise AudioError(
+            TRUNCATED,
+            path,
+            f"{len(mono) / SAMPLING_RATE:.2f} s of audio where the metadata lists {expected_duration:.2f} s",
+        )
+    return Decoded(mono, rate, channels)
+
+
+def encode_flac(samples: np.ndarray) -> bytes:
+    """Lossless 16-bit FLAC bytes at 16 kHz (deterministic for the same samples)."""
+    clipped = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
+    buf = io.BytesIO()
+    sf.write(buf, clipped, SAMPLING_RATE, format="FLAC", subtype="PCM_16")
+    return buf.getvalue()
+
+
+def decode_bytes(data: bytes) -> tuple[np.ndarray, int]:
+    """Decode encoded audio bytes (FLAC/WAV/...) to float32 samples and their rate."""
+    samples, rate = sf.read(io.BytesIO(data), dtype="float32")
+    return samples, rate

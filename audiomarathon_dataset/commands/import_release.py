@@ -1,0 +1,41 @@
+"""`audiomarathon import-release SRC OUT`."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from audiomarathon.cli import CommandError
+from audiomarathon.tasks import UnknownTaskError
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("src", help="the release root: one folder per task (TAU/ or ASC/, GTZAN/, HAD/, ...)")
+    parser.add_argument("out", help="output folder for parquet shards and the dataset card (replaced atomically)")
+    parser.add_argument("--tasks", default=None, help="comma-separated config names or abbreviations (default: every task folder found)")
+    parser.add_argument("--strict", action="store_true", help="fail, writing nothing, on any problem instead of skipping the record")
+    parser.add_argument("--num-proc", type=int, default=1, help="worker processes decoding audio (default 1)")
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def run(args) -> int:
+    from ..release import REPORT_NAME, ImportFailed, import_release
+
+    if args.num_proc < 1:
+        raise CommandError(f"--num-proc must be at least 1, got {args.num_proc}")
+    try:
+        report = import_release(
+            args.src, args.out, tasks=args.tasks, strict=args.strict,
+            num_proc=args.num_proc, progress=not args.no_progress,
+        )
+    except ImportFailed as err:
+        raise CommandError(str(err)) from None
+    except (FileNotFoundError, FileExistsError, UnknownTaskError) as err:
+        raise CommandError(str(err)) from None
+    for issue in report.issues[:20]:
+        print(f"  {issue}", file=sys.stderr)
+    if len(report.issues) > 20:
+        print(f"  ... {len(report.issues) - 20} more in the report", file=sys.stderr)
+    print(report.summary_line())
+    print(f"report: {os.path.join(args.out, REPORT_NAME)}")
+    return 0

@@ -1,0 +1,34 @@
+"""Upload a dataset folder (parquet shards + card) to a Hub dataset repo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .writer import _is_our_dataset
+
+
+def push_to_hub(
+    folder: str | Path,
+    repo_id: str,
+    private: bool = False,
+    token: str | None = None,
+    endpoint: str | None = None,
+    message: str = "Upload AudioMarathon",
+) -> str:
+    """Create (or reuse) the dataset repo and upload the folder in one commit; returns its URL."""
+    from huggingface_hub import HfApi
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a directory")
+    if not _is_our_dataset(folder):
+        raise ValueError(f"{folder} holds no AudioMarathon dataset (README.md card missing); run import-release or build first")
+    if repo_id.count("/") != 1:
+        raise ValueError(f"--repo must look like ORG/NAME, got {repo_id!r}")
+    api = HfApi(endpoint=endpoint, token=token)
+    repo = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+    api.upload_folder(
+        repo_id=repo_id, repo_type="dataset", folder_path=str(folder), commit_message=message,
+        allow_patterns=["README.md", "*.json", "*/*.parquet"],
+    )
+    return str(repo)

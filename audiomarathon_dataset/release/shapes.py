@@ -1,0 +1,339 @@
+"""Readers for the official release's metadata shapes, detected from content (not file names).
+
+Each shape turns one metadata file (or one folder, for the folder-only shapes) into
+``SourceRecord``s and ``Issue``s. Answers are normalized to a letter plus its option text.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Iterator
+
+from audiomarathon.prompts import LETTERS
+from audiomarathon.tasks import Task
+
+from ..report import ANSWER_NOT_IN_OPTIONS, BAD_RECORD, Issue
+
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".opus", ".aac", ".aiff", ".aif")
+
+
+@dataclass
+class SourceRecord:
+    """One release record before its audio is decoded."""
+
+    task: str
+    file: str  # metadata file (or audio file for folder shapes), relative to the release root
+    record: str  # locator inside ``file``
+    audio: Path
+    question: str
+    choices: list[str]
+    answer: str
+    answer_text: str
+    key: str  # identity used to detect duplicates
+    meta: dict = field(default_factory=dict)
+    expected_duration: float | None = None
+
+
+@dataclass
+class Context:
+    task: Task
+    task_dir: Path  # the task's folder inside the release
+    root: Path  # release root, for relative names in reports
+
+    def rel(self, path: Path | str) -> str:
+        try:
+            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    def issue(self, kind: str, file: str, record: str, message: str) -> Issue:
+        return Issue(kind, self.task.name, file, record, message)
+
+    def resolve_audio(self, listed: str) -> Path:
+        """A listed path relative to the task folder; absolute paths from the authors'
+        machines are matched by their longest suffix that exists under the task folder."""
+        p = Path(listed)
+        if p.is_absolute():
+            if p.exists():
+                return p
+            parts = p.parts[1:]
+            for i in range(len(parts)):
+                candidate = self.task_dir.joinpath(*parts[i:])
+                if candidate.exists():
+                    return candidate
+            return self.task_dir / p.name
+        return self.task_dir / p
+
+
+def resolve_answer(answer: Any, choices: list[str]) -> tuple[str, str] | None:
+    """Map an answer given as a letter ('B', 'b', '(B)', 'B.') or as an option's text to
+    (letter, option text). None when it names no option."""
+    if answer is None:
+        return None
+    text = str(answer).strip()
+    letter = text.strip("()[]. :").upper()
+    if len(letter) == 1 and letter in LETTERS[: len(choices)]:
+        return letter, choices[LETTERS.index(letter)]
+    matches = [i for i, c in enumerate(choices) if c.strip().lower() == text.lower()]
+    if len(matches) == 1:
+        return LETTERS[matches[0]], choices[matches[0]]
+    return None
+
+
+def _duration_hint(meta: dict) -> float | None:
+    for key in ("duration_seconds", "duration"):
+        value = meta.get(key)
+        if isinstance(value, (int, float)) and value > 0:
+            return float(value)
+    return None
+
+
+class JsonShape:
+    """A metadata JSON layout."""
+
+    name: ClassVar[str]
+
+    @staticmethod
+    def items(obj: Any) -> list | None:
+        """The record list when ``obj`` has this shape, else None."""
+        raise NotImplementedError
+
+    def parse(self, item: dict, ctx: Context, file: str, locator: str) -> SourceRecord | Issue:
+        raise NotImplementedError
+
+    def records(self, obj: Any, ctx: Context, file: str) -> Iterator[SourceRecord | Issue]:
+        for i, item in enumerate(self.items(obj) or []):
+            locator = f"#{i}"
+            if not isinstance(item, dict):
+                yield ctx.issue(BAD_RECORD, file, locator, f"record is a {type(item).__name__}, not an object")
+                continue
+            try:
+                yield self.parse(item, ctx, file, locator)
+            except KeyError as exc:
+                yield ctx.issue(BAD_RECORD, file, locator, f"missing field {exc.args[0]!r}")
+            except (TypeError, ValueError, AttributeError) as exc:
+                yield ctx.issue(BAD_RECORD, file, locator, f"malformed record: {exc}")
+
+    def _record(
+        self, ctx: Context, file: str, locator: str, audio: str, question: str,
+        choices: list[str], answer: Any, meta: dict, key: str,
+    ) -> SourceRecord | Issue:
+        if not isinstance(audio, str) or not audio:
+            return ctx.issue(BAD_RECORD, file, locator, "record names no audio file")
+        choices = [str(c) for c in choices]
+        if len(choices) < 2:
+            return ctx.issue(BAD_RECORD, file, locator, f"record has {len(choices)} option(s); at least 2 needed")
+        resolved = resolve_answer(answer, choices)
+        if resolved is None:
+            return ctx.issue(
+                ANSWER_NOT_IN_OPTIONS, file, locator,
+                f"answer {answer!r} names none of the options {choices}",
+            )
+        letter, text = resolved
+        return SourceRecord(
+            task=ctx.task.name, file=file, record=locator, audio=ctx.resolve_audio(audio),
+            question=str(question), choices=choices, answer=letter, answer_text=text,
+            key=key, meta=meta, expected_duration=_duration_hint(meta),
+        )
+
+
+class FlatChoices(JsonShape):
+    """List (or {"samples": [...]}) of {path, question, choice_a.., answer_gt, ...}."""
+
+    name = "flat_choices"
+    CHOICE_KEYS = tuple(f"choice_{c}" for c in "abcdefghij")
+    USED = {"path", "question", "answer_gt", *CHOICE_KEYS}
+
+    @staticmethod
+    def items(obj):
+        if isinstance(obj, dict) and isinstance(obj.get("samples"), list):
+            obj = obj["samples"]
+        if isinstance(obj, list) and obj and isinstance(obj[0], dict):
+            first = obj[0]
+            if {"path", "answer_gt"} <= first.keys() and "choice_a" in first:
+                return obj
+        return None
+
+    def parse(self, item, ctx, file, locator):
+        choices = []
+        for key in self.CHOICE_KEYS:
+            value = item.get(key)
+            if value is None or str(value).strip() == "":
+                break
+            choices.append(value)
+        meta = {k: v for k, v in item.items() if k not in self.USED}
+        ident = item.get("uniq_id", item.get("id"))
+        key = f"id={ident}" if ident is not None else f"{item['path']}|{item['question']}"
+        if ident is not None:
+            locator = f"{locator} ({'uniq_id' if 'uniq_id' in item else 'id'}={ident})"
+        return self._record(ctx, file, locator, item["path"], item["question"], choices, item["answer_gt"], meta, key)
+
+
+class DesedTasks(JsonShape):
+    """{"tasks": [{path, task_type, question, choices: {"A": ..}, answer_gt, ...}]}."""
+
+    name = "desed_tasks"
+    USED = {"path", "question", "choices", "answer_gt"}
+
+    @staticmethod
+    def items(obj):
+        if isinstance(obj, dict) and isinstance(obj.get("tasks"), list):
+            tasks = obj["tasks"]
+            if tasks and isinstance(tasks[0], dict) and isinstance(tasks[0].get("choices"), dict):
+                return tasks
+        return None
+
+    def parse(self, item, ctx, file, locator):
+        options = item["choices"]
+        if not isinstance(options, dict):
+            raise ValueError("'choices' is not an object of letter -> text")
+        letters = sorted(k.strip().upper() for k in options)
+        if letters != list(LETTERS[: len(letters)]):
+            raise ValueError(f"choice letters {sorted(options)} are not consecutive from A")
+        by_letter = {k.strip().upper(): v for k, v in options.items()}
+        choices = [by_letter[letter] for letter in letters]
+        meta = {k: v for k, v in item.items() if k not in self.USED}
+        key = f"{item['path']}|{item['question']}"
+        return self._record(ctx, file, locator, item["path"], item["question"], choices, item["answer_gt"], meta, key)
+
+
+class RaceList(JsonShape):
+    """List of {audio_path, question, options: [...], answer, article_id, question_idx}."""
+
+    name = "race_list"
+    USED = {"audio_path", "question", "options", "answer"}
+
+    @staticmethod
+    def items(obj):
+        if isinstance(obj, dict) and isinstance(obj.get("samples"), list):
+            obj = obj["samples"]
+        if isinstance(obj, list) and obj and isinstance(obj[0], dict):
+            first = obj[0]
+            if {"audio_path", "options", "answer"} <= first.keys():
+                return obj
+        return None
+
+    def parse(self, item, ctx, file, locator):
+        options = item["options"]
+        if not isinstance(options, list):
+            raise ValueError("'options' is not a list")
+        meta = {k: v for k, v in item.items() if k not in self.USED}
+        qid = item.get("question_idx", item["question"])
+        key = f"{item.get('article_id', item['audio_path'])}|{qid}"
+        return self._record(ctx, file, locator, item["audio_path"], item["question"], options, item["answer"], meta, key)
+
+
+JSON_SHAPES: tuple[JsonShape, ...] = (FlatChoices(), DesedTasks(), RaceList())
+
+
+def detect_json_shape(obj: Any) -> JsonShape | None:
+    for shape in JSON_SHAPES:
+        if shape.items(obj) is not None:
+            return shape
+    return None
+
+
+def _audio_files(folder: Path) -> list[Path]:
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        found.extend(Path(dirpath) / f for f in sorted(filenames) if f.lower().endswith(AUDIO_EXTENSIONS))
+    return found
+
+
+class FolderShape:
+    """A release layout defined by folders and files rather than JSON."""
+
+    name: ClassVar[str]
+
+    def detect(self, folder: Path) -> bool:
+        raise NotImplementedError
+
+    def records(self, folder: Path, ctx: Context) -> Iterator[SourceRecord | Issue]:
+        raise NotImplementedError
+
+
+class RealFakeFolders(FolderShape):
+    """HAD: real/*.wav and fake/*.wav; the label comes from the folder."""
+
+    name = "real_fake_folders"
+
+    def detect(self, folder):
+        return (folder / "real").is_dir() and (folder / "fake").is_dir()
+
+    def records(self, folder, ctx):
+        task = ctx.task
+        labels = list(task.labels or ("Real", "Fake"))
+        for letter, sub in zip(LETTERS, ("real", "fake")):
+            for path in _audio_files(folder / sub):
+                rel = ctx.rel(path)
+                yield SourceRecord(
+                    task=task.name, file=rel, record="", audio=path, question=task.question,
+                    choices=labels, answer=letter, answer_text=labels[LETTERS.index(letter)],
+                    key=rel, meta={"label_folder": sub},
+                )
+
+
+class LibriSpeechTree(FolderShape):
+    """test-clean/<speaker>/<chapter>/*.flac with <base>.txt or <speaker>-<chapter>.trans.txt."""
+
+    name = "librispeech_tree"
+
+    def detect(self, folder):
+        for _dirpath, _dirs, files in os.walk(folder):
+            if any(f.endswith(".trans.txt") for f in files):
+                return True
+            bases = {os.path.splitext(f)[0] for f in files if f.lower().endswith(AUDIO_EXTENSIONS)}
+            if any(f.endswith(".txt") and f[:-4] in bases for f in files):
+                return True
+        return False
+
+    @staticmethod
+    def _trans_lines(path: Path) -> dict[str, str]:
+        lines = {}
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                utt, _, text = line.strip().partition(" ")
+                lines[utt] = text.strip()
+        return lines
+
+    def records(self, folder, ctx):
+        task = ctx.task
+        trans_cache: dict[Path, dict[str, str]] = {}
+        for path in _audio_files(folder):
+            base = path.stem
+            rel = ctx.rel(path)
+            text = None
+            own = path.with_suffix(".txt")
+            if own.is_file():
+                text = " ".join(own.read_text(encoding="utf-8").split())
+            else:
+                for trans in sorted(path.parent.glob("*.trans.txt")):
+                    if trans not in trans_cache:
+                        trans_cache[trans] = self._trans_lines(trans)
+                    if base in trans_cache[trans]:
+                        text = trans_cache[trans][base]
+                        break
+            if not text:
+                yield ctx.issue(BAD_RECORD, rel, "", f"no transcript found ({base}.txt or a *.trans.txt line for {base})")
+                continue
+            parts = path.relative_to(folder).parts
+            meta = {"utterance": base}
+            if len(parts) >= 3:
+                meta.update(speaker=parts[-3], chapter=parts[-2])
+            yield SourceRecord(
+                task=task.name, file=rel, record="", audio=path, question=task.question,
+                choices=[], answer="", answer_text=text, key=rel, meta=meta,
+            )
+
+
+FOLDER_SHAPES: tuple[FolderShape, ...] = (RealFakeFolders(), LibriSpeechTree())
+
+
+def detect_folder_shape(folder: Path) -> FolderShape | None:
+    for shape in FOLDER_SHAPES:
+        if shape.detect(folder):
+            return shape
+    return None
