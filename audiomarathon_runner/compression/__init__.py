@@ -1,0 +1,29 @@
+"""Compressed-attention generation: audio-token pruning and KV-cache presses (DESIGN.md §5).
+
+Public API::
+
+    from audiomarathon_runner.compression import CompressionConfig, compression_session
+    cfg = CompressionConfig(method="fastv", ratio=0.5, layer=2)
+    with compression_session(model, inputs, audio_mask, cfg) as stats:
+        out = model.generate(**inputs, max_new_tokens=8)
+    record = stats.to_dict()
+
+Imports only torch and transformers; kvpress is imported when a press is applied.
+"""
+from .config import CompressionConfig
+from .pruning import PRUNERS, TokenPruner, kept_count
+from .registry import PRESS_CLASSES, PRESS_SCOPES, method_names
+from .session import compression_session
+from .stats import CompressionStats
+
+__all__ = [
+    "CompressionConfig",
+    "CompressionStats",
+    "PRESS_CLASSES",
+    "PRESS_SCOPES",
+    "PRUNERS",
+    "TokenPruner",
+    "compression_session",
+    "kept_count",
+    "method_names",
+]

@@ -1,0 +1,69 @@
+"""``compression_session``: the one way in for compressed generation."""
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+import torch
+from torch import nn
+
+from .config import CompressionConfig
+from .model_parts import text_decoder
+from .stats import CompressionStats, record_cache
+
+
+def _prefill_cache_recorder(decoder: nn.Module, stats: CompressionStats):
+    """Forward hook on the text decoder: after the first (prefill) call, record the cache size."""
+    state = {"done": False}
+
+    def hook(module, args, kwargs, output):
+        if state["done"]:
+            return
+        state["done"] = True
+        cache = getattr(output, "past_key_values", None) or kwargs.get("past_key_values")
+        if cache is not None:
+            record_cache(stats, cache)
+
+    return decoder.register_forward_hook(hook, with_kwargs=True)
+
+
+@contextlib.contextmanager
+def compression_session(
+    model: nn.Module, inputs, audio_mask: torch.Tensor, config: CompressionConfig
+) -> Iterator[CompressionStats]:
+    """Apply ``config`` to every forward of ``model`` inside the block (wrap ``model.generate``).
+
+    ``inputs``: the processor output of one sample (batch size 1); ``audio_mask``: BoolTensor[seq_len]
+    marking the audio-token positions of ``inputs["input_ids"]``. Yields a :class:`CompressionStats`
+    that is filled in during prefill. Method ``none`` changes nothing (it only records the cache size).
+    """
+    from .apply import APPLIERS  # local: keeps config validation import-light
+
+    audio_mask = torch.as_tensor(audio_mask, dtype=torch.bool).flatten()
+    input_ids = inputs["input_ids"] if "input_ids" in inputs else None
+    if input_ids is not None:
+        if input_ids.shape[0] != 1:
+            raise ValueError(f"compression_session needs batch size 1, got input_ids of shape {tuple(input_ids.shape)}")
+        if input_ids.shape[-1] != audio_mask.numel():
+            raise ValueError(
+                f"audio_mask has {audio_mask.numel()} positions but input_ids has {input_ids.shape[-1]} tokens"
+            )
+    is_prune = config.kind == "prune"
+    stats = CompressionStats(
+        method=config.method,
+        ratio=float(config.ratio),
+        layer=config.layer if is_prune else None,
+        press_scope=config.press_scope if config.kind == "press" else None,
+        seed=config.seed,
+        prompt_tokens=audio_mask.numel(),
+        audio_tokens=int(audio_mask.sum()),
+    )
+    decoder = text_decoder(model)
+    n_layers = len(decoder.layers)
+    stats.kept_audio_tokens_per_layer = [stats.audio_tokens] * n_layers
+    with contextlib.ExitStack() as stack:
+        handle = _prefill_cache_recorder(decoder, stats)
+        stack.callback(handle.remove)
+        if config.active:
+            stack.enter_context(APPLIERS[config.kind](model, decoder, audio_mask, config, stats))
+        yield stats
