@@ -16,7 +16,7 @@ def push_to_hub(
     message: str = "Upload AudioMarathon",
 ) -> str:
     """Create (or reuse) the dataset repo and upload the folder in one commit; returns its URL."""
-    from huggingface_hub import HfApi
+    from huggingface_hub import CommitOperationAdd, HfApi
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -25,10 +25,21 @@ def push_to_hub(
         raise ValueError(f"{folder} holds no AudioMarathon dataset (README.md card missing); run import-release or build first")
     if repo_id.count("/") != 1:
         raise ValueError(f"--repo must look like ORG/NAME, got {repo_id!r}")
+    files = dataset_files(folder)
     api = HfApi(endpoint=endpoint, token=token)
     repo = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-    api.upload_folder(
-        repo_id=repo_id, repo_type="dataset", folder_path=str(folder), commit_message=message,
-        allow_patterns=["README.md", "*.json", "*/*.parquet"],
+    # One commit: the card and the shards it declares land together or not at all.
+    api.create_commit(
+        repo_id=repo_id,
+        repo_type="dataset",
+        operations=[CommitOperationAdd(path_in_repo=rel, path_or_fileobj=str(folder / rel)) for rel in files],
+        commit_message=message,
     )
     return str(repo)
+
+
+def dataset_files(folder: Path) -> list[str]:
+    """The files that make up a dataset folder: card, reports, parquet shards (sorted)."""
+    names = ["README.md"] + sorted(p.name for p in folder.glob("*.json"))
+    names += sorted(p.relative_to(folder).as_posix() for p in folder.glob("*/*.parquet"))
+    return names

@@ -141,7 +141,8 @@ class DatasetWriter:
             if not self.overwrite:
                 raise FileExistsError(f"output directory {self.out} exists (pass overwrite=True to replace it)")
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=self.out.parent))
+        _remove_stale_temps(self.out)
+        self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-{os.getpid()}-", dir=self.out.parent))
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -209,6 +210,33 @@ class DatasetWriter:
             shutil.rmtree(backup, ignore_errors=True)
         self._committed = True
         return self.out
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_temps(out: Path) -> None:
+    """Clean up after a writer of the same OUT that was killed (its pid is gone).
+
+    A backup whose OUT is missing means the kill fell between the two renames of commit():
+    the backup is the last complete dataset, so it is put back rather than deleted.
+    """
+    for kind in ("old", "tmp"):
+        for path in sorted(out.parent.glob(f".{out.name}.{kind}-*")):
+            pid = path.name[len(f".{out.name}.{kind}-"):].split("-")[0]
+            if not pid.isdigit() or _pid_alive(int(pid)):
+                continue
+            if kind == "old" and not out.exists():
+                path.rename(out)
+            else:
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def _is_our_dataset(path: Path) -> bool:
