@@ -1,0 +1,372 @@
+"""`score(...)`: the one implementation behind the evaluate module, the runner and the Space.
+
+Raw replies in, per-task scores + leaderboard aggregate + statistics out (a JSON-ready dict).
+Definitions: ../shared/DESIGN.md §3 and this package's README (the metric card).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from audiomarathon.prompts import LETTERS
+from audiomarathon.tasks import MCQ
+from audiomarathon.tasks import TASKS
+from audiomarathon.tasks import WER
+from audiomarathon.tasks import Task
+from audiomarathon.tasks import UnknownTaskError
+from audiomarathon.tasks import get_task
+
+from .aggregate import aggregate
+from .extraction import clean_transcript
+from .extraction import default_choices
+from .extraction import extract_answer
+from .extraction import _norm_text
+from .normalizers import get_normalizer
+from .statistics import bonferroni
+from .statistics import bootstrap_indices
+from .statistics import f1_from_labels
+from .statistics import percentile_ci
+from .statistics import poisson_binomial_sf
+
+METRIC_VERSION = "1.0"
+MODES = ("strict", "paper")
+_TASK_INDEX = {t.name: i for i, t in enumerate(TASKS)}
+
+
+class ScoringInputError(ValueError):
+    """Bad input to score()/compare(); the message names the offending index."""
+
+
+@dataclass(frozen=True)
+class Item:
+    index: int  # position in the caller's lists
+    id: str
+    task: Task
+    reference: str
+    choices: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str = "strict"
+    normalizer: str | Callable[[str], str] = "benchmark"
+    n_bootstrap: int = 1000
+    seed: int = 0
+    alpha: float = 0.001
+
+
+# ---------------------------------------------------------------- input validation
+
+def _as_list(name: str, value, n: int | None) -> list:
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        raise ScoringInputError(f"{name} must be a sequence (list), got {type(value).__name__}")
+    value = list(value)
+    if n is not None and len(value) != n:
+        raise ScoringInputError(f"{name} has {len(value)} entries but predictions has {n}")
+    return value
+
+
+def _check_strings(name: str, values: list) -> None:
+    for i, v in enumerate(values):
+        if not isinstance(v, str):
+            raise ScoringInputError(f"{name}[{i}] must be a string, got {type(v).__name__}: {v!r}")
+
+
+def prepare_items(predictions, references, tasks, choices=None, ids=None) -> tuple[list[str], list[Item]]:
+    """Validate the inputs and pair them up; every error names the index it is about."""
+    predictions = _as_list("predictions", predictions, None)
+    n = len(predictions)
+    references = _as_list("references", references, n)
+    _check_strings("predictions", predictions)
+    _check_strings("references", references)
+    if isinstance(tasks, (str, Task)):
+        task_list = [tasks] * n
+    else:
+        task_list = _as_list("tasks", tasks, n)
+    choice_list = [None] * n if choices is None else _as_list("choices", choices, n)
+    id_list = [None] * n if ids is None else _as_list("ids", ids, n)
+
+    resolved: dict[object, Task] = {}
+    seen_ids: dict[str, int] = {}
+    items = []
+    for i in range(n):
+        key = task_list[i]
+        task = key if isinstance(key, Task) else resolved.get(key)
+        if task is None:
+            try:
+                task = resolved[key] = get_task(key)
+            except UnknownTaskError as err:
+                raise ScoringInputError(f"tasks[{i}]: {err}") from None
+        item_id = f"{task.name}-{i:05d}" if id_list[i] is None else str(id_list[i])
+        if item_id in seen_ids:
+            raise ScoringInputError(f"ids[{i}] = {item_id!r} repeats ids[{seen_ids[item_id]}]")
+        seen_ids[item_id] = i
+        item_choices: tuple[str, ...] = ()
+        reference = references[i]
+        if task.metric == MCQ:
+            given = choice_list[i]
+            if given is not None and (isinstance(given, str) or not hasattr(given, "__len__")):
+                raise ScoringInputError(f"choices[{i}] must be a list of option texts, got {given!r}")
+            item_choices = tuple(given) if given else default_choices(task)
+            if not item_choices:
+                raise ScoringInputError(
+                    f"choices[{i}] missing: {task.name} ({task.abbrev}) is multiple-choice and its options "
+                    f"vary per item; pass the item's option texts"
+                )
+            if not 2 <= len(item_choices) <= len(LETTERS):
+                raise ScoringInputError(f"choices[{i}] has {len(item_choices)} options; 2..{len(LETTERS)} allowed")
+            for j, c in enumerate(item_choices):
+                if not isinstance(c, str):
+                    raise ScoringInputError(f"choices[{i}][{j}] must be a string, got {type(c).__name__}")
+            letter = reference.strip().upper()
+            if letter not in LETTERS[: len(item_choices)] or len(letter) != 1:
+                raise ScoringInputError(
+                    f"references[{i}] = {reference!r} is not an option letter "
+                    f"({LETTERS[0]}-{LETTERS[len(item_choices) - 1]}) for {task.name}"
+                )
+            reference = letter
+        items.append(Item(i, item_id, task, reference, item_choices))
+    return predictions, items
+
+
+# ---------------------------------------------------------------- per-task scorers
+
+@dataclass
+class TaskResult:
+    summary: dict  # goes to the output under tasks[config]
+    replicates: np.ndarray  # bootstrap replicates of summary["score"] (for the overall CI)
+    samples: list[dict]  # per-sample records, same order as the items
+
+
+def _class_key(task: Task, choices: tuple[str, ...], letter: str) -> str:
+    # Closed label-set tasks score by label text (option order varies per item); others by letter.
+    if task.f1_classes == "labels":
+        return _norm_text(choices[LETTERS.index(letter)])
+    return letter
+
+
+@dataclass
+class McqArrays:
+    """One task's items as class-id arrays; y_pred == n_classes marks an invalid reply."""
+
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    n_classes: int
+    chance: np.ndarray  # 1 / n_choices per item
+    letters: list[str | None]
+    rules: list[str]
+
+    @property
+    def valid(self) -> np.ndarray:
+        return self.y_pred < self.n_classes
+
+
+def encode_classes(items: Sequence[Item], *letter_runs: Sequence[str | None]) -> tuple[np.ndarray, list[np.ndarray], int]:
+    """Class ids for the references and for each run's parsed letters, over one shared vocabulary
+    (sorted class keys, so ids are deterministic); an invalid reply gets id K = n_classes."""
+    true_keys = [_class_key(it.task, it.choices, it.reference) for it in items]
+    runs = [[None if letter is None else _class_key(it.task, it.choices, letter) for it, letter in zip(items, letters)]
+            for letters in letter_runs]
+    classes = sorted(set(true_keys).union(*({k for k in run if k is not None} for run in runs)))
+    index = {c: i for i, c in enumerate(classes)}
+    k = len(classes)
+    y_true = np.array([index[c] for c in true_keys], dtype=np.int64)
+    y_preds = [np.array([k if c is None else index[c] for c in run], dtype=np.int64) for run in runs]
+    return y_true, y_preds, k
+
+
+def extract_all(items: Sequence[Item], replies: Sequence[str]) -> list:
+    return [extract_answer(replies[it.index], it.choices, it.task) for it in items]
+
+
+def mcq_arrays(items: Sequence[Item], replies: Sequence[str]) -> McqArrays:
+    extracted = extract_all(items, replies)
+    letters = [ex.letter for ex in extracted]
+    y_true, (y_pred,), k = encode_classes(items, letters)
+    return McqArrays(
+        y_true=y_true,
+        y_pred=y_pred,
+        n_classes=k,
+        chance=np.array([1.0 / len(it.choices) for it in items]),
+        letters=letters,
+        rules=[ex.rule for ex in extracted],
+    )
+
+
+def _rng(settings: Settings, task: Task, stream: int = 0) -> np.random.Generator:
+    # One stream per task (by registry position): a task's CI does not depend on which other
+    # tasks were scored in the same call.
+    return np.random.default_rng([settings.seed, _TASK_INDEX[task.name], stream])
+
+
+def _score_mcq(task: Task, items: Sequence[Item], replies: Sequence[str], settings: Settings) -> TaskResult:
+    arr = mcq_arrays(items, replies)
+    n = len(items)
+    valid = arr.valid
+    scored = valid if settings.mode == "paper" else np.ones(n, dtype=bool)
+    y_true, y_pred, chance = arr.y_true[scored], arr.y_pred[scored], arr.chance[scored]
+    point = f1_from_labels(y_true, y_pred, arr.n_classes)
+    correct = int((y_true == y_pred).sum())
+    replicates = np.empty(0)
+    if settings.n_bootstrap > 0 and y_true.size:
+        idx = bootstrap_indices(y_true.size, settings.n_bootstrap, _rng(settings, task))
+        replicates = 100.0 * f1_from_labels(y_true[idx], y_pred[idx], arr.n_classes).macro_f1
+    rule_counts: dict[str, int] = {}
+    for r in arr.rules:
+        rule_counts[r] = rule_counts.get(r, 0) + 1
+    summary = {
+        "score": 100.0 * float(point.macro_f1),
+        "n": n,
+        "n_scored": int(y_true.size),
+        "n_invalid": int(n - valid.sum()),
+        "accuracy": 100.0 * float(point.accuracy),
+        "macro_f1": 100.0 * float(point.macro_f1),
+        "weighted_f1": 100.0 * float(point.weighted_f1),
+        "invalid_rate": float(1.0 - valid.mean()) if n else 0.0,
+        "chance_accuracy": 100.0 * float(chance.mean()) if chance.size else None,
+        "ci95": percentile_ci(replicates),
+        "p_value": poisson_binomial_sf(correct, chance),
+        "rules": dict(sorted(rule_counts.items())),
+    }
+    samples = [
+        {"index": it.index, "id": it.id, "task": task.name, "parsed": letter, "rule": rule,
+         "reference": it.reference, "correct": letter == it.reference}
+        for it, letter, rule in zip(items, arr.letters, arr.rules)
+    ]
+    return TaskResult(summary, replicates, samples)
+
+
+def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
+    """(errors = S + D + I, reference words) between two normalized transcripts."""
+    import jiwer
+
+    ref_words = len(reference.split())
+    if not hypothesis.split():
+        return ref_words, ref_words
+    out = jiwer.process_words(reference, hypothesis)
+    return out.substitutions + out.deletions + out.insertions, ref_words
+
+
+def _score_asr(task: Task, items: Sequence[Item], replies: Sequence[str], settings: Settings) -> TaskResult:
+    normalize = get_normalizer(settings.normalizer)
+    errors = np.empty(len(items))
+    words = np.empty(len(items))
+    samples = []
+    for j, it in enumerate(items):
+        hyp = normalize(clean_transcript(replies[it.index], task))
+        ref = normalize(it.reference)
+        if not ref.split():
+            raise ScoringInputError(f"references[{it.index}] ({task.name}) is empty after normalization")
+        errors[j], words[j] = word_errors(ref, hyp)
+        samples.append({"index": it.index, "id": it.id, "task": task.name, "parsed": hyp, "rule": "transcript",
+                        "wer": 100.0 * errors[j] / words[j], "correct": None})
+    per_utt = 100.0 * errors / words
+    wer = float(per_utt.mean())
+    replicates = np.empty(0)
+    corpus_ci = None
+    if settings.n_bootstrap > 0:
+        idx = bootstrap_indices(len(items), settings.n_bootstrap, _rng(settings, task))
+        replicates = np.clip(100.0 - per_utt[idx].mean(axis=1), 0.0, 100.0)
+        corpus_ci = percentile_ci(100.0 * errors[idx].sum(axis=1) / words[idx].sum(axis=1))
+    summary = {
+        "score": float(np.clip(100.0 - wer, 0.0, 100.0)),
+        "n": len(items),
+        "wer": wer,
+        "corpus_wer": float(100.0 * errors.sum() / words.sum()),
+        "ci95": percentile_ci(replicates),
+        "corpus_wer_ci95": corpus_ci,
+        "normalizer": settings.normalizer if isinstance(settings.normalizer, str) else "custom",
+    }
+    return TaskResult(summary, replicates, samples)
+
+
+SCORERS: dict[str, Callable[[Task, Sequence[Item], Sequence[str], Settings], TaskResult]] = {
+    MCQ: _score_mcq,
+    WER: _score_asr,
+}
+
+
+def _check_settings(settings: Settings) -> None:
+    if settings.mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {settings.mode!r}")
+    if not isinstance(settings.n_bootstrap, (int, np.integer)) or settings.n_bootstrap < 0:
+        raise ValueError(f"n_bootstrap must be an integer >= 0, got {settings.n_bootstrap!r}")
+    if not 0.0 < settings.alpha < 1.0:
+        raise ValueError(f"alpha must be in (0, 1), got {settings.alpha!r}")
+    get_normalizer(settings.normalizer)
+
+
+def group_by_task(items: Sequence[Item]) -> dict[str, list[Item]]:
+    groups: dict[str, list[Item]] = {t.name: [] for t in TASKS}
+    for it in items:
+        groups[it.task.name].append(it)
+    return {name: group for name, group in groups.items() if group}
+
+
+# ---------------------------------------------------------------- the public function
+
+def score(
+    predictions: Sequence[str],
+    references: Sequence[str],
+    tasks: Sequence[str] | str,
+    choices: Sequence[Sequence[str]] | None = None,
+    ids: Sequence[str] | None = None,
+    mode: str = "strict",
+    normalizer: str | Callable[[str], str] = "benchmark",
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    alpha: float = 0.001,
+    per_sample: bool = False,
+) -> dict:
+    """Score raw model replies.
+
+    predictions: raw replies; references: answer letters (MCQ) or transcripts (ASR);
+    tasks: one task (config name or abbreviation) for all items, or one per item;
+    choices: per-item option texts (may be omitted for HAD and VoxGender, whose options are fixed);
+    mode: "strict" (invalid replies count as wrong) or "paper" (valid replies only);
+    normalizer: "benchmark", "whisper", "whisper_basic" or a callable (ASR only).
+    Scores are 0-100; invalid_rate is a fraction. See the metric card for every field.
+    """
+    settings = Settings(mode, normalizer, n_bootstrap, seed, alpha)
+    _check_settings(settings)
+    replies, items = prepare_items(predictions, references, tasks, choices, ids)
+    results = {name: SCORERS[group[0].task.metric](group[0].task, group, replies, settings)
+               for name, group in group_by_task(items).items()}
+
+    n_tests = sum(1 for name in results if get_task(name).metric == MCQ)
+    task_out = {}
+    for name, res in results.items():
+        summary = dict(res.summary)
+        if "p_value" in summary:
+            summary["p_value_bonferroni"] = bonferroni(summary["p_value"], n_tests)
+            summary["significant"] = bool(summary["p_value_bonferroni"] < alpha)
+        task_out[name] = summary
+
+    agg = aggregate({name: s["score"] for name, s in task_out.items()})
+    overall_ci = None
+    if n_bootstrap > 0 and results and all(r.replicates.size for r in results.values()):
+        overall_ci = percentile_ci(np.mean([r.replicates for r in results.values()], axis=0))
+    out = {
+        "tasks": task_out,
+        "categories": agg["categories"],
+        "average": agg["average"],
+        "average_ci95": overall_ci,
+        "n_tasks": agg["n_tasks"],
+        "complete": agg["complete"],
+        "missing_tasks": agg["missing"],
+        "n": len(items),
+        "mode": mode,
+        "normalizer": settings.normalizer if isinstance(settings.normalizer, str) else "custom",
+        "n_bootstrap": n_bootstrap,
+        "seed": seed,
+        "alpha": alpha,
+        "bonferroni_tests": n_tests,
+        "metric_version": METRIC_VERSION,
+    }
+    if per_sample:
+        samples = [s for res in results.values() for s in res.samples]
+        out["per_sample"] = sorted(samples, key=lambda s: s["index"])
+    return out
