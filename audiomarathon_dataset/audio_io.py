@@ -73,7 +73,9 @@ def _read_with_ffmpeg(path: str) -> tuple[np.ndarray, int]:
     try:
         samples = AudioDecoder(path).get_all_samples()
     except Exception as exc:
-        raise AudioError(UNDECODABLE, path, f"cannot decode audio: {exc}") from None
+        # FFmpeg's message ends with the useful part ("Invalid data found when processing input")
+        reason = str(exc).strip().splitlines()[-1].split(path)[-1].strip(" :,") or type(exc).__name__
+        raise AudioError(UNDECODABLE, path, f"cannot decode audio (not readable by libsndfile or FFmpeg: {reason})") from None
     data = samples.data.numpy().T.astype(np.float32, copy=False)  # (frames, channels)
     return data, int(samples.sample_rate)
 

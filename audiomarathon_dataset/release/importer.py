@@ -126,7 +126,8 @@ def _process_group(group: _Group) -> tuple[list[Row], list[Issue]]:
         decoded = decode_file(str(group.audio), expected_duration=expected)
     except AudioError as err:
         return [], [
-            Issue(err.kind, rec.task, rec.file, rec.record, f"{group.rel_audio}: {err.message}")
+            Issue(err.kind, rec.task, rec.file, rec.record,
+                  err.message if rec.file == group.rel_audio else f"{group.rel_audio}: {err.message}")
             for _, rec in group.records
         ]
     flac = encode_flac(decoded.samples)
