@@ -44,6 +44,7 @@ class PruneContext:
     keys: torch.Tensor | None = None  # [H_kv, L, d]
     scaling: float | None = None
     mask_row: torch.Tensor | None = None  # [L] additive mask of the last query row, or None (causal: sees all)
+    softcap: float | None = None  # attention logit soft-capping, where the model uses it
 
     @property
     def seq_len(self) -> int:
@@ -83,6 +84,8 @@ def last_token_attention(ctx: PruneContext) -> torch.Tensor:
     n_heads, n_kv = q.shape[0], k.shape[0]
     q = q.view(n_kv, n_heads // n_kv, q.shape[-1])  # [H_kv, G, d]
     logits = torch.einsum("hgd,hld->hgl", q, k) * ctx.scaling  # [H_kv, G, L]
+    if ctx.softcap:
+        logits = torch.tanh(logits / ctx.softcap) * ctx.softcap
     if ctx.mask_row is not None:
         logits = logits + ctx.mask_row.float()
     return logits.softmax(dim=-1).reshape(n_heads, -1).mean(dim=0)

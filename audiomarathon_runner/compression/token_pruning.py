@@ -1,8 +1,162 @@
-"""Audio-token pruning at decoder layer K (work in progress)."""
+"""Audio-token pruning at decoder layer K during prefill (hooks; no model code is copied).
+
+* layer 0 pre-hook: tells prefill (full prompt, empty cache) from decode steps;
+* layer K-1 attention tap (FastV, DART): keeps the last prompt token's query row and the keys —
+  the tensors the model itself attends with (RoPE applied, GQA unexpanded); no L×L map is formed;
+* layer >= K pre-hooks: at layer K the pruner chooses the audio tokens to keep; every layer from K on
+  gets its hidden states and sequence-aligned arguments cut to the kept positions (see layer_kwargs);
+* layer >= K attention taps, decode steps: the attention mask (built for the unpruned length) gets
+  the key columns of the kept positions, so decoding continues at the original next position.
+The cache therefore holds L entries for layers < K and L' for layers >= K.
+"""
+from __future__ import annotations
+
 import contextlib
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from .attention_tap import install_tap
+from .config import CompressionConfig
+from .layer_kwargs import family_of, slice_call
+from .pruning import PruneContext, kept_count, make_pruner
+from .stats import CompressionStats
+
+
+@dataclass
+class _State:
+    prompt_len: int
+    audio_positions: torch.Tensor
+    phase: str = "idle"  # idle | prefill | decode
+    keep_index: torch.Tensor | None = None  # prompt positions seen by layers >= K
+    captured: dict = field(default_factory=dict)
+
+
+def _seq_len(hidden: torch.Tensor) -> int:
+    return hidden.shape[-2]
+
+
+def _bool_to_additive(mask_row: torch.Tensor) -> torch.Tensor:
+    if mask_row.dtype == torch.bool:
+        return torch.zeros(mask_row.shape, dtype=torch.float32, device=mask_row.device).masked_fill(
+            ~mask_row, float("-inf")
+        )
+    return mask_row.float()
 
 
 @contextlib.contextmanager
-def token_pruning(model, decoder, audio_mask, config, stats):
-    raise NotImplementedError("token pruning is being implemented (issue 6)")
-    yield
+def token_pruning(model: nn.Module, decoder: nn.Module, audio_mask: torch.Tensor, config: CompressionConfig,
+                  stats: CompressionStats):
+    layers = decoder.layers
+    k = config.layer
+    if k >= len(layers):
+        raise ValueError(f"pruning layer K={k} but the text decoder has only {len(layers)} layers")
+    _check_kv_sharing(layers, k)
+    pruner = make_pruner(config.method, config.ratio, config.seed)
+    state = _State(prompt_len=audio_mask.numel(), audio_positions=torch.nonzero(audio_mask).flatten())
+    removers = []
+
+    def phase_hook(module, args, kwargs):
+        hidden = args[0] if args else kwargs["hidden_states"]
+        cache = kwargs.get("past_key_values")
+        empty = cache is None or cache.get_seq_length() == 0
+        if _seq_len(hidden) == state.prompt_len and empty:
+            state.phase, state.keep_index = "prefill", None
+            state.captured.clear()
+        elif state.keep_index is not None:
+            state.phase = "decode"
+        else:
+            state.phase = "idle"  # a forward that is not ours (no prefill seen): leave it alone
+        return None
+
+    def capture(module, query, key, attention_mask, kwargs):
+        if state.phase == "prefill":
+            mask_row = None
+            if isinstance(attention_mask, torch.Tensor):
+                mask_row = _bool_to_additive(attention_mask[0, 0, -1, -key.shape[-2]:])
+            state.captured.update(
+                query_last=query[0, :, -1].detach(),
+                keys=key[0].detach(),
+                scaling=kwargs.get("scaling") or getattr(module, "scaling", None) or query.shape[-1] ** -0.5,
+                softcap=kwargs.get("softcap"),
+                mask_row=mask_row,
+            )
+        return attention_mask
+
+    def decode_mask(module, query, key, attention_mask, kwargs):
+        # Masks are built for the unpruned cache length; keep the kept positions' key columns.
+        if state.phase != "decode" or not isinstance(attention_mask, torch.Tensor):
+            return attention_mask
+        kv_len = key.shape[-2]
+        cols = attention_mask.shape[-1]
+        if cols == kv_len:
+            return attention_mask
+        keep = state.keep_index.to(attention_mask.device)
+        if cols > state.prompt_len and cols - state.prompt_len + keep.numel() == kv_len:
+            tail = torch.arange(state.prompt_len, cols, device=attention_mask.device)
+            return attention_mask.index_select(-1, torch.cat([keep, tail]))
+        if cols > kv_len:  # sliding-window masks: the most recent kv_len columns
+            return attention_mask[..., -kv_len:]
+        raise RuntimeError(f"attention mask has {cols} key columns but layer attends to {kv_len} keys")
+
+    def prune_hook(module, args, kwargs):
+        if state.phase != "prefill":
+            return None
+        hidden = args[0] if args else kwargs["hidden_states"]
+        if state.keep_index is None:  # this is layer K: choose
+            if _seq_len(hidden) != state.prompt_len:
+                raise RuntimeError(f"layer {k} got {_seq_len(hidden)} tokens, expected the prompt's {state.prompt_len}")
+            start = time.perf_counter()
+            state.keep_index = _choose(module, hidden, pruner, state, k)
+            stats.prune_ms += (time.perf_counter() - start) * 1000.0
+        if state.keep_index.numel() == state.prompt_len:
+            return None  # nothing removed: leave the call untouched (bit-identical to no pruning)
+        return (), slice_call(module, args, kwargs, state.keep_index, state.prompt_len)
+
+    try:
+        removers.append(layers[0].register_forward_pre_hook(phase_hook, with_kwargs=True).remove)
+        if pruner.needs_attention:
+            removers.append(install_tap(layers[k - 1].self_attn, capture))
+        for layer in layers[k:]:
+            removers.append(layer.register_forward_pre_hook(prune_hook, with_kwargs=True).remove)
+            removers.append(install_tap(layer.self_attn, decode_mask))
+        kept = kept_count(len(state.audio_positions), config.ratio)
+        stats.kept_audio_tokens_per_layer = [stats.audio_tokens] * k + [kept] * (len(layers) - k)
+        yield state
+    finally:
+        for remove in reversed(removers):
+            remove()
+
+
+def _choose(layer: nn.Module, hidden: torch.Tensor, pruner, state: _State, k: int) -> torch.Tensor:
+    """Prompt positions that layers >= K keep: every non-audio token plus the chosen audio tokens."""
+    audio = state.audio_positions.to(hidden.device)
+    if pruner.needs_attention and "keys" not in state.captured:
+        raise RuntimeError(f"{pruner.name}: layer {k - 1}'s attention inputs were not captured")
+    ctx = PruneContext(
+        audio_positions=audio,
+        hidden_states=family_of(layer).primary_hidden(layer, hidden),
+        query_last=state.captured.get("query_last"),
+        keys=state.captured.get("keys"),
+        scaling=state.captured.get("scaling"),
+        mask_row=state.captured.get("mask_row"),
+        softcap=state.captured.get("softcap"),
+    )
+    kept_audio = audio[pruner.select(ctx)]
+    state.captured.clear()  # drop the references to layer K-1's keys
+    keep = torch.ones(state.prompt_len, dtype=torch.bool, device=hidden.device)
+    keep[audio] = False
+    keep[kept_audio] = True
+    return torch.nonzero(keep).flatten()
+
+
+def _check_kv_sharing(layers: nn.ModuleList, k: int) -> None:
+    """Gemma-3n's last layers reuse an earlier layer's keys; that layer must be pruned too."""
+    for idx, layer in enumerate(layers[k:], start=k):
+        src = getattr(layer.self_attn, "kv_shared_layer_index", None)
+        if getattr(layer.self_attn, "is_kv_shared_layer", False) and src is not None and src < k:
+            raise ValueError(
+                f"layer {idx} reuses the keys of layer {src} < K={k}: choose K <= {src} for this model"
+            )
