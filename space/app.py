@@ -1,0 +1,247 @@
+"""The AudioMarathon leaderboard: a Gradio 6 app.
+
+Run locally with `audiomarathon serve --dataset DATASET` or `python space/app.py --dataset DATASET`
+(localhost only by default); on a Hugging Face Space it starts with the settings in
+space/settings.json (see README.md in this folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if __package__ in (None, ""):  # `python space/app.py`: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # never phone home from a test or a Space
+
+import gradio as gr  # noqa: E402
+
+from audiomarathon.citation import CITATION, LICENSE, PAPER_URL  # noqa: E402
+from audiomarathon.tasks import CATEGORIES, TASKS  # noqa: E402
+
+from space import leaderboard as lb  # noqa: E402
+from space.plots import score_vs_prefill, score_vs_ratio  # noqa: E402
+from space.service import Service, accepted_lines, message_html  # noqa: E402
+from space.store import SOURCE_LABELS  # noqa: E402
+from space.validation import Limits, SubmissionRejected  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+SETTINGS_FILE = HERE / "settings.json"
+
+
+@dataclass
+class Settings:
+    db: Path = Path("leaderboard.sqlite")
+    datasets: list[str] = field(default_factory=list)
+    hub_repo: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 7860
+    max_upload_mb: float = 32.0
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(max_predictions_bytes=int(self.max_upload_mb * 2**20))
+
+
+def default_db() -> Path:
+    # A Space with persistent storage mounts it at /data; elsewhere use the working directory.
+    data = Path("/data")
+    if data.is_dir() and os.access(data, os.W_OK):
+        return data / "leaderboard.sqlite"
+    return Path("leaderboard.sqlite")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", type=Path, help="SQLite store (created and migrated when needed)")
+    parser.add_argument("--dataset", action="append", default=None, metavar="PATH_OR_REPO",
+                        help="dataset folder or Hub repo to build an answer key from (repeatable)")
+    parser.add_argument("--hub-repo", help="Hub dataset repo to sync verified submissions to (needs HF_TOKEN)")
+    parser.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default 7860)")
+    parser.add_argument("--max-upload-mb", type=float, help="size limit of predictions.jsonl (default 32)")
+    parser.add_argument("--settings", type=Path, default=SETTINGS_FILE,
+                        help="JSON file with the same keys (db, datasets, hub_repo, host, port, max_upload_mb)")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """settings.json first (how a Space is configured), then command-line options on top."""
+    values: dict = {"db": default_db()}
+    if args.settings and Path(args.settings).is_file():
+        values.update(json.loads(Path(args.settings).read_text(encoding="utf-8")))
+    overrides = {"db": args.db, "datasets": args.dataset, "hub_repo": args.hub_repo, "host": args.host,
+                 "port": args.port, "max_upload_mb": args.max_upload_mb}
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    values["db"] = Path(values["db"])
+    known = Settings.__dataclass_fields__
+    unknown = set(values) - set(known)
+    if unknown:
+        raise ValueError(f"{args.settings}: unknown setting(s) {sorted(unknown)}; known: {sorted(known)}")
+    return Settings(**values)
+
+
+CSS = """
+.am-msg { padding: 0.6em 0.9em; border-radius: 6px; margin-top: 0.4em; }
+.am-ok { background: #e8f6ec; border: 1px solid #5aa469; }
+.am-error { background: #fdecec; border: 1px solid #d9534f; }
+.am-status { font-size: 0.9em; color: #555; }
+"""
+# System fonts: the default theme fetches web fonts, which an offline server cannot reach.
+THEME = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
+
+
+def _about_markdown() -> str:
+    rows = "\n".join(
+        f"| {t.name} | {t.abbrev} | {t.title} | {t.category} | {t.source} | {t.paper_count:,} | "
+        f"{'100 − WER' if not t.is_mcq else 'macro-F1 × 100'} |"
+        for t in TASKS
+    )
+    cats = "\n".join(f"- **{c}**: " + ", ".join(t.abbrev for t in TASKS if t.category == c) for c in CATEGORIES)
+    return f"""
+## AudioMarathon
+
+Long-audio understanding and efficiency benchmark for audio language models ([paper]({PAPER_URL})).
+Every instance is one 90–300 s recording with a multiple-choice question (or a transcript for ASR).
+
+| config | abbrev | task | category | source | instances (paper) | score |
+|---|---|---|---|---|---|---|
+{rows}
+
+### Metric
+- **MCQ tasks**: the reply is turned into a letter by a fixed, documented extraction (no random
+  fallback); an unparsable reply counts as wrong (strict mode). Score = macro-F1 × 100; the F1 classes
+  are the label texts for closed label sets and the letters for RACE, SLUE and DESED.
+- **ASR (LibriSpeech)**: score = clip(100 − WER, 0, 100) after the benchmark's text normalization.
+- **Category averages** are the plain means of their tasks; the **Average** is the plain mean of the
+  10 task scores.
+{cats}
+
+### Rows
+- **{SOURCE_LABELS['paper']}**: the published table, copied as reported (open, closed and human rows).
+- **{SOURCE_LABELS['verified']}**: raw replies uploaded here and re-scored by this server against its
+  own answer key; scores written in the submitted files are ignored.
+- Prefill times are self-reported by the submitter's run and are not comparable across hardware.
+
+License of the benchmark data: {LICENSE}.
+"""
+
+
+SUBMIT_HELP = """
+Upload the two files the runner writes (`audiomarathon run ...`): **predictions.jsonl** (one line per
+instance: `id`, `reply`, ...) and **results.json** (`config`: model, method, ratio, ...; `dataset`:
+fingerprint). The server re-scores the raw replies with its own answer key. A submission is refused
+when ids are missing or duplicated, when they belong to another dataset version, when a file is
+malformed or too large, or when the same model and configuration is already on the board.
+"""
+
+
+def build_app(service: Service) -> gr.Blocks:
+    entries = service.entries()
+    with gr.Blocks(title="AudioMarathon leaderboard") as demo:
+        gr.HTML("<h1 style='margin-bottom:0'>AudioMarathon leaderboard</h1>"
+                "<p>Long-audio understanding and inference efficiency of audio language models.</p>")
+        status = gr.HTML(message_html(True, "Server status", service.status_lines()).replace("am-ok", "am-status"),
+                         elem_id="status")
+        with gr.Tabs():
+            with gr.Tab("Leaderboard", id="leaderboard"):
+                with gr.Row():
+                    search = gr.Textbox(label="Search", placeholder="model or method, e.g. qwen fastv", scale=3,
+                                        elem_id="search")
+                    sort_by = gr.Dropdown(list(lb.COLUMNS), value=lb.AVERAGE, label="Sort by", scale=1)
+                    ascending = gr.Checkbox(label="Ascending", value=False, scale=1)
+                with gr.Row():
+                    types = gr.CheckboxGroup(list(lb.TYPE_CHOICES), value=list(lb.TYPE_CHOICES), label="Model type")
+                    sources = gr.CheckboxGroup(list(SOURCE_LABELS.values()), value=list(SOURCE_LABELS.values()),
+                                               label="Source")
+                    sizes = gr.CheckboxGroup(list(lb.SIZE_CHOICES), value=list(lb.SIZE_CHOICES), label="Model size")
+                with gr.Row():
+                    methods = gr.Dropdown(lb.method_choices(entries), value=[], multiselect=True,
+                                          label="Compression method (none selected: all)")
+                    ratios = gr.Dropdown(lb.ratio_choices(entries), value=[], multiselect=True,
+                                         label="Compression ratio (none selected: all)")
+                table = gr.Dataframe(
+                    value=lb.leaderboard_frame(entries), datatype=lb.DATATYPES, interactive=False,
+                    elem_id="leaderboard-table", pinned_columns=1, max_height=640, label="Leaderboard",
+                )
+            with gr.Tab("Efficiency", id="efficiency"):
+                gr.Markdown("Average score against the compression ratio (one line per model and method; "
+                            "the uncompressed run is the 0% point), and against the mean prefill time "
+                            "(self-reported) with the Pareto frontier.")
+                models = gr.Dropdown(sorted({e.model for e in entries}), value=[], multiselect=True,
+                                     label="Models (none selected: all)")
+                ratio_plot = gr.Plot(score_vs_ratio(entries), label="Score vs compression ratio")
+                prefill_plot = gr.Plot(score_vs_prefill(entries), label="Score vs prefill time")
+            with gr.Tab("Submit", id="submit"):
+                gr.Markdown(SUBMIT_HELP)
+                with gr.Row():
+                    pred_file = gr.File(label="predictions.jsonl", file_types=[".jsonl"], elem_id="predictions-file")
+                    results_file = gr.File(label="results.json", file_types=[".json"], elem_id="results-file")
+                submit_btn = gr.Button("Submit for re-scoring", variant="primary", elem_id="submit-button")
+                message = gr.HTML(elem_id="submit-message")
+            with gr.Tab("About", id="about"):
+                gr.Markdown(_about_markdown())
+                gr.Code(CITATION, label="Citation (BibTeX)", language=None, interactive=False)
+
+        filters = [search, types, sources, sizes, methods, ratios, sort_by, ascending]
+
+        def render_table(search, types, sources, sizes, methods, ratios, sort_by, ascending):
+            return lb.leaderboard_frame(service.entries(), lb.Filters(
+                search or "", types or [], sources or [], sizes or [], methods or [], ratios or [],
+                sort_by or lb.AVERAGE, bool(ascending)))
+
+        def render_plots(selected):
+            current = service.entries()
+            return score_vs_ratio(current, selected or ()), score_vs_prefill(current, selected or ())
+
+        def refresh(*values):
+            current = service.entries()
+            return (render_table(*values[:-1]), gr.Dropdown(choices=lb.method_choices(current)),
+                    gr.Dropdown(choices=lb.ratio_choices(current)),
+                    gr.Dropdown(choices=sorted({e.model for e in current})), *render_plots(values[-1]))
+
+        def submit(pred_path, results_path, *values):
+            try:
+                sub = service.submit(pred_path, results_path)
+            except SubmissionRejected as exc:
+                msg = message_html(False, "Submission rejected", exc.problems)
+                return (msg, *refresh(*values))
+            msg = message_html(True, "Submission accepted and re-scored", accepted_lines(sub))
+            return (msg, *refresh(*values))
+
+        for comp in filters:
+            event = comp.input if comp is search else comp.change
+            event(render_table, filters, table, show_progress="hidden")
+        models.change(render_plots, models, [ratio_plot, prefill_plot])
+        outputs = [table, methods, ratios, models, ratio_plot, prefill_plot]
+        submit_btn.click(submit, [pred_file, results_file, *filters, models], [message, *outputs],
+                         api_name="submit", concurrency_limit=4)
+        # Every page load shows the current store (other users' submissions included).
+        demo.load(refresh, [*filters, models], outputs)
+        del status
+    return demo
+
+
+def serve(settings: Settings, block: bool = True):
+    service = Service.open(settings.db, settings.datasets, settings.hub_repo, os.environ.get("HF_TOKEN"),
+                           settings.limits)
+    demo = build_app(service)
+    demo.queue(default_concurrency_limit=8)
+    demo.launch(server_name=settings.host, server_port=settings.port, prevent_thread_lock=not block,
+                max_file_size=int(settings.max_upload_mb * 2**20) + 2**20, theme=THEME, css=CSS,
+                ssr_mode=False, footer_links=["api"], quiet=True)
+    return demo
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="space/app.py", description="AudioMarathon leaderboard (Gradio)")
+    add_arguments(parser)
+    serve(settings_from(parser.parse_args(argv)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

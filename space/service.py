@@ -1,0 +1,102 @@
+"""The leaderboard service without the UI: open the store, seed it, hold answer keys, accept
+submissions. The Gradio app, the tests, the benchmark and the demo all go through this."""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from space.answer_key import AnswerKey, build_answer_key
+from space.leaderboard import Filters, leaderboard_frame, text_table
+from space.seed import seed_published
+from space.store import Entry, Store
+from space.sync import HubSync
+from space.validation import Limits, Submission, SubmissionRejected, submit_files
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Service:
+    store: Store
+    sync: HubSync = field(default_factory=HubSync)
+    limits: Limits = field(default_factory=Limits)
+    seed_note: str = ""
+
+    @classmethod
+    def open(cls, db: str | Path, datasets: Sequence[str | Path] = (), hub_repo: str | None = None,
+             hub_token: str | None = None, limits: Limits = Limits(), seed: bool = True) -> "Service":
+        store = Store(db)
+        service = cls(store, HubSync(hub_repo, hub_token), limits)
+        if seed:
+            service.seed_note = seed_published(store)
+        for ds in datasets:
+            service.add_dataset(ds)
+        service.sync.pull(store)
+        return service
+
+    def add_dataset(self, dataset: str | Path) -> AnswerKey:
+        key = build_answer_key(dataset)
+        self.store.put_answer_key(key)
+        log.info("answer key %s: %d ids from %s", key.fingerprint, key.num_ids, dataset)
+        return key
+
+    def entries(self) -> list[Entry]:
+        return self.store.entries()
+
+    def table(self, filters: Filters = Filters()):
+        return leaderboard_frame(self.store.entries(), filters)
+
+    def submit(self, predictions_path: str | Path | None, results_path: str | Path | None) -> Submission:
+        """Validate, re-score and store; raises SubmissionRejected with every reason."""
+        sub = submit_files(self.store, predictions_path, results_path, self.limits)
+        self.sync.push_async(sub.entry, sub.predictions_jsonl)
+        return sub
+
+    def status_lines(self) -> list[str]:
+        keys = self.store.answer_keys()
+        if keys:
+            versions = "; ".join(f"{k.fingerprint} ({k.num_ids:,} ids)" for k in keys)
+            key_line = f"Submissions are re-scored against dataset version(s): {versions}."
+        else:
+            key_line = "Submissions are closed: this server was started without a dataset to build its answer key from."
+        lines = [key_line, self.sync.status(), f"Store: {self.store.path} (schema v{self.store.schema_version()})."]
+        if self.seed_note:
+            lines.append(self.seed_note)
+        return lines
+
+
+def message_html(ok: bool, title: str, lines: Sequence[str] = ()) -> str:
+    """Every piece of text is escaped: model names and file contents come from submitters."""
+    items = "".join(f"<li>{html.escape(str(line))}</li>" for line in lines)
+    cls = "am-ok" if ok else "am-error"
+    return f'<div class="am-msg {cls}"><strong>{html.escape(title)}</strong>{f"<ul>{items}</ul>" if items else ""}</div>'
+
+
+def accepted_lines(sub: Submission) -> list[str]:
+    e = sub.entry
+    lines = [
+        f"Model: {e.model} · method {e.method} · ratio {round(100 * e.ratio)}%",
+        f"Re-scored average: {e.average:.1f}" if e.average is not None else "Re-scored average: n/a",
+    ]
+    lines += [f"{task}: {score:.1f}" for task, score in e.scores.items()]
+    lines += [f"Stored as entry #{e.id} (dataset version {e.dataset_fingerprint})."]
+    return lines + sub.warnings
+
+
+def submit_run_dir(run_dir: str | Path, db: str | Path, datasets: Sequence[str | Path] = (),
+                   show: bool = True) -> Entry:
+    """For the demo: submit a runner output folder (predictions.jsonl + results.json) into a local
+    store, re-scored against the given dataset(s), and print the leaderboard."""
+    run_dir = Path(run_dir)
+    service = Service.open(db, datasets)
+    try:
+        sub = service.submit(run_dir / "predictions.jsonl", run_dir / "results.json")
+    except SubmissionRejected as exc:
+        raise SubmissionRejected([f"{run_dir}: {p}" for p in exc.problems]) from None
+    if show:
+        print(text_table(service.entries()))
+    return sub.entry

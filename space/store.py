@@ -1,0 +1,315 @@
+"""The leaderboard store: SQLite (WAL, one transaction per write) with a schema version and migrations.
+
+Every write commits before it is acknowledged, so a killed server loses nothing it reported as
+stored. Each call opens its own connection, which makes the store safe to share between threads
+and processes (Gradio serves submissions from a thread pool).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+from space.answer_key import AnswerKey
+
+PAPER = "paper"  # rows reported in the AudioMarathon paper
+VERIFIED = "verified"  # submissions re-scored by this server
+SOURCE_LABELS = {PAPER: "reported in the paper", VERIFIED: "verified submission"}
+
+
+class StoreError(RuntimeError):
+    pass
+
+
+class DuplicateEntry(StoreError):
+    """The same model and configuration is already on the leaderboard."""
+
+
+@dataclass
+class Entry:
+    model: str
+    source: str
+    model_type: str  # "open", "closed" or "human"
+    scores: dict[str, float]  # config name -> headline score (0-100)
+    config_key: str
+    size_b: float | None = None
+    method: str = "none"
+    ratio: float = 0.0
+    config: dict = field(default_factory=dict)
+    categories: dict[str, float] = field(default_factory=dict)
+    average: float | None = None
+    prefill_s: float | None = None
+    dataset_fingerprint: str = ""
+    details: dict = field(default_factory=dict)  # per-task n, accuracy, invalid rate, ...
+    created_at: str = ""
+    id: int | None = None
+
+    @property
+    def source_label(self) -> str:
+        return SOURCE_LABELS.get(self.source, self.source)
+
+    def to_record(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, record: dict) -> "Entry":
+        return cls(**{k: record[k] for k in cls.__dataclass_fields__ if k in record})
+
+
+# --- migrations ---------------------------------------------------------------------------------
+# Each migration moves the schema from version i to i+1 and runs in its own transaction; the
+# schema version is SQLite's user_version. Append new migrations; never edit a released one.
+
+def _run(conn: sqlite3.Connection, script: str) -> None:
+    # Statement by statement: executescript() would COMMIT the migration's transaction first.
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _v1(conn: sqlite3.Connection) -> None:
+    _run(conn, 
+        """
+        CREATE TABLE entries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            source TEXT NOT NULL CHECK (source IN ('paper', 'verified')),
+            model TEXT NOT NULL,
+            model_type TEXT NOT NULL,
+            size_b REAL,
+            method TEXT NOT NULL,
+            ratio REAL NOT NULL,
+            config_key TEXT NOT NULL UNIQUE,
+            config_json TEXT NOT NULL,
+            scores_json TEXT NOT NULL,
+            categories_json TEXT NOT NULL,
+            average REAL,
+            prefill_s REAL,
+            dataset_fingerprint TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE answer_keys (
+            fingerprint TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            num_ids INTEGER NOT NULL,
+            key_zlib BLOB NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """
+    )
+
+
+def _v2(conn: sqlite3.Connection) -> None:
+    # Per-task details (n, accuracy, invalid rate) and the raw predictions of each verified
+    # submission, kept compressed so a result can be audited or re-scored later.
+    _run(conn, 
+        """
+        ALTER TABLE entries ADD COLUMN details_json TEXT NOT NULL DEFAULT '{}';
+        CREATE TABLE predictions (
+            entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+            jsonl_zlib BLOB NOT NULL
+        );
+        CREATE INDEX entries_average ON entries(average DESC);
+        """
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Store:
+    def __init__(self, path: str | Path, migrate: bool = True, timeout: float = 60.0):
+        self.path = Path(path)
+        self.timeout = timeout
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if migrate:
+            self.migrate()
+
+    # --- connections ----------------------------------------------------------------------------
+    def connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk before we acknowledge it (survives kill -9 and power loss).
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE takes the write lock up front, so concurrent writers queue instead of
+        failing halfway; everything inside commits together or not at all."""
+        conn = self.connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        conn = self.connect()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    # --- schema ---------------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        with self.reading() as conn:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self, target: int = SCHEMA_VERSION) -> int:
+        """Apply pending migrations up to `target`; safe when several processes start at once."""
+        while True:
+            with self.transaction() as conn:
+                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                if version > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{self.path}: schema version {version} is newer than this code "
+                        f"({SCHEMA_VERSION}); upgrade the Space"
+                    )
+                if version >= target:
+                    return version
+                MIGRATIONS[version](conn)
+                conn.execute(f"PRAGMA user_version={version + 1}")
+
+    # --- entries --------------------------------------------------------------------------------
+    def add_entry(self, entry: Entry, predictions_jsonl: bytes | None = None) -> int:
+        """Store one row (and the raw predictions) in one transaction; returns its id.
+        Raises DuplicateEntry when the configuration is already stored."""
+        created = entry.created_at or _now()
+        try:
+            with self.transaction() as conn:
+                cur = conn.execute(
+                    "INSERT INTO entries (source, model, model_type, size_b, method, ratio, config_key,"
+                    " config_json, scores_json, categories_json, average, prefill_s,"
+                    " dataset_fingerprint, created_at, details_json)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        entry.source, entry.model, entry.model_type, entry.size_b, entry.method,
+                        float(entry.ratio), entry.config_key, _dumps(entry.config), _dumps(entry.scores),
+                        _dumps(entry.categories), entry.average, entry.prefill_s,
+                        entry.dataset_fingerprint, created, _dumps(entry.details),
+                    ),
+                )
+                entry_id = int(cur.lastrowid)
+                if predictions_jsonl is not None:
+                    conn.execute(
+                        "INSERT INTO predictions (entry_id, jsonl_zlib) VALUES (?, ?)",
+                        (entry_id, zlib.compress(predictions_jsonl, 6)),
+                    )
+        except sqlite3.IntegrityError as exc:
+            if "config_key" in str(exc):
+                raise DuplicateEntry(
+                    f"{entry.model} with this configuration is already on the leaderboard "
+                    f"(configuration {entry.config_key})"
+                ) from None
+            raise
+        entry.id, entry.created_at = entry_id, created
+        return entry_id
+
+    def add_entries(self, entries: Sequence[Entry]) -> int:
+        """Insert many rows in one transaction, skipping configurations already stored (seeding)."""
+        added = 0
+        with self.transaction() as conn:
+            for e in entries:
+                cur = conn.execute(
+                    "INSERT OR IGNORE INTO entries (source, model, model_type, size_b, method, ratio,"
+                    " config_key, config_json, scores_json, categories_json, average, prefill_s,"
+                    " dataset_fingerprint, created_at, details_json)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        e.source, e.model, e.model_type, e.size_b, e.method, float(e.ratio), e.config_key,
+                        _dumps(e.config), _dumps(e.scores), _dumps(e.categories), e.average, e.prefill_s,
+                        e.dataset_fingerprint, e.created_at or _now(), _dumps(e.details),
+                    ),
+                )
+                added += cur.rowcount
+        return added
+
+    def entries(self, source: str | None = None) -> list[Entry]:
+        sql = "SELECT * FROM entries"
+        args: tuple = ()
+        if source:
+            sql += " WHERE source = ?"
+            args = (source,)
+        sql += " ORDER BY average IS NULL, average DESC, id"
+        with self.reading() as conn:
+            return [_entry(row) for row in conn.execute(sql, args)]
+
+    def count(self, source: str | None = None) -> int:
+        with self.reading() as conn:
+            if source:
+                return int(conn.execute("SELECT COUNT(*) FROM entries WHERE source=?", (source,)).fetchone()[0])
+            return int(conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+
+    def has_config(self, config_key: str) -> bool:
+        with self.reading() as conn:
+            return conn.execute("SELECT 1 FROM entries WHERE config_key=?", (config_key,)).fetchone() is not None
+
+    def predictions(self, entry_id: int) -> bytes | None:
+        with self.reading() as conn:
+            row = conn.execute("SELECT jsonl_zlib FROM predictions WHERE entry_id=?", (entry_id,)).fetchone()
+        return zlib.decompress(row[0]) if row else None
+
+    def delete_entry(self, entry_id: int) -> bool:
+        with self.transaction() as conn:
+            return conn.execute("DELETE FROM entries WHERE id=?", (entry_id,)).rowcount == 1
+
+    # --- answer keys ----------------------------------------------------------------------------
+    def put_answer_key(self, key: AnswerKey) -> bool:
+        """Store a key (idempotent); returns True when it was new."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO answer_keys (fingerprint, source, num_ids, key_zlib, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (key.fingerprint, key.source, key.num_ids, zlib.compress(key.to_json().encode("utf-8"), 6), _now()),
+            )
+            return cur.rowcount == 1
+
+    def answer_key(self, fingerprint: str) -> AnswerKey | None:
+        with self.reading() as conn:
+            row = conn.execute("SELECT key_zlib FROM answer_keys WHERE fingerprint=?", (fingerprint,)).fetchone()
+        return AnswerKey.from_json(zlib.decompress(row[0]).decode("utf-8")) if row else None
+
+    def answer_keys(self) -> list[AnswerKey]:
+        with self.reading() as conn:
+            rows = conn.execute("SELECT key_zlib FROM answer_keys ORDER BY created_at, fingerprint").fetchall()
+        return [AnswerKey.from_json(zlib.decompress(r[0]).decode("utf-8")) for r in rows]
+
+    def integrity_check(self) -> str:
+        with self.reading() as conn:
+            return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _dumps(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _entry(row: sqlite3.Row) -> Entry:
+    return Entry(
+        id=row["id"], source=row["source"], model=row["model"], model_type=row["model_type"],
+        size_b=row["size_b"], method=row["method"], ratio=row["ratio"], config_key=row["config_key"],
+        config=json.loads(row["config_json"]), scores=json.loads(row["scores_json"]),
+        categories=json.loads(row["categories_json"]), average=row["average"], prefill_s=row["prefill_s"],
+        dataset_fingerprint=row["dataset_fingerprint"], created_at=row["created_at"],
+        details=json.loads(row["details_json"]),
+    )
+

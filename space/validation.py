@@ -1,0 +1,352 @@
+"""Submission validation: parse the runner's predictions.jsonl + results.json, match them to one of
+the server's answer keys, and re-score the raw replies with the metric's function API.
+
+Submitted scores, references and choices are never read. Every problem is reported with the file
+and line it comes from; a rejected submission never touches the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from audiomarathon.tasks import TASK_NAMES
+
+from space.answer_key import AnswerKey
+from space.store import VERIFIED, DuplicateEntry, Entry, Store
+
+PREDICTIONS = "predictions.jsonl"
+RESULTS = "results.json"
+MAX_PROBLEMS_SHOWN = 12
+# Run settings that change where or how fast a run happened, not what was computed: two runs
+# differing only in these are the same configuration.
+NON_SEMANTIC_CONFIG_KEYS = frozenset(
+    {"output_dir", "output", "out", "device", "device_map", "num_workers", "resume", "shard",
+     "num_shards", "shard_index", "cache_dir", "log_level", "progress", "overwrite"}
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_predictions_bytes: int = 32 * 2**20  # a full run is ~3 MB; ASR replies are the long ones
+    max_results_bytes: int = 4 * 2**20
+    max_reply_chars: int = 20_000
+
+
+class SubmissionRejected(ValueError):
+    """A submission that cannot be accepted; `problems` lists every reason found."""
+
+    def __init__(self, problems: Sequence[str]):
+        self.problems = list(problems)
+        shown = self.problems[:MAX_PROBLEMS_SHOWN]
+        more = len(self.problems) - len(shown)
+        text = "; ".join(shown) + (f"; ... and {more} more problem(s)" if more > 0 else "")
+        super().__init__(text)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    id: str
+    reply: str
+    task: str | None
+    line: int
+    prefill_s: float | None = None
+
+
+@dataclass
+class Submission:
+    entry: Entry
+    key: AnswerKey
+    predictions_jsonl: bytes
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+def _text(data: bytes, name: str, limit: int) -> str:
+    if len(data) > limit:
+        raise SubmissionRejected([f"{name}: {len(data):,} bytes is over the size limit of {limit:,} bytes"])
+    if not data.strip():
+        raise SubmissionRejected([f"{name}: the file is empty"])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SubmissionRejected([f"{name}: not UTF-8 text (byte {exc.start})"]) from None
+
+
+def parse_results(data: bytes, limits: Limits = Limits()) -> dict:
+    text = _text(data, RESULTS, limits.max_results_bytes)
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SubmissionRejected([f"{RESULTS}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"]) from None
+    problems = []
+    if not isinstance(obj, dict):
+        raise SubmissionRejected([f"{RESULTS}: expected a JSON object, found {type(obj).__name__}"])
+    config = obj.get("config")
+    if not isinstance(config, dict):
+        problems.append(f"{RESULTS}: missing the \"config\" object (model, method, ratio, ...)")
+    else:
+        model = config.get("model")
+        if not isinstance(model, str) or not model.strip():
+            problems.append(f"{RESULTS}: config.model must be a non-empty string")
+        elif len(model) > 200:
+            problems.append(f"{RESULTS}: config.model is longer than 200 characters")
+        ratio = config.get("ratio", 0.0)
+        if ratio is not None and (not isinstance(ratio, (int, float)) or isinstance(ratio, bool)
+                                  or not math.isfinite(ratio) or not 0.0 <= ratio < 1.0):
+            problems.append(f"{RESULTS}: config.ratio must be a number in [0, 1), found {ratio!r}")
+        method = config.get("method", "none")
+        if method is not None and not isinstance(method, str):
+            problems.append(f"{RESULTS}: config.method must be a string, found {method!r}")
+    dataset = obj.get("dataset", {})
+    if not isinstance(dataset, dict):
+        problems.append(f"{RESULTS}: \"dataset\" must be an object with path, fingerprint, num_ids")
+    if problems:
+        raise SubmissionRejected(problems)
+    return obj
+
+
+def parse_predictions(data: bytes, limits: Limits = Limits()) -> list[Prediction]:
+    text = _text(data, PREDICTIONS, limits.max_predictions_bytes)
+    problems: list[str] = []
+    preds: list[Prediction] = []
+    first_line: dict[str, int] = {}
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{PREDICTIONS} line {lineno}"
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"{where}: malformed JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(rec, dict):
+            problems.append(f"{where}: expected a JSON object")
+            continue
+        ident = rec.get("id")
+        if not isinstance(ident, str) or not ident:
+            problems.append(f"{where}: missing the \"id\" string")
+            continue
+        if ident in first_line:
+            problems.append(f"{where}: duplicate id {ident!r} (first on line {first_line[ident]})")
+            continue
+        first_line[ident] = lineno
+        reply = rec.get("reply")
+        if reply is None:
+            reply = ""  # a failed generation (error set): scored as an invalid reply, never dropped
+        if not isinstance(reply, str):
+            problems.append(f"{where}: \"reply\" must be a string or null (id {ident!r})")
+            continue
+        if len(reply) > limits.max_reply_chars:
+            problems.append(f"{where}: reply of {len(reply):,} characters is over {limits.max_reply_chars:,} (id {ident!r})")
+            continue
+        task = rec.get("task")
+        timings = rec.get("timings") if isinstance(rec.get("timings"), dict) else {}
+        prefill = timings.get("prefill_s")
+        prefill = float(prefill) if isinstance(prefill, (int, float)) and math.isfinite(prefill) and prefill >= 0 else None
+        preds.append(Prediction(ident, reply, task if isinstance(task, str) else None, lineno, prefill))
+    if problems:
+        raise SubmissionRejected(problems)
+    if not preds:
+        raise SubmissionRejected([f"{PREDICTIONS}: no predictions found"])
+    return preds
+
+
+# --- matching to an answer key ------------------------------------------------------------------
+
+def _sample(ids, n: int = 5) -> str:
+    ids = sorted(ids)
+    return ", ".join(ids[:n]) + (f" (+{len(ids) - n} more)" if len(ids) > n else "")
+
+
+def choose_answer_key(preds: Sequence[Prediction], results: dict, keys: Sequence[AnswerKey]) -> AnswerKey:
+    """The declared dataset fingerprint picks the key; without one, the key holding the most ids."""
+    if not keys:
+        raise SubmissionRejected(["this leaderboard has no answer key yet: the server was started without a dataset"])
+    known = ", ".join(k.fingerprint for k in keys)
+    declared = (results.get("dataset") or {}).get("fingerprint")
+    if declared:
+        for key in keys:
+            if key.fingerprint == declared:
+                return key
+        raise SubmissionRejected(
+            [f"{RESULTS}: dataset fingerprint {declared!r} is another dataset version than the one this "
+             f"leaderboard scores ({known}); re-run on the current release"]
+        )
+    ids = {p.id for p in preds}
+    return max(keys, key=lambda k: len(ids.intersection(k.items)))
+
+
+def check_against_key(preds: Sequence[Prediction], key: AnswerKey) -> None:
+    problems = []
+    ids = {p.id for p in preds}
+    unknown = ids.difference(key.items)
+    if unknown:
+        problems.append(
+            f"{PREDICTIONS}: {len(unknown)} id(s) are not in dataset version {key.fingerprint} "
+            f"(ids of another dataset version?): {_sample(unknown)}"
+        )
+    missing = set(key.items).difference(ids)
+    if missing:
+        problems.append(
+            f"{PREDICTIONS}: {len(missing)} id(s) of dataset version {key.fingerprint} have no prediction: "
+            f"{_sample(missing)}"
+        )
+    for p in preds:
+        item = key.items.get(p.id)
+        if item is not None and p.task is not None and p.task != item.task:
+            problems.append(
+                f"{PREDICTIONS} line {p.line}: id {p.id!r} is a {item.task} item but its task says "
+                f"{p.task!r} (another dataset version?)"
+            )
+            if len(problems) > MAX_PROBLEMS_SHOWN:
+                break
+    if problems:
+        raise SubmissionRejected(problems)
+
+
+# --- scoring ------------------------------------------------------------------------------------
+
+def rescore(preds: Sequence[Prediction], key: AnswerKey, mode: str = "strict") -> dict:
+    """Score the raw replies against the server's key with the metric's function API."""
+    from audiomarathon_metric import score
+
+    items = [key.items[p.id] for p in preds]
+    return score(
+        predictions=[p.reply for p in preds],
+        references=[it.reference for it in items],
+        tasks=[it.task for it in items],
+        choices=[list(it.choices) for it in items],
+        ids=[p.id for p in preds],
+        mode=mode,
+    )
+
+
+def config_key(config: dict, fingerprint: str) -> str:
+    """Same model + same configuration on the same dataset version => same key."""
+    semantic = {k: v for k, v in sorted(config.items()) if k not in NON_SEMANTIC_CONFIG_KEYS}
+    blob = json.dumps([semantic, fingerprint], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "cfg:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()[:24]
+
+
+_SIZE = re.compile(r"(?<![A-Za-z0-9.])[Ee]?(\d+(?:\.\d+)?)\s*[Bb](?![A-Za-z])")
+
+
+def model_size_b(results: dict) -> float | None:
+    """Billions of parameters: the run's recorded count when present, else read from the name."""
+    config = results.get("config", {})
+    for holder in (config, results.get("model_info") or {}):
+        n = holder.get("num_parameters") or holder.get("parameters")
+        if isinstance(n, (int, float)) and n > 0:
+            return round(n / 1e9, 2)
+    match = _SIZE.search(str(config.get("model", "")).rsplit("/", 1)[-1])
+    return float(match.group(1)) if match else None
+
+
+def _scalars(d: dict) -> dict:
+    return {k: v for k, v in d.items() if isinstance(v, (int, float, str, bool)) or v is None}
+
+
+def build_entry(results: dict, scored: dict, key: AnswerKey, preds: Sequence[Prediction]) -> Entry:
+    config = dict(results["config"])
+    tasks = scored.get("tasks", {})
+    prefills = [p.prefill_s for p in preds if p.prefill_s is not None]
+    method = config.get("method") or "none"
+    return Entry(
+        model=config["model"].strip(),
+        source=VERIFIED,
+        model_type=str(config.get("model_type") or "open"),  # the runner runs open-weight models
+        size_b=model_size_b(results),
+        method=str(method),
+        ratio=float(config.get("ratio") or 0.0) if method != "none" else 0.0,
+        config=config,
+        config_key=config_key(config, key.fingerprint),
+        scores={t: float(v["score"]) for t, v in tasks.items() if t in TASK_NAMES},
+        categories={c: float(v) if not isinstance(v, dict) else float(v.get("score")) for c, v in (scored.get("categories") or {}).items()},
+        average=float(scored["average"]) if scored.get("average") is not None else None,
+        prefill_s=sum(prefills) / len(prefills) if prefills else None,
+        dataset_fingerprint=key.fingerprint,
+        details={t: _scalars(v) for t, v in tasks.items()},
+    )
+
+
+def validate_submission(predictions: bytes, results: bytes, keys: Sequence[AnswerKey],
+                        limits: Limits = Limits(), already_stored=None) -> Submission:
+    """Parse, match and re-score. `already_stored(config_key) -> bool` rejects a known configuration
+    before the (slower) re-scoring; the store's UNIQUE constraint stays the real guard."""
+    problems = []
+    parsed_results = parsed_preds = None
+    try:
+        parsed_results = parse_results(results, limits)
+    except SubmissionRejected as exc:
+        problems += exc.problems
+    try:
+        parsed_preds = parse_predictions(predictions, limits)
+    except SubmissionRejected as exc:
+        problems += exc.problems
+    if problems:
+        raise SubmissionRejected(problems)
+    key = choose_answer_key(parsed_preds, parsed_results, keys)
+    check_against_key(parsed_preds, key)
+    if already_stored is not None and already_stored(config_key(parsed_results["config"], key.fingerprint)):
+        model = parsed_results["config"]["model"]
+        raise SubmissionRejected([f"{model} with this configuration is already on the leaderboard"])
+    scored = rescore(parsed_preds, key)
+    entry = build_entry(parsed_results, scored, key, parsed_preds)
+    warnings = []
+    declared = parsed_results.get("scores")
+    if isinstance(declared, dict) and declared.get("average") is not None and entry.average is not None:
+        try:
+            if abs(float(declared["average"]) - entry.average) > 0.05:
+                warnings.append(
+                    f"the average in {RESULTS} ({float(declared['average']):.2f}) differs from the "
+                    f"server's re-score ({entry.average:.2f}); the server's score is shown"
+                )
+        except (TypeError, ValueError):
+            pass
+    return Submission(entry, key, predictions, warnings)
+
+
+def read_limited(path: str | Path, name: str, limit: int) -> bytes:
+    """Read an uploaded file, refusing before reading when it is over the limit."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > limit:
+        raise SubmissionRejected([f"{name}: {size:,} bytes is over the size limit of {limit:,} bytes"])
+    return path.read_bytes()
+
+
+def submit_files(store: Store, predictions_path: str | Path, results_path: str | Path,
+                 limits: Limits = Limits()) -> Submission:
+    """Validate, re-score and store one submission; raises SubmissionRejected (nothing stored)."""
+    problems = []
+    data = {}
+    for name, path, limit in ((PREDICTIONS, predictions_path, limits.max_predictions_bytes),
+                              (RESULTS, results_path, limits.max_results_bytes)):
+        if path is None:
+            problems.append(f"{name}: no file given")
+            continue
+        try:
+            data[name] = read_limited(path, name, limit)
+        except SubmissionRejected as exc:
+            problems += exc.problems
+        except OSError as exc:
+            problems.append(f"{name}: cannot read {Path(path).name}: {exc.strerror or exc}")
+    if problems:
+        raise SubmissionRejected(problems)
+    return submit_bytes(store, data[PREDICTIONS], data[RESULTS], limits)
+
+
+def submit_bytes(store: Store, predictions: bytes, results: bytes, limits: Limits = Limits()) -> Submission:
+    sub = validate_submission(predictions, results, store.answer_keys(), limits, store.has_config)
+    try:
+        store.add_entry(sub.entry, predictions_jsonl=sub.predictions_jsonl)
+    except DuplicateEntry as exc:
+        raise SubmissionRejected([str(exc)]) from None
+    return sub
