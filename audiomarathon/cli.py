@@ -22,6 +22,7 @@ COMMANDS: dict[str, Command] = {
         "Import an official AudioMarathon release (per-task folders) into parquet + dataset card.",
     ),
     "push": Command("audiomarathon_dataset.commands.push", "Upload a built dataset folder to a Hub dataset repo."),
+    "serve": Command("audiomarathon.commands.serve", "Start the leaderboard Space (Gradio) on localhost."),
 }
 
 
