@@ -44,6 +44,9 @@ class Task:
     # F1 classes: "labels" (closed label-set tasks score by label text) or "letters".
     f1_classes: str = "letters"
     question: str = ""  # default question text used when composing instances
+    # The prompt names the options itself ("If it is a male, answer 'a'"), so choices must be
+    # exactly ``labels`` in registry order.
+    fixed_choices: bool = False
     min_duration: float = 90.0
     max_duration: float = 300.0
     # Folder names under which an official release may store this task (normalized).
@@ -231,6 +234,7 @@ TASKS: tuple[Task, ...] = (
             "'a' or 'b'."
         ),
         max_new_tokens=5,
+        fixed_choices=True,
         question=(
             "Is this audio authentic or does it contain artificially synthesized (fake) segments?"
         ),
@@ -254,6 +258,7 @@ TASKS: tuple[Task, ...] = (
             "'a' or 'b'."
         ),
         max_new_tokens=5,
+        fixed_choices=True,
         question="What is the gender of the speaker?",
         release_aliases=("voxcelebgender", "gender", "sgr"),
     ),

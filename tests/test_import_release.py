@@ -244,3 +244,21 @@ def test_absolute_paths_resolve_by_suffix(tmp_path):
     assert report.ok, report.issues
     assert _load(tmp_path / "out", "TAU").num_rows == 2
     assert json.loads(_load(tmp_path / "out", "TAU")[0]["meta"])["source_file"] == "TAU/audio/tau_000.wav"
+
+
+def test_fixed_option_order_for_two_way_tasks(tmp_path):
+    from audiomarathon_dataset.synthetic_release import write_synthetic_release
+
+    rel = write_synthetic_release(tmp_path / "rel", per_task=3, tasks=["VoxGender"])
+    meta_path = rel / "VoxGender" / "voxgender_meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta[0].update(choice_a="Female", choice_b="Male", answer_gt="A")  # listed in the other order
+    meta[1].update(choice_a="female", choice_b="male", answer_gt="male")
+    meta[2].update(choice_a="Male", choice_b="Child")  # not the task's options
+    meta_path.write_text(json.dumps(meta))
+    report = import_release(rel, tmp_path / "out", progress=False)
+    ds = _load(tmp_path / "out", "VoxGender")
+    # the prompt says "male -> a": stored choices follow the registry's order, letters follow them
+    assert [(r["choices"], r["answer"], r["answer_text"]) for r in ds] == [
+        (["Male", "Female"], "B", "Female"), (["Male", "Female"], "A", "Male")]
+    assert [(i.kind, i.record) for i in report.issues] == [("bad_record", "#2 (uniq_id=voxgender_002)")]

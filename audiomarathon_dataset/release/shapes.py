@@ -123,6 +123,17 @@ class JsonShape:
         if not isinstance(audio, str) or not audio:
             return ctx.issue(BAD_RECORD, file, locator, "record names no audio file")
         choices = [str(c) for c in choices]
+        task = ctx.task
+        if task.fixed_choices:
+            # The prompt fixes the option order ('a' = Male); a release listing them in another
+            # order is re-lettered so the stored letter means what the prompt says.
+            if sorted(c.strip().lower() for c in choices) != sorted(lab.lower() for lab in task.labels):
+                return ctx.issue(BAD_RECORD, file, locator,
+                                 f"options {choices} are not the task's fixed options {list(task.labels)}")
+            resolved = resolve_answer(answer, choices)
+            if resolved is not None:
+                answer = resolved[1]
+            choices = list(task.labels)
         if len(choices) < 2:
             return ctx.issue(BAD_RECORD, file, locator, f"record has {len(choices)} option(s); at least 2 needed")
         resolved = resolve_answer(answer, choices)
