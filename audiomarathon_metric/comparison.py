@@ -25,11 +25,11 @@ from .scoring import encode_classes
 from .scoring import extract_all
 from .scoring import prepare_items
 from .scoring import word_errors
-from .statistics import bootstrap_indices
-from .statistics import bootstrap_p_value
-from .statistics import f1_from_labels
-from .statistics import mcnemar_exact
-from .statistics import percentile_ci
+from .stats import bootstrap_indices
+from .stats import bootstrap_p_value
+from .stats import f1_from_labels
+from .stats import mcnemar_exact
+from .stats import percentile_ci
 
 
 def _compare_mcq(task, items, replies_a, replies_b, settings):

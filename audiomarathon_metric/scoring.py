@@ -25,11 +25,11 @@ from .extraction import default_choices
 from .extraction import extract_answer
 from .extraction import _norm_text
 from .normalizers import get_normalizer
-from .statistics import bonferroni
-from .statistics import bootstrap_indices
-from .statistics import f1_from_labels
-from .statistics import percentile_ci
-from .statistics import poisson_binomial_sf
+from .stats import bonferroni
+from .stats import bootstrap_indices
+from .stats import f1_from_labels
+from .stats import percentile_ci
+from .stats import poisson_binomial_sf
 
 METRIC_VERSION = "1.0"
 MODES = ("strict", "paper")

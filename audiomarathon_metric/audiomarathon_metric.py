@@ -1,0 +1,126 @@
+"""AudioMarathon metric for 🤗 evaluate: answer extraction, per-task scores, leaderboard aggregate.
+
+A thin wrapper: every number comes from audiomarathon_metric.score(), the implementation the
+runner and the Space also call. Load it with evaluate.load(<this folder>) or, once exported with
+`python -m audiomarathon_metric.export OUT` and pushed as a Space, evaluate.load("<org>/audiomarathon").
+"""
+
+# One import per line: evaluate's dependency scan reads each import line on its own, and the
+# exporter rewrites these lines into relative imports of the vendored copies. Every module the
+# metric needs is imported here directly, because evaluate copies only direct local imports.
+import datasets
+import evaluate
+from audiomarathon.prompts import LETTERS
+from audiomarathon.tasks import ALL
+from audiomarathon.tasks import get_task
+from audiomarathon_metric.aggregate import aggregate
+from audiomarathon_metric.comparison import compare
+from audiomarathon_metric.extraction import extract_answer
+from audiomarathon_metric.normalizers import NORMALIZERS
+from audiomarathon_metric.published import PUBLISHED
+from audiomarathon_metric.scoring import METRIC_VERSION
+from audiomarathon_metric.scoring import prepare_items
+from audiomarathon_metric.scoring import score
+from audiomarathon_metric.stats import percentile_ci
+
+_CITATION = """\
+@article{he2025audiomarathon,
+  title   = {AudioMarathon: A Comprehensive Benchmark for Long-Context Audio Understanding and Efficiency in Audio LLMs},
+  author  = {He, Peize and Wen, Zichen and Wang, Yubo and Wang, Yuxuan and Liu, Xiaoqian and Huang, Jiajie and
+             Lei, Zehui and Gu, Zhuangcheng and Jin, Xiangqi and Yang, Jiabing and Li, Kai and Liu, Zhifei and
+             Li, Weijia and Wang, Cunxiang and He, Conghui and Zhang, Linfeng},
+  journal = {arXiv preprint arXiv:2510.07293},
+  year    = {2025}
+}
+"""
+
+_DESCRIPTION = """\
+Scores raw audio-LLM replies on the 10 AudioMarathon tasks. Multiple-choice replies are parsed
+into a letter or *invalid* by documented rules (no random fallback); the headline task score is
+macro-F1 (0-100), with accuracy, weighted F1, invalid rate, a seeded bootstrap 95% CI and an exact
+Poisson-binomial test against random guessing (Bonferroni-corrected). ASR (LibriSpeech) is scored
+as 100 - WER after normalization. The benchmark average is the plain mean of the task scores.
+"""
+
+_KWARGS_DESCRIPTION = """\
+Args:
+    predictions (list of str): raw model replies.
+    references (list of str): answer letters ("A".."E") for multiple-choice tasks; reference
+        transcripts for ASR (LibriSpeech).
+    tasks (str or list of str, optional): each item's task (config name or abbreviation). Defaults
+        to the config name when that is a task; required for config "all" (or "default").
+    choices (list of list of str, optional): each item's option texts in letter order. Required for
+        multiple-choice items except HAD and VoxGender (fixed options); [] for ASR items.
+    ids (list of str, optional): item ids, echoed in per-sample records; must be unique.
+    mode ("strict" | "paper"): strict counts invalid replies as wrong (default); paper scores
+        valid replies only, as the original scripts did.
+    normalizer ("benchmark" | "whisper" | "whisper_basic"): transcript normalizer for WER.
+    n_bootstrap (int): bootstrap replicates for the 95% CIs (0 disables them). Default 1000.
+    seed (int): bootstrap seed. Default 0.
+    alpha (float): significance level of the test against guessing, after Bonferroni. Default 0.001.
+    per_sample (bool): include per-item records (parsed letter, rule, correct). Default False.
+Returns:
+    dict with "tasks" ({config: {"score", "n", "accuracy", "macro_f1", "weighted_f1",
+    "invalid_rate", "ci95", "p_value", "p_value_bonferroni", "significant", ...} or for ASR
+    {"score", "n", "wer", "corpus_wer", "ci95", ...}}), "categories", "average", "average_ci95",
+    "complete" (all 10 tasks present), "mode", and "per_sample" when asked.
+Examples:
+    >>> import evaluate
+    >>> metric = evaluate.load("audiomarathon_metric", "GTZAN")  # from the repository root
+    >>> out = metric.compute(predictions=["B", "ANSWER: C"], references=["B", "C"],
+    ...                      choices=[["jazz", "rock", "pop", "metal"]] * 2, n_bootstrap=0)
+    >>> out["tasks"]["GTZAN"]["accuracy"]
+    100.0
+"""
+
+
+@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
+class Audiomarathon(evaluate.Metric):
+    """AudioMarathon scores; config name = a task (config name or abbreviation) or "all"."""
+
+    def _info(self):
+        return evaluate.MetricInfo(
+            description=_DESCRIPTION,
+            citation=_CITATION,
+            inputs_description=_KWARGS_DESCRIPTION,
+            features=datasets.Features(
+                {"predictions": datasets.Value("string"), "references": datasets.Value("string")}
+            ),
+            homepage="https://arxiv.org/abs/2510.07293",
+            codebase_urls=["https://github.com/DabDans/AudioMarathon"],
+            reference_urls=["https://arxiv.org/abs/2510.07293"],
+        )
+
+    def _default_task(self):
+        name = (self.config_name or "default").strip()
+        if name.lower() in (ALL, "default"):
+            return None
+        return get_task(name).name  # raises for an unknown config, listing the valid ones
+
+    def _download_and_prepare(self, dl_manager):
+        self._default_task()  # fail at load time on a bad config name
+
+    def compute(self, *, predictions=None, references=None, **kwargs):
+        """Score raw replies (see the arguments below); returns the score() dict.\n"""
+        # Validate before evaluate's Arrow encoding so errors name the offending index.
+        tasks = kwargs.get("tasks") or self._default_task()
+        if tasks is None:
+            raise ValueError(
+                f"config {self.config_name!r} scores several tasks: pass tasks=[...] (one per item), "
+                f"or load the metric with a task as config name"
+            )
+        kwargs["tasks"] = tasks
+        if predictions is not None or references is not None:
+            prepare_items(predictions, references, tasks, kwargs.get("choices"), kwargs.get("ids"))
+        return super().compute(predictions=predictions, references=references, **kwargs)
+
+    def _compute(self, predictions, references, tasks=None, choices=None, ids=None, mode="strict",
+                 normalizer="benchmark", n_bootstrap=1000, seed=0, alpha=0.001, per_sample=False):
+        return score(predictions, references, tasks, choices=choices, ids=ids, mode=mode,
+                     normalizer=normalizer, n_bootstrap=n_bootstrap, seed=seed, alpha=alpha,
+                     per_sample=per_sample)
+
+
+# Names re-exported for users of the loaded module file (and to keep each import above in use).
+__all__ = ["Audiomarathon", "LETTERS", "NORMALIZERS", "PUBLISHED", "METRIC_VERSION", "aggregate", "compare",
+           "extract_answer", "percentile_ci", "score"]
