@@ -19,10 +19,11 @@ TAP_NAME = "audiomarathon_tap"
 _TAP_ATTR = "_audiomarathon_tap"
 
 
-def _tapped_attention(module, query, key, value, attention_mask, **kwargs):
+def _tapped_attention(module, query, key, value, attention_mask, *args, **kwargs):
+    # *args: kvpress's import-time patch re-wraps every registered function and passes dropout positionally.
     tap = module.__dict__[_TAP_ATTR]
     attention_mask = tap.callback(module, query, key, attention_mask, kwargs)
-    return tap.original(module, query, key, value, attention_mask, **kwargs)
+    return tap.original(module, query, key, value, attention_mask, *args, **kwargs)
 
 
 AttentionInterface.register(TAP_NAME, _tapped_attention)

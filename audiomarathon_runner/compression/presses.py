@@ -1,8 +1,281 @@
-"""KV-cache presses through kvpress (work in progress)."""
+"""KV-cache presses from kvpress, applied after prefill, with scope ``audio`` or ``all``.
+
+kvpress presses (all seven used here are ``ScorerPress``es) score every cached key per KV head; we keep
+their ``score`` and do the rest ourselves, at the smallest point:
+
+* our forward hook on each ``self_attn`` replaces ``BasePress.forward_hook``: prefill is recognised
+  from the layer's own cache (so it works on transformers >= 5.4, which no longer passes
+  ``cache_position`` to attention; when a press reads ``cache_position`` we fill it in),
+  and we find the layers ourselves (kvpress only knows ``model.model[.language_model].layers``);
+* ``audio`` scope: non-audio keys get +inf scores (never evicted) and ``ratio`` is taken over audio
+  tokens; ``all`` scope: kvpress's own rule (``compute_n_kept`` over every key; PyramidKV's per-layer
+  budget) — the paper's behaviour;
+* attention-based presses (SnapKV, PyramidKV, TOVA) get the exact last-window attention rows from an
+  attention tap (the model's own post-RoPE queries, any family: M-RoPE, partial RoPE, fused qkv), so
+  kvpress never re-derives queries; ExpectedAttention re-derives them, through the per-family views
+  in ``PRESS_VIEWS`` (Gemma-3n's q_norm, Phi-4's fused qkv, Qwen2.5-Omni's M-RoPE seen as text RoPE);
+* decode steps: a materialised attention mask (eager, or sizes built from another layer) is cut to
+  the layer's cache length — valid for batch size 1 without padding, which compression requires.
+"""
+from __future__ import annotations
+
 import contextlib
+import functools
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import nn
+
+from .attention_tap import install_tap
+from .config import CompressionConfig
+from .registry import PRESS_CLASSES
+from .stats import CompressionStats
+
+# Presses whose score uses attention rows of the last `window` queries: name -> window attribute / size.
+ATTENTION_WINDOW: dict[str, str | int] = {"snapkv": "window_size", "pyramidkv": "window_size", "tova": 1}
+
+
+def load_press(config: CompressionConfig):
+    """The kvpress press object for ``config`` (kvpress imported here, lazily)."""
+    try:
+        import kvpress
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(f"method {config.method!r} needs kvpress (pip install kvpress)") from exc
+    cls = getattr(kvpress, PRESS_CLASSES[config.method])
+    kwargs = {"compression_ratio": float(config.ratio)}
+    if config.method == "kv_random":
+        kwargs["seed"] = config.seed
+    return cls(**kwargs)
+
+
+# ---- per-family views for presses that re-derive queries (ExpectedAttention) -------------------------
+
+class _FusedQuery(nn.Module):
+    """``q_proj`` view of a fused qkv projection (Phi-4-multimodal)."""
+
+    def __init__(self, attn: nn.Module):
+        super().__init__()
+        self.attn = [attn]  # list: do not register the parent as a child (cycle)
+
+    def forward(self, hidden):
+        attn = self.attn[0]
+        return attn.qkv_proj(hidden)[..., : attn.config.num_attention_heads * attn.head_dim]
+
+
+class _NormedQuery(nn.Module):
+    """``q_proj`` view that includes the per-head q_norm (Gemma-3n), as the model's queries do."""
+
+    def __init__(self, attn: nn.Module, q_proj: nn.Module):
+        super().__init__()
+        self.attn, self.inner = [attn], q_proj
+
+    def forward(self, hidden):
+        attn = self.attn[0]
+        q = self.inner(hidden).view(*hidden.shape[:-1], -1, attn.head_dim)
+        return attn.q_norm(q).flatten(-2)
+
+
+def _text_rope(decoder: nn.Module, attn: nn.Module) -> Callable:
+    return decoder.rotary_emb
+
+
+def _mrope_as_text_rope(decoder: nn.Module, attn: nn.Module) -> Callable:
+    """Qwen2.5-Omni's 3-axis M-RoPE for text positions (all axes equal), merged per mrope_section."""
+    section = attn.rope_parameters["mrope_section"] if hasattr(attn, "rope_parameters") else attn.config.rope_parameters["mrope_section"]
+
+    def rope(x, position_ids):
+        cos, sin = decoder.rotary_emb(x, position_ids[None].expand(3, *position_ids.shape))
+        merge = lambda t: torch.cat([m[i % 3] for i, m in enumerate(t.split(list(section) * 2, dim=-1))], dim=-1)
+        return merge(cos), merge(sin)
+
+    return rope
+
+
+def _typed_rope(decoder: nn.Module, attn: nn.Module) -> Callable:
+    """Gemma-3n: one rotary embedding per layer type (local/global theta)."""
+    layer_type = decoder.config.layer_types[attn.layer_idx]
+    return functools.partial(decoder.rotary_emb, layer_type=layer_type)
+
+
+@dataclass(frozen=True)
+class PressView:
+    rope: Callable[[nn.Module, nn.Module], Callable] = _text_rope
+    query: Callable[[nn.Module], nn.Module] | None = None  # builds a q_proj stand-in
+
+
+PRESS_VIEWS: dict[str, PressView] = {
+    "Qwen2_5OmniAttention": PressView(rope=_mrope_as_text_rope),
+    "Gemma3nTextAttention": PressView(rope=_typed_rope, query=lambda a: _NormedQuery(a, a.q_proj)),
+    "Phi4MultimodalAttention": PressView(query=_FusedQuery),
+}
 
 
 @contextlib.contextmanager
-def kv_press(model, decoder, audio_mask, config, stats):
-    raise NotImplementedError("kvpress presses are being implemented (issue 6)")
-    yield
+def press_view(decoder: nn.Module, attn: nn.Module):
+    """While a press scores: give ``attn`` the ``rotary_emb`` / ``q_proj`` that kvpress's query
+    re-derivation expects. Only around ``press.score`` — the model's own forward keeps its modules."""
+    view = PRESS_VIEWS.get(type(attn).__name__, PressView())
+    had_rope, old_rope = "rotary_emb" in attn.__dict__, attn.__dict__.get("rotary_emb")
+    old_query = attn._modules.get("q_proj")
+    try:
+        attn.__dict__["rotary_emb"] = view.rope(decoder, attn)
+        if view.query is not None:
+            attn._modules["q_proj"] = view.query(attn)
+        yield
+    finally:
+        if had_rope:
+            attn.__dict__["rotary_emb"] = old_rope
+        else:
+            attn.__dict__.pop("rotary_emb", None)
+        if old_query is not None:
+            attn._modules["q_proj"] = old_query
+        else:
+            attn._modules.pop("q_proj", None)
+
+
+def _check_rope_dims(attn: nn.Module, hidden: torch.Tensor) -> None:
+    cos, _ = attn.rotary_emb(hidden[:, :1], torch.zeros(1, 1, dtype=torch.long, device=hidden.device))
+    if cos.shape[-1] != attn.head_dim:
+        raise NotImplementedError(
+            f"expected_attention assumes RoPE over the whole head ({attn.head_dim} dims); "
+            f"{type(attn).__name__} rotates {cos.shape[-1]} (partial RoPE) — use another press for this family"
+        )
+
+
+# ---- the hook -----------------------------------------------------------------------------------------
+
+def window_attention(query: torch.Tensor, key: torch.Tensor, window: int, scaling: float) -> torch.Tensor:
+    """Softmax attention rows of the last ``window`` queries over all keys: [B, H, w, L] (causal),
+    O(w·L) memory. GQA keys are broadcast per group, not copied."""
+    b, h, _, d = query.shape
+    n_kv, length = key.shape[1], key.shape[2]
+    q = query[:, :, -window:].float().view(b, n_kv, h // n_kv, -1, d)
+    logits = torch.einsum("bkgwd,bkld->bkgwl", q, key.float()) * scaling
+    rows = torch.arange(length - window, length, device=key.device)[:, None]
+    logits = logits.masked_fill(torch.arange(length, device=key.device)[None] > rows, float("-inf"))
+    return logits.softmax(dim=-1).reshape(b, h, window, length)
+
+
+def ensure_cache_position(kwargs: dict, cache_len: int, q_len: int, device) -> dict:
+    """transformers >= 5.4 stops passing ``cache_position`` to attention; presses that read it get the
+    positions of the current queries in this layer's cache."""
+    if kwargs.get("cache_position") is not None:
+        return kwargs
+    return {**kwargs, "cache_position": torch.arange(cache_len - q_len, cache_len, device=device)}
+
+
+@dataclass
+class PressRunner:
+    """Applies one kvpress ScorerPress to the prefill cache of each hooked layer."""
+
+    press: object
+    decoder: nn.Module
+    method: str
+    ratio: float
+    scope: str
+    audio_mask: torch.Tensor  # [L] prompt positions
+    stats: CompressionStats
+    n_layers: int
+    window: int | None = None
+    phase: str = "idle"
+
+    def __post_init__(self):
+        self.pending_attention: dict[int, torch.Tensor] = {}
+
+    def layer_cache(self, cache, idx: int):
+        layers = getattr(cache, "layers", None)
+        return layers[idx] if layers is not None and idx < len(layers) else None
+
+    def tap(self, module, query, key, attention_mask, kwargs):
+        if query.shape[-2] == key.shape[-2] and query.shape[-2] > 1:  # prefill
+            if self.window is not None:
+                window = min(self.window, key.shape[-2])
+                scaling = kwargs.get("scaling") or getattr(module, "scaling", None) or query.shape[-1] ** -0.5
+                self.pending_attention[module.layer_idx] = window_attention(query, key, window, scaling)
+            return attention_mask
+        if isinstance(attention_mask, torch.Tensor) and attention_mask.shape[-1] > key.shape[-2]:
+            return attention_mask[..., -key.shape[-2]:]  # batch 1, no padding: the recent columns
+        return attention_mask
+
+    def n_kept(self, module, length: int, n_audio: int) -> int:
+        """Keys kept out of ``length`` (kvpress's rule for `all`; over audio tokens for `audio`)."""
+        from kvpress.utils import compute_n_kept
+
+        pyramid = getattr(self.press, "get_layer_budget", None)
+        if self.scope == "all":
+            return pyramid(module, length) if pyramid else compute_n_kept(length, self.ratio)
+        kept_audio = pyramid(module, n_audio) if pyramid else n_audio - int(self.ratio * n_audio)
+        return length - n_audio + min(max(kept_audio, 0), n_audio)
+
+    def hook(self, module, args, kwargs, output):
+        hidden = kwargs["hidden_states"] if "hidden_states" in kwargs else args[0]
+        cache = kwargs.get("past_key_values")
+        layer = self.layer_cache(cache, module.layer_idx)
+        q_len = hidden.shape[-2]
+        attentions = self.pending_attention.pop(module.layer_idx, None)
+        if layer is None or not isinstance(getattr(layer, "keys", None), torch.Tensor):
+            return output
+        keys, values = layer.keys, layer.values
+        if keys.shape[-2] != q_len or q_len != self.audio_mask.numel():  # not this prompt's prefill
+            return output
+        start = time.perf_counter()
+        kwargs = ensure_cache_position(kwargs, keys.shape[-2], q_len, keys.device)
+        if self.ratio > 0:
+            keys, values, kept_audio = self.compress(module, hidden, keys, values, attentions, kwargs)
+            layer.keys, layer.values = keys, values
+        else:
+            kept_audio = int(self.audio_mask.sum())
+        per_layer = self.stats.kept_audio_tokens_per_layer
+        per_layer[module.layer_idx] = kept_audio
+        for idx, layer_module in enumerate(self.decoder.layers):  # Gemma-3n: layers reading this cache
+            if getattr(layer_module.self_attn, "kv_shared_layer_index", None) == module.layer_idx:
+                per_layer[idx] = kept_audio
+        self.stats.prune_ms += (time.perf_counter() - start) * 1000.0
+        return output
+
+    def compress(self, module, hidden, keys, values, attentions, kwargs):
+        if attentions is None and self.window is not None:
+            raise RuntimeError(f"{self.method}: the attention rows of layer {module.layer_idx} were not captured")
+        with press_view(self.decoder, module):
+            scores = self.press.score(module, hidden, keys, values, attentions, kwargs).float()  # [B, H_kv, L]
+        is_audio = self.audio_mask.to(scores.device)
+        length = keys.shape[-2]
+        if self.scope == "audio":
+            scores = scores.masked_fill(~is_audio, float("inf"))
+        n_kept = self.n_kept(module, length, int(is_audio.sum()))
+        index = scores.topk(n_kept, dim=-1).indices.sort(dim=-1).values  # keep cache order = position order
+        kept_audio = float(is_audio[index].sum(dim=-1).float().mean())  # mean over KV heads
+        gather = index.unsqueeze(-1).expand(-1, -1, -1, keys.shape[-1])
+        return keys.gather(2, gather).contiguous(), values.gather(2, gather).contiguous(), kept_audio
+
+
+def _compressible(attn: nn.Module) -> bool:
+    # Gemma-3n: kv-shared layers have no cache of their own; sliding-window layers are bounded anyway
+    # (kvpress skips them for Gemma-3 too).
+    return not getattr(attn, "is_kv_shared_layer", False) and not getattr(attn, "is_sliding", False)
+
+
+@contextlib.contextmanager
+def kv_press(model: nn.Module, decoder: nn.Module, audio_mask: torch.Tensor, config: CompressionConfig,
+             stats: CompressionStats):
+    press = load_press(config)
+    window = ATTENTION_WINDOW.get(config.method)
+    if isinstance(window, str):
+        window = getattr(press, window)
+    press.post_init_from_model(model)
+    runner = PressRunner(press, decoder, config.method, float(config.ratio), config.press_scope, audio_mask, stats,
+                         len(decoder.layers), window)
+    with contextlib.ExitStack() as stack:
+        for layer in decoder.layers:
+            attn = layer.self_attn
+            if not _compressible(attn):
+                continue
+            if config.method == "expected_attention":
+                with press_view(decoder, attn):
+                    _check_rope_dims(attn, torch.zeros(1, 1, attn.head_dim, dtype=torch.float32,
+                                                       device=next(decoder.parameters()).device))
+            stack.callback(install_tap(attn, runner.tap))
+            stack.callback(attn.register_forward_hook(runner.hook, with_kwargs=True).remove)
+        yield runner
