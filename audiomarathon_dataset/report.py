@@ -68,3 +68,8 @@ class Report:
             "issues": [asdict(i) for i in self.issues],
         }
         return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+
+
+# Kinds added by the builder (issue 3).
+TOO_LONG = "clip_too_long"  # a clip or instance over the maximum where the task never cuts clips
+NO_QUESTION = "no_question"  # a composed instance offers no valid question (no entity, no absent event)

@@ -1,0 +1,331 @@
+"""Build the benchmark from the source corpora: ``build_benchmark(sources, out, ...)``.
+
+Pipeline per task: corpus reader (streams groups) -> planner (main process, headers only)
+-> ``compose`` in worker processes (decode, resample, join, FLAC) -> questions (main) ->
+``DatasetWriter`` (streams rows into parquet). At most a small window of instances is in
+flight, results are consumed in plan order, and ids are assigned in that order, so the
+output is byte-identical whatever ``num_proc`` is and memory does not grow with the corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+from tqdm.auto import tqdm
+
+from audiomarathon.tasks import Task, resolve_tasks
+
+from . import report as rp
+from .composer import AudioOptions, Composed, InstancePlan, Range, compose, plan_group, rng_for
+from .questions import QUESTION_MAKERS, NoQuestion
+from .recipes import RECIPES
+from .report import Issue, Report
+from .sources import CORPORA, MissingCorpusError
+from .writer import DatasetWriter, Row
+
+REPORT_NAME = "build_report.json"
+
+
+class BuildFailed(RuntimeError):
+    """Nothing could be built; the output folder was left untouched."""
+
+    def __init__(self, message: str, report: Report):
+        super().__init__(message)
+        self.report = report
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    seed: int = 0
+    min_duration: float | None = None  # None: each task's own range from the registry
+    max_duration: float | None = None
+    limit: int | None = None  # at most this many instances per task
+    loudness: float | None = None  # LUFS target per clip; None keeps source levels
+    crossfade: float = 0.0  # seconds
+    render_speech: bool = True  # espeak-ng for RACE articles without a recording
+
+    def __post_init__(self):
+        if self.limit is not None and self.limit < 1:
+            raise ValueError(f"limit must be at least 1, got {self.limit}")
+        if self.crossfade < 0:
+            raise ValueError(f"crossfade must be >= 0 seconds, got {self.crossfade}")
+        for name in ("min_duration", "max_duration"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"{name} must be positive, got {value}")
+
+    def durations(self, task: Task) -> Range:
+        low = task.min_duration if self.min_duration is None else float(self.min_duration)
+        high = task.max_duration if self.max_duration is None else float(self.max_duration)
+        if low > high:
+            raise ValueError(f"{task.name}: min duration {low:g} s is above max duration {high:g} s")
+        if self.crossfade * 2 >= low:
+            raise ValueError(f"crossfade {self.crossfade:g} s is too long for a minimum duration of {low:g} s")
+        return Range(low, high)
+
+    @property
+    def audio(self) -> AudioOptions:
+        return AudioOptions(loudness=self.loudness, crossfade=self.crossfade, render_speech=self.render_speech)
+
+
+@dataclass
+class TaskBuild:
+    """What one task's build produced (also written to build_report.json)."""
+
+    task: str
+    corpus: str
+    min_duration: float
+    max_duration: float
+    instances: int = 0  # rows written
+    audio_files: int = 0  # distinct composed recordings (RACE shares one per article)
+    output_seconds: float = 0.0  # audio written, counting each recording once
+    clips_used: int = 0
+    dropped_seconds: float = 0.0  # group tails too short for another instance
+    unused_clips: int = 0
+
+
+@dataclass
+class BuildReport(Report):
+    """A Report plus per-task build figures and the wall time (not written to disk)."""
+
+    tasks: dict[str, TaskBuild] = field(default_factory=dict)
+    options: BuildOptions | None = None
+    wall_seconds: float = 0.0
+
+    @property
+    def output_seconds(self) -> float:
+        return sum(t.output_seconds for t in self.tasks.values())
+
+    def to_json(self) -> str:
+        payload = json.loads(super().to_json())
+        payload["options"] = asdict(self.options) if self.options else {}
+        payload["tasks"] = {k: _rounded(asdict(v)) for k, v in self.tasks.items()}
+        return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+
+
+def _rounded(d: dict) -> dict:
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in d.items()}
+
+
+# ---------------------------------------------------------------- ordered parallel map
+
+class Executor:
+    """Runs ``compose`` serially or in spawn worker processes, yielding results in
+    submission order with a bounded number of jobs in flight (memory stays flat)."""
+
+    def __init__(self, num_proc: int = 1, window: int | None = None):
+        if num_proc < 1:
+            raise ValueError(f"num_proc must be at least 1, got {num_proc}")
+        self.num_proc = num_proc
+        self.window = window or 2 * num_proc + 1
+        self._pool = None
+
+    def __enter__(self) -> "Executor":
+        if self.num_proc > 1:
+            # spawn: workers never inherit the parent's threads (pyarrow, tqdm) mid-state
+            self._pool = mp.get_context("spawn").Pool(self.num_proc)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.terminate()  # abandoned jobs (after --limit) are not waited for
+            self._pool.join()
+            self._pool = None
+
+    def map_ordered(self, fn: Callable, items: Iterable[tuple[object, object]]) -> Iterator[tuple[object, object]]:
+        """``items`` are (argument or None, local context); yields (context, fn(argument) or None)."""
+        if self._pool is None:
+            for arg, ctx in items:
+                yield ctx, (fn(arg) if arg is not None else None)
+            return
+        it = iter(items)
+        window: deque = deque()
+
+        def fill() -> None:
+            while len(window) < self.window:
+                try:
+                    arg, ctx = next(it)
+                except StopIteration:
+                    return
+                window.append((ctx, self._pool.apply_async(fn, (arg,)) if arg is not None else None))
+
+        fill()
+        while window:
+            ctx, job = window.popleft()
+            result = job.get() if job is not None else None
+            fill()  # keep the workers busy while the caller writes
+            yield ctx, result
+
+
+# ---------------------------------------------------------------- one task
+
+def locate_corpora(sources: Path, tasks: Sequence[Task]) -> dict[str, Path]:
+    """Corpus folder per task; one error listing every missing corpus with its layout."""
+    found: dict[str, Path] = {}
+    missing: list[str] = []
+    for task in tasks:
+        corpus = CORPORA[RECIPES[task.name].corpus]
+        try:
+            found[task.name] = corpus.locate(sources)
+        except MissingCorpusError as err:
+            msg = f"{task.name} ({task.abbrev}) needs {err}"
+            if msg not in missing:
+                missing.append(msg)
+    if missing:
+        raise MissingCorpusError("\n\n".join(missing))
+    return found
+
+
+def _plans(task: Task, folder: Path, sources: Path, options: BuildOptions, stats: TaskBuild
+           ) -> Iterator[tuple[InstancePlan | None, list[Issue]]]:
+    """(plan, issues met before it) in corpus order; a final (None, trailing issues)."""
+    recipe = RECIPES[task.name]
+    corpus = CORPORA[recipe.corpus]
+    durations = options.durations(task)
+    pending: list[Issue] = []
+    counters: dict = {}
+    for item in corpus.groups(folder, sources, task, **recipe.reader_options):
+        if isinstance(item, Issue):
+            pending.append(item)
+            continue
+        for plan in plan_group(item, task=task.name, corpus=corpus.name, rule=recipe.composition,
+                               durations=durations, seed=options.seed, audio=options.audio, stats=counters):
+            if isinstance(plan, Issue):
+                pending.append(plan)
+            else:
+                yield plan, pending
+                pending = []
+    stats.dropped_seconds = counters.get("dropped_seconds", 0.0)
+    stats.unused_clips = counters.get("unused_clips", 0)
+    yield None, pending
+
+
+def task_rows(task: Task, sources: str | Path, options: BuildOptions, report: Report, executor: Executor,
+              stats: TaskBuild | None = None, folder: Path | None = None, progress: bool = False) -> Iterator[Row]:
+    """Stream the rows of one task. Issues go to ``report`` in plan order."""
+    sources = Path(sources).resolve()
+    recipe = RECIPES[task.name]
+    corpus = CORPORA[recipe.corpus]
+    folder = folder or corpus.locate(sources)
+    durations = options.durations(task)
+    stats = stats or TaskBuild(task.name, corpus.name, durations.low, durations.high)
+    maker = QUESTION_MAKERS[recipe.questions]
+    vocabulary = corpus.vocabulary(folder)
+    attempted = 0
+    bar = tqdm(desc=f"build {task.name}", unit=" s audio", disable=not progress, smoothing=0.1)
+    jobs = ((plan, (plan, pending)) for plan, pending in _plans(task, folder, sources, options, stats))
+    try:
+        for (plan, pending), composed in executor.map_ordered(compose, jobs):
+            report.extend(pending)
+            attempted += sum(1 for i in pending if i.kind == rp.TOO_SHORT)
+            if composed is None:
+                continue
+            composed: Composed
+            report.extend(composed.issues)
+            if not composed.ok:
+                attempted += 1
+                continue
+            rng = rng_for(options.seed, task.name, plan.group_key, str(plan.index))
+            try:
+                qas = maker(task, composed, rng, vocabulary)
+            except NoQuestion as exc:
+                attempted += 1
+                report.add(Issue(rp.NO_QUESTION, task.name, plan.group_file,
+                                 f"group={plan.group_key} instance={plan.index}", f"{exc}; no instance"))
+                continue
+            stats.audio_files += 1
+            stats.output_seconds += composed.duration
+            stats.clips_used += len(composed.placed)
+            bar.update(composed.duration)
+            segments = [{"source_id": p.ref.source_id, "start": p.start, "end": p.end} for p in composed.placed]
+            base_meta = {k: v for k, v in plan.group_meta.items() if k != "questions"}
+            base_meta.update({
+                "corpus": corpus.name, "group": plan.group_key, "instance_in_group": plan.index,
+                "seed": options.seed, "target_duration": plan.target, "num_clips": len(composed.placed),
+                "source_sampling_rates": sorted({p.source_rate for p in composed.placed}),
+            })
+            for qa in qas:
+                if options.limit is not None and stats.instances >= options.limit:
+                    return
+                attempted += 1
+                yield Row(
+                    id=f"{task.name}-{stats.instances:05d}", task=task.name, audio=composed.flac,
+                    duration=composed.duration, question=qa.question, choices=qa.choices, answer=qa.answer,
+                    answer_text=qa.answer_text, segments=segments, meta={**base_meta, **qa.meta},
+                )
+                stats.instances += 1
+    finally:
+        bar.close()
+        report.set_counts(task.name, attempted, stats.instances)
+
+
+# ---------------------------------------------------------------- whole benchmark
+
+def build_benchmark(
+    sources: str | Path,
+    out: str | Path,
+    tasks: str | Sequence[str] | None = None,
+    seed: int = 0,
+    num_proc: int = 1,
+    min_duration: float | None = None,
+    max_duration: float | None = None,
+    limit: int | None = None,
+    progress: bool = True,
+    loudness: float | None = None,
+    crossfade: float = 0.0,
+    render_speech: bool = True,
+) -> BuildReport:
+    """Compose the selected tasks (default: all 10) from the corpora under ``sources`` into
+    ``out`` (parquet shards + dataset card + build_report.json, the import-release layout).
+
+    ``out`` is replaced atomically: a failure leaves it as it was. Raises
+    MissingCorpusError (naming the expected layouts) before anything is written,
+    ValueError for bad options, BuildFailed when no instance at all could be built.
+    """
+    started = time.perf_counter()
+    sources = Path(sources).resolve()
+    if not sources.is_dir():
+        raise FileNotFoundError(f"sources folder {sources} does not exist or is not a directory")
+    selected = resolve_tasks(tasks)
+    options = BuildOptions(seed=seed, min_duration=min_duration, max_duration=max_duration, limit=limit,
+                           loudness=loudness, crossfade=crossfade, render_speech=render_speech)
+    ranges = {t.name: options.durations(t) for t in selected}  # validates before any work
+    folders = locate_corpora(sources, selected)
+    report = BuildReport(options=options)
+    with Executor(num_proc) as executor, DatasetWriter(out) as writer:
+        for task in selected:
+            stats = TaskBuild(task.name, RECIPES[task.name].corpus, ranges[task.name].low, ranges[task.name].high)
+            report.tasks[task.name] = stats
+            writer.write_task(task, task_rows(task, sources, options, report, executor, stats,
+                                              folder=folders[task.name], progress=progress))
+        if not writer.stats:
+            raise BuildFailed("no instance could be built: " + report.summary_line(), report)
+        writer.write_file(REPORT_NAME, report.to_json())
+        writer.commit(extra_card_text=_card_section(report))
+    report.wall_seconds = time.perf_counter() - started
+    return report
+
+
+def _card_section(report: BuildReport) -> str:
+    o = report.options
+    lines = [
+        "",
+        "## How this copy was built",
+        "",
+        "Composed from the source corpora with `audiomarathon build` "
+        f"(seed {o.seed}; loudness {'normalized to %g LUFS' % o.loudness if o.loudness is not None else 'unchanged'}; "
+        f"crossfade {o.crossfade:g} s). Duration range per task:",
+        "",
+    ]
+    for name, t in report.tasks.items():
+        lines.append(f"- {name}: {t.min_duration:g}–{t.max_duration:g} s from corpus `{t.corpus}`")
+    lines.append("")
+    lines.append("`build_report.json` lists every skipped clip and group by file.")
+    lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,67 @@
+"""LibriSpeech test-clean: ``LibriSpeech/test-clean/<speaker>/<chapter>/<speaker>-<chapter>-<utt>.flac``
+with ``<speaker>-<chapter>.trans.txt`` (one ``<utt-id> TRANSCRIPT`` per line).
+
+One group per chapter, utterances in reading order, so each instance is a contiguous
+stretch of one reader's chapter and its transcript is the utterances' transcripts joined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from audiomarathon.tasks import Task
+
+from ..report import BAD_RECORD, Issue
+from .base import ClipRef, Corpus, Group, sorted_audio, sorted_dirs
+
+LAYOUT = """  LibriSpeech/test-clean/<speaker>/<chapter>/<speaker>-<chapter>-<utt>.flac
+  LibriSpeech/test-clean/<speaker>/<chapter>/<speaker>-<chapter>.trans.txt   ("<utt-id> TRANSCRIPT" lines)
+  (the test-clean.tar.gz archive from openslr.org/12, unpacked)"""
+
+
+@dataclass(frozen=True)
+class LibriSpeech(Corpus):
+    split: str = "test-clean"
+
+    def looks_valid(self, folder: Path) -> bool:
+        return (folder / self.split).is_dir()
+
+    def groups(self, folder: Path, sources: Path, task: Task) -> Iterator[Group | Issue]:
+        for speaker in sorted_dirs(folder / self.split):
+            for chapter in sorted_dirs(speaker):
+                trans = chapter / f"{speaker.name}-{chapter.name}.trans.txt"
+                rel_trans = self.rel(trans, sources)
+                texts: dict[str, str] = {}
+                if trans.is_file():
+                    for n, line in enumerate(trans.read_text(encoding="utf-8").splitlines(), 1):
+                        if not line.strip():
+                            continue
+                        utt, _, text = line.strip().partition(" ")
+                        if not text:
+                            yield Issue(BAD_RECORD, task.name, rel_trans, f"line {n}", "no transcript after the utterance id")
+                            continue
+                        texts[utt] = text.strip()
+                clips = []
+                for audio in sorted_audio(chapter):
+                    text = texts.get(audio.stem)
+                    if text is None:
+                        single = audio.with_suffix(".txt")  # some long-form copies keep one .txt per utterance
+                        text = single.read_text(encoding="utf-8").strip() if single.is_file() else None
+                    if not text:
+                        yield Issue(BAD_RECORD, task.name, self.rel(audio, sources), "",
+                                    f"no transcript for {audio.stem} in {rel_trans}; clip skipped")
+                        continue
+                    clips.append(ClipRef(str(audio), self.rel(audio, sources), text=text))
+                if clips:
+                    yield Group(f"{speaker.name}-{chapter.name}", self.rel(chapter, sources), clips,
+                                meta={"speaker_id": speaker.name, "chapter_id": chapter.name})
+
+
+CORPUS = LibriSpeech(
+    name="librispeech",
+    title="LibriSpeech test-clean",
+    folders=("LibriSpeech", "librispeech"),
+    layout=LAYOUT,
+)
