@@ -1,0 +1,211 @@
+"""Answer extraction: a table of realistic replies, property tests, transcripts."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from audiomarathon.prompts import LETTERS
+from audiomarathon.tasks import TASKS, get_task
+from audiomarathon_metric import RULES, Extraction, clean_transcript, extract_answer
+from audiomarathon_metric.extraction import INVALID_RULES, VALID_RULES
+
+GENRES = ["jazz", "metal", "rock", "pop"]  # A jazz, B metal, C rock, D pop
+SCENES = ["metro", "metro_station", "park", "street_traffic"]
+AGES = ["Young Adult (18-30)", "Early Career (31-40)", "Mid Career (41-50)", "Senior (51-70)", "Elderly (71+)"]
+EMOTIONS = ["angry", "happy", "neutral", "sad"]
+RACE = ["He was tired.", "She lost her keys.", "They went home early.", "Nobody knows."]
+SED = ["Dog", "Blender", "Speech", "Frying"]
+NONE = []  # HAD / VoxGender: fixed options from the registry
+
+# (reply, task, choices, expected letter or None, expected rule)
+CASES = [
+    # bare letters, any decoration
+    ("B", "MC", GENRES, "B", "bare_letter"),
+    ("b", "MC", GENRES, "B", "bare_letter"),
+    ("(B)", "MC", GENRES, "B", "bare_letter"),
+    ("B.", "MC", GENRES, "B", "bare_letter"),
+    ("  C  \n", "MC", GENRES, "C", "bare_letter"),
+    ("[D]", "MC", GENRES, "D", "bare_letter"),
+    ("**C**", "MC", GENRES, "C", "bare_letter"),
+    ("`A`", "MC", GENRES, "A", "bare_letter"),
+    ("'a'", "SD", NONE, "A", "bare_letter"),
+    ('"b"', "SGR", NONE, "B", "bare_letter"),
+    ("a", "SGR", NONE, "A", "bare_letter"),
+    ("E", "SAR", AGES, "E", "bare_letter"),
+    ("<answer>D</answer>", "SCR", RACE, "D", "bare_letter"),
+    ("### B", "SER", ["Paris", "Berlin", "Rome", "Madrid"], "B", "bare_letter"),
+    # the option's text, alone or with its letter
+    ("rock", "MC", GENRES, "C", "option_text"),
+    ("Rock.", "MC", GENRES, "C", "option_text"),
+    ('"metal"', "MC", GENRES, "B", "option_text"),
+    ("metro station", "ASC", SCENES, "B", "option_text"),
+    ("Metro", "ASC", SCENES, "A", "option_text"),
+    ("Female", "SGR", NONE, "B", "option_text"),
+    ("fake", "SD", NONE, "B", "option_text"),
+    ("Senior (51-70)", "SAR", AGES, "D", "option_text"),
+    ("B. metal", "MC", GENRES, "B", "letter_text"),
+    ("(C) rock", "MC", GENRES, "C", "letter_text"),
+    ("A) Young Adult (18-30)", "SAR", AGES, "A", "letter_text"),
+    ("D: street_traffic", "ASC", SCENES, "D", "letter_text"),
+    ("b) female", "SGR", NONE, "B", "letter_text"),
+    # explicit answer statements
+    ("Answer: B", "MC", GENRES, "B", "answer_phrase"),
+    ("ANSWER: C", "MC", GENRES, "C", "answer_phrase"),
+    ("answer: c", "MC", GENRES, "C", "answer_phrase"),
+    ("The answer is B.", "MC", GENRES, "B", "answer_phrase"),
+    ("The correct answer is (D).", "SCR", RACE, "D", "answer_phrase"),
+    ("The correct option is C because the passage says so.", "SCR", RACE, "C", "answer_phrase"),
+    ("Option B: metal", "MC", GENRES, "B", "answer_phrase"),
+    ("**Answer:** A", "ER", EMOTIONS, "A", "answer_phrase"),
+    ("Final answer: E", "SAR", AGES, "E", "answer_phrase"),
+    ("I choose b.", "SD", NONE, "B", "answer_phrase"),
+    ("I would answer 'a'.", "SGR", NONE, "A", "answer_phrase"),
+    ("Answer: b", "SD", NONE, "B", "answer_phrase"),
+    ("A dog is barking in the background, so the answer is C.", "SED", SED, "C", "answer_phrase"),
+    ("C\n\nThe distorted guitars suggest rock.", "MC", GENRES, "C", "answer_phrase"),
+    ("B. The speaker mentions Berlin twice.", "SER", ["Paris", "Berlin", "Rome", "Madrid"], "B", "answer_phrase"),
+    ("The answer is B. A is not supported by the audio.", "SCR", RACE, "B", "answer_phrase"),
+    ("Based on the audio, my answer is D", "SED", SED, "D", "answer_phrase"),
+    # a letter standing alone
+    ("I'd say C.", "MC", GENRES, "C", "lone_letter"),
+    ("Probably (b), the voice is high.", "SGR", NONE, "B", "lone_letter"),
+    ("It has to be D given the sizzling sound.", "SED", SED, "D", "lone_letter"),
+    # an option named in a sentence
+    ("This is a female voice.", "SGR", NONE, "B", "option_mention"),
+    ("The speaker is male.", "SGR", NONE, "A", "option_mention"),
+    ("It sounds like a man speaking.", "SGR", NONE, "A", "option_mention"),
+    ("The audio is completely authentic with no fake segments.", "SD", NONE, "A", "option_mention"),
+    ("The recording contains artificially synthesized segments.", "SD", NONE, "B", "option_mention"),
+    ("The genre is rock.", "MC", GENRES, "C", "option_mention"),
+    ("It's not jazz, it's rock.", "MC", GENRES, "C", "option_mention"),
+    ("The scene is a metro station.", "ASC", SCENES, "B", "option_mention"),
+    ("The speaker sounds happy and excited.", "ER", EMOTIONS, "B", "option_mention"),
+    # invalid: nothing, two answers, negation only, refusals
+    ("", "MC", GENRES, None, "empty"),
+    ("   \n", "MC", GENRES, None, "empty"),
+    ("A or B", "MC", GENRES, None, "conflict"),
+    ("B, C", "MC", GENRES, None, "conflict"),
+    ("(A) and (D)", "SCR", RACE, None, "conflict"),
+    ("I think it's B, but it could be A.", "MC", GENRES, None, "conflict"),
+    ("Answer: A. Actually, the answer is C.", "MC", GENRES, None, "conflict"),
+    ("C: jazz", "MC", GENRES, None, "conflict"),
+    ("Option B: rock", "MC", GENRES, None, "conflict"),
+    ("Please select the correct answer (A, B, C, D, or E).", "SAR", AGES, None, "conflict"),
+    ("Answer with only 'a' or 'b'.", "SD", NONE, None, "conflict"),
+    ("It could be jazz or rock.", "MC", GENRES, None, "conflict"),
+    ("The voice could be male or female.", "SGR", NONE, None, "conflict"),
+    ("It is not fake.", "SD", NONE, None, "negated"),
+    ("Definitely not metal.", "MC", GENRES, None, "negated"),
+    ("I'm sorry, but I cannot listen to audio files.", "MC", GENRES, None, "refusal"),
+    ("I am unable to determine the speaker's age.", "SAR", AGES, None, "refusal"),
+    ("The answer is a bit unclear to me.", "ER", EMOTIONS, None, "refusal"),
+    ("As an AI language model, I do not have access to the recording.", "SD", NONE, None, "refusal"),
+    ("The music has a steady beat and some vocals.", "MC", GENRES, None, "no_answer"),
+    ("A person is talking in a quiet room.", "SED", ["Dog", "Blender", "Cat", "Frying"], None, "no_answer"),
+    ("F", "MC", GENRES, None, "no_answer"),  # not one of the four letters
+]
+
+
+def test_table_is_large_and_covers_every_rule():
+    assert len(CASES) >= 60
+    assert {case[4] for case in CASES} == set(RULES)
+
+
+@pytest.mark.parametrize("reply,task,choices,letter,rule", CASES, ids=[f"{i:02d}:{c[0][:30]!r}" for i, c in enumerate(CASES)])
+def test_realistic_reply(reply, task, choices, letter, rule):
+    got = extract_answer(reply, choices, task)
+    assert got == Extraction(letter, rule)
+    assert got.valid == (letter is not None)
+    assert got.rule in (VALID_RULES if got.valid else INVALID_RULES)
+
+
+def test_answer_c_is_c_not_a():
+    # The original scripts read "ANSWER: C" as A (the first capital A-D in the string).
+    for reply in ("ANSWER: C", "ANSWER:C", "Answer - C", "ANSWER IS C"):
+        assert extract_answer(reply, GENRES, "GTZAN").letter == "C", reply
+
+
+def test_task_objects_and_abbreviations_are_equivalent():
+    assert extract_answer("b", [], get_task("VoxGender")) == extract_answer("b", [], "SGR")
+
+
+def test_asr_task_is_rejected_and_non_strings_too():
+    with pytest.raises(ValueError, match="clean_transcript"):
+        extract_answer("A", [], "ASR")
+    with pytest.raises(TypeError, match="string"):
+        extract_answer(3, GENRES, "MC")
+
+
+def test_extraction_never_guesses_same_input_same_output():
+    replies = ["hmm", "I don't know", "maybe", "C?", "??"]
+    first = [extract_answer(r, GENRES, "MC") for r in replies]
+    assert first == [extract_answer(r, GENRES, "MC") for r in replies]
+    assert [e.letter for e in first] == [None, None, None, "C", None]
+
+
+# --------------------------------------------------------------------- property tests
+
+MCQ_TASKS = [t for t in TASKS if t.is_mcq]
+option_word = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=10)
+
+
+@st.composite
+def item(draw):
+    task = draw(st.sampled_from(MCQ_TASKS))
+    texts = draw(st.lists(option_word, min_size=task.n_choices, max_size=task.n_choices, unique=True))
+    # Option texts are distinct and none contains another as a word ("metro" vs "metro station").
+    index = draw(st.integers(0, task.n_choices - 1))
+    return task, texts, index
+
+
+@settings(max_examples=300, deadline=None)
+@given(item(), st.sampled_from(["{l}", "{l}.", "({l})", "{lo}", "'{lo}'", " {l} ", "[{l}]", "**{l}**"]))
+def test_a_reply_that_is_one_letter_parses_to_it(it, fmt):
+    task, texts, index = it
+    letter = LETTERS[index]
+    reply = fmt.format(l=letter, lo=letter.lower())
+    assert extract_answer(reply, texts, task) == Extraction(letter, "bare_letter")
+
+
+@settings(max_examples=300, deadline=None)
+@given(item(), st.sampled_from(["{t}", "{T}", "{t}.", '"{t}"', "  {t}\n"]))
+def test_a_reply_that_is_one_exact_option_text_parses_to_it(it, fmt):
+    task, texts, index = it
+    text = texts[index]
+    reply = fmt.format(t=text, T=text.upper())
+    assert extract_answer(reply, texts, task) == Extraction(LETTERS[index], "option_text")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(MCQ_TASKS), st.text(max_size=80))
+def test_any_text_yields_a_known_rule_and_a_valid_letter_or_none(task, reply):
+    choices = list(task.labels[: task.n_choices]) if task.labels else ["one", "two", "three", "four"][: task.n_choices]
+    got = extract_answer(reply, choices, task)
+    assert got.rule in RULES
+    assert got.letter is None or got.letter in LETTERS[: len(choices)]
+    assert (got.letter is None) == (got.rule in INVALID_RULES)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from("ABCD"), min_size=2, max_size=2, unique=True), st.sampled_from([" or ", ", ", " and ", "/"]))
+def test_two_letters_offered_together_are_invalid(pair, sep):
+    assert extract_answer(pair[0] + sep + pair[1], GENRES, "MC") == Extraction(None, "conflict")
+
+
+# --------------------------------------------------------------------- transcripts
+
+@pytest.mark.parametrize(
+    "reply,expected",
+    [
+        ("Spoken Content: hello world", "hello world"),
+        ("spoken content:   Hello, world.  ", "Hello, world."),
+        ("**Spoken Content:** it was late", "it was late"),
+        ("no marker here", "no marker here"),
+        ("", ""),
+    ],
+)
+def test_clean_transcript_strips_the_registry_marker(reply, expected):
+    assert clean_transcript(reply) == expected
+    assert clean_transcript(reply, "ASR") == expected
