@@ -1,0 +1,86 @@
+"""Model adapters: one small class per audio-LLM family, registered by config ``model_type``.
+
+    adapter = load_adapter("Qwen/Qwen2-Audio-7B-Instruct", dtype="bf16", device="cuda")
+    inputs = adapter.build_inputs(audio_16k, prompt)
+    mask = adapter.audio_token_mask(inputs)
+"""
+
+from __future__ import annotations
+
+from .audioflamingo3 import AudioFlamingo3Adapter
+from .base import NATIVE, SEGMENTS, AudioInputError, AudioLMAdapter, LongAudioPolicy
+from .gemma3n import Gemma3nAdapter
+from .phi4_multimodal import Phi4MultimodalAdapter
+from .qwen2_5_omni import Qwen2_5OmniThinkerAdapter
+from .qwen2_audio import Qwen2AudioAdapter
+
+ADAPTERS: dict[str, type[AudioLMAdapter]] = {}
+for _cls in (Qwen2_5OmniThinkerAdapter, Qwen2AudioAdapter, Phi4MultimodalAdapter, Gemma3nAdapter, AudioFlamingo3Adapter):
+    for _mt in _cls.model_types:
+        ADAPTERS[_mt] = _cls
+
+DTYPES = {"bf16": "bfloat16", "bfloat16": "bfloat16", "fp16": "float16", "float16": "float16",
+          "fp32": "float32", "float32": "float32", "auto": "auto"}
+
+
+class UnknownModelError(ValueError):
+    """The checkpoint's model_type has no adapter."""
+
+
+def adapter_class(model_type: str) -> type[AudioLMAdapter]:
+    try:
+        return ADAPTERS[model_type]
+    except KeyError:
+        supported = ", ".join(f"{k} ({v.family})" for k, v in sorted(ADAPTERS.items()))
+        raise UnknownModelError(f"no adapter for model_type {model_type!r}; supported: {supported}") from None
+
+
+def resolve_dtype(dtype):
+    import torch
+
+    if isinstance(dtype, torch.dtype) or dtype is None:
+        return dtype
+    name = DTYPES.get(str(dtype).lower())
+    if name is None:
+        raise ValueError(f"unknown dtype {dtype!r}; choose from: {', '.join(DTYPES)}")
+    return name if name == "auto" else getattr(torch, name)
+
+
+def resolve_device(device: str | None) -> str:
+    import torch
+
+    if device in (None, "auto"):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"--device {device} was requested but CUDA is not available on this machine")
+    return str(device)
+
+
+def read_model_type(model_id_or_path: str, revision: str | None = None) -> str:
+    from transformers import PretrainedConfig
+
+    try:
+        config, _ = PretrainedConfig.get_config_dict(str(model_id_or_path), revision=revision)
+    except (OSError, ValueError) as err:
+        raise UnknownModelError(f"cannot read config.json of {model_id_or_path!r}: {err}") from None
+    model_type = config.get("model_type")
+    if not model_type:
+        raise UnknownModelError(f"{model_id_or_path!r}: config.json has no model_type")
+    return model_type
+
+
+def load_adapter(model_id_or_path, dtype="auto", device: str | None = None, revision: str | None = None) -> AudioLMAdapter:
+    """Load model + processor with from_pretrained and wrap them in the family's adapter."""
+    model_type = read_model_type(model_id_or_path, revision)
+    cls = adapter_class(model_type)
+    device = resolve_device(device)
+    kwargs = {"revision": revision} if revision else {}
+    processor = cls.load_processor(str(model_id_or_path), **kwargs)
+    model = cls.load_model(str(model_id_or_path), resolve_dtype(dtype), device, **kwargs)
+    return cls(model, processor, model_id=str(model_id_or_path))
+
+
+__all__ = [
+    "ADAPTERS", "NATIVE", "SEGMENTS", "AudioInputError", "AudioLMAdapter", "LongAudioPolicy",
+    "UnknownModelError", "adapter_class", "load_adapter", "read_model_type", "resolve_device", "resolve_dtype",
+]

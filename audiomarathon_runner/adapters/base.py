@@ -1,0 +1,204 @@
+"""The adapter interface: what the runner (and the compression code) need to know about a family.
+
+An adapter wraps one loaded model + its processor. It turns (16 kHz audio, prompt text) into model
+inputs with the family's own processor and chat template, applying the family's long-audio
+policy, and tells where the audio tokens sit in ``input_ids``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar, Sequence
+
+import numpy as np
+import torch
+
+SAMPLING_RATE = 16_000
+
+NATIVE = "native"  # the whole clip is one audio entry; the encoder handles any length
+SEGMENTS = "segments"  # the clip is cut into fixed windows, one audio entry (placeholder) each
+
+
+class AudioInputError(ValueError):
+    """The audio of a sample cannot be given to the model (empty, too long, wrong shape)."""
+
+
+@dataclass(frozen=True)
+class LongAudioPolicy:
+    kind: str  # NATIVE or SEGMENTS
+    segment_seconds: float | None = None  # SEGMENTS: window length
+    max_seconds: float | None = None  # longest clip the family accepts; None = no limit
+
+    def describe(self) -> str:
+        if self.kind == SEGMENTS:
+            text = f"{self.segment_seconds:g} s segments, one audio entry each"
+        else:
+            text = "native (whole clip as one audio entry)"
+        return text + (f", up to {self.max_seconds:g} s" if self.max_seconds else "")
+
+
+class AudioLMAdapter:
+    """Base class; one subclass per family, registered by config ``model_type``."""
+
+    model_types: ClassVar[tuple[str, ...]] = ()
+    model_class: ClassVar[str] = ""  # transformers class name used with from_pretrained
+    family: ClassVar[str] = ""
+    # Names (last path component) under which the family keeps its audio encoder; used only to
+    # time it with forward hooks, so it survives attribute moves between transformers versions.
+    audio_encoder_names: ClassVar[tuple[str, ...]] = ("audio_tower",)
+
+    def __init__(self, model, processor, model_id: str = ""):
+        self.model = model
+        self.processor = processor
+        self.model_id = model_id
+
+    # ------------------------------------------------------------ loading
+    @classmethod
+    def load_processor(cls, path: str, **kwargs):
+        from transformers import AutoProcessor
+
+        return AutoProcessor.from_pretrained(path, **kwargs)
+
+    @classmethod
+    def load_model(cls, path: str, dtype, device, **kwargs):
+        import transformers
+
+        model_cls = getattr(transformers, cls.model_class)
+        model = model_cls.from_pretrained(path, dtype=dtype, **kwargs)
+        return model.to(device).eval()
+
+    # ------------------------------------------------------------ family facts
+    @property
+    def tokenizer(self):
+        return getattr(self.processor, "tokenizer", self.processor)
+
+    @property
+    def policy(self) -> LongAudioPolicy:
+        raise NotImplementedError
+
+    @property
+    def audio_token_id(self) -> int:
+        raise NotImplementedError
+
+    def expected_audio_tokens(self, num_samples: int) -> int:
+        """Audio tokens the processor inserts for a clip of ``num_samples`` (after the policy)."""
+        raise NotImplementedError
+
+    @property
+    def language_model(self) -> torch.nn.Module:
+        """The text decoder, found through public accessors rather than attribute paths.
+
+        ``get_decoder()`` is tried first; some classes (the Omni thinker) return themselves, so
+        the fallback is the module that owns ``get_input_embeddings()`` and a ``layers`` list."""
+        decoder = self.model.get_decoder()
+        if isinstance(getattr(decoder, "layers", None), torch.nn.ModuleList):
+            return decoder
+        embeddings = self.model.get_input_embeddings()
+        for _, module in sorted(self.model.named_modules(), key=lambda item: item[0].count(".")):
+            if isinstance(getattr(module, "layers", None), torch.nn.ModuleList) and any(
+                child is embeddings for child in module.children()
+            ):
+                return module
+        raise AttributeError(f"cannot find the text decoder of {type(self.model).__name__}")
+
+    @property
+    def decoder_layers(self) -> Sequence[torch.nn.Module]:
+        return self.language_model.layers
+
+    @property
+    def audio_encoder(self) -> torch.nn.Module | None:
+        best = None
+        for name, module in self.model.named_modules():
+            if name.rsplit(".", 1)[-1] in self.audio_encoder_names and (best is None or len(name) < len(best[0])):
+                best = (name, module)
+        return best[1] if best else None
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @property
+    def eos_token_ids(self) -> list[int]:
+        ids = self.model.generation_config.eos_token_id
+        if ids is None:
+            ids = self.tokenizer.eos_token_id
+        return [ids] if isinstance(ids, int) else list(ids or [])
+
+    # ------------------------------------------------------------ inputs
+    def check_audio(self, audio) -> np.ndarray:
+        audio = np.asarray(audio, dtype=np.float32)
+        if audio.ndim != 1:
+            raise AudioInputError(f"audio must be mono 1-D samples, got shape {audio.shape}")
+        if audio.size == 0:
+            raise AudioInputError("audio is empty (0 samples)")
+        if not np.isfinite(audio).all():
+            raise AudioInputError("audio contains NaN or infinite samples")
+        limit = self.policy.max_seconds
+        if limit and audio.size > limit * SAMPLING_RATE:
+            raise AudioInputError(
+                f"audio is {audio.size / SAMPLING_RATE:.1f} s, longer than the {limit:g} s "
+                f"{self.family} accepts ({self.policy.describe()})"
+            )
+        return audio
+
+    def split(self, audio: np.ndarray) -> list[np.ndarray]:
+        """Apply the long-audio policy: the list of audio entries for one clip."""
+        if self.policy.kind == NATIVE:
+            return [audio]
+        size = int(self.policy.segment_seconds * SAMPLING_RATE)
+        return [audio[i : i + size] for i in range(0, audio.size, size)]
+
+    def messages(self, prompt: str, n_audio: int) -> list[dict]:
+        content = [{"type": "audio"} for _ in range(n_audio)] + [{"type": "text", "text": prompt}]
+        return [{"role": "user", "content": content}]
+
+    def render_text(self, prompt: str, n_audio: int) -> str:
+        owner = self.processor if getattr(self.processor, "chat_template", None) else self.tokenizer
+        return owner.apply_chat_template(self.messages(prompt, n_audio), tokenize=False, add_generation_prompt=True)
+
+    def build_inputs(self, audio, prompt: str):
+        """Model inputs (batch of 1, on the model's device) for one clip and prompt."""
+        audio = self.check_audio(audio)
+        entries = self.split(audio)
+        inputs = self._process(self.render_text(prompt, len(entries)), entries)
+        return inputs.to(self.device)
+
+    def _process(self, text: str, entries: list[np.ndarray]):
+        raise NotImplementedError
+
+    def audio_token_mask(self, inputs) -> torch.BoolTensor:
+        """Positions of audio tokens in ``input_ids`` (batch size 1) as a [seq_len] bool tensor."""
+        ids = inputs["input_ids"]
+        if ids.dim() == 2:
+            if ids.shape[0] != 1:
+                raise ValueError(f"audio_token_mask expects batch size 1, got {ids.shape[0]}")
+            ids = ids[0]
+        return ids == self.audio_token_id
+
+    def generate_kwargs(self) -> dict:
+        """Extra generate() arguments a family needs (none by default)."""
+        return {}
+
+    def decode(self, token_ids) -> str:
+        return self.tokenizer.decode(token_ids, skip_special_tokens=True)
+
+    def describe(self) -> dict:
+        return {
+            "family": self.family,
+            "model_type": self.model.config.model_type,
+            "class": type(self.model).__name__,
+            "long_audio": self.policy.describe(),
+            "decoder_layers": len(self.decoder_layers),
+        }
+
+
+def whisper_frames(num_samples: int, hop_length: int) -> int:
+    """Feature frames the Whisper extractor's attention mask counts for ``num_samples`` samples."""
+    return math.ceil(num_samples / hop_length)
+
+
+def whisper_tokens(frames: int) -> int:
+    """Whisper-style encoder (conv stride 2) followed by 2x pooling: tokens for ``frames`` frames."""
+    after_conv = (frames - 1) // 2 + 1
+    return (after_conv - 2) // 2 + 1
