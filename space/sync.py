@@ -71,6 +71,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
 class HubSync:
     repo_id: str | None = None
     token: str | None = None
+    endpoint: str | None = None  # None: huggingface.co (tests point it at a local stand-in)
 
     def __post_init__(self) -> None:
         self.last_error: str | None = None
@@ -97,7 +98,7 @@ class HubSync:
         from huggingface_hub import snapshot_download
 
         try:
-            folder = snapshot_download(self.repo_id, repo_type="dataset", token=self.token,
+            folder = snapshot_download(self.repo_id, repo_type="dataset", token=self.token, endpoint=self.endpoint,
                                        allow_patterns=[f"{FOLDER}/*"])
         except Exception as exc:  # network or auth: keep serving from the local store
             self.last_error = f"{type(exc).__name__}: {exc}"
@@ -119,7 +120,7 @@ class HubSync:
         with self._lock, tempfile.TemporaryDirectory() as tmp:
             try:
                 write_record(entry, predictions, Path(tmp))
-                HfApi(token=self.token).upload_folder(
+                HfApi(endpoint=self.endpoint, token=self.token).upload_folder(
                     folder_path=tmp, path_in_repo=FOLDER, repo_id=self.repo_id, repo_type="dataset",
                     commit_message=f"Add submission {entry.model} ({entry.method}, {entry.ratio:.2f})",
                 )

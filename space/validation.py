@@ -294,9 +294,11 @@ def validate_submission(predictions: bytes, results: bytes, keys: Sequence[Answe
         raise SubmissionRejected(problems)
     key = choose_answer_key(parsed_preds, parsed_results, keys)
     check_against_key(parsed_preds, key)
-    if already_stored is not None and already_stored(config_key(parsed_results["config"], key.fingerprint)):
-        model = parsed_results["config"]["model"]
-        raise SubmissionRejected([f"{model} with this configuration is already on the leaderboard"])
+    ckey = config_key(parsed_results["config"], key.fingerprint)
+    if already_stored is not None and already_stored(ckey):
+        model = parsed_results["config"]["model"].strip()
+        raise SubmissionRejected(
+            [f"{model} with this configuration is already on the leaderboard (configuration {ckey})"])
     scored = rescore(parsed_preds, key)
     entry = build_entry(parsed_results, scored, key, parsed_preds)
     warnings = []
