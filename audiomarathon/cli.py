@@ -21,6 +21,10 @@ COMMANDS: dict[str, Command] = {
         "audiomarathon_dataset.commands.import_release",
         "Import an official AudioMarathon release (per-task folders) into parquet + dataset card.",
     ),
+    "score": Command(
+        "audiomarathon_metric.commands.score",
+        "Score a predictions.jsonl (raw replies) with the AudioMarathon metric.",
+    ),
     "push": Command("audiomarathon_dataset.commands.push", "Upload a built dataset folder to a Hub dataset repo."),
     "serve": Command("audiomarathon.commands.serve", "Start the leaderboard Space (Gradio) on localhost."),
 }

@@ -1,0 +1,101 @@
+"""`audiomarathon score`: score a predictions.jsonl with the metric (the same score() as everywhere).
+
+Each line is one JSON object with the raw reply, the reference (answer letter, or transcript for
+ASR), the task, and for multiple-choice items the option texts; the id is optional. Field names
+default to prediction/reference/task/choices/id; a few common aliases are accepted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+FIELDS = {
+    "prediction": ("prediction", "reply", "response", "output"),
+    "reference": ("reference", "answer", "target"),
+    "task": ("task",),
+    "choices": ("choices",),
+    "id": ("id",),
+}
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("predictions", help="JSONL file: one {prediction, reference, task, choices, id} per line")
+    parser.add_argument("--out", help="write the result JSON here (default: print it)")
+    parser.add_argument("--mode", choices=("strict", "paper"), default="strict",
+                        help="strict: invalid replies count as wrong (default); paper: valid replies only")
+    parser.add_argument("--normalizer", choices=("benchmark", "whisper", "whisper_basic"), default="benchmark")
+    parser.add_argument("--n-bootstrap", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--alpha", type=float, default=0.001)
+    parser.add_argument("--per-sample", action="store_true", help="include per-item records")
+
+
+def _field(record: dict, name: str, where: str, required: bool = True):
+    for key in FIELDS[name]:
+        if key in record:
+            return record[key]
+    if required:
+        raise ValueError(f"{where}: missing field {name!r} (accepted: {', '.join(FIELDS[name])})")
+    return None
+
+
+def read_predictions(path: Path) -> dict:
+    cols = {"predictions": [], "references": [], "tasks": [], "choices": [], "ids": []}
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{lineno}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{where}: not valid JSON ({err.msg})") from None
+            if not isinstance(record, dict):
+                raise ValueError(f"{where}: expected a JSON object")
+            cols["predictions"].append(_field(record, "prediction", where))
+            cols["references"].append(_field(record, "reference", where))
+            cols["tasks"].append(_field(record, "task", where))
+            cols["choices"].append(_field(record, "choices", where, required=False) or [])
+            cols["ids"].append(_field(record, "id", where, required=False) or f"line-{lineno}")
+    if not cols["predictions"]:
+        raise ValueError(f"{path}: no records")
+    return cols
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run(args) -> int:
+    from audiomarathon.cli import CommandError
+    from audiomarathon_metric import score
+
+    path = Path(args.predictions)
+    if not path.is_file():
+        raise CommandError(f"{path}: no such file")
+    try:
+        cols = read_predictions(path)
+        result = score(**cols, mode=args.mode, normalizer=args.normalizer, n_bootstrap=args.n_bootstrap,
+                       seed=args.seed, alpha=args.alpha, per_sample=args.per_sample)
+    except (ValueError, KeyError) as err:
+        # score() names the index; indices count records, and ids default to line-<n>.
+        raise CommandError(f"{path}: {err}") from None
+    text = json.dumps(result, indent=2) + "\n"
+    if args.out:
+        write_atomic(Path(args.out), text)
+        print(f"wrote {args.out}: average {result['average']:.1f} over {result['n_tasks']} tasks", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
