@@ -26,6 +26,10 @@ COMMANDS: dict[str, Command] = {
         "Score a predictions.jsonl (raw replies) with the AudioMarathon metric.",
     ),
     "push": Command("audiomarathon_dataset.commands.push", "Upload a built dataset folder to a Hub dataset repo."),
+    "build": Command(
+        "audiomarathon_dataset.commands.build",
+        "Compose all 10 tasks from the nine source corpora into parquet + dataset card.",
+    ),
     "serve": Command("audiomarathon.commands.serve", "Start the leaderboard Space (Gradio) on localhost."),
 }
 

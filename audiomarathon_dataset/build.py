@@ -212,7 +212,7 @@ def task_rows(task: Task, sources: str | Path, options: BuildOptions, report: Re
     sources = Path(sources).resolve()
     recipe = RECIPES[task.name]
     corpus = CORPORA[recipe.corpus]
-    folder = folder or corpus.locate(sources)
+    folder = Path(folder) if folder is not None else corpus.locate(sources)
     durations = options.durations(task)
     stats = stats or TaskBuild(task.name, corpus.name, durations.low, durations.high)
     maker = QUESTION_MAKERS[recipe.questions]
