@@ -1,0 +1,356 @@
+"""The evaluation run: samples -> prompts -> generate (greedy) -> predictions.jsonl -> results.json.
+
+    from audiomarathon_runner.run import RunConfig, run_evaluation
+    results = run_evaluation(RunConfig(model="Qwen/Qwen2-Audio-7B-Instruct", tasks="TAU,GTZAN",
+                                       data="path/to/audiomarathon", out="runs/qwen2audio"))
+
+Prompts and max_new_tokens come from the task registry; decoding is greedy with the same settings
+for every task. Re-running the same configuration into the same folder resumes: samples already
+recorded under the same configuration hash are skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import platform
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from audiomarathon.tasks import SAMPLING_RATE, resolve_tasks
+
+from . import distributed
+from .adapters import AudioLMAdapter, load_adapter, resolve_device
+from .records import PredictionLog, latest_by_key, read_records, write_json_atomic, write_jsonl_atomic
+from .samples import AUDIO_CONTROLS, Sample, apply_audio_control, fingerprint, load_samples
+from .timing import Clock, EncoderTimer, FirstTokenStreamer, peak_memory, reset_peak_memory, summarize
+
+PREDICTIONS = "predictions.jsonl"
+RESULTS = "results.json"
+RESULTS_SCHEMA = 1
+
+
+@dataclass
+class RunConfig:
+    model: str
+    data: str | None = None
+    out: str = "runs/out"
+    tasks: str = "all"
+    limit: int | None = None
+    method: str = "none"
+    ratio: float = 0.0
+    layer: int = 2
+    seed: int = 0
+    press_scope: str = "audio"
+    dtype: str = "bf16"
+    device: str | None = None  # None: cuda when available, else cpu
+    batch_size: int = 1
+    audio_control: str | None = None
+    revision: str | None = None
+    max_audio_seconds: float = 600.0
+    # Caps every task's max_new_tokens (smoke tests, demos); None keeps the registry's values.
+    max_new_tokens: int | None = None
+    retry_failed: bool = False
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.batch_size != 1:
+            # Per-sample timings, the audio-token span and token pruning all assume batch size 1.
+            raise ValueError(f"--batch-size {self.batch_size}: only batch size 1 is implemented")
+        if self.audio_control not in (None, *AUDIO_CONTROLS):
+            raise ValueError(f"--audio-control must be one of {', '.join(AUDIO_CONTROLS)}, got {self.audio_control!r}")
+        if self.max_new_tokens is not None and self.max_new_tokens < 1:
+            raise ValueError(f"--max-new-tokens must be >= 1, got {self.max_new_tokens}")
+        if self.limit is not None and self.limit < 1:
+            raise ValueError(f"--limit must be >= 1, got {self.limit}")
+
+    def compression(self):
+        return make_compression_config(self.method, self.ratio, self.layer, self.seed, self.press_scope)
+
+    def hash_fields(self) -> dict:
+        """What changes a sample's output (the resume key): not the output folder, limit or device."""
+        return {
+            "model": self.model, "revision": self.revision, "method": self.method,
+            "ratio": float(self.ratio) if self.method != "none" else 0.0,
+            "layer": self.layer, "seed": self.seed, "press_scope": self.press_scope,
+            "dtype": self.dtype, "audio_control": self.audio_control, "decoding": DECODING,
+            "max_new_tokens": self.max_new_tokens,
+        }
+
+    def max_new_tokens_for(self, task) -> int:
+        return min(task.max_new_tokens, self.max_new_tokens) if self.max_new_tokens else task.max_new_tokens
+
+    def config_hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.hash_fields(), sort_keys=True).encode()).hexdigest()[:12]
+
+
+# Greedy and identical for every task; only max_new_tokens varies (from the registry).
+DECODING = {"do_sample": False, "num_beams": 1}
+
+
+# ------------------------------------------------------------ compression (issue 6 contract)
+@dataclass
+class _NoCompressionStats:
+    method: str = "none"
+
+    def to_dict(self) -> dict:
+        return {"method": "none", "note": "audiomarathon_runner.compression not installed"}
+
+
+def _compression_module():
+    try:
+        from . import compression
+    except ImportError:
+        return None
+    return compression
+
+
+def make_compression_config(method="none", ratio=0.0, layer=2, seed=0, press_scope="audio"):
+    module = _compression_module()
+    if module is None:
+        if method != "none":
+            raise ValueError(f"compression method {method!r} needs audiomarathon_runner.compression, which is "
+                             "missing; only --method none is available")
+        return None
+    return module.CompressionConfig(method=method, ratio=float(ratio), layer=int(layer), seed=int(seed),
+                                    press_scope=press_scope)
+
+
+def compression_context(model, inputs, audio_mask, config):
+    if config is None:
+        return contextlib.nullcontext(_NoCompressionStats())
+    return _compression_module().compression_session(model, inputs, audio_mask, config)
+
+
+# ------------------------------------------------------------ one sample
+class SampleRunner:
+    """Evaluates samples one at a time with a loaded adapter, measuring where time goes."""
+
+    def __init__(self, adapter: AudioLMAdapter, config: RunConfig):
+        self.adapter = adapter
+        self.config = config
+        self.compression = config.compression()
+        self.device = adapter.device
+        self.evaluated = 0  # samples run in this process (the first is the warm-up)
+
+    def prepare(self, sample: Sample):
+        """Decode audio, apply the control, build model inputs: everything before the model."""
+        audio = sample.load_audio()
+        if audio.size > self.config.max_audio_seconds * SAMPLING_RATE:
+            raise ValueError(f"sample {sample.id}: audio is {audio.size / SAMPLING_RATE:.1f} s, over the "
+                             f"--max-audio-seconds limit of {self.config.max_audio_seconds:g} s")
+        audio = apply_audio_control(audio, self.config.audio_control, sample.id, self.config.seed)
+        inputs = self.adapter.build_inputs(audio, sample.prompt())
+        return audio, inputs
+
+    def generate(self, sample: Sample) -> tuple[str, dict, dict]:
+        task = sample.task_info
+        clock = Clock(self.device)
+        t0 = time.perf_counter()
+        audio, inputs = self.prepare(sample)
+        preprocess_ms = (time.perf_counter() - t0) * 1000.0
+        mask = self.adapter.audio_token_mask(inputs)
+        streamer = FirstTokenStreamer(clock)
+        reset_peak_memory(self.device)
+        eos = self.adapter.eos_token_ids
+        with torch.inference_mode(), EncoderTimer(self.adapter.audio_encoder, self.device) as enc:
+            with compression_context(self.adapter.model, inputs, mask, self.compression) as stats:
+                clock.mark("start")
+                out = self.adapter.model.generate(
+                    **inputs, **DECODING, **self.adapter.generate_kwargs(),
+                    max_new_tokens=self.config.max_new_tokens_for(task), streamer=streamer,
+                    eos_token_id=eos or None, pad_token_id=self.adapter.tokenizer.pad_token_id,
+                )
+        t1 = time.perf_counter()
+        prompt_len = inputs["input_ids"].shape[-1]
+        new = out[0, prompt_len:]
+        if eos:
+            hits = [i for i, t in enumerate(new.tolist()) if t in eos]
+            n_out = hits[0] + 1 if hits else new.numel()
+        else:
+            n_out = new.numel()
+        reply = self.adapter.decode(new)
+        prefill = clock.ms("start", "first_token")
+        total = clock.ms("start", "end")
+        decode = (total - prefill) if (total is not None and prefill is not None) else None
+        stats_d = stats.to_dict()
+        timings = {
+            "audio_seconds": round(audio.size / SAMPLING_RATE, 3),
+            "preprocess_ms": preprocess_ms,
+            "encoder_ms": enc.total_ms,
+            "prefill_ms": prefill,
+            "decode_ms": decode,
+            "total_ms": total,
+            "output_tokens": int(n_out),
+            "tokens_per_s": (max(n_out - 1, 0) / (decode / 1000.0)) if decode else None,
+            "input_tokens": int(prompt_len),
+            "audio_tokens": int(mask.sum()),
+            "kv_cache_bytes": stats_d.get("kv_cache_bytes"),
+            **peak_memory(self.device),
+            "warmup": self.evaluated == 0,
+        }
+        self._t_model_end = t1
+        self.evaluated += 1
+        return reply, timings, stats_d
+
+    def record(self, sample: Sample, config_hash: str) -> dict:
+        """Run one sample; failures (OOM, bad audio) become a record with ``error`` set."""
+        t0 = time.perf_counter()
+        rec = {"id": sample.id, "task": sample.task, "reply": None, "parsed": None, "rule": None,
+               "reference": sample.reference, "choices": list(sample.choices), "timings": {},
+               "compression": None, "config_hash": config_hash, "error": None}
+        try:
+            reply, timings, stats = self.generate(sample)
+            parsed, rule = parse_reply(reply, sample)
+            rec.update(reply=reply, parsed=parsed, rule=rule, timings=timings, compression=stats)
+            # Harness time: everything except the model's own generate call.
+            timings["outside_ms"] = (time.perf_counter() - t0) * 1000.0 - (timings["total_ms"] or 0.0)
+        except torch.OutOfMemoryError as err:
+            rec["error"] = f"OutOfMemoryError: {str(err).splitlines()[0] if str(err) else 'out of memory'}"
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+        except Exception as err:  # noqa: BLE001 - one bad sample must not end the run
+            rec["error"] = f"{type(err).__name__}: {err}"
+            rec["traceback"] = traceback.format_exc(limit=6)
+        return rec
+
+
+def parse_reply(reply: str, sample: Sample) -> tuple[str | None, str]:
+    from audiomarathon_metric import clean_transcript, extract_answer
+
+    task = sample.task_info
+    if task.is_mcq:
+        ex = extract_answer(reply, sample.choices, task.name)
+        return ex.letter, ex.rule
+    return clean_transcript(reply, task.name), "transcript"
+
+
+# ------------------------------------------------------------ the run
+def _versions() -> dict:
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for pkg in ("audiomarathon", "torch", "transformers", "datasets", "kvpress", "numpy", "accelerate"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = None
+    out["cuda"] = torch.version.cuda
+    return out
+
+
+def run_evaluation(config: RunConfig, adapter: AudioLMAdapter | None = None,
+                   samples: Sequence[Sample] | None = None) -> dict:
+    """Evaluate ``config.model`` (or a pre-loaded ``adapter``) and write predictions + results.
+
+    ``samples`` replaces loading ``config.data`` (Python API). Returns the results dict (on every
+    rank; under torch.distributed only rank 0 writes results.json).
+    """
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    dist = distributed.setup()
+    if samples is None:
+        if not config.data:
+            raise ValueError("no data: pass --data PATH_OR_HUB_ID (or samples= in Python)")
+        samples = load_samples(config.data, config.tasks, config.limit)
+    else:
+        chosen = {t.name for t in resolve_tasks(config.tasks)}
+        samples = [s for s in samples if s.task in chosen]
+    if not samples:
+        raise ValueError(f"no samples for tasks {config.tasks!r} in {config.data!r}")
+    if adapter is None:
+        device = resolve_device(config.device) if config.device else None
+        if dist.world_size > 1 and (device or "").startswith("cuda"):
+            device = f"cuda:{dist.local_rank}"
+        adapter = load_adapter(config.model, config.dtype, device or dist.default_device(), config.revision)
+    chash = config.config_hash()
+
+    pred_path = out / PREDICTIONS
+    shard_path = out / (PREDICTIONS if dist.world_size == 1 else f"predictions.rank{dist.rank}.jsonl")
+    previous = latest_by_key(r for p in [pred_path, *sorted(out.glob("predictions.rank*.jsonl"))]
+                             for r in read_records(p))
+    done = {i for (i, h), r in previous.items() if h == chash and not (config.retry_failed and r.get("error"))}
+    todo = [s for s in dist.shard(samples) if s.id not in done]
+
+    runner = SampleRunner(adapter, config)
+    with PredictionLog(shard_path) as log:
+        for sample in _progress(todo, config.progress and dist.rank == 0, desc=f"{Path(config.model).name} {config.method}"):
+            log.append(runner.record(sample, chash))
+    dist.barrier()
+    results = None
+    if dist.rank == 0:
+        if dist.world_size > 1:
+            merge_shards(out)
+        results = write_results(config, samples, adapter, out)
+    dist.barrier()
+    if results is None:
+        results = json.loads((out / RESULTS).read_text())
+    return results
+
+
+def _progress(items, enabled: bool, desc: str):
+    if not enabled:
+        return items
+    from tqdm.auto import tqdm
+
+    return tqdm(items, desc=desc, unit="sample")
+
+
+def merge_shards(out: Path) -> None:
+    """Fold per-rank files into predictions.jsonl (atomic replace), then remove them."""
+    pred = out / PREDICTIONS
+    shards = sorted(out.glob("predictions.rank*.jsonl"))
+    merged = latest_by_key(r for p in [pred, *shards] for r in read_records(p))
+    write_jsonl_atomic(pred, sorted(merged.values(), key=lambda r: (r.get("config_hash") or "", r["id"])))
+    for p in shards:
+        p.unlink()
+
+
+def write_results(config: RunConfig, samples: Sequence[Sample], adapter: AudioLMAdapter, out: Path) -> dict:
+    from audiomarathon_metric import score
+
+    chash = config.config_hash()
+    records = latest_by_key(read_records(out / PREDICTIONS))
+    by_id = {i: r for (i, h), r in records.items() if h == chash}
+    wanted = [s for s in samples if s.id in by_id]
+    missing = [s.id for s in samples if s.id not in by_id]
+    failed = {s.id: by_id[s.id]["error"] for s in wanted if by_id[s.id].get("error")}
+    # Strict: a failed sample scores as an invalid (wrong) reply; it is never silently dropped.
+    replies = [by_id[s.id]["reply"] or "" for s in wanted]
+    scores = score(replies, [s.reference for s in wanted], [s.task for s in wanted],
+                   choices=[list(s.choices) for s in wanted], ids=[s.id for s in wanted], mode="strict") if wanted else {}
+    original: dict[str, int] = {}
+    effective: dict[str, int] = {}
+    for s in samples:
+        original[s.task] = original.get(s.task, 0) + 1
+        if s.id in by_id and s.id not in failed:
+            effective[s.task] = effective.get(s.task, 0) + 1
+    model_config = adapter.model.config
+    results = {
+        "schema": RESULTS_SCHEMA,
+        "config": {
+            **{k: v for k, v in asdict(config).items() if k not in ("progress", "retry_failed")},
+            "model_id": config.model,
+            "commit_hash": getattr(model_config, "_commit_hash", None),
+            "model_type": model_config.model_type,
+            "adapter": adapter.describe(),
+            "device": str(adapter.device),
+            "config_hash": chash,
+            "compression": config.compression().to_dict() if config.compression() is not None else {"method": "none"},
+            "decoding": {**DECODING, "max_new_tokens": {t.name: config.max_new_tokens_for(t) for t in resolve_tasks(config.tasks)}},
+            "world_size": distributed.current().world_size,
+        },
+        "versions": _versions(),
+        "dataset": {"path": config.data, "fingerprint": fingerprint(samples), "num_ids": len(samples)},
+        "scores": scores,
+        "timing": summarize([by_id[s.id]["timings"] for s in wanted if not by_id[s.id].get("error")]),
+        "samples": {"original": original, "effective": effective, "failed": failed, "missing": missing},
+    }
+    write_json_atomic(out / RESULTS, results)
+    return results
