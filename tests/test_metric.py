@@ -335,3 +335,22 @@ def test_widget_scores_the_table_through_the_evaluate_module(modules_cache, monk
     with pytest.raises(gr.Error, match="at least one row"):
         handler(pd.DataFrame([["", "", "", ""]], columns=app.COLUMNS), "strict", "benchmark", 0, 0)
     assert app.parse_choices('["a", "b"]') == ["a", "b"] and app.parse_choices("x | y") == ["x", "y"]
+
+
+def test_widget_served_over_http(modules_cache, monkeypatch):
+    # The real server and client: what a Space visitor's browser talks to.
+    from gradio_client import Client
+
+    monkeypatch.setenv("HF_MODULES_CACHE", str(modules_cache))
+    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
+    from audiomarathon_metric import app
+
+    demo = app.build_demo(_load(METRIC_DIR, "all", modules_cache))
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
+    try:
+        summary, result = Client(url, verbose=False).predict(
+            {"headers": app.COLUMNS, "data": app.EXAMPLE}, "paper", "benchmark", 10, 0, api_name="/score")
+    finally:
+        demo.close()
+    assert result["mode"] == "paper" and result["tasks"]["HAD"]["accuracy"] == 100.0
+    assert "| HAD |" in summary
