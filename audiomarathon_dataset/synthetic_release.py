@@ -48,7 +48,10 @@ class _Writer:
             x = np.stack([x, 0.8 * x], axis=1)
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        sf.write(path, x, rate, format=fmt, subtype=subtype)
+        # Blockwise: libsndfile's Vorbis encoder crashes on one multi-minute write call.
+        with sf.SoundFile(path, "w", rate, channels, format=fmt, subtype=subtype) as f:
+            for start in range(0, len(x), 1 << 16):
+                f.write(x[start:start + (1 << 16)])
         return seconds
 
     def json(self, rel: str, obj) -> None:
