@@ -31,6 +31,14 @@ COMMANDS: dict[str, Command] = {
         "Compose all 10 tasks from the nine source corpora into parquet + dataset card.",
     ),
     "serve": Command("audiomarathon.commands.serve", "Start the leaderboard Space (Gradio) on localhost."),
+    "run": Command(
+        "audiomarathon_runner.commands.run",
+        "Evaluate an audio LLM on AudioMarathon: predictions.jsonl + results.json (resumable).",
+    ),
+    "sweep": Command(
+        "audiomarathon_runner.commands.sweep",
+        "Run compression methods x ratios with the model loaded once; summary CSV + markdown.",
+    ),
 }
 
 

@@ -136,6 +136,9 @@ class SampleRunner:
         self.adapter = adapter
         self.config = config
         self.compression = config.compression()
+        layers = len(adapter.decoder_layers)
+        if getattr(self.compression, "kind", "none") == "prune" and not config.layer < layers:
+            raise ValueError(f"--layer {config.layer}: pruning needs K < the {layers} decoder layers of {config.model}")
         self.device = adapter.device
         self.evaluated = 0  # samples run in this process (the first is the warm-up)
 

@@ -2,7 +2,7 @@
 
 Each builder makes a byte-level tokenizer with the family's special tokens and a chat template,
 the family's feature extractor (class defaults, small where a size is free), and a random model
-of the family's transformers class with 2 decoder layers of width 32; it saves all of it with
+of the family's transformers class with 4 decoder layers of width 32; it saves all of it with
 ``save_pretrained`` so the runner loads it through the same ``from_pretrained`` path a user hits.
 
     save_tiny_model("qwen2_audio", tmp_path / "m")
@@ -19,7 +19,7 @@ from typing import Callable
 import torch
 
 HIDDEN = 32
-LAYERS = 2
+LAYERS = 4
 HEADS = 2
 KV_HEADS = 1
 FFN = 64
@@ -281,7 +281,7 @@ def _gemma3n(path: Path) -> Path:
             vocab_size=len(tok), vocab_size_per_layer_input=len(tok), hidden_size=HIDDEN,
             hidden_size_per_layer_input=8, intermediate_size=FFN, num_hidden_layers=LAYERS,
             num_attention_heads=HEADS, num_key_value_heads=KV_HEADS, head_dim=HIDDEN // HEADS,
-            layer_types=["sliding_attention", "full_attention"], num_kv_shared_layers=0,
+            layer_types=["sliding_attention", "full_attention"] * (LAYERS // 2), num_kv_shared_layers=0,
             activation_sparsity_pattern=[0.0] * LAYERS, altup_num_inputs=2, laurel_rank=4,
             sliding_window=64, pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
             bos_token_id=tok.bos_token_id,

@@ -1,0 +1,1 @@
+"""CLI subcommands of the runner (registered in audiomarathon.cli.COMMANDS)."""

@@ -1,0 +1,43 @@
+"""Options shared by `audiomarathon run` and `audiomarathon sweep`."""
+
+from __future__ import annotations
+
+
+def add_model_data_arguments(parser) -> None:
+    parser.add_argument("--model", required=True, help="Hub id or local folder of a supported audio LLM")
+    parser.add_argument("--revision", default=None, help="model revision (branch, tag or commit) on the Hub")
+    parser.add_argument("--tasks", default="all", help="comma-separated config names or abbreviations, or 'all'")
+    parser.add_argument("--data", required=True, help="dataset folder or Hub dataset id (load_dataset format)")
+    parser.add_argument("--out", required=True, help="output folder (re-running resumes)")
+    parser.add_argument("--limit", type=int, default=None, help="first N samples per task")
+    parser.add_argument("--dtype", default="bf16", help="bf16 (default), fp16, fp32 or auto")
+    parser.add_argument("--device", default=None, help="cuda, cuda:N or cpu (default: cuda if available)")
+    parser.add_argument("--batch-size", type=int, default=1, help="samples per generate call (only 1 is implemented)")
+    parser.add_argument("--audio-control", choices=("noise", "silence"), default=None,
+                        help="replace each clip with same-length noise or silence (text-only baseline)")
+    parser.add_argument("--max-audio-seconds", type=float, default=600.0, help="refuse longer clips (per-sample error)")
+    parser.add_argument("--max-new-tokens", type=int, default=None,
+                        help="cap every task's max new tokens (default: the task registry's values)")
+    parser.add_argument("--layer", type=int, default=2, help="pruning layer K (token-pruning methods)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for random methods and noise controls")
+    parser.add_argument("--press-scope", choices=("audio", "all"), default="audio",
+                        help="KV-cache presses: evict only audio positions (audio) or any (all)")
+    parser.add_argument("--retry-failed", action="store_true", help="re-run samples recorded with an error")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run_config_kwargs(args) -> dict:
+    return dict(
+        model=args.model, revision=args.revision, tasks=args.tasks, data=args.data, out=args.out, limit=args.limit,
+        dtype=args.dtype, device=args.device, batch_size=args.batch_size, audio_control=args.audio_control,
+        max_audio_seconds=args.max_audio_seconds, max_new_tokens=args.max_new_tokens, layer=args.layer,
+        seed=args.seed, press_scope=args.press_scope, retry_failed=args.retry_failed, progress=not args.no_progress,
+    )
+
+
+def expected_errors() -> tuple[type[BaseException], ...]:
+    from audiomarathon.tasks import UnknownTaskError
+
+    from ..adapters import UnknownModelError
+
+    return (UnknownModelError, UnknownTaskError, FileNotFoundError, ValueError, RuntimeError)

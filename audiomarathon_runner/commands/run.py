@@ -1,0 +1,47 @@
+"""`audiomarathon run`: evaluate one model on AudioMarathon, writing predictions + results."""
+
+from __future__ import annotations
+
+from .options import add_model_data_arguments, expected_errors, run_config_kwargs
+
+
+def add_arguments(parser) -> None:
+    add_model_data_arguments(parser)
+    parser.add_argument("--method", default="none", help="compression method (none, fastv, dart, random, frame, snapkv, ...)")
+    parser.add_argument("--ratio", type=float, default=0.0, help="fraction of audio tokens removed")
+
+
+def run(args) -> int:
+    from audiomarathon.cli import CommandError
+
+    from ..run import RunConfig, run_evaluation
+    from .. import distributed
+
+    try:
+        config = RunConfig(method=args.method, ratio=args.ratio, **run_config_kwargs(args))
+        results = run_evaluation(config)
+    except expected_errors() as err:
+        raise CommandError(str(err)) from None
+    finally:
+        distributed.teardown()
+    if distributed.current().rank == 0:
+        print(format_summary(results))
+    return 0
+
+
+def format_summary(results: dict) -> str:
+    scores = results.get("scores", {})
+    lines = [f"{'task':<12} {'n':>4} {'score':>7}  invalid"]
+    for name, res in scores.get("tasks", {}).items():
+        lines.append(f"{name:<12} {res.get('n', 0):>4} {res.get('score', 0.0):>7.1f}  {res.get('invalid_rate', 0.0):.0%}")
+    if "average" in scores:
+        lines.append(f"{'average':<12} {'':>4} {scores['average']:>7.1f}")
+    s = results.get("samples", {})
+    if s.get("failed"):
+        lines.append(f"failed samples: {len(s['failed'])} (see predictions.jsonl 'error')")
+    t = results.get("timing", {})
+    if "prefill_ms" in t:
+        lines.append(f"prefill (TTFT) median {t['prefill_ms']['median']:.1f} ms over {t['samples']} samples "
+                     f"(warm-up excluded: {t['warmup_excluded']})")
+    lines.append(f"results: {results['config']['out']}/results.json")
+    return "\n".join(lines)

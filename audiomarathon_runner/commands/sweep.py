@@ -1,0 +1,30 @@
+"""`audiomarathon sweep`: compression methods x ratios, model loaded once, one folder per setting."""
+
+from __future__ import annotations
+
+from .options import add_model_data_arguments, expected_errors, run_config_kwargs
+
+
+def add_arguments(parser) -> None:
+    add_model_data_arguments(parser)
+    parser.add_argument("--methods", default="none", help="comma-separated methods, e.g. none,fastv,dart,snapkv")
+    parser.add_argument("--ratios", default="0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9",
+                        help="comma-separated fractions of audio tokens removed")
+
+
+def run(args) -> int:
+    from audiomarathon.cli import CommandError
+
+    from ..run import RunConfig
+    from ..sweep import run_sweep
+
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if not methods:
+        raise CommandError("--methods: no method given")
+    try:
+        rows = run_sweep(RunConfig(**run_config_kwargs(args)), methods, args.ratios)
+    except expected_errors() as err:
+        raise CommandError(str(err)) from None
+    print((__import__("pathlib").Path(args.out) / "sweep_summary.md").read_text())
+    print(f"{len(rows)} configurations; summary: {args.out}/sweep_summary.csv")
+    return 0

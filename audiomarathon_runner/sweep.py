@@ -1,0 +1,118 @@
+"""Compression sweeps: methods x ratios with the model loaded once.
+
+Each configuration gets its own folder (``OUT/<method>-r<ratio>/``, resumable like a run) and the
+sweep writes ``OUT/sweep_summary.csv`` and ``OUT/sweep_summary.md``: score per task, average,
+realized kept audio tokens, KV-cache bytes after prefill and median prefill time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+from audiomarathon.tasks import resolve_tasks
+
+from .adapters import load_adapter
+from .records import write_json_atomic
+from .run import RunConfig, run_evaluation
+from .samples import load_samples
+
+
+def parse_ratios(text: str | Sequence[float]) -> list[float]:
+    if not isinstance(text, str):
+        return [float(r) for r in text]
+    out = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            out.append(float(part))
+        except ValueError:
+            raise ValueError(f"--ratios: {part!r} is not a number") from None
+    if not out:
+        raise ValueError("--ratios: no ratio given")
+    return out
+
+
+def sweep_configs(base: RunConfig, methods: Sequence[str], ratios: Sequence[float]) -> list[RunConfig]:
+    """One RunConfig per (method, ratio); method 'none' runs once, as the baseline."""
+    out, root = [], Path(base.out)
+    for method in methods:
+        for ratio in ([0.0] if method == "none" else ratios):
+            name = "none" if method == "none" else f"{method}-r{ratio:g}"
+            cfg = replace(base, method=method, ratio=float(ratio), out=str(root / name))
+            cfg.compression()  # validate early: unknown method / bad ratio fails before any model work
+            out.append(cfg)
+    return out
+
+
+def run_sweep(base: RunConfig, methods: Sequence[str], ratios: Sequence[float] | str, adapter=None) -> list[dict]:
+    configs = sweep_configs(base, list(methods), parse_ratios(ratios))
+    samples = load_samples(base.data, base.tasks, base.limit)
+    if adapter is None:
+        adapter = load_adapter(base.model, base.dtype, base.device, base.revision)
+    rows = []
+    for cfg in configs:
+        results = run_evaluation(cfg, adapter=adapter, samples=samples)
+        rows.append(summary_row(cfg, results))
+    write_summary(Path(base.out), rows, [t.name for t in resolve_tasks(base.tasks)])
+    return rows
+
+
+def summary_row(cfg: RunConfig, results: dict) -> dict:
+    scores = results.get("scores", {})
+    timing = results.get("timing", {})
+    row = {"method": cfg.method, "ratio": cfg.ratio, "folder": Path(cfg.out).name,
+           "average": scores.get("average")}
+    for name, res in scores.get("tasks", {}).items():
+        row[name] = res.get("score")
+    row["failed"] = len(results.get("samples", {}).get("failed", {}))
+    row["prefill_ms_median"] = timing.get("prefill_ms", {}).get("median")
+    row["kv_cache_bytes_mean"] = timing.get("kv_cache_bytes", {}).get("mean")
+    row["audio_tokens_mean"] = timing.get("audio_tokens", {}).get("mean")
+    kept = []
+    for path in [Path(cfg.out) / "predictions.jsonl"]:
+        from .records import read_records
+
+        for rec in read_records(path):
+            comp = rec.get("compression") or {}
+            layers = comp.get("kept_audio_tokens_per_layer")
+            if rec.get("config_hash") == cfg.config_hash() and layers:
+                kept.append(min(layers))
+    row["kept_audio_tokens_mean"] = sum(kept) / len(kept) if kept else None
+    return row
+
+
+def write_summary(out: Path, rows: list[dict], task_names: list[str]) -> None:
+    cols = ["method", "ratio", "average", *task_names, "kept_audio_tokens_mean", "audio_tokens_mean",
+            "kv_cache_bytes_mean", "prefill_ms_median", "failed", "folder"]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({c: _fmt(row.get(c)) for c in cols})
+    _write_text(out / "sweep_summary.csv", buf.getvalue())
+    md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    md += ["| " + " | ".join(_fmt(row.get(c)) for c in cols) + " |" for row in rows]
+    _write_text(out / "sweep_summary.md", "\n".join(md) + "\n")
+    write_json_atomic(out / "sweep_summary.json", rows)
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:.2f}" if abs(v) < 1e6 else f"{v:.0f}"
+    return str(v)
+
+
+def _write_text(path: Path, text: str) -> None:
+    import os
+
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
