@@ -247,14 +247,9 @@ _GEMMA_NAMED = dict(
 )
 
 
-def _gemma3n(path: Path) -> Path:
-    from transformers import (
-        Gemma3nConfig,
-        Gemma3nAudioFeatureExtractor,
-        Gemma3nForConditionalGeneration,
-        Gemma3nProcessor,
-        SiglipImageProcessor,
-    )
+def gemma3n_processor():
+    """The tiny Gemma-3n processor alone (it builds without timm, unlike the model)."""
+    from transformers import Gemma3nAudioFeatureExtractor, Gemma3nProcessor, SiglipImageProcessor
 
     specials = ["<pad>", "<eos>", "<bos>", "<start_of_turn>", "<end_of_turn>", *_GEMMA_NAMED.values()]
     template = (
@@ -275,6 +270,15 @@ def _gemma3n(path: Path) -> Path:
         feature_extractor=fe, image_processor=SiglipImageProcessor(), tokenizer=tok, chat_template=template,
         audio_seq_length=188,
     )
+    return proc
+
+
+def _gemma3n(path: Path) -> Path:
+    # Gemma3nForConditionalGeneration always builds a timm vision tower: needs timm (+torchvision).
+    from transformers import Gemma3nConfig, Gemma3nForConditionalGeneration
+
+    proc = gemma3n_processor()
+    tok = proc.tokenizer
     ids = {k: tok.convert_tokens_to_ids(v) for k, v in _GEMMA_NAMED.items()}
     config = Gemma3nConfig(
         text_config=dict(

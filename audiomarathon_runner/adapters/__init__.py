@@ -81,6 +81,7 @@ def load_adapter(model_id_or_path, dtype="auto", device: str | None = None, revi
 
 
 __all__ = [
-    "ADAPTERS", "NATIVE", "SEGMENTS", "AudioInputError", "AudioLMAdapter", "LongAudioPolicy",
+    "ADAPTERS", "AudioFlamingo3Adapter", "Gemma3nAdapter", "NATIVE", "Phi4MultimodalAdapter", "Qwen2AudioAdapter",
+    "Qwen2_5OmniThinkerAdapter", "SEGMENTS", "AudioInputError", "AudioLMAdapter", "LongAudioPolicy",
     "UnknownModelError", "adapter_class", "load_adapter", "read_model_type", "resolve_device", "resolve_dtype",
 ]
