@@ -1,0 +1,220 @@
+"""The evaluation runner end to end with a tiny Qwen2-Audio over the imported synthetic benchmark."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from audiomarathon.cli import main
+from audiomarathon_runner.records import read_records
+from audiomarathon_runner.run import RunConfig, run_evaluation
+from audiomarathon_runner.samples import Sample, apply_audio_control, fingerprint, load_samples
+from audiomarathon_runner.tiny import save_tiny_model
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    return save_tiny_model("qwen2_audio", tmp_path_factory.mktemp("runner-model") / "qwen2_audio")
+
+
+def _cli(*args) -> list[str]:
+    return ["run", *map(str, args), "--dtype", "fp32", "--device", "cpu", "--no-progress"]
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def test_run_writes_predictions_and_results(tiny_model, imported_dataset, tmp_path):
+    out = tmp_path / "run"
+    assert main(_cli("--model", tiny_model, "--data", imported_dataset, "--out", out, "--tasks", "TAU,HAD,RACE",
+                     "--limit", "2")) == 0
+    recs = read_records(out / "predictions.jsonl")
+    assert sorted(r["id"] for r in recs) == ["HAD-00000", "HAD-00001", "RACE-00000", "RACE-00001", "TAU-00000", "TAU-00001"]
+    for r in recs:
+        assert set(r) >= {"id", "task", "reply", "parsed", "rule", "reference", "choices", "timings", "config_hash", "error"}
+        assert r["error"] is None and isinstance(r["reply"], str)
+        t = r["timings"]
+        assert t["prefill_ms"] > 0 and t["decode_ms"] >= 0 and t["encoder_ms"] > 0
+        assert t["total_ms"] >= t["prefill_ms"] >= t["encoder_ms"] * 0.5
+        assert 1 <= t["output_tokens"] <= 10 and t["input_tokens"] > t["audio_tokens"] > 0
+        assert t["kv_cache_bytes"] > 0 and t["peak_memory_bytes"] > 0
+    assert sum(r["timings"]["warmup"] for r in recs) == 1
+    res = json.loads((out / "results.json").read_text())
+    cfg = res["config"]
+    assert cfg["model_id"] == str(tiny_model) and cfg["method"] == "none" and cfg["dtype"] == "fp32"
+    assert cfg["decoding"]["do_sample"] is False and cfg["decoding"]["max_new_tokens"]["HAD"] == 5
+    assert res["versions"]["transformers"] and res["versions"]["torch"]
+    samples = load_samples(imported_dataset, "TAU,HAD,RACE", limit=2)
+    assert res["dataset"] == {"path": str(imported_dataset), "fingerprint": fingerprint(samples), "num_ids": 6}
+    assert res["samples"]["original"] == {"TAU": 2, "HAD": 2, "RACE": 2} == res["samples"]["effective"]
+    # Scores are the metric's own output on the recorded replies.
+    from audiomarathon_metric import score
+
+    by_id = {r["id"]: r for r in recs}
+    expected = score([by_id[s.id]["reply"] for s in samples], [s.reference for s in samples],
+                     [s.task for s in samples], choices=[s.choices for s in samples], ids=[s.id for s in samples])
+    assert res["scores"]["average"] == pytest.approx(expected["average"])
+    assert res["timing"]["warmup_excluded"] == 1 and res["timing"]["samples"] == 5
+    # The prompt is the registry's: the HAD prompt asks for 'a' or 'b'.
+    had = next(s for s in samples if s.task == "HAD")
+    assert "answer with only 'a' or 'b'" in had.prompt().lower()
+
+    # Same command again: nothing new is written.
+    before = (out / "predictions.jsonl").read_bytes()
+    assert main(_cli("--model", tiny_model, "--data", imported_dataset, "--out", out, "--tasks", "TAU,HAD,RACE",
+                     "--limit", "2")) == 0
+    assert (out / "predictions.jsonl").read_bytes() == before
+
+
+def test_torn_last_line_is_repaired_on_resume(tiny_model, imported_dataset, tmp_path):
+    out = tmp_path / "torn"
+    cfg = RunConfig(model=str(tiny_model), data=str(imported_dataset), out=str(out), tasks="TAU", limit=3,
+                    dtype="fp32", device="cpu", progress=False)
+    run_evaluation(cfg)
+    path = out / "predictions.jsonl"
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])  # kill mid-write
+    assert len(read_records(path)) == 2
+    run_evaluation(cfg)
+    recs = read_records(path)
+    assert sorted(r["id"] for r in recs) == ["TAU-00000", "TAU-00001", "TAU-00002"]
+    assert path.read_bytes().count(b"\n") == 3
+
+
+def test_kill_mid_run_then_resume_never_duplicates(tiny_model, imported_dataset, tmp_path):
+    out = tmp_path / "killed"
+    args = [PY, "-m", "audiomarathon", *_cli("--model", tiny_model, "--data", imported_dataset, "--out", out,
+                                             "--tasks", "TAU,GTZAN,VESUS")]
+    proc = subprocess.Popen(args, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    path = out / "predictions.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and (not path.exists() or path.read_bytes().count(b"\n") < 2):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = len(read_records(path))
+    assert 2 <= done_before < 9, "the run must be killed part-way"
+    assert subprocess.run(args, env=_env(), capture_output=True).returncode == 0
+    ids = [r["id"] for r in read_records(path)]
+    assert len(ids) == len(set(ids)) == 9
+    assert json.loads((out / "results.json").read_text())["samples"]["effective"] == {"TAU": 3, "GTZAN": 3, "VESUS": 3}
+
+
+def test_failing_sample_is_recorded_and_run_continues(tiny_model, imported_dataset, tmp_path):
+    good = load_samples(imported_dataset, "GTZAN", limit=2)
+    bad = Sample(id="GTZAN-99999", task="GTZAN", question="q", choices=["rock", "pop", "jazz", "blues"],
+                 answer="A", answer_text="rock", audio_array=np.zeros(0, np.float32))
+    cfg = RunConfig(model=str(tiny_model), data="in-memory", out=str(tmp_path / "f"), tasks="GTZAN",
+                    dtype="fp32", device="cpu", progress=False)
+    res = run_evaluation(cfg, samples=[good[0], bad, good[1]])
+    recs = {r["id"]: r for r in read_records(tmp_path / "f" / "predictions.jsonl")}
+    assert "audio is empty" in recs["GTZAN-99999"]["error"] and recs["GTZAN-99999"]["reply"] is None
+    assert recs[good[1].id]["error"] is None
+    assert res["samples"]["failed"] == {"GTZAN-99999": recs["GTZAN-99999"]["error"]}
+    assert res["samples"]["original"] == {"GTZAN": 3} and res["samples"]["effective"] == {"GTZAN": 2}
+    assert res["scores"]["tasks"]["GTZAN"]["n"] == 3  # strict: counted, as an invalid reply
+
+
+def test_audio_controls_keep_length_and_change_config_hash(tiny_model, imported_dataset, tmp_path):
+    audio = np.linspace(-0.5, 0.5, 16000, dtype=np.float32)
+    noise = apply_audio_control(audio, "noise", "TAU-00000", seed=0)
+    assert noise.shape == audio.shape and not np.allclose(noise, audio)
+    assert np.array_equal(noise, apply_audio_control(audio, "noise", "TAU-00000", seed=0))
+    assert not np.any(apply_audio_control(audio, "silence", "TAU-00000"))
+    out = tmp_path / "ctl"
+    assert main(_cli("--model", tiny_model, "--data", imported_dataset, "--out", out, "--tasks", "TAU",
+                     "--limit", "1", "--audio-control", "silence")) == 0
+    assert main(_cli("--model", tiny_model, "--data", imported_dataset, "--out", out, "--tasks", "TAU",
+                     "--limit", "1")) == 0
+    recs = read_records(out / "predictions.jsonl")
+    assert len(recs) == 2 and len({r["config_hash"] for r in recs}) == 2
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--device", "cuda"], "CUDA is not available"),
+        (["--tasks", "NOPE"], "unknown task 'NOPE'"),
+        (["--batch-size", "4"], "only batch size 1"),
+        (["--method", "nonsense"], "unknown compression method"),
+    ],
+)
+def test_cli_errors_are_clear(tiny_model, imported_dataset, tmp_path, capsys, args, message):
+    import torch
+
+    if "cuda" in args and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    base = ["run", "--model", str(tiny_model), "--data", str(imported_dataset), "--out", str(tmp_path / "e"),
+            "--dtype", "fp32", "--no-progress", "--limit", "1", "--tasks", "TAU"]
+    assert main(base + args) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_unknown_model_cli_error(imported_dataset, tmp_path, capsys):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text(json.dumps({"model_type": "bert"}))
+    assert main(["run", "--model", str(tmp_path / "m"), "--data", str(imported_dataset), "--out",
+                 str(tmp_path / "o"), "--tasks", "TAU", "--limit", "1", "--device", "cpu"]) == 1
+    err = capsys.readouterr().err
+    assert "no adapter for model_type 'bert'" in err and "qwen2_audio" in err
+
+
+def test_sweep_loads_once_and_writes_summary(tiny_model, imported_dataset, tmp_path):
+    out = tmp_path / "sweep"
+    rc = main(["sweep", "--model", str(tiny_model), "--data", str(imported_dataset), "--out", str(out),
+               "--tasks", "TAU", "--limit", "2", "--methods", "none,random,snapkv", "--ratios", "0.5",
+               "--dtype", "fp32", "--device", "cpu", "--no-progress"])
+    assert rc == 0
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["none", "random-r0.5", "snapkv-r0.5"]
+    rows = (out / "sweep_summary.csv").read_text().splitlines()
+    assert rows[0].startswith("method,ratio,average,TAU,kept_audio_tokens_mean") and len(rows) == 4
+    summary = json.loads((out / "sweep_summary.json").read_text())
+    none, rnd = summary[0], summary[1]
+    assert none["failed"] == rnd["failed"] == 0
+    # random pruning at 0.5 keeps about half of the audio tokens at layer K.
+    assert rnd["kept_audio_tokens_mean"] == pytest.approx(none["audio_tokens_mean"] / 2, abs=1)
+    md = (out / "sweep_summary.md").read_text()
+    assert "| random | 0.50 |" in md and "| snapkv | 0.50 |" in md
+    res = json.loads((out / "random-r0.5" / "results.json").read_text())
+    assert res["config"]["method"] == "random" and res["config"]["ratio"] == 0.5
+
+
+def test_torchrun_two_cpu_ranks_shard_and_merge(tiny_model, imported_dataset, tmp_path):
+    out = tmp_path / "dist"
+    torchrun = Path(PY).with_name("torchrun")
+    args = [str(torchrun), "--nproc-per-node", "2", "--master-port", str(29500 + os.getpid() % 1000),
+            "-m", "audiomarathon_runner", *_cli("--model", tiny_model, "--data", imported_dataset, "--out", out,
+                                                  "--tasks", "TAU,HAD", "--limit", "3")[1:]]
+    proc = subprocess.run(args, env=_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    recs = read_records(out / "predictions.jsonl")
+    ids = [r["id"] for r in recs]
+    assert len(ids) == len(set(ids)) == 6
+    assert not list(out.glob("predictions.rank*.jsonl"))
+    res = json.loads((out / "results.json").read_text())
+    assert res["config"]["world_size"] == 2 and res["samples"]["effective"] == {"TAU": 3, "HAD": 3}
+    # Both ranks did work: each rank's first sample is its warm-up.
+    assert sum(r["timings"]["warmup"] for r in recs) == 2
+
+
+def test_demo_entry_scores_the_built_benchmark(imported_dataset, tmp_path):
+    from audiomarathon_runner.demo import run_tiny_demo
+
+    res = run_tiny_demo(imported_dataset, tmp_path / "demo", tasks="HAD,VoxGender,LibriSpeech", limit=1,
+                        max_new_tokens=4, progress=False)
+    assert set(res["scores"]["tasks"]) == {"HAD", "VoxGender", "LibriSpeech"}
+    assert 0.0 <= res["scores"]["average"] <= 100.0
