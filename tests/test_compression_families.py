@@ -39,7 +39,8 @@ def test_every_method_ratio_zero_is_exact_and_ratio_half_matches_counts(family_m
     family, model = family_model
     inputs, audio_mask = tiny_prompt(N_AUDIO, N_BEFORE, N_AFTER)
     prompt_len = audio_mask.numel()
-    base = _generate(model, inputs)
+    with compression_session(model, inputs, audio_mask, CompressionConfig()) as base_stats:
+        base = _generate(model, inputs)
     n_layers = len(text_decoder(model).layers)
     for method in [*PRUNERS, *PRESS_CLASSES]:
         if _unsupported(family, method):
@@ -52,7 +53,7 @@ def test_every_method_ratio_zero_is_exact_and_ratio_half_matches_counts(family_m
         assert torch.equal(out.sequences, base.sequences), (family, method)
         for a, b in zip(out.logits, base.logits):
             assert torch.equal(a, b), (family, method)
-        assert stats.kv_cache_tokens_per_layer == base_kv_tokens(model, inputs, audio_mask)
+        assert stats.kv_cache_tokens_per_layer == base_stats.kv_cache_tokens_per_layer
 
         ratio = 0.5
         kept = kept_count(N_AUDIO, ratio)
@@ -70,19 +71,7 @@ def test_every_method_ratio_zero_is_exact_and_ratio_half_matches_counts(family_m
             compressed = [n for n in kv if n != prompt_len]
             assert compressed and set(compressed) == {prompt_len - N_AUDIO + kept}, (family, method, kv)
             assert kept in d["kept_audio_tokens_per_layer"]
-        assert d["kv_cache_bytes"] < base_kv_bytes(model, inputs, audio_mask)
-
-
-def base_kv_tokens(model, inputs, audio_mask):
-    with compression_session(model, inputs, audio_mask, CompressionConfig()) as stats:
-        _generate(model, inputs)
-    return stats.kv_cache_tokens_per_layer
-
-
-def base_kv_bytes(model, inputs, audio_mask):
-    with compression_session(model, inputs, audio_mask, CompressionConfig()) as stats:
-        _generate(model, inputs)
-    return stats.kv_cache_bytes
+        assert 0 < d["kv_cache_bytes"] < base_stats.kv_cache_bytes
 
 
 def _reference_rope(decoder, layer, hidden, positions):
@@ -169,3 +158,17 @@ def _kept_positions(model, inputs, audio_mask, config):
     finally:
         tp._choose = original
     return seen["keep"]
+
+
+@pytest.mark.parametrize("family", ["llama", "gemma3n"])
+def test_pruning_decode_same_under_eager_and_sdpa(family):
+    """Eager materialises the decode mask at the unpruned length: the session cuts it to the kept
+    columns, giving SDPA's logits; FastV never asks for attention weights under either."""
+    inputs, audio_mask = tiny_prompt(N_AUDIO, N_BEFORE, N_AFTER)
+    logits = []
+    for attn in ("eager", "sdpa"):
+        model = build_tiny_decoder(family, seed=0, attn_implementation=attn)
+        with compression_session(model, inputs, audio_mask, CompressionConfig("fastv", 0.5)):
+            logits.append(torch.stack(_generate(model, inputs).logits))
+        assert model.config._attn_implementation == attn  # restored, never switched to eager
+    torch.testing.assert_close(logits[0], logits[1], rtol=1e-4, atol=1e-4)

@@ -20,10 +20,13 @@ _TAP_ATTR = "_audiomarathon_tap"
 
 
 def _tapped_attention(module, query, key, value, attention_mask, *args, **kwargs):
-    # *args: kvpress's import-time patch re-wraps every registered function and passes dropout positionally.
+    # kvpress's import-time patch re-wraps every registered function (ours too) and passes dropout
+    # positionally; eager functions take `scaling` there, so hand it on by name.
+    if args:
+        kwargs["dropout"] = args[0]
     tap = module.__dict__[_TAP_ATTR]
     attention_mask = tap.callback(module, query, key, attention_mask, kwargs)
-    return tap.original(module, query, key, value, attention_mask, *args, **kwargs)
+    return tap.original(module, query, key, value, attention_mask, **kwargs)
 
 
 AttentionInterface.register(TAP_NAME, _tapped_attention)

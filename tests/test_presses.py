@@ -1,0 +1,126 @@
+"""KV-cache presses: scopes, the transformers >= 5.4 hook adapter, exact window attention, seeds."""
+import pytest
+import torch
+
+from audiomarathon_runner.compression import CompressionConfig, compression_session
+from audiomarathon_runner.compression.model_parts import text_decoder
+from audiomarathon_runner.compression.presses import ensure_cache_position, window_attention
+from audiomarathon_runner.compression.tiny_decoders import build_tiny_decoder, tiny_prompt
+
+kvpress = pytest.importorskip("kvpress")
+N_AUDIO = 80
+
+
+@pytest.fixture(scope="module")
+def model():
+    return build_tiny_decoder("qwen2", seed=0)
+
+
+def _prefill_cache(model, inputs, audio_mask, config):
+    from transformers import DynamicCache
+
+    cache = DynamicCache(config=text_decoder(model).config)
+    with compression_session(model, inputs, audio_mask, config) as stats, torch.no_grad():
+        model(**inputs, past_key_values=cache, use_cache=True)
+    return cache, stats
+
+
+def test_audio_scope_never_evicts_text_keys(model):
+    inputs, audio_mask = tiny_prompt(N_AUDIO, 8, 24)
+    full, _ = _prefill_cache(model, inputs, audio_mask, CompressionConfig())
+    cache, stats = _prefill_cache(model, inputs, audio_mask, CompressionConfig("knorm", 0.5, press_scope="audio"))
+    text = torch.nonzero(~audio_mask).flatten()
+    for layer_full, layer in zip(full.layers, cache.layers):
+        assert layer.keys.shape[-2] == audio_mask.numel() - N_AUDIO // 2
+        # every text key survives, in order, at every KV head
+        for head in range(layer.keys.shape[1]):
+            kept = layer.keys[0, head]
+            for pos in text.tolist():
+                assert (kept == layer_full.keys[0, head, pos]).all(dim=-1).any()
+    assert stats.kept_audio_tokens_per_layer == [N_AUDIO // 2] * len(cache.layers)
+
+
+def test_all_scope_follows_kvpress_rule(model):
+    from kvpress.utils import compute_n_kept
+
+    inputs, audio_mask = tiny_prompt(N_AUDIO, 8, 24)
+    cache, stats = _prefill_cache(model, inputs, audio_mask, CompressionConfig("knorm", 0.5, press_scope="all"))
+    n = compute_n_kept(audio_mask.numel(), 0.5)
+    assert [layer.keys.shape[-2] for layer in cache.layers] == [n] * len(cache.layers)
+    assert stats.kv_cache_tokens_per_layer == [n] * len(cache.layers)
+
+
+def test_pyramidkv_audio_scope_budgets_differ_per_layer(model):
+    inputs, audio_mask = tiny_prompt(400, 8, 70)
+    cache, stats = _prefill_cache(model, inputs, audio_mask, CompressionConfig("pyramidkv", 0.5))
+    lengths = [layer.keys.shape[-2] for layer in cache.layers]
+    assert lengths == sorted(lengths, reverse=True) and len(set(lengths)) > 1  # pyramid: lower layers keep more
+    assert all(n >= 78 for n in lengths)  # text never evicted
+
+
+def test_kv_random_is_reproducible_by_seed(model):
+    inputs, audio_mask = tiny_prompt(N_AUDIO, 8, 24)
+    a, _ = _prefill_cache(model, inputs, audio_mask, CompressionConfig("kv_random", 0.5, seed=1))
+    b, _ = _prefill_cache(model, inputs, audio_mask, CompressionConfig("kv_random", 0.5, seed=1))
+    c, _ = _prefill_cache(model, inputs, audio_mask, CompressionConfig("kv_random", 0.5, seed=2))
+    assert torch.equal(a.layers[1].keys, b.layers[1].keys)
+    assert not torch.equal(a.layers[1].keys, c.layers[1].keys)
+
+
+def test_hook_works_without_cache_position(model):
+    """transformers >= 5.4 no longer passes cache_position to self_attn: call the hook without it."""
+    from transformers import DynamicCache
+
+    inputs, audio_mask = tiny_prompt(N_AUDIO, 8, 24)
+    decoder = text_decoder(model)
+    attn = decoder.layers[1].self_attn
+    seen = {}
+
+    def spy(module, args, kwargs):
+        kw = dict(kwargs)
+        kw.pop("cache_position", None)
+        seen["kwargs"] = kw
+        return args, kw
+
+    cache = DynamicCache(config=decoder.config)
+    config = CompressionConfig("snapkv", 0.5)
+    with compression_session(model, inputs, audio_mask, config) as stats, torch.no_grad():
+        handle = attn.register_forward_pre_hook(spy, with_kwargs=True, prepend=True)
+        try:
+            model(**inputs, past_key_values=cache, use_cache=True)
+        finally:
+            handle.remove()
+    assert "cache_position" not in seen["kwargs"]
+    assert cache.layers[1].keys.shape[-2] == audio_mask.numel() - N_AUDIO // 2
+    assert stats.kept_audio_tokens_per_layer[1] == N_AUDIO // 2
+    filled = ensure_cache_position({}, cache_len=112, q_len=112, device="cpu")
+    assert filled["cache_position"].tolist() == list(range(112))
+    assert ensure_cache_position({}, cache_len=73, q_len=1, device="cpu")["cache_position"].tolist() == [72]
+
+
+def test_window_attention_equals_full_attention_rows():
+    g = torch.Generator().manual_seed(0)
+    q, k = torch.randn(1, 4, 30, 8, generator=g), torch.randn(1, 2, 30, 8, generator=g)
+    rows = window_attention(q, k, window=5, scaling=8 ** -0.5)
+    keys = k.repeat_interleave(2, dim=1)
+    full = (q @ keys.transpose(-1, -2)) * 8 ** -0.5
+    full = full.masked_fill(torch.triu(torch.ones(30, 30, dtype=torch.bool), 1), float("-inf")).softmax(-1)
+    torch.testing.assert_close(rows, full[:, :, -5:])
+
+
+@pytest.mark.parametrize("attn", ["eager", "sdpa"])
+def test_press_decode_matches_between_attention_implementations(attn):
+    """Decode after compression works with a materialised (eager) mask too, and gives SDPA's tokens."""
+    inputs, audio_mask = tiny_prompt(N_AUDIO, 8, 24)
+    model = build_tiny_decoder("llama", seed=0, attn_implementation=attn)
+    with compression_session(model, inputs, audio_mask, CompressionConfig("snapkv", 0.5)) as stats:
+        out = model.generate(**inputs, max_new_tokens=4, do_sample=False, output_logits=True,
+                             return_dict_in_generate=True)
+    assert stats.kv_cache_tokens_per_layer == [audio_mask.numel() - N_AUDIO // 2] * 4
+    test_press_decode_matches_between_attention_implementations.logits[attn] = torch.stack(out.logits)
+    if len(test_press_decode_matches_between_attention_implementations.logits) == 2:
+        a, b = test_press_decode_matches_between_attention_implementations.logits.values()
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
+test_press_decode_matches_between_attention_implementations.logits = {}
