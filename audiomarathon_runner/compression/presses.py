@@ -220,6 +220,8 @@ class PressRunner:
         keys, values = layer.keys, layer.values
         if keys.shape[-2] != q_len or q_len != self.audio_mask.numel():  # not this prompt's prefill
             return output
+        if keys.is_cuda:
+            torch.cuda.synchronize(keys.device)
         start = time.perf_counter()
         kwargs = ensure_cache_position(kwargs, keys.shape[-2], q_len, keys.device)
         if self.ratio > 0:
@@ -232,6 +234,8 @@ class PressRunner:
         for idx, layer_module in enumerate(self.decoder.layers):  # Gemma-3n: layers reading this cache
             if getattr(layer_module.self_attn, "kv_shared_layer_index", None) == module.layer_idx:
                 per_layer[idx] = kept_audio
+        if keys.is_cuda:
+            torch.cuda.synchronize(keys.device)
         self.stats.prune_ms += (time.perf_counter() - start) * 1000.0
         return output
 

@@ -34,6 +34,11 @@ class _State:
     captured: dict = field(default_factory=dict)
 
 
+def _sync(t: torch.Tensor) -> None:
+    if t.is_cuda:
+        torch.cuda.synchronize(t.device)
+
+
 def _seq_len(hidden: torch.Tensor) -> int:
     return hidden.shape[-2]
 
@@ -108,8 +113,10 @@ def token_pruning(model: nn.Module, decoder: nn.Module, audio_mask: torch.Tensor
         if state.keep_index is None:  # this is layer K: choose
             if _seq_len(hidden) != state.prompt_len:
                 raise RuntimeError(f"layer {k} got {_seq_len(hidden)} tokens, expected the prompt's {state.prompt_len}")
+            _sync(hidden)
             start = time.perf_counter()
             state.keep_index = _choose(module, hidden, pruner, state, k)
+            _sync(hidden)  # honest timing on GPUs (the step ends in a host-side count anyway)
             stats.prune_ms += (time.perf_counter() - start) * 1000.0
         if state.keep_index.numel() == state.prompt_len:
             return None  # nothing removed: leave the call untouched (bit-identical to no pruning)

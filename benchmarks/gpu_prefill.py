@@ -1,0 +1,206 @@
+"""Prefill / decode cost of audio-token pruning and KV-cache presses on a full-size architecture.
+
+Random weights, the Qwen2.5-Omni-7B thinker's text configuration (hidden 3584, 28 layers, 28 heads,
+4 KV heads, intermediate 18944, vocab 152064), fed ``inputs_embeds`` for prompts of 90, 180 and 300 s
+of audio at 25 tokens/s plus a short instruction. For each method and ratio: prefill ms, decode ms per
+token, peak memory, measured prefill speedup against no compression next to the speedup predicted from
+the kept tokens (FLOPs of the layers: linear terms ∝ tokens, attention ∝ tokens²), and the share of
+prefill spent choosing/slicing tokens. Imports only torch, transformers and the compression code;
+the presses section runs only where kvpress is installed.
+
+    python benchmarks/gpu_prefill.py --out gpu_prefill.json          # GPU, full size (bf16)
+    python benchmarks/cpu_prefill.py                                  # CPU, small model
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import platform
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import transformers
+from transformers import DynamicCache, Qwen2Config, Qwen2ForCausalLM
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from audiomarathon_runner.compression import CompressionConfig, compression_session  # noqa: E402
+from audiomarathon_runner.compression.pruning import PRUNERS, kept_count  # noqa: E402
+from audiomarathon_runner.compression.registry import PRESS_CLASSES  # noqa: E402
+
+TOKENS_PER_SECOND = 25
+TEXT_BEFORE, TEXT_AFTER = 20, 60  # chat template + instruction around the audio
+
+PRESETS = {
+    # Qwen2.5-Omni-7B thinker text model (published config).
+    "omni7b": dict(hidden_size=3584, num_hidden_layers=28, num_attention_heads=28, num_key_value_heads=4,
+                   intermediate_size=18944, vocab_size=152064, rope_theta=1e6, max_position_embeddings=32768),
+    # Small model for CPU runs anywhere.
+    "small": dict(hidden_size=256, num_hidden_layers=8, num_attention_heads=8, num_key_value_heads=2,
+                  intermediate_size=768, vocab_size=1024, rope_theta=1e6, max_position_embeddings=32768),
+}
+
+
+@dataclass
+class Row:
+    seconds: int
+    prompt_tokens: int
+    method: str
+    ratio: float
+    prefill_ms: float
+    decode_ms_per_token: float
+    peak_mem_mib: float
+    kv_cache_mib: float
+    kept_audio: float
+    speedup: float = 1.0
+    predicted_speedup: float = 1.0
+    prune_share_pct: float = 0.0
+
+
+def build_model(preset: str, device: str, dtype: torch.dtype) -> Qwen2ForCausalLM:
+    cfg = dict(PRESETS[preset])
+    theta = cfg.pop("rope_theta")
+    config = Qwen2Config(**cfg, rope_parameters={"rope_type": "default", "rope_theta": theta},
+                         tie_word_embeddings=False)
+    config._attn_implementation = "sdpa"
+    torch.manual_seed(0)
+    with torch.device(device):
+        model = Qwen2ForCausalLM(config).to(dtype)
+    return model.eval()
+
+
+def layer_flops(config, n: int) -> float:
+    """Forward FLOPs of one decoder layer on n causal tokens."""
+    h, kv = config.hidden_size, config.num_key_value_heads * (config.hidden_size // config.num_attention_heads)
+    linear = 2 * n * (h * h * 2 + 2 * h * kv + 3 * h * config.intermediate_size)
+    attention = 2 * n * n * h  # QK^T and AV, causal half of 2·2·n²·h
+    return linear + attention
+
+
+def predicted_speedup(config, prompt: int, kept_prompt: int, layer: int) -> float:
+    """Pruning at layer K: layers < K see the prompt, layers >= K the kept tokens; + the LM head row."""
+    n_layers = config.num_hidden_layers
+    full = n_layers * layer_flops(config, prompt)
+    pruned = layer * layer_flops(config, prompt) + (n_layers - layer) * layer_flops(config, kept_prompt)
+    return full / pruned
+
+
+def sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def run_one(model, embeds, audio_mask, config, device, reps, decode_steps):
+    prompt = embeds.shape[1]
+    times, stats = [], None
+    for rep in range(reps + 1):  # first run warms up
+        if device.startswith("cuda"):
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats()
+        cache = DynamicCache(config=model.config)
+        with compression_session(model, {"inputs_embeds": embeds}, audio_mask, config) as st, torch.no_grad():
+            sync(device)
+            start = time.perf_counter()
+            out = model(inputs_embeds=embeds, past_key_values=cache, use_cache=True, logits_to_keep=1)
+            sync(device)
+            prefill = (time.perf_counter() - start) * 1000
+            token = out.logits[:, -1:].argmax(-1)
+            sync(device)
+            start = time.perf_counter()
+            for step in range(decode_steps):
+                pos = torch.tensor([prompt + step], device=embeds.device)  # the original next position
+                out = model(input_ids=token, past_key_values=cache, use_cache=True, cache_position=pos,
+                            position_ids=pos[None])
+                token = out.logits[:, -1:].argmax(-1)
+            sync(device)
+            decode = (time.perf_counter() - start) * 1000 / max(decode_steps, 1)
+        if rep:
+            times.append((prefill, decode, st.prune_ms))
+            stats = st
+        del cache, out
+    peak = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else float("nan")
+    prefill = statistics.median(t[0] for t in times)
+    decode = statistics.median(t[1] for t in times)
+    prune = statistics.median(t[2] for t in times)
+    kept = stats.kept_audio_tokens_per_layer
+    return prefill, decode, peak, stats.kv_cache_bytes / 2**20, sum(kept) / len(kept), prune
+
+
+def main(argv=None, defaults=None) -> int:
+    d = dict(preset="omni7b", device="cuda", dtype="bfloat16", seconds=[90, 180, 300], ratios=[0.25, 0.5, 0.75],
+             reps=3, decode_steps=32, layer=2)
+    d.update(defaults or {})
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--preset", choices=sorted(PRESETS), default=d["preset"])
+    p.add_argument("--device", default=d["device"])
+    p.add_argument("--dtype", choices=["bfloat16", "float16", "float32"], default=d["dtype"])
+    p.add_argument("--seconds", type=int, nargs="+", default=d["seconds"])
+    p.add_argument("--ratios", type=float, nargs="+", default=d["ratios"])
+    p.add_argument("--methods", nargs="+", default=None, help="default: every pruner, then every press")
+    p.add_argument("--layer", type=int, default=d["layer"])
+    p.add_argument("--reps", type=int, default=d["reps"])
+    p.add_argument("--decode-steps", type=int, default=d["decode_steps"])
+    p.add_argument("--out", type=Path, default=None, help="write the rows as JSON here")
+    args = p.parse_args(argv)
+
+    have_kvpress = importlib.util.find_spec("kvpress") is not None
+    methods = args.methods or [*PRUNERS, *(PRESS_CLASSES if have_kvpress else [])]
+    if not have_kvpress and not args.methods:
+        print("# kvpress not installed: presses section skipped", file=sys.stderr)
+    torch.set_grad_enabled(False)
+    model = build_model(args.preset, args.device, getattr(torch, args.dtype))
+    cfg = model.config
+    rows: list[Row] = []
+    for seconds in args.seconds:
+        n_audio = seconds * TOKENS_PER_SECOND
+        prompt = TEXT_BEFORE + n_audio + TEXT_AFTER
+        g = torch.Generator().manual_seed(seconds)
+        embeds = (torch.randn(1, prompt, cfg.hidden_size, generator=g) * 0.02).to(args.device, model.dtype)
+        audio_mask = torch.zeros(prompt, dtype=torch.bool)
+        audio_mask[TEXT_BEFORE:TEXT_BEFORE + n_audio] = True
+        base = None
+        for method in ["none", *methods]:
+            for ratio in ([0.0] if method == "none" else args.ratios):
+                config = CompressionConfig(method, ratio, layer=args.layer)
+                pf, dec, peak, kv, kept, prune = run_one(model, embeds, audio_mask, config, args.device,
+                                                         args.reps, args.decode_steps)
+                row = Row(seconds, prompt, method, ratio, round(pf, 2), round(dec, 3), round(peak, 1),
+                          round(kv, 1), round(kept, 1))
+                if method == "none":
+                    base = row
+                kept_prompt = prompt - n_audio + kept_count(n_audio, ratio)
+                row.speedup = round(base.prefill_ms / pf, 3)
+                row.predicted_speedup = round(
+                    predicted_speedup(cfg, prompt, kept_prompt, args.layer) if config.kind == "prune" else 1.0, 3)
+                row.prune_share_pct = round(100 * prune / pf, 2)
+                rows.append(row)
+                print(f"{seconds:>4}s {method:>18} r={ratio:.2f} prefill {pf:9.1f} ms  decode {dec:7.2f} ms/tok  "
+                      f"peak {peak:9.1f} MiB  kv {kv:8.1f} MiB  speedup {row.speedup:5.2f} "
+                      f"(pred {row.predicted_speedup:5.2f})  prune {row.prune_share_pct:5.2f}%", flush=True)
+    print_table(rows)
+    if args.out:
+        meta = dict(preset=args.preset, device=args.device, dtype=args.dtype, layer=args.layer, reps=args.reps,
+                    decode_steps=args.decode_steps, torch=torch.__version__, transformers=transformers.__version__,
+                    kvpress=have_kvpress, machine=platform.platform(),
+                    gpu=torch.cuda.get_device_name() if args.device.startswith("cuda") else None)
+        args.out.write_text(json.dumps({"meta": meta, "rows": [asdict(r) for r in rows]}, indent=1))
+    return 0
+
+
+def print_table(rows) -> None:
+    print("\n| audio s | method | ratio | prefill ms | decode ms/tok | peak MiB | KV MiB | kept audio/layer "
+          "| speedup | predicted | measured/predicted | prune % of prefill |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        frac = r.speedup / r.predicted_speedup if r.predicted_speedup else float("nan")
+        print(f"| {r.seconds} | {r.method} | {r.ratio:.2f} | {r.prefill_ms:.1f} | {r.decode_ms_per_token:.2f} | "
+              f"{r.peak_mem_mib:.0f} | {r.kv_cache_mib:.1f} | {r.kept_audio:.1f} | {r.speedup:.2f} | "
+              f"{r.predicted_speedup:.2f} | {frac:.2f} | {r.prune_share_pct:.2f} |")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
