@@ -96,3 +96,17 @@ def test_dart_keeps_audio_pivots_and_drops_duplicates():
     assert 7 in kept.tolist()
     assert not set(range(10, 20)) & set(kept.tolist())
     assert kept.numel() == 20
+
+
+def test_command_line_options_build_the_config():
+    import argparse
+
+    from audiomarathon_runner.compression import add_compression_arguments, config_from_args
+
+    parser = argparse.ArgumentParser()
+    add_compression_arguments(parser)
+    args = parser.parse_args(["--method", "dart", "--ratio", "0.5", "--layer", "3", "--seed", "7",
+                              "--press-scope", "all"])
+    assert config_from_args(args) == CompressionConfig("dart", 0.5, layer=3, seed=7, press_scope="all")
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--method", "nope"])

@@ -10,7 +10,7 @@ Public API::
 
 Imports only torch and transformers; kvpress is imported when a press is applied.
 """
-from .config import CompressionConfig
+from .config import CompressionConfig, add_compression_arguments, config_from_args
 from .pruning import PRUNERS, TokenPruner, kept_count
 from .registry import PRESS_CLASSES, PRESS_SCOPES, method_names
 from .session import compression_session
@@ -23,6 +23,8 @@ __all__ = [
     "PRESS_SCOPES",
     "PRUNERS",
     "TokenPruner",
+    "add_compression_arguments",
+    "config_from_args",
     "compression_session",
     "kept_count",
     "method_names",

@@ -43,3 +43,20 @@ class CompressionConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def add_compression_arguments(parser) -> None:
+    """The command-line options of a compressed run (--method, --ratio, --layer, --seed, --press-scope)."""
+    group = parser.add_argument_group("compression (DESIGN §5)")
+    group.add_argument("--method", default="none", choices=method_names(),
+                       help="audio-token pruning (fastv, dart, random, frame) or a kvpress KV-cache press")
+    group.add_argument("--ratio", type=float, default=0.0, help="fraction of audio tokens removed, in [0, 1)")
+    group.add_argument("--layer", type=int, default=2, help="decoder layer K at which tokens are pruned")
+    group.add_argument("--seed", type=int, default=0, help="seed of random pruning / kv_random")
+    group.add_argument("--press-scope", choices=list(PRESS_SCOPES), default="audio",
+                       help="audio: only audio positions evicted, ratio over audio tokens; all: paper behaviour")
+
+
+def config_from_args(args) -> CompressionConfig:
+    return CompressionConfig(method=args.method, ratio=args.ratio, layer=args.layer, seed=args.seed,
+                             press_scope=args.press_scope)
