@@ -66,7 +66,8 @@ Every instance is one 90–300 s recording with a multiple-choice question (or a
 {cats}
 
 ### Rows
-- **{SOURCE_LABELS['paper']}**: the published table, copied as reported (open, closed and human rows).
+- **{SOURCE_LABELS['paper']}**: the published table, copied as reported (open, closed and human rows);
+  their Average is the paper's Avg. column (the human row has no ASR score and averages nine tasks).
 - **{SOURCE_LABELS['verified']}**: raw replies uploaded here and re-scored by this server against its
   own answer key; scores written in the submitted files are ignored.
 - Prefill times are self-reported by the submitter's run and are not comparable across hardware.
@@ -158,8 +159,10 @@ def build_app(service: Service) -> gr.Blocks:
             return (msg, *refresh(*values))
 
         for comp in filters:
-            event = comp.input if comp is search else comp.change
-            event(render_table, filters, table, show_progress="hidden")
+            # .change, not .input, for the search box: Gradio 6 fires no input event on deletions,
+            # so clearing the box would leave the table filtered. One named endpoint for API clients.
+            comp.change(render_table, filters, table, show_progress="hidden",
+                        api_name="leaderboard" if comp is search else None, trigger_mode="always_last")
         models.change(render_plots, models, [ratio_plot, prefill_plot])
         outputs = [table, methods, ratios, models, ratio_plot, prefill_plot]
         submit_btn.click(submit, [pred_file, results_file, *filters, models], [message, *outputs],

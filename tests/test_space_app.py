@@ -1,0 +1,254 @@
+"""The running app: submissions over HTTP to the real server process (20 at once, then SIGKILL
+and restart: nothing acknowledged lost), and an end-to-end test in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # space/ is a folder of the repository, not an installed package
+
+from audiomarathon_metric.published import PUBLISHED  # noqa: E402
+
+from space.answer_key import build_answer_key  # noqa: E402
+from space.store import VERIFIED, Store  # noqa: E402
+from space.synthetic_run import make_run  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+FILTER_DEFAULTS = None  # filled from the app module on first use
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class App:
+    """`python space/app.py` as a child process on a free localhost port."""
+
+    def __init__(self, db: Path, dataset: Path):
+        self.db, self.dataset, self.port = db, dataset, _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.proc = None
+
+    def start(self, timeout: float = 90.0) -> "App":
+        env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", NO_PROXY="127.0.0.1,localhost")
+        env.pop("HF_TOKEN", None)
+        self.log = open(self.db.with_suffix(f".{self.port}.log"), "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "space" / "app.py"), "--db", str(self.db), "--dataset", str(self.dataset),
+             "--port", str(self.port)], stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"app exited with {self.proc.returncode}: {self.db.with_suffix('.log')}")
+            try:
+                with urllib.request.urlopen(self.url + "config", timeout=2) as resp:
+                    if resp.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.3)
+        raise TimeoutError(f"app did not answer on {self.url} within {timeout}s")
+
+    def kill9(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def key(imported_dataset):
+    return build_answer_key(imported_dataset)
+
+
+@pytest.fixture
+def app(tmp_path, imported_dataset):
+    server = App(tmp_path / "lb.sqlite", imported_dataset).start()
+    yield server
+    server.stop()
+
+
+def _submit(client, run: Path) -> str:
+    from gradio_client import handle_file
+
+    from space import leaderboard as lb
+
+    out = client.predict(
+        handle_file(str(run / "predictions.jsonl")), handle_file(str(run / "results.json")),
+        "", list(lb.TYPE_CHOICES), ["reported in the paper", "verified submission"], list(lb.SIZE_CHOICES),
+        [], [], lb.AVERAGE, False, [], api_name="/submit",
+    )
+    return out[0]
+
+
+def test_concurrent_submissions_then_sigkill_and_restart_lose_nothing(app, key, tmp_path):
+    from gradio_client import Client
+
+    runs = [make_run(key, tmp_path / f"run{i}", model=f"Http-Model-{i}-1B", seed=i) for i in range(30)]
+    acked, errors = [], []
+    lock = threading.Lock()
+
+    def submit(i):
+        try:
+            message = _submit(Client(app.url, verbose=False), runs[i])
+        except Exception as exc:  # the server was killed under this request
+            with lock:
+                errors.append(f"{i}: {type(exc).__name__}")
+            return
+        with lock:
+            (acked if "Submission accepted" in message else errors).append(i if "accepted" in message else message)
+
+    # Wave 1: 20 at once, all acknowledged, each stored exactly once.
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == [] and sorted(acked) == list(range(20))
+    assert sorted(e.model for e in Store(app.db).entries(VERIFIED)) == sorted(f"Http-Model-{i}-1B" for i in range(20))
+
+    # Wave 2: 10 more at once; SIGKILL the server as soon as the first of them is acknowledged.
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(20, 30)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 60
+    while len(acked) == 20 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    app.kill9()
+    for t in threads:
+        t.join(120)
+    acknowledged = {f"Http-Model-{i}-1B" for i in acked}
+    assert len(acknowledged) > 20
+
+    app.start()  # same database, fresh process
+    store = Store(app.db)
+    assert store.integrity_check() == "ok"
+    stored = [e.model for e in store.entries(VERIFIED)]
+    assert acknowledged <= set(stored)
+    assert len(stored) == len(set(stored))  # nothing stored twice
+    # The restarted server serves them, and refuses a resubmission of an acknowledged run.
+    from gradio_client import Client
+
+    client = Client(app.url, verbose=False)
+    first = sorted(acked)[-1]
+    assert "already on the leaderboard" in _submit(client, runs[first])
+
+
+def _launch_browser(playwright, user_data_dir: str):
+    return playwright.chromium.launch_persistent_context(
+        user_data_dir, executable_path=CHROMIUM, headless=True, viewport={"width": 1500, "height": 1000},
+        args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    )
+
+
+def _table(page) -> tuple[list[str], list[list[str]]]:
+    """Header and rows as shown (Gradio's Dataframe is an ARIA grid of virtual rows)."""
+    grid = "#leaderboard-table [role=grid]"
+    page.wait_for_selector(f"{grid} [role=gridcell]", timeout=30_000)
+    header = [h.strip() for h in page.locator(f"{grid} [role=columnheader]").all_inner_texts()]
+    rows = []
+    for row in page.locator(f"{grid} [role=row]").all():
+        cells = [c.strip() for c in row.locator("[role=gridcell]").all_inner_texts()]
+        if cells:
+            rows.append(cells)
+    return header, rows
+
+
+ROWS_JS = "() => document.querySelectorAll('#leaderboard-table [role=row]:has([role=gridcell])').length"
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Debian chromium not installed at {CHROMIUM} "
+                    "(scripts/setup_env.sh installs it: apt-get install chromium chromium-driver)")
+def test_browser_reads_published_averages_submits_and_sees_rescored_row(app, key, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from space.store import Store
+
+    model = 'Tiny <b>Bold</b> <img src=x onerror="alert(1)">-2B'  # must appear as text, not markup
+    run = make_run(key, tmp_path / "run", model=model, method="fastv", ratio=0.5, accuracy=0.8, seed=7)
+    ARTIFACTS.mkdir(exist_ok=True)
+    # Two more runs of another model, stored by a second process-level client of the same store,
+    # so the Efficiency tab has a line (0% -> 25%) and a Pareto frontier to draw.
+    from space.validation import submit_files
+
+    for method, ratio, t in (("none", 0.0, 1.0), ("fastv", 0.25, 0.7)):
+        other = make_run(key, tmp_path / f"other-{method}", model="Tiny-Audio-2B", method=method, ratio=ratio,
+                         prefill_s=t, accuracy=0.9 - ratio)
+        submit_files(Store(app.db), other / "predictions.jsonl", other / "results.json")
+    dialogs = []
+    with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
+        browser = _launch_browser(p, profile)
+        try:
+            page = browser.new_page()
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(app.url, wait_until="domcontentloaded")
+            header, rows = _table(page)
+            model_col, avg_col = header.index("Model"), header.index("Average")
+            shown = {r[model_col]: float(r[avg_col]) for r in rows if r[avg_col]}
+            for row in PUBLISHED:  # the published averages, as the page shows them
+                assert shown[row.model] == row.average, row.model
+            assert "reported in the paper" in {r[header.index("Source")] for r in rows}
+
+            page.get_by_role("tab", name="Submit").click()
+            page.locator("#predictions-file input[type=file]").set_input_files(str(run / "predictions.jsonl"))
+            page.locator("#results-file input[type=file]").set_input_files(str(run / "results.json"))
+            page.locator("#submit-button").click()
+            page.wait_for_selector("#submit-message .am-ok", timeout=60_000)
+            message = page.locator("#submit-message").inner_text()
+            [entry] = [e for e in Store(app.db).entries(VERIFIED) if e.model == model]  # the server's score
+            assert f"Re-scored average: {entry.average:.1f}" in message
+            assert model in message  # shown as literal text
+            page.screenshot(path=str(ARTIFACTS / "space_submit.png"), full_page=True)
+
+            page.get_by_role("tab", name="Leaderboard").click()
+            search = page.locator("#search textarea, #search input").first
+            search.press_sequentially("bold", delay=30)  # typed like a user: fill() fires no Gradio input event
+            page.wait_for_function(
+                f"({ROWS_JS})() === 1", timeout=30_000)
+            header, rows = _table(page)
+            [row] = rows
+            assert row[header.index("Model")] == model
+            assert row[header.index("Source")] == "verified submission"
+            assert float(row[header.index("Average")]) == pytest.approx(round(entry.average, 1))
+            assert float(row[header.index("ASC")]) == pytest.approx(round(entry.scores["TAU"], 1))
+            assert row[header.index("Method")] == "fastv"
+            assert page.locator("#leaderboard-table b, #leaderboard-table img").count() == 0
+            for _ in "bold":
+                search.press("Backspace")
+            page.wait_for_function(
+                f"({ROWS_JS})() > 10", timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "space_leaderboard.png"), full_page=True)
+
+            page.get_by_role("tab", name="Efficiency").click()
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(ARTIFACTS / "space_efficiency.png"), full_page=True)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "space_failure.png"), full_page=True)  # for the CI log
+            raise
+        finally:
+            browser.close()
+    assert dialogs == []  # no script from the submitted text ran
