@@ -13,6 +13,7 @@ import json
 import multiprocessing as mp
 import time
 from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
@@ -117,25 +118,25 @@ def _rounded(d: dict) -> dict:
 
 class Executor:
     """Runs ``compose`` serially or in spawn worker processes, yielding results in
-    submission order with a bounded number of jobs in flight (memory stays flat)."""
+    submission order with a bounded number of jobs in flight (memory stays flat).
+    A worker that dies (killed, out of memory) raises BrokenProcessPool instead of hanging."""
 
     def __init__(self, num_proc: int = 1, window: int | None = None):
         if num_proc < 1:
             raise ValueError(f"num_proc must be at least 1, got {num_proc}")
         self.num_proc = num_proc
         self.window = window or 2 * num_proc + 1
-        self._pool = None
+        self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> "Executor":
         if self.num_proc > 1:
             # spawn: workers never inherit the parent's threads (pyarrow, tqdm) mid-state
-            self._pool = mp.get_context("spawn").Pool(self.num_proc)
+            self._pool = ProcessPoolExecutor(self.num_proc, mp_context=mp.get_context("spawn"))
         return self
 
     def __exit__(self, *exc) -> None:
         if self._pool is not None:
-            self._pool.terminate()  # abandoned jobs (after --limit) are not waited for
-            self._pool.join()
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
     def map_ordered(self, fn: Callable, items: Iterable[tuple[object, object]]) -> Iterator[tuple[object, object]]:
@@ -153,14 +154,19 @@ class Executor:
                     arg, ctx = next(it)
                 except StopIteration:
                     return
-                window.append((ctx, self._pool.apply_async(fn, (arg,)) if arg is not None else None))
+                window.append((ctx, self._pool.submit(fn, arg) if arg is not None else None))
 
-        fill()
-        while window:
-            ctx, job = window.popleft()
-            result = job.get() if job is not None else None
-            fill()  # keep the workers busy while the caller writes
-            yield ctx, result
+        try:
+            fill()
+            while window:
+                ctx, job = window.popleft()
+                result = job.result() if job is not None else None
+                fill()  # keep the workers busy while the caller writes
+                yield ctx, result
+        finally:  # the caller stopped early (--limit) or failed: drop queued jobs
+            for _, job in window:
+                if job is not None:
+                    job.cancel()
 
 
 # ---------------------------------------------------------------- one task
