@@ -13,6 +13,8 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from space.store import Entry  # noqa: E402
 
+MAX_LEGEND = 16  # beyond this a legend hides the plot; the model picker narrows it down
+
 
 def _empty(ax, message: str) -> None:
     ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="0.4")
@@ -42,7 +44,10 @@ def score_vs_ratio(entries: Sequence[Entry], models: Sequence[str] = ()) -> Figu
     ax.set_ylabel("average score (0-100)")
     ax.set_title("Score against compression ratio")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+    if len(lines) <= MAX_LEGEND:
+        ax.legend(fontsize=7, loc="best")
+    else:
+        ax.set_title(f"Score against compression ratio ({len(lines)} lines: pick models to label them)")
     return fig
 
 
@@ -66,14 +71,14 @@ def score_vs_prefill(entries: Sequence[Entry], models: Sequence[str] = ()) -> Fi
         _empty(ax, "no runs with prefill timings yet")
         return fig
     pts = [(e.prefill_s, e.average) for e in chosen]
-    methods = sorted({e.method for e in chosen})
+    methods = sorted({e.method for e in chosen})[:MAX_LEGEND]
     for method in methods:
         sel = [(e.prefill_s, e.average) for e in chosen if e.method == method]
         ax.scatter([p[0] for p in sel], [p[1] for p in sel], label=method, s=28, alpha=0.8)
     front = pareto_front(pts)
     ax.plot([pts[i][0] for i in front], [pts[i][1] for i in front], color="black", lw=1.2,
             drawstyle="steps-post", label="Pareto frontier")
-    for i in front:
+    for i in front[:MAX_LEGEND]:
         e = chosen[i]
         tag = e.model if e.method == "none" else f"{e.model} {e.method} {round(100 * e.ratio)}%"
         ax.annotate(tag, pts[i], fontsize=6, xytext=(3, 3), textcoords="offset points")

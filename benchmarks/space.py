@@ -1,0 +1,138 @@
+"""Leaderboard Space speed: render time with 1,000 stored rows, and re-scoring a full-size
+submission (6,567 replies, the paper's instance counts). Targets: < 1 s and < 5 s.
+
+    .venv/bin/python benchmarks/space.py [--rows 1000] [--repeats 5] [--http]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from audiomarathon.tasks import TASKS  # noqa: E402
+
+from space import leaderboard as lb  # noqa: E402
+from space.store import VERIFIED, Entry, Store  # noqa: E402
+
+
+def timed(fn, repeats: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def fill_store(store: Store, n: int, seed: int = 0) -> None:
+    from audiomarathon_metric import aggregate
+
+    rng = np.random.default_rng(seed)
+    methods = ["none", "fastv", "dart", "random", "snapkv", "tova"]
+    entries = []
+    for i in range(n):
+        scores = {t.name: float(rng.uniform(10, 100)) for t in TASKS}
+        agg = aggregate(scores)
+        method = methods[i % len(methods)]
+        ratio = 0.0 if method == "none" else float(rng.choice([0.25, 0.5, 0.75]))
+        entries.append(Entry(model=f"Bench-Model-{i // 12}-{1 + i % 9}B", source=VERIFIED, model_type="open",
+                             scores=scores, config_key=f"cfg:bench{i}", size_b=float(1 + i % 9), method=method,
+                             ratio=ratio, categories=agg["categories"], average=agg["average"],
+                             prefill_s=float(rng.uniform(0.1, 2.0)), dataset_fingerprint="sha256:bench",
+                             config={"model": f"m{i}", "method": method, "ratio": ratio}))
+    store.add_entries(entries)
+
+
+def bench_render(tmp: Path, rows: int, repeats: int, http: bool) -> dict:
+    import gradio as gr
+
+    from space.service import Service
+
+    service = Service.open(tmp / "render.sqlite")  # seeds the published rows too
+    fill_store(service.store, rows)
+    n = service.store.count()
+    frame_s, frame = timed(lambda: service.table(), repeats)
+    filt = lb.Filters(search="model-1", types=["open"], methods=["fastv", "dart"], ratios=["50%"], sort_by="ASR")
+    filtered_s, _ = timed(lambda: service.table(filt), repeats)
+    component = gr.Dataframe(datatype=lb.DATATYPES, interactive=False)
+    payload_s, _ = timed(lambda: component.postprocess(service.table()), repeats)
+    out = {"rows": n, "table_s": frame_s, "filtered_s": filtered_s, "table_plus_serialize_s": payload_s,
+           "frame_rows": len(frame)}
+    if http:
+        from gradio_client import Client
+
+        from space.app import build_app
+
+        demo = build_app(service)
+        demo.queue().launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True,
+                            ssr_mode=False)
+        client = Client(demo.local_url, verbose=False)
+        args = ("", list(lb.TYPE_CHOICES), ["reported in the paper", "verified submission"],
+                list(lb.SIZE_CHOICES), [], [], lb.AVERAGE, False)
+        out["http_roundtrip_s"], result = timed(lambda: client.predict(*args, api_name="/leaderboard"), repeats)
+        out["http_rows"] = len(result["data"])
+        demo.close()
+    return out
+
+
+def bench_rescore(tmp: Path, repeats: int) -> dict:
+    from audiomarathon_dataset.release import import_release
+    from audiomarathon_dataset.synthetic_release import write_synthetic_release
+
+    from space.answer_key import build_answer_key
+    from space.synthetic_run import make_run, scaled_key
+    from space.validation import parse_predictions, rescore, submit_files
+
+    src = write_synthetic_release(tmp / "release", per_task=3, seed=0, duration=(1.0, 1.5))
+    import_release(src, tmp / "dataset", progress=False)
+    key = scaled_key(build_answer_key(tmp / "dataset"), {t.name: t.paper_count for t in TASKS})
+    run = make_run(key, tmp / "run", model="Bench-Full-7B", accuracy=0.7, seed=0)
+    preds = parse_predictions((run / "predictions.jsonl").read_bytes())
+    rescore_s, _ = timed(lambda: rescore(preds, key), repeats)
+    times = []
+    for i in range(repeats):  # the whole Submit path: read, parse, check ids, re-score, store
+        store = Store(tmp / f"submit{i}.sqlite")
+        store.put_answer_key(key)
+        t0 = time.perf_counter()
+        submit_files(store, run / "predictions.jsonl", run / "results.json")
+        times.append(time.perf_counter() - t0)
+    return {"replies": key.num_ids, "rescore_s": rescore_s, "submit_s": statistics.median(times),
+            "predictions_bytes": (run / "predictions.jsonl").stat().st_size}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--http", action="store_true", help="also time the /leaderboard endpoint over HTTP")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        render = bench_render(Path(tmp), args.rows, args.repeats, args.http)
+        score = bench_rescore(Path(tmp), args.repeats)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}, "
+          f"median of {args.repeats}")
+    print(f"leaderboard with {render['rows']} stored rows: build table {render['table_s']:.3f} s, "
+          f"filtered+sorted {render['filtered_s']:.3f} s, table+Gradio serialization "
+          f"{render['table_plus_serialize_s']:.3f} s" +
+          (f", HTTP /leaderboard round trip {render['http_roundtrip_s']:.3f} s ({render['http_rows']} rows)"
+           if "http_roundtrip_s" in render else "") + "  (target < 1 s)")
+    print(f"re-scoring {score['replies']} replies: metric {score['rescore_s']:.3f} s; whole submission "
+          f"(read {score['predictions_bytes'] / 1e6:.1f} MB, validate, re-score, store) {score['submit_s']:.3f} s"
+          "  (target < 5 s)")
+    ok = max(render["table_plus_serialize_s"], render.get("http_roundtrip_s", 0)) < 1 and score["submit_s"] < 5
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
