@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 import json
 import platform
 import sys
@@ -96,6 +97,8 @@ def sync(device: str) -> None:
 def run_one(model, embeds, audio_mask, config, device, reps, decode_steps):
     prompt = embeds.shape[1]
     times, stats = [], None
+    # transformers releases differ on whether the model takes cache_position; pass it where it exists.
+    takes_cache_position = "cache_position" in inspect.signature(model.model.forward).parameters
     for rep in range(reps + 1):  # first run warms up
         if device.startswith("cuda"):
             torch.cuda.empty_cache()
@@ -112,8 +115,8 @@ def run_one(model, embeds, audio_mask, config, device, reps, decode_steps):
             start = time.perf_counter()
             for step in range(decode_steps):
                 pos = torch.tensor([prompt + step], device=embeds.device)  # the original next position
-                out = model(input_ids=token, past_key_values=cache, use_cache=True, cache_position=pos,
-                            position_ids=pos[None])
+                extra = {"cache_position": pos} if takes_cache_position else {}
+                out = model(input_ids=token, past_key_values=cache, use_cache=True, position_ids=pos[None], **extra)
                 token = out.logits[:, -1:].argmax(-1)
             sync(device)
             decode = (time.perf_counter() - start) * 1000 / max(decode_steps, 1)
