@@ -172,3 +172,19 @@ def test_pruning_decode_same_under_eager_and_sdpa(family):
             logits.append(torch.stack(_generate(model, inputs).logits))
         assert model.config._attn_implementation == attn  # restored, never switched to eager
     torch.testing.assert_close(logits[0], logits[1], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("method", ["fastv", "dart", "snapkv"])
+def test_compression_on_cuda_matches_cpu(method):
+    inputs, audio_mask = tiny_prompt(N_AUDIO, N_BEFORE, N_AFTER)
+    results = []
+    for device in ("cpu", "cuda"):
+        model = build_tiny_decoder("qwen2", seed=0).to(device)
+        moved = {k: v.to(device) for k, v in inputs.items()}
+        with compression_session(model, moved, audio_mask, CompressionConfig(method, 0.5)) as stats:
+            _generate(model, moved)
+        results.append(stats.to_dict())
+    assert results[0]["kv_cache_tokens_per_layer"] == results[1]["kv_cache_tokens_per_layer"]
+    assert results[0]["kv_cache_bytes"] == results[1]["kv_cache_bytes"]

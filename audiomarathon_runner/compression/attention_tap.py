@@ -13,7 +13,11 @@ from typing import Callable
 
 from torch import nn
 from transformers import AttentionInterface
-from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
+
+try:
+    from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
+except ImportError:  # moved in a later release: an interface instance reads the same global mapping
+    ALL_ATTENTION_FUNCTIONS = AttentionInterface()
 
 TAP_NAME = "audiomarathon_tap"
 _TAP_ATTR = "_audiomarathon_tap"
