@@ -27,6 +27,7 @@ from audiomarathon.tasks import SAMPLING_RATE, resolve_tasks
 
 from . import distributed
 from .adapters import AudioLMAdapter, load_adapter, resolve_device
+from .prefetch import Prefetcher, Prepared, prepare_one
 from .records import PredictionLog, latest_by_key, read_records, write_json_atomic, write_jsonl_atomic
 from .samples import AUDIO_CONTROLS, Sample, apply_audio_control, fingerprint, load_samples
 from .timing import Clock, EncoderTimer, FirstTokenStreamer, peak_memory, reset_peak_memory, summarize
@@ -58,6 +59,9 @@ class RunConfig:
     max_new_tokens: int | None = None
     retry_failed: bool = False
     progress: bool = True
+    # Samples prepared ahead (decode + features + tokens) in a background thread while the model
+    # generates; 0 prepares inline. Changes timing only, never outputs (not in the config hash).
+    prefetch: int = 1
 
     def __post_init__(self) -> None:
         if self.batch_size != 1:
@@ -69,6 +73,8 @@ class RunConfig:
             raise ValueError(f"--max-new-tokens must be >= 1, got {self.max_new_tokens}")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"--limit must be >= 1, got {self.limit}")
+        if self.prefetch < 0:
+            raise ValueError(f"--prefetch must be >= 0, got {self.prefetch}")
 
     def compression(self):
         return make_compression_config(self.method, self.ratio, self.layer, self.seed, self.press_scope)
@@ -141,6 +147,13 @@ class SampleRunner:
             raise ValueError(f"--layer {config.layer}: pruning needs K < the {layers} decoder layers of {config.model}")
         self.device = adapter.device
         self.evaluated = 0  # samples run in this process (the first is the warm-up)
+        self.prefetch = config.prefetch
+        # Prefetched samples are prepared entirely on the CPU (features included) and moved to
+        # the model's device just before their turn: the worker never allocates device memory
+        # while another sample's peak memory is being measured. Inline preparation computes the
+        # features on the model's device, the fastest place when nothing overlaps it.
+        self.prepare_device = "cpu" if self.prefetch else None
+        adapter.set_feature_device("cpu" if self.prefetch else adapter.device)
 
     def prepare(self, sample: Sample):
         """Decode audio, apply the control, build model inputs: everything before the model."""
@@ -149,15 +162,23 @@ class SampleRunner:
             raise ValueError(f"sample {sample.id}: audio is {audio.size / SAMPLING_RATE:.1f} s, over the "
                              f"--max-audio-seconds limit of {self.config.max_audio_seconds:g} s")
         audio = apply_audio_control(audio, self.config.audio_control, sample.id, self.config.seed)
-        inputs = self.adapter.build_inputs(audio, sample.prompt())
+        inputs = self.adapter.build_inputs(audio, sample.prompt(), device=self.prepare_device)
         return audio, inputs
 
-    def generate(self, sample: Sample) -> tuple[str, dict, dict]:
+    def prepared(self, samples: Sequence[Sample]):
+        """``Prepared`` samples in order, ``config.prefetch`` ahead in a background thread."""
+        return Prefetcher(samples, self.prepare, depth=self.prefetch)
+
+    def generate(self, sample: Sample, prepared: Prepared | None = None) -> tuple[str, dict, dict]:
         task = sample.task_info
         clock = Clock(self.device)
-        t0 = time.perf_counter()
-        audio, inputs = self.prepare(sample)
-        preprocess_ms = (time.perf_counter() - t0) * 1000.0
+        if prepared is None:
+            prepared = prepare_one(sample, self.prepare)
+            prepared.wait_ms = prepared.prepare_ms  # prepared inline: all of it is exposed
+        if prepared.error is not None:
+            raise prepared.error
+        audio, inputs = prepared.value
+        inputs = inputs.to(self.device)
         mask = self.adapter.audio_token_mask(inputs)
         streamer = FirstTokenStreamer(clock)
         reset_peak_memory(self.device)
@@ -185,7 +206,8 @@ class SampleRunner:
         stats_d = stats.to_dict()
         timings = {
             "audio_seconds": round(audio.size / SAMPLING_RATE, 3),
-            "preprocess_ms": preprocess_ms,
+            "preprocess_ms": prepared.prepare_ms,  # its own cost, overlapped or not
+            "prefetch_wait_ms": prepared.wait_ms,  # the part the loop waited for (exposed)
             "encoder_ms": enc.total_ms,
             "prefill_ms": prefill,
             "decode_ms": decode,
@@ -202,18 +224,22 @@ class SampleRunner:
         self.evaluated += 1
         return reply, timings, stats_d
 
-    def record(self, sample: Sample, config_hash: str) -> dict:
-        """Run one sample; failures (OOM, bad audio) become a record with ``error`` set."""
+    def record(self, sample: Sample, config_hash: str, prepared: Prepared | None = None) -> dict:
+        """Run one sample; failures (OOM, bad audio) become a record with ``error`` set.
+
+        ``prepared``: the sample already prepared (by ``prepared()``); None prepares it here."""
         t0 = time.perf_counter()
+        waited = prepared.wait_ms if prepared is not None else 0.0
         rec = {"id": sample.id, "task": sample.task, "reply": None, "parsed": None, "rule": None,
                "reference": sample.reference, "choices": list(sample.choices), "timings": {},
                "compression": None, "config_hash": config_hash, "error": None}
         try:
-            reply, timings, stats = self.generate(sample)
+            reply, timings, stats = self.generate(sample, prepared)
             parsed, rule = parse_reply(reply, sample)
             rec.update(reply=reply, parsed=parsed, rule=rule, timings=timings, compression=stats)
-            # Harness time: everything except the model's own generate call.
-            timings["outside_ms"] = (time.perf_counter() - t0) * 1000.0 - (timings["total_ms"] or 0.0)
+            # Harness time the model waited for: everything except the model's own generate call,
+            # including the wait for a prefetched sample (its overlapped preparation is not).
+            timings["outside_ms"] = waited + (time.perf_counter() - t0) * 1000.0 - (timings["total_ms"] or 0.0)
         except torch.OutOfMemoryError as err:
             rec["error"] = f"OutOfMemoryError: {str(err).splitlines()[0] if str(err) else 'out of memory'}"
             if torch.cuda.is_available():
@@ -283,8 +309,9 @@ def run_evaluation(config: RunConfig, adapter: AudioLMAdapter | None = None,
 
     runner = SampleRunner(adapter, config)
     with PredictionLog(shard_path) as log:
-        for sample in _progress(todo, config.progress and dist.rank == 0, desc=f"{Path(config.model).name} {config.method}"):
-            log.append(runner.record(sample, chash))
+        for prepared in _progress(runner.prepared(todo), config.progress and dist.rank == 0, total=len(todo),
+                                  desc=f"{Path(config.model).name} {config.method}"):
+            log.append(runner.record(prepared.item, chash, prepared))
     dist.barrier()
     results = None
     if dist.rank == 0:
@@ -297,12 +324,12 @@ def run_evaluation(config: RunConfig, adapter: AudioLMAdapter | None = None,
     return results
 
 
-def _progress(items, enabled: bool, desc: str):
+def _progress(items, enabled: bool, desc: str, total: int | None = None):
     if not enabled:
         return items
     from tqdm.auto import tqdm
 
-    return tqdm(items, desc=desc, unit="sample")
+    return tqdm(items, desc=desc, unit="sample", total=total)
 
 
 def merge_shards(out: Path) -> None:

@@ -114,7 +114,8 @@ def reset_peak_memory(device) -> None:
 
 def summarize(timings: list[dict], keys=("preprocess_ms", "encoder_ms", "prefill_ms", "decode_ms", "total_ms",
                                          "tokens_per_s", "output_tokens", "input_tokens", "audio_tokens",
-                                         "kv_cache_bytes", "peak_memory_bytes", "outside_ms")) -> dict:
+                                         "kv_cache_bytes", "peak_memory_bytes", "outside_ms",
+                                         "prefetch_wait_ms")) -> dict:
     """Mean / median / p90 per field over samples, excluding warm-up samples when others exist."""
     import numpy as np
 

@@ -52,6 +52,28 @@ class AudioLMAdapter:
         self.model = model
         self.processor = processor
         self.model_id = model_id
+        if model is not None:
+            self.set_feature_device(self.device)
+
+    def set_feature_device(self, device) -> None:
+        """Compute log-mel features on ``device`` with the fast drop-in extractor (same values as
+        the family's own; see audiomarathon_runner.features). The model's device by default; the
+        runner's prefetch thread uses the CPU so it never allocates on the model's GPU."""
+        from ..features import accelerate_feature_extractor
+
+        fe = getattr(self.processor, "feature_extractor", None)
+        if fe is None:
+            return
+        fast = accelerate_feature_extractor(fe, device)
+        self.processor.feature_extractor = fast
+        if getattr(self.processor, "audio_processor", None) is fe:  # Phi-4 keeps both names
+            self.processor.audio_processor = fast
+
+    @property
+    def feature_device(self) -> str | None:
+        from ..features import feature_device_of
+
+        return feature_device_of(getattr(self.processor, "feature_extractor", None))
 
     # ------------------------------------------------------------ loading
     @classmethod
@@ -157,12 +179,12 @@ class AudioLMAdapter:
         owner = self.processor if getattr(self.processor, "chat_template", None) else self.tokenizer
         return owner.apply_chat_template(self.messages(prompt, n_audio), tokenize=False, add_generation_prompt=True)
 
-    def build_inputs(self, audio, prompt: str):
-        """Model inputs (batch of 1, on the model's device) for one clip and prompt."""
+    def build_inputs(self, audio, prompt: str, device=None):
+        """Model inputs (batch of 1) for one clip and prompt, on ``device`` (default: the model's)."""
         audio = self.check_audio(audio)
         entries = self.split(audio)
         inputs = self._process(self.render_text(prompt, len(entries)), entries)
-        return inputs.to(self.device)
+        return inputs.to(device or self.device)
 
     def _process(self, text: str, entries: list[np.ndarray]):
         raise NotImplementedError

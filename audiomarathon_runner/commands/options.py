@@ -24,6 +24,8 @@ def add_model_data_arguments(parser) -> None:
                         help="KV-cache presses: evict only audio positions (audio) or any (all)")
     parser.add_argument("--retry-failed", action="store_true", help="re-run samples recorded with an error")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--prefetch", type=int, default=1,
+                        help="samples prepared ahead in a background thread while the model runs (0: inline)")
 
 
 def run_config_kwargs(args) -> dict:
@@ -32,6 +34,7 @@ def run_config_kwargs(args) -> dict:
         dtype=args.dtype, device=args.device, batch_size=args.batch_size, audio_control=args.audio_control,
         max_audio_seconds=args.max_audio_seconds, max_new_tokens=args.max_new_tokens, layer=args.layer,
         seed=args.seed, press_scope=args.press_scope, retry_failed=args.retry_failed, progress=not args.no_progress,
+        prefetch=args.prefetch,
     )
 
 
