@@ -166,16 +166,27 @@ def _launch_browser(playwright, user_data_dir: str):
 
 
 def _table(page) -> tuple[list[str], list[list[str]]]:
-    """Header and rows as shown (Gradio's Dataframe is an ARIA grid of virtual rows)."""
+    """Header and every row as shown. Gradio's Dataframe is an ARIA grid that renders only the
+    rows in view, so scroll its viewport from top to bottom and collect what appears."""
     grid = "#leaderboard-table [role=grid]"
     page.wait_for_selector(f"{grid} [role=gridcell]", timeout=30_000)
     header = [h.strip() for h in page.locator(f"{grid} [role=columnheader]").all_inner_texts()]
-    rows = []
-    for row in page.locator(f"{grid} [role=row]").all():
-        cells = [c.strip() for c in row.locator("[role=gridcell]").all_inner_texts()]
-        if cells:
-            rows.append(cells)
-    return header, rows
+    viewport = page.locator("#leaderboard-table .virtual-table-viewport").first
+    seen: dict[tuple, None] = {}
+    viewport.evaluate("el => { el.scrollTop = 0; }")
+    while True:
+        page.wait_for_timeout(150)
+        for row in page.locator(f"{grid} [role=row]").all():
+            cells = tuple(c.strip() for c in row.locator("[role=gridcell]").all_inner_texts())
+            if cells:
+                seen.setdefault(cells)
+        at_end = viewport.evaluate(
+            "el => { const end = el.scrollTop + el.clientHeight >= el.scrollHeight - 2;"
+            " el.scrollTop += el.clientHeight * 0.8; return end; }")
+        if at_end:
+            break
+    viewport.evaluate("el => { el.scrollTop = 0; }")
+    return header, [list(r) for r in seen]
 
 
 ROWS_JS = "() => document.querySelectorAll('#leaderboard-table [role=row]:has([role=gridcell])').length"
