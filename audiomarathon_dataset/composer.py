@@ -262,7 +262,7 @@ def plan_group(
             yield InstancePlan(
                 task=task, corpus=corpus, group_key=group.key, group_file=group.file, index=produced,
                 clips=tuple(PlannedClip(group.clips[i], seconds[i]) for i in chosen),
-                target=round(min(target, total) if not rule.truncate else target, 4),
+                target=round(min(target, total), 4),
                 min_duration=durations.low, max_duration=durations.high, truncate=rule.truncate,
                 audio=audio, label=group.label, group_meta=dict(group.meta),
             )

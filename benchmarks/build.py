@@ -11,7 +11,10 @@ instance lengths in a subprocess at each process count and reports:
 * throughput: output audio seconds per wall second (whole command, process start included),
   and per core (divided by the process count);
 * speed-up of N processes over 1;
-* peak RSS of the whole process tree (main + workers), sampled every 20 ms.
+* peak RSS of the whole process tree (main + workers), sampled every 20 ms;
+* CPU seconds of the tree (user + system) and of its busiest process: on a shared machine
+  (load average above the core count) wall-clock speed-ups understate the parallelism, so
+  the CPU figures are printed next to them with the load average.
 
 Targets (issue 3): >= 300x real time per core, >= 1.8x with 2 processes, peak < 1 GiB at any size.
 """
@@ -22,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -37,20 +41,14 @@ CORPUS_OF = {"TAU": "tau", "GTZAN": "gtzan", "VoxGender": "voxceleb", "LibriSpee
              "HAD": "had", "VESUS": "vesus", "DESED": "desed", "SLUE": "slue"}
 
 
-def tree_rss(proc: psutil.Process) -> int:
-    total = 0
-    for p in [proc, *proc.children(recursive=True)]:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
-
-
 def run_build(sources: Path, out: Path, tasks: str, procs: int) -> dict:
+    """Run one build in a subprocess; wall time, CPU time per process and peak tree RSS."""
     cmd = [sys.executable, "-m", "audiomarathon", "build", "--sources", str(sources), "--out", str(out),
            "--tasks", tasks, "--num-proc", str(procs), "--no-progress"]
     peak = 0
+    cpu: dict[int, float] = {}  # last seen user+sys seconds per process of the tree
+    load_before = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ps = psutil.Process(proc.pid)
@@ -59,7 +57,19 @@ def run_build(sources: Path, out: Path, tasks: str, procs: int) -> dict:
     def sample():
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss(ps))
+            try:
+                procs = [ps, *ps.children(recursive=True)]
+            except psutil.Error:  # the build just exited
+                break
+            rss = 0
+            for p in procs:
+                try:
+                    rss += p.memory_info().rss
+                    t = p.cpu_times()
+                    cpu[p.pid] = t.user + t.system
+                except psutil.Error:
+                    pass
+            peak = max(peak, rss)
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -68,13 +78,19 @@ def run_build(sources: Path, out: Path, tasks: str, procs: int) -> dict:
     wall = time.perf_counter() - start
     done.set()
     sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    tree_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    main_cpu = cpu.get(proc.pid, 0.0)
+    busiest = max([v for k, v in cpu.items() if k != proc.pid] or [0.0])
     if proc.returncode != 0:
         raise RuntimeError(f"build failed ({proc.returncode}):\n{stderr}")
     report = json.loads((out / "build_report.json").read_text())
     seconds = sum(t["output_seconds"] for t in report["tasks"].values())
     instances = sum(t["instances"] for t in report["tasks"].values())
     return {"procs": procs, "wall_s": wall, "output_s": seconds, "instances": instances,
-            "x_realtime": seconds / wall, "x_realtime_per_core": seconds / wall / procs, "peak_rss_mib": peak / 2**20}
+            "x_realtime": seconds / wall, "x_realtime_per_core": seconds / wall / procs, "peak_rss_mib": peak / 2**20,
+            "cpu_s": tree_cpu, "x_realtime_per_cpu_s": seconds / tree_cpu if tree_cpu else None,
+            "main_cpu_s": main_cpu, "busiest_worker_cpu_s": busiest, "load_avg_before": load_before}
 
 
 def main(argv=None) -> int:
@@ -117,7 +133,9 @@ def main(argv=None) -> int:
                 print(f"  {procs} proc: {r['instances']} instances, {r['output_s'] / 3600:.2f} h out in {r['wall_s']:.1f} s"
                       f" = {r['x_realtime']:.0f}x real time ({r['x_realtime_per_core']:.0f}x per core)"
                       + (f", {r['speedup_vs_1']:.2f}x vs 1 proc" if r["speedup_vs_1"] and procs > 1 else "")
-                      + f", peak RSS {r['peak_rss_mib']:.0f} MiB")
+                      + f", peak RSS {r['peak_rss_mib']:.0f} MiB; CPU {r['cpu_s']:.1f} s"
+                      f" ({r['x_realtime_per_cpu_s']:.0f}x real time per CPU second; main {r['main_cpu_s']:.1f} s,"
+                      f" busiest worker {r['busiest_worker_cpu_s']:.1f} s; load avg before {r['load_avg_before']:.1f})")
                 shutil.rmtree(out, ignore_errors=True)
             shutil.rmtree(sources, ignore_errors=True)
     finally:
