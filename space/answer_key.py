@@ -13,32 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from audiomarathon.fingerprint import KEY_COLUMNS, dataset_fingerprint, reference_of
 from audiomarathon.tasks import ALL, TASK_NAMES, get_task
 
-KEY_COLUMNS = ("id", "task", "choices", "answer", "answer_text")
-
-
-def answer_key_fingerprint(rows: Iterable[Mapping]) -> str:
-    """The dataset version's fingerprint: sha256 over (id, task, reference, choices) of every row,
-    sorted by id. Audio bytes and encoder settings do not enter it, so any copy of the same release
-    (local folder, Hub repo, re-encoded FLAC) gets the same fingerprint, and a change to any
-    question's answer or options gives a new one. Proposed as the shared definition for the runner.
-    """
-    items = sorted(
-        (str(r["id"]), str(r["task"]), reference_of(r), [str(c) for c in (r.get("choices") or [])])
-        for r in rows
-    )
-    digest = hashlib.sha256()
-    for item in items:
-        digest.update(json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-        digest.update(b"\n")
-    return "sha256:" + digest.hexdigest()[:32]
-
-
-def reference_of(row: Mapping) -> str:
-    """What the metric compares a reply against: the letter for MCQ, the transcript for ASR."""
-    task = get_task(row["task"])
-    return str(row["answer"] if task.is_mcq else row["answer_text"])
+# One definition, in core: the runner writes the same fingerprint into results.json.
+answer_key_fingerprint = dataset_fingerprint
 
 
 @dataclass(frozen=True)
