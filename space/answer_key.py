@@ -7,7 +7,6 @@ and stored in the leaderboard database, keyed by its fingerprint.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
