@@ -1,4 +1,5 @@
-"""CPU variant of gpu_prefill.py: a small Qwen2-architecture model (8 layers, hidden 256), float32.
+"""CPU variant of gpu_prefill.py: a small Qwen2-architecture model (8 layers, hidden 256), float32,
+timed in process CPU time (robust to other load on shared cores; the prune share stays wall-clock).
 
     python benchmarks/cpu_prefill.py [--seconds 90 180] [--methods fastv random]
 """
@@ -10,4 +11,5 @@ from gpu_prefill import main  # noqa: E402
 
 if __name__ == "__main__":
     raise SystemExit(main(defaults=dict(preset="small", device="cpu", dtype="float32", seconds=[90, 180, 300],
-                                        ratios=[0.5], reps=2, decode_steps=16)))
+                                        ratios=[0.5], reps=2, decode_steps=16,
+                                        clock="process")))

@@ -94,7 +94,7 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def run_one(model, embeds, audio_mask, config, device, reps, decode_steps):
+def run_one(model, embeds, audio_mask, config, device, reps, decode_steps, clock=time.perf_counter):
     prompt = embeds.shape[1]
     times, stats = [], None
     # transformers releases differ on whether the model takes cache_position; pass it where it exists.
@@ -106,22 +106,23 @@ def run_one(model, embeds, audio_mask, config, device, reps, decode_steps):
         cache = DynamicCache(config=model.config)
         with compression_session(model, {"inputs_embeds": embeds}, audio_mask, config) as st, torch.no_grad():
             sync(device)
-            start = time.perf_counter()
+            start, wall = clock(), time.perf_counter()
             out = model(inputs_embeds=embeds, past_key_values=cache, use_cache=True, logits_to_keep=1)
             sync(device)
-            prefill = (time.perf_counter() - start) * 1000
+            prefill, prefill_wall = (clock() - start) * 1000, (time.perf_counter() - wall) * 1000
             token = out.logits[:, -1:].argmax(-1)
             sync(device)
-            start = time.perf_counter()
+            start = clock()
             for step in range(decode_steps):
                 pos = torch.tensor([prompt + step], device=embeds.device)  # the original next position
                 extra = {"cache_position": pos} if takes_cache_position else {}
                 out = model(input_ids=token, past_key_values=cache, use_cache=True, position_ids=pos[None], **extra)
                 token = out.logits[:, -1:].argmax(-1)
             sync(device)
-            decode = (time.perf_counter() - start) * 1000 / max(decode_steps, 1)
+            decode = (clock() - start) * 1000 / max(decode_steps, 1)
         if rep:
-            times.append((prefill, decode, st.prune_ms))
+            # prune_ms is wall-clock: its share is taken of the wall-clock prefill
+            times.append((prefill, decode, 100 * st.prune_ms / prefill_wall))
             stats = st
         del cache, out
     peak = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else float("nan")
@@ -130,7 +131,7 @@ def run_one(model, embeds, audio_mask, config, device, reps, decode_steps):
     prefill, prune = times[best][0], times[best][2]
     decode = min(t[1] for t in times)
     kept = stats.kept_audio_tokens_per_layer
-    return prefill, decode, peak, stats.kv_cache_bytes / 2**20, sum(kept) / len(kept), prune
+    return prefill, decode, peak, stats.kv_cache_bytes / 2**20, sum(kept) / len(kept), prune  # prune: % share
 
 
 def main(argv=None, defaults=None) -> int:
@@ -147,6 +148,8 @@ def main(argv=None, defaults=None) -> int:
     p.add_argument("--layer", type=int, default=d["layer"])
     p.add_argument("--reps", type=int, default=d["reps"])
     p.add_argument("--decode-steps", type=int, default=d["decode_steps"])
+    p.add_argument("--clock", choices=["wall", "process"], default=d.get("clock", "wall"),
+                   help="process: CPU time of this process (CPU runs on shared, loaded machines)")
     p.add_argument("--out", type=Path, default=None, help="write the rows as JSON here")
     args = p.parse_args(argv)
 
@@ -155,6 +158,7 @@ def main(argv=None, defaults=None) -> int:
     if not have_kvpress and not args.methods:
         print("# kvpress not installed: presses section skipped", file=sys.stderr)
     torch.set_grad_enabled(False)
+    clock = time.process_time if args.clock == "process" else time.perf_counter
     model = build_model(args.preset, args.device, getattr(torch, args.dtype))
     cfg = model.config
     rows: list[Row] = []
@@ -169,8 +173,8 @@ def main(argv=None, defaults=None) -> int:
         for method in ["none", *methods]:
             for ratio in ([0.0] if method == "none" else args.ratios):
                 config = CompressionConfig(method, ratio, layer=args.layer)
-                pf, dec, peak, kv, kept, prune = run_one(model, embeds, audio_mask, config, args.device,
-                                                         args.reps, args.decode_steps)
+                pf, dec, peak, kv, kept, prune_pct = run_one(model, embeds, audio_mask, config, args.device,
+                                                             args.reps, args.decode_steps, clock)
                 row = Row(seconds, prompt, method, ratio, round(pf, 2), round(dec, 3), round(peak, 1),
                           round(kv, 1), round(kept, 1))
                 if method == "none":
@@ -179,14 +183,14 @@ def main(argv=None, defaults=None) -> int:
                 row.speedup = round(base.prefill_ms / pf, 3)
                 row.predicted_speedup = round(
                     predicted_speedup(cfg, prompt, kept_prompt, args.layer) if config.kind == "prune" else 1.0, 3)
-                row.prune_share_pct = round(100 * prune / pf, 2)
+                row.prune_share_pct = round(prune_pct, 2)
                 rows.append(row)
                 print(f"{seconds:>4}s {method:>18} r={ratio:.2f} prefill {pf:9.1f} ms  decode {dec:7.2f} ms/tok  "
                       f"peak {peak:9.1f} MiB  kv {kv:8.1f} MiB  speedup {row.speedup:5.2f} "
                       f"(pred {row.predicted_speedup:5.2f})  prune {row.prune_share_pct:5.2f}%", flush=True)
     print_table(rows)
     if args.out:
-        meta = dict(preset=args.preset, device=args.device, dtype=args.dtype, layer=args.layer, reps=args.reps,
+        meta = dict(clock=args.clock, threads=torch.get_num_threads(), preset=args.preset, device=args.device, dtype=args.dtype, layer=args.layer, reps=args.reps,
                     decode_steps=args.decode_steps, torch=torch.__version__, transformers=transformers.__version__,
                     kvpress=have_kvpress, machine=platform.platform(),
                     gpu=torch.cuda.get_device_name() if args.device.startswith("cuda") else None)
