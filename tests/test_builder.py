@@ -280,3 +280,23 @@ def test_cli_build(sources, tmp_path, capsys):
     rc = cli_main(["build", "--sources", str(src), "--out", str(tmp_path / "o2"), "--tasks", "TAU", "--no-progress"])
     err = capsys.readouterr().err
     assert rc == 1 and "meta.csv" in err and not (tmp_path / "o2").exists()
+
+
+def test_voxceleb2_m4a_speakers_and_comma_separated_meta(sources, tmp_path):
+    """VoxCeleb2 ships AAC in .m4a: lengths come from the container header (FFmpeg), audio via torchcodec."""
+    torch = pytest.importorskip("torch")
+    from torchcodec.encoders import AudioEncoder
+
+    src = _copy(sources, tmp_path, ["VoxCeleb"])
+    t = torch.arange(16000 * 4) / 16000
+    for k in range(3):
+        path = src / "VoxCeleb" / "vox2" / "aac" / "id00012" / "2DLq_Kkc1r8" / f"{k + 1:05d}.m4a"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        AudioEncoder((0.3 * torch.sin(2 * torch.pi * (220 + 50 * k) * t)).unsqueeze(0), sample_rate=16000).to_file(str(path))
+    (src / "VoxCeleb" / "vox2_meta.csv").write_text("VoxCeleb2 ID ,VGGFace2 ID ,Gender ,Set \nid00012 ,n000012 ,f ,dev \n")
+    report = build_benchmark(src, tmp_path / "out", tasks="VoxGender", progress=False, **SHORT)
+    rows = pq.read_table(next((tmp_path / "out" / "VoxGender").glob("*.parquet"))).drop(["audio"]).to_pylist()
+    vox2 = [r for r in rows if json.loads(r["meta"])["speaker_id"] == "id00012"]
+    assert len(vox2) == 1 and vox2[0]["answer_text"] == "Female", report.issues
+    assert all(s["source_id"].endswith(".m4a") for s in vox2[0]["segments"])
+    assert SHORT["min_duration"] <= vox2[0]["duration"] <= SHORT["max_duration"]
