@@ -13,17 +13,25 @@ import json
 import multiprocessing as mp
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
 
 from tqdm.auto import tqdm
 
 from audiomarathon.tasks import Task, resolve_tasks
 
 from . import report as rp
-from .composer import AudioOptions, Composed, InstancePlan, Range, compose, plan_group, rng_for
+from .composer import (
+    AudioOptions,
+    Composed,
+    InstancePlan,
+    Range,
+    compose,
+    plan_group,
+    rng_for,
+)
 from .questions import QUESTION_MAKERS, NoQuestion
 from .recipes import RECIPES
 from .report import Issue, Report
@@ -128,7 +136,7 @@ class Executor:
         self.window = window or 2 * num_proc + 1
         self._pool: ProcessPoolExecutor | None = None
 
-    def __enter__(self) -> "Executor":
+    def __enter__(self) -> Executor:
         if self.num_proc > 1:
             # spawn: workers never inherit the parent's threads (pyarrow, tqdm) mid-state
             self._pool = ProcessPoolExecutor(self.num_proc, mp_context=mp.get_context("spawn"))
@@ -325,7 +333,7 @@ def _card_section(report: BuildReport) -> str:
         "## How this copy was built",
         "",
         "Composed from the source corpora with `audiomarathon build` "
-        f"(seed {o.seed}; loudness {'normalized to %g LUFS' % o.loudness if o.loudness is not None else 'unchanged'}; "
+        f"(seed {o.seed}; loudness {f'normalized to {o.loudness:g} LUFS' if o.loudness is not None else 'unchanged'}; "
         f"crossfade {o.crossfade:g} s). Duration range per task:",
         "",
     ]

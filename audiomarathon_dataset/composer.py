@@ -21,8 +21,8 @@ import math
 import os
 import zlib
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import numpy as np
 import soundfile as sf

@@ -15,9 +15,9 @@ tests and demos built with short instances, e.g.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import soundfile as sf
@@ -27,8 +27,7 @@ from audiomarathon.tasks import get_task
 
 from .sources import tts
 
-WORDS = ("the council agreed that every member state should report its progress before the next session "
-         "while the commission reviews market rules energy prices transport safety and public health").split()
+WORDS = ["the", "council", "agreed", "that", "every", "member", "state", "should", "report", "its", "progress", "before", "the", "next", "session", "while", "the", "commission", "reviews", "market", "rules", "energy", "prices", "transport", "safety", "and", "public", "health"]
 ENTITIES = (("Brussels", "GPE"), ("Strasbourg", "GPE"), ("Greece", "GPE"), ("Portugal", "GPE"),
             ("the European Commission", "ORG"), ("the Council", "ORG"), ("Parliament", "ORG"), ("Europol", "ORG"),
             ("Angela Merkel", "PERSON"), ("Jean Monnet", "PERSON"), ("Robert Schuman", "PERSON"),

@@ -247,7 +247,10 @@ def test_loudness_and_crossfade_options(sources, tmp_path):
 
 
 def test_generator_based_builder_matches_build_benchmark(sources, built, tmp_path):
-    from audiomarathon_dataset.audiomarathon import MANUAL_DOWNLOAD_INSTRUCTIONS, AudioMarathon
+    from audiomarathon_dataset.audiomarathon import (
+        MANUAL_DOWNLOAD_INSTRUCTIONS,
+        AudioMarathon,
+    )
 
     out, _ = built
     assert [c.name for c in AudioMarathon.BUILDER_CONFIGS] == [t.name for t in TASKS]

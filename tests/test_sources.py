@@ -10,7 +10,12 @@ import pytest
 from audiomarathon.tasks import TASKS, get_task
 from audiomarathon_dataset.recipes import RECIPES
 from audiomarathon_dataset.report import BAD_RECORD, Issue
-from audiomarathon_dataset.sources import CORPORA, Group, MissingCorpusError, expected_layouts
+from audiomarathon_dataset.sources import (
+    CORPORA,
+    Group,
+    MissingCorpusError,
+    expected_layouts,
+)
 from audiomarathon_dataset.sources.had import parse_segments
 from audiomarathon_dataset.sources.slue import parse_ner
 from audiomarathon_dataset.sources.voxceleb import age_bins, age_label

@@ -8,9 +8,9 @@ labels, transcripts) is held; no reader ever decodes audio.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from audiomarathon.tasks import Task
 

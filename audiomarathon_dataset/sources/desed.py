@@ -10,9 +10,9 @@ classes absent (they become the distractors) and records every event's position.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from audiomarathon.tasks import Task
 

@@ -3,9 +3,9 @@ the Kaggle copy's ``genres_original/`` is accepted). One group per genre."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from audiomarathon.tasks import Task
 

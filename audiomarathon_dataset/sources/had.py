@@ -9,9 +9,9 @@ are kept.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from audiomarathon.tasks import Task
 

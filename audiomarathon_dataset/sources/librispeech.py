@@ -7,9 +7,9 @@ stretch of one reader's chapter and its transcript is the utterances' transcript
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from audiomarathon.tasks import Task
 

@@ -10,9 +10,9 @@ one instance sharing the article's audio.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from audiomarathon.prompts import LETTERS
 from audiomarathon.tasks import Task

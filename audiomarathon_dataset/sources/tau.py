@@ -10,9 +10,9 @@ kept once (device ``a``, the reference recorder, when present) so no sound repea
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from audiomarathon.tasks import Task
 

@@ -8,9 +8,9 @@ One group per actor and emotion: an instance is one actor speaking in one emotio
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from audiomarathon.tasks import Task
 

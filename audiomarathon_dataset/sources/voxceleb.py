@@ -13,9 +13,9 @@ import csv
 import os
 import re
 import statistics
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from audiomarathon.tasks import Task
 
