@@ -12,6 +12,7 @@ Families are keyed by the model_type written to config.json (the key the adapter
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -305,6 +306,66 @@ def _gemma3n(path: Path) -> Path:
     return _save(path, Gemma3nForConditionalGeneration(config), proc)
 
 
+# ---------------------------------------------------------------- Voxtral
+# Tekken special tokens in the order of the real Voxtral checkpoints: VoxtralProcessor hard-codes
+# [AUDIO] = 24; [BEGIN_AUDIO] = 25, [TRANSCRIBE] = 34. Unnamed ranks get mistral_common's fillers.
+_TEKKEN_SPECIALS = {
+    0: "<unk>", 1: "<s>", 2: "</s>", 3: "[INST]", 4: "[/INST]", 5: "[AVAILABLE_TOOLS]", 6: "[/AVAILABLE_TOOLS]",
+    7: "[TOOL_RESULTS]", 8: "[/TOOL_RESULTS]", 9: "[TOOL_CALLS]", 10: "[IMG]", 11: "<pad>", 12: "[IMG_BREAK]",
+    13: "[IMG_END]", 14: "[PREFIX]", 15: "[MIDDLE]", 16: "[SUFFIX]", 17: "[SYSTEM_PROMPT]", 18: "[/SYSTEM_PROMPT]",
+    19: "[TOOL_CONTENT]", 20: "[ARGS]", 21: "[CALL_ID]", 24: "[AUDIO]", 25: "[BEGIN_AUDIO]", 34: "[TRANSCRIBE]",
+}
+_TEKKEN_NUM_SPECIAL = 100
+# mistral_common's tekken pre-tokenizer pattern (tiktoken syntax).
+_TEKKEN_PATTERN = (
+    r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+|"
+    r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|"
+    r"\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+
+
+def tekken_model_data(frame_rate: float = 12.5, chunk_seconds: float = 30.0) -> dict:
+    """A byte-level Tekken tokenizer (256 byte tokens, no merges, 100 special tokens) with Voxtral's
+    audio settings, as the ``tekken.json`` mapping mistral_common reads."""
+    import base64
+
+    names = max(_TEKKEN_SPECIALS) + 1
+    specials = [{"rank": i, "token_str": _TEKKEN_SPECIALS.get(i, f"<SPECIAL_{i}>"), "is_control": True}
+                for i in range(names)]
+    vocab = [{"rank": b, "token_bytes": base64.b64encode(bytes([b])).decode(), "token_str": None} for b in range(256)]
+    return {
+        "config": {"pattern": _TEKKEN_PATTERN, "num_vocab_tokens": 256, "default_vocab_size": 256 + _TEKKEN_NUM_SPECIAL,
+                   "default_num_special_tokens": _TEKKEN_NUM_SPECIAL, "version": "v11"},
+        "vocab": vocab,
+        "special_tokens": specials,
+        "audio": {"sampling_rate": 16000, "frame_rate": frame_rate, "chunk_length_s": chunk_seconds,
+                  "audio_encoding_config": {"num_mel_bins": 128, "hop_length": 160, "window_size": 400}},
+    }
+
+
+def _voxtral(path: Path) -> Path:
+    import json
+    import tempfile
+
+    from transformers import VoxtralConfig, VoxtralForConditionalGeneration, VoxtralProcessor, WhisperFeatureExtractor
+    from transformers.tokenization_mistral_common import MistralCommonBackend
+
+    with tempfile.TemporaryDirectory() as tmp:  # the backend copies its file on save: build it apart
+        (Path(tmp) / "tekken.json").write_text(json.dumps(tekken_model_data()), encoding="utf-8")
+        tok = MistralCommonBackend.from_pretrained(tmp)
+        proc = VoxtralProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=128), tokenizer=tok)
+        config = VoxtralConfig(
+            audio_config=dict(hidden_size=HIDDEN, num_hidden_layers=1, num_attention_heads=HEADS,
+                              intermediate_size=FFN, num_key_value_heads=HEADS, **_whisper_encoder()),
+            text_config=dict(vocab_size=len(tok), hidden_size=HIDDEN, intermediate_size=FFN,
+                             num_hidden_layers=LAYERS, num_attention_heads=HEADS, num_key_value_heads=KV_HEADS,
+                             head_dim=HIDDEN // HEADS, max_position_embeddings=32768, bos_token_id=1,
+                             eos_token_id=2, pad_token_id=11),
+            audio_token_id=proc.audio_token_id,
+        )
+        return _save(path, VoxtralForConditionalGeneration(config), proc)
+
+
 # ---------------------------------------------------------------- registry
 @dataclass(frozen=True)
 class TinyFamily:
@@ -323,6 +384,10 @@ TINY_FAMILIES: dict[str, TinyFamily] = {
         TinyFamily("audioflamingo3", "AudioFlamingo3ForConditionalGeneration", _audioflamingo3),
     )
 }
+# Voxtral's tokenizer needs mistral_common (optional): listed only where it is installed, so loops
+# over every family elsewhere keep working without it.
+if importlib.util.find_spec("mistral_common") is not None:
+    TINY_FAMILIES["voxtral"] = TinyFamily("voxtral", "VoxtralForConditionalGeneration", _voxtral)
 
 
 def save_tiny_model(family: str, path: str | Path, seed: int = 0) -> Path:

@@ -23,7 +23,8 @@ SR = 16_000
 
 # Gemma3nForConditionalGeneration always builds its timm vision tower; timm needs torchvision,
 # which has no wheel matching this machine's CPU-only torch.
-_NEEDS = {"gemma3n": "timm"}
+# Voxtral's tokenizer is mistral_common's Tekken (an optional dependency).
+_NEEDS = {"gemma3n": "timm", "voxtral": "mistral_common"}
 FAMILIES = [
     pytest.param(f, marks=pytest.mark.skipif(importlib.util.find_spec(_NEEDS[f]) is None,
                                              reason=f"{f} model construction needs {_NEEDS[f]}"))
@@ -142,3 +143,44 @@ def test_gemma3n_processor_counts_188_tokens_per_30s_segment():
         assert len(entries) == (1 if seconds < 30 else 3)
         assert inputs["input_features"].shape[0] == len(entries)
         assert int(ad.audio_token_mask(inputs).sum()) == ad.expected_audio_tokens(audio.size) == 188 * len(entries)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mistral_common") is None, reason="Voxtral needs mistral_common")
+def test_voxtral_inputs_follow_voxtral_processor(tmp_path):
+    """Voxtral: the Mistral tokenizer renders [BOS][INST][BEGIN_AUDIO][AUDIO]*375 per 30 s chunk...[/INST];
+    features are VoxtralProcessor's own (one 3,000-frame window per chunk), the clip passes losslessly."""
+    from transformers import VoxtralProcessor, WhisperFeatureExtractor
+    from transformers.models.voxtral.processing_voxtral import VoxtralProcessorKwargs
+    from transformers.tokenization_mistral_common import MistralCommonBackend
+
+    path = save_tiny_model("voxtral", tmp_path / "m")
+    ad = load_adapter(path, dtype="fp32", device="cpu")
+    audio = _audio(65.0, seed=4)
+    inputs = ad.build_inputs(audio, "Which scene?")
+    ids = inputs["input_ids"][0].tolist()
+    assert ids[:3] == [1, 3, 25] and ids[-1] == 4
+    assert ids[3 : 3 + 1125] == [24] * 1125 and 24 not in ids[3 + 1125 :]
+    assert inputs["input_features"].shape == (3, 128, 3000)
+
+    reference = VoxtralProcessor(WhisperFeatureExtractor.from_pretrained(path), MistralCommonBackend.from_pretrained(path))
+    enc = ad.processor.tokenizer.apply_chat_template(
+        [{"role": "user", "content": [{"type": "audio", "base64": _wav_base64(audio)}, {"type": "text", "text": "Which scene?"}]}],
+        tokenize=True, return_dict=True)
+    padded = enc["audio"][0]
+    assert padded.size == 90 * SR and np.array_equal(padded[: audio.size], audio) and not padded[audio.size :].any()
+    kwargs = dict(VoxtralProcessorKwargs._defaults["audio_kwargs"])
+    window = kwargs.pop("max_source_positions")
+    expected = reference._retrieve_input_features([padded], window, return_tensors="pt", **kwargs)
+    torch.testing.assert_close(inputs["input_features"], expected, atol=1e-5, rtol=0)
+    assert enc["input_ids"] == ids
+
+
+def _wav_base64(audio: np.ndarray) -> str:
+    import base64
+    import io
+
+    import soundfile as sf
+
+    buf = io.BytesIO()
+    sf.write(buf, audio, SR, format="WAV", subtype="FLOAT")
+    return base64.b64encode(buf.getvalue()).decode()

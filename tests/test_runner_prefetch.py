@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 import time
 
@@ -89,7 +90,11 @@ def test_fast_whisper_features_on_cuda_match_cpu_reference():
 
 
 # ------------------------------------------------------------ adapters: same inputs, same outputs
-@pytest.fixture(scope="module", params=["qwen2_audio", "qwen2_5_omni_thinker", "audioflamingo3", "phi4_multimodal"])
+@pytest.fixture(scope="module", params=[
+    "qwen2_audio", "qwen2_5_omni_thinker", "audioflamingo3", "phi4_multimodal",
+    pytest.param("voxtral", marks=pytest.mark.skipif(importlib.util.find_spec("mistral_common") is None,
+                                                     reason="Voxtral needs mistral_common")),
+])
 def family_model(request, tmp_path_factory):
     return save_tiny_model(request.param, tmp_path_factory.mktemp(request.param) / "model")
 

@@ -13,9 +13,11 @@ from .gemma3n import Gemma3nAdapter
 from .phi4_multimodal import Phi4MultimodalAdapter
 from .qwen2_5_omni import Qwen2_5OmniThinkerAdapter
 from .qwen2_audio import Qwen2AudioAdapter
+from .voxtral import VoxtralAdapter
 
 ADAPTERS: dict[str, type[AudioLMAdapter]] = {}
-for _cls in (Qwen2_5OmniThinkerAdapter, Qwen2AudioAdapter, Phi4MultimodalAdapter, Gemma3nAdapter, AudioFlamingo3Adapter):
+for _cls in (Qwen2_5OmniThinkerAdapter, Qwen2AudioAdapter, Phi4MultimodalAdapter, Gemma3nAdapter, AudioFlamingo3Adapter,
+             VoxtralAdapter):
     for _mt in _cls.model_types:
         ADAPTERS[_mt] = _cls
 
@@ -83,5 +85,5 @@ def load_adapter(model_id_or_path, dtype="auto", device: str | None = None, revi
 __all__ = [
     "ADAPTERS", "AudioFlamingo3Adapter", "Gemma3nAdapter", "NATIVE", "Phi4MultimodalAdapter", "Qwen2AudioAdapter",
     "Qwen2_5OmniThinkerAdapter", "SEGMENTS", "AudioInputError", "AudioLMAdapter", "LongAudioPolicy",
-    "UnknownModelError", "adapter_class", "load_adapter", "read_model_type", "resolve_device", "resolve_dtype",
+    "UnknownModelError", "VoxtralAdapter", "adapter_class", "load_adapter", "read_model_type", "resolve_device", "resolve_dtype",
 ]

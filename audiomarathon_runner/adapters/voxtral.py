@@ -1,0 +1,94 @@
+"""Mistral Voxtral Mini/Small: one audio entry, padded to whole 30 s chunks that the Whisper-style
+encoder encodes independently (375 tokens per chunk at 12.5 tokens/s)."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+
+from .base import NATIVE, SAMPLING_RATE, AudioLMAdapter, LongAudioPolicy
+
+
+class AudioOnlyVoxtralProcessor:
+    """``VoxtralProcessor``'s audio path without its ``apply_chat_template``, which is broken in
+    transformers 5.2 (it reads a removed ``mm_load_kwargs`` field). The same steps: the Mistral
+    tokenizer (mistral_common) renders the chat and pads the clip to whole chunks, then the
+    Whisper feature extractor makes one 3,000-frame window per chunk."""
+
+    audio_token_id = 24  # fixed by VoxtralProcessor for every checkpoint
+
+    def __init__(self, tokenizer, feature_extractor):
+        self.tokenizer = tokenizer
+        self.feature_extractor = feature_extractor
+
+    @staticmethod
+    def audio_kwargs() -> dict:
+        """VoxtralProcessor's own feature-extractor defaults (pad to 480,000 samples, 3,000 frames)."""
+        from transformers.models.voxtral.processing_voxtral import VoxtralProcessorKwargs
+
+        return dict(VoxtralProcessorKwargs._defaults["audio_kwargs"])
+
+    def __call__(self, prompt: str, audio: list[np.ndarray]):
+        import soundfile as sf
+        import torch
+        from transformers import BatchFeature
+
+        content = []
+        for clip in audio:
+            buf = io.BytesIO()
+            sf.write(buf, clip, SAMPLING_RATE, format="WAV", subtype="FLOAT")  # lossless for float32
+            content.append({"type": "audio", "base64": base64.b64encode(buf.getvalue()).decode()})
+        content.append({"type": "text", "text": prompt})
+        enc = self.tokenizer.apply_chat_template([{"role": "user", "content": content}], tokenize=True,
+                                                 return_dict=True)
+        kwargs = self.audio_kwargs()
+        window = kwargs.pop("max_source_positions")
+        feats = []
+        for padded in enc["audio"]:
+            f = self.feature_extractor(padded, return_tensors="pt", **kwargs)["input_features"]
+            feats.append(f.reshape(self.feature_extractor.feature_size, -1, window).transpose(0, 1))
+        return BatchFeature(data={"input_ids": [enc["input_ids"]], "attention_mask": [enc["attention_mask"]],
+                                  "input_features": torch.cat(feats)}, tensor_type="pt")
+
+
+class VoxtralAdapter(AudioLMAdapter):
+    model_types = ("voxtral",)
+    model_class = "VoxtralForConditionalGeneration"
+    family = "Voxtral"
+
+    @classmethod
+    def load_processor(cls, path, **kwargs):
+        # AutoProcessor would convert tekken.json into a plain tokenizer without Voxtral's audio
+        # handling; the Mistral backend (mistral_common) is what the checkpoints are made for.
+        from transformers import AutoFeatureExtractor
+        from transformers.tokenization_mistral_common import MistralCommonBackend
+
+        return AudioOnlyVoxtralProcessor(MistralCommonBackend.from_pretrained(path, **kwargs),
+                                         AutoFeatureExtractor.from_pretrained(path, **kwargs))
+
+    @property
+    def policy(self) -> LongAudioPolicy:
+        return LongAudioPolicy(NATIVE)
+
+    @property
+    def audio_token_id(self) -> int:
+        return int(self.processor.audio_token_id)
+
+    def _chunk(self) -> int:
+        return int(self.processor.feature_extractor.chunk_length * SAMPLING_RATE)
+
+    def expected_audio_tokens(self, num_samples: int) -> int:
+        chunks = -(-num_samples // self._chunk())
+        per_chunk = self.model.config.audio_config.max_source_positions // 4  # 1,500 encoder frames / 4
+        return chunks * per_chunk
+
+    def render_text(self, prompt: str, n_audio: int) -> str:
+        return prompt  # the Mistral tokenizer renders the chat itself (in _process)
+
+    def _process(self, text, entries):
+        return self.processor(text, entries)
+
+    def describe(self) -> dict:
+        return {**super().describe(), "long_audio": "native: whole 30 s chunks, each encoded independently"}
