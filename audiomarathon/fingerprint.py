@@ -34,3 +34,30 @@ def dataset_fingerprint(rows: Iterable[Mapping]) -> str:
         digest.update(json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
         digest.update(b"\n")
     return "sha256:" + digest.hexdigest()[:32]
+
+
+def card_fingerprint(data: str) -> str | None:
+    """The fingerprint a dataset's card declares (written by import-release/build), or None.
+
+    ``data`` is a local dataset folder or a Hub repo id; for a repo only README.md is fetched.
+    """
+    import os
+
+    import yaml
+
+    path = os.path.join(data, "README.md")
+    if not os.path.isdir(data):
+        try:
+            from huggingface_hub import hf_hub_download
+
+            path = hf_hub_download(data, "README.md", repo_type="dataset")
+        except Exception:  # offline, private or not a repo: the caller falls back
+            return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        front = yaml.safe_load(text.split("---\n", 2)[1]) if text.startswith("---\n") else None
+    except (OSError, IndexError, yaml.YAMLError):
+        return None
+    value = front.get("audiomarathon_fingerprint") if isinstance(front, dict) else None
+    return str(value) if value else None

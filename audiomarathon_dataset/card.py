@@ -88,7 +88,8 @@ def _stats_table(stats: Mapping[str, "TaskStats"]) -> str:
     return "\n".join(lines)
 
 
-def render_card(stats: Mapping[str, "TaskStats"], title: str = "AudioMarathon", extra_text: str = "") -> str:
+def render_card(stats: Mapping[str, "TaskStats"], fingerprint: str, title: str = "AudioMarathon",
+                extra_text: str = "") -> str:
     header = {
         "license": LICENSE,
         "pretty_name": title,
@@ -96,6 +97,8 @@ def render_card(stats: Mapping[str, "TaskStats"], title: str = "AudioMarathon", 
         "task_categories": ["audio-classification", "automatic-speech-recognition", "question-answering"],
         "tags": ["audio", "long-audio", "benchmark", "audiomarathon"],
         "audiomarathon_format": FORMAT_VERSION,
+        # The dataset version (audiomarathon.fingerprint): runs declare it, the leaderboard checks it.
+        "audiomarathon_fingerprint": fingerprint,
         "configs": _config_entries(stats),
         "dataset_info": _dataset_info(stats),
     }
@@ -116,6 +119,7 @@ ds = load_dataset("audiomarathon", "{first}", split="test")  # a local folder or
 ## Contents
 
 Counts and durations are computed from the data in this folder; "paper" is the paper's count.
+Dataset version (fingerprint of ids, answers and options): `{fingerprint}`.
 
 {_stats_table(stats)}
 {extra_text}
@@ -132,5 +136,6 @@ CC-BY-NC-4.0. The audio derives from the source corpora, each under its own lice
     return f"---\n{front}---\n\n{body}"
 
 
-def write_card(path: Path, stats: Mapping[str, "TaskStats"], title: str = "AudioMarathon", extra_text: str = "") -> None:
-    path.write_text(render_card(stats, title, extra_text), encoding="utf-8")
+def write_card(path: Path, stats: Mapping[str, "TaskStats"], fingerprint: str, title: str = "AudioMarathon",
+               extra_text: str = "") -> None:
+    path.write_text(render_card(stats, fingerprint, title, extra_text), encoding="utf-8")

@@ -18,6 +18,7 @@ from typing import Iterable, Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from audiomarathon.fingerprint import dataset_fingerprint
 from audiomarathon.schema import COLUMNS, FEATURES
 from audiomarathon.tasks import Task
 
@@ -125,6 +126,7 @@ class DatasetWriter:
         self.max_shard_bytes = max_shard_bytes
         self.overwrite = overwrite
         self.stats: dict[str, TaskStats] = {}
+        self._key_rows: list[dict] = []  # answer-key columns of every row, for the fingerprint
         self._tmp: Path | None = None
         self._committed = False
         self._schema = FEATURES.arrow_schema
@@ -175,6 +177,8 @@ class DatasetWriter:
                     if row.task != task.name:
                         raise ValueError(f"row {row.id} belongs to {row.task}, not {task.name}")
                     stats.add(row.duration)
+                    self._key_rows.append({"id": row.id, "task": row.task, "answer": row.answer,
+                                           "answer_text": row.answer_text, "choices": row.choices})
                     shard_bytes += len(row.audio)
                 table = pa.Table.from_pylist([r.to_record() for r in batch], schema=self._schema)
                 writer.write_table(table, row_group_size=self.rows_per_group)
@@ -199,7 +203,8 @@ class DatasetWriter:
         """Write the dataset card and move the finished directory into place."""
         if not self.stats:
             raise ValueError("no instance was written for any task; nothing to commit")
-        write_card(self.tmp / "README.md", self.stats, title=title, extra_text=extra_card_text)
+        write_card(self.tmp / "README.md", self.stats, fingerprint=dataset_fingerprint(self._key_rows),
+                   title=title, extra_text=extra_card_text)
         backup = None
         if self.out.exists():
             backup = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")

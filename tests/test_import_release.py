@@ -262,3 +262,19 @@ def test_fixed_option_order_for_two_way_tasks(tmp_path):
     assert [(r["choices"], r["answer"], r["answer_text"]) for r in ds] == [
         (["Male", "Female"], "B", "Female"), (["Male", "Female"], "A", "Male")]
     assert [(i.kind, i.record) for i in report.issues] == [("bad_record", "#2 (uniq_id=voxgender_002)")]
+
+
+def test_card_declares_the_dataset_fingerprint(imported_dataset):
+    from audiomarathon.fingerprint import KEY_COLUMNS, card_fingerprint, dataset_fingerprint
+
+    rows = _load(imported_dataset, "all").select_columns(list(KEY_COLUMNS)).to_list()
+    declared = card_fingerprint(str(imported_dataset))
+    assert declared == dataset_fingerprint(rows) and declared.startswith("sha256:")
+    tau = next(r for r in rows if r["task"] == "TAU")
+    tau["answer"] = "B" if tau["answer"] != "B" else "A"  # any answer change is a new version
+    assert dataset_fingerprint(rows) != declared
+    asr = next(r for r in rows if r["task"] == "LibriSpeech")
+    tau["answer"] = tau["answer"]
+    asr["answer_text"] += " extra"
+    assert dataset_fingerprint(rows) != declared
+    assert card_fingerprint("/nonexistent/folder") is None
