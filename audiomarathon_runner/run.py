@@ -17,7 +17,7 @@ import json
 import platform
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -28,9 +28,28 @@ from audiomarathon.tasks import SAMPLING_RATE, resolve_tasks
 from . import distributed
 from .adapters import AudioLMAdapter, load_adapter, resolve_device
 from .prefetch import Prefetcher, Prepared, prepare_one
-from .records import PredictionLog, latest_by_key, read_records, write_json_atomic, write_jsonl_atomic
-from .samples import AUDIO_CONTROLS, Sample, apply_audio_control, fingerprint, load_samples
-from .timing import Clock, EncoderTimer, FirstTokenStreamer, peak_memory, reset_peak_memory, summarize
+from .records import (
+    PredictionLog,
+    latest_by_key,
+    read_records,
+    write_json_atomic,
+    write_jsonl_atomic,
+)
+from .samples import (
+    AUDIO_CONTROLS,
+    Sample,
+    apply_audio_control,
+    fingerprint,
+    load_samples,
+)
+from .timing import (
+    Clock,
+    EncoderTimer,
+    FirstTokenStreamer,
+    peak_memory,
+    reset_peak_memory,
+    summarize,
+)
 
 PREDICTIONS = "predictions.jsonl"
 RESULTS = "results.json"
@@ -60,8 +79,9 @@ class RunConfig:
     retry_failed: bool = False
     progress: bool = True
     # Samples prepared ahead (decode + features + tokens) in a background thread while the model
-    # generates; 0 prepares inline. Changes timing only, never outputs (not in the config hash).
-    prefetch: int = 1
+    # generates; 0 prepares inline; None: 1 when the model is on an accelerator, 0 on the CPU
+    # (there the worker would only take cores from the model). Timing only, never outputs.
+    prefetch: int | None = None
 
     def __post_init__(self) -> None:
         if self.batch_size != 1:
@@ -73,7 +93,7 @@ class RunConfig:
             raise ValueError(f"--max-new-tokens must be >= 1, got {self.max_new_tokens}")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"--limit must be >= 1, got {self.limit}")
-        if self.prefetch < 0:
+        if self.prefetch is not None and self.prefetch < 0:
             raise ValueError(f"--prefetch must be >= 0, got {self.prefetch}")
 
     def compression(self):
@@ -147,7 +167,7 @@ class SampleRunner:
             raise ValueError(f"--layer {config.layer}: pruning needs K < the {layers} decoder layers of {config.model}")
         self.device = adapter.device
         self.evaluated = 0  # samples run in this process (the first is the warm-up)
-        self.prefetch = config.prefetch
+        self.prefetch = config.prefetch if config.prefetch is not None else int(self.device.type != "cpu")
         # Prefetched samples are prepared entirely on the CPU (features included) and moved to
         # the model's device just before their turn: the worker never allocates device memory
         # while another sample's peak memory is being measured. Inline preparation computes the

@@ -206,7 +206,11 @@ _PHI4_NAMED = dict(image_token="<|image|>", audio_token="<|audio|>")
 def _phi4_multimodal(path: Path) -> Path:
     # Phi4MultimodalProcessor requires its fast image processor (torchvision); like the Omni
     # adapter, the Phi-4 adapter uses tokenizer + audio feature extractor, saved here.
-    from transformers import Phi4MultimodalConfig, Phi4MultimodalFeatureExtractor, Phi4MultimodalForCausalLM
+    from transformers import (
+        Phi4MultimodalConfig,
+        Phi4MultimodalFeatureExtractor,
+        Phi4MultimodalForCausalLM,
+    )
 
     specials = ["<|endoftext|>", "<|user|>", "<|assistant|>", "<|system|>", "<|end|>", *_PHI4_NAMED.values()]
     template = (
@@ -250,7 +254,11 @@ _GEMMA_NAMED = dict(
 
 def gemma3n_processor():
     """The tiny Gemma-3n processor alone (it builds without timm, unlike the model)."""
-    from transformers import Gemma3nAudioFeatureExtractor, Gemma3nProcessor, SiglipImageProcessor
+    from transformers import (
+        Gemma3nAudioFeatureExtractor,
+        Gemma3nProcessor,
+        SiglipImageProcessor,
+    )
 
     specials = ["<pad>", "<eos>", "<bos>", "<start_of_turn>", "<end_of_turn>", *_GEMMA_NAMED.values()]
     template = (
@@ -347,7 +355,12 @@ def _voxtral(path: Path) -> Path:
     import json
     import tempfile
 
-    from transformers import VoxtralConfig, VoxtralForConditionalGeneration, VoxtralProcessor, WhisperFeatureExtractor
+    from transformers import (
+        VoxtralConfig,
+        VoxtralForConditionalGeneration,
+        VoxtralProcessor,
+        WhisperFeatureExtractor,
+    )
     from transformers.tokenization_mistral_common import MistralCommonBackend
 
     with tempfile.TemporaryDirectory() as tmp:  # the backend copies its file on save: build it apart

@@ -170,8 +170,10 @@ def test_prefetch_moves_features_to_cpu_and_inline_to_model_device(qwen_model):
     adapter = load_adapter(qwen_model, dtype="fp32", device="cpu")
     SampleRunner(adapter, RunConfig(model="m", prefetch=1))
     assert adapter.feature_device == "cpu"
-    SampleRunner(adapter, RunConfig(model="m", prefetch=0))
-    assert adapter.feature_device == str(adapter.device)
+    runner = SampleRunner(adapter, RunConfig(model="m", prefetch=0))
+    assert adapter.feature_device == str(adapter.device) and runner.prefetch == 0
+    runner = SampleRunner(adapter, RunConfig(model="m"))  # default: no worker taking CPU cores from a CPU model
+    assert runner.prefetch == 0 and runner.prepare_device is None
     with pytest.raises(ValueError, match="--prefetch must be >= 0"):
         RunConfig(model="m", prefetch=-1)
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from .base import NATIVE, SAMPLING_RATE, AudioLMAdapter, LongAudioPolicy, whisper_frames, whisper_tokens
+from .base import (
+    NATIVE,
+    SAMPLING_RATE,
+    AudioLMAdapter,
+    LongAudioPolicy,
+    whisper_frames,
+    whisper_tokens,
+)
 
 
 class AudioFlamingo3Adapter(AudioLMAdapter):

@@ -6,7 +6,14 @@ import math
 
 import numpy as np
 
-from .base import NATIVE, SAMPLING_RATE, AudioLMAdapter, LongAudioPolicy, whisper_frames, whisper_tokens
+from .base import (
+    NATIVE,
+    SAMPLING_RATE,
+    AudioLMAdapter,
+    LongAudioPolicy,
+    whisper_frames,
+    whisper_tokens,
+)
 
 
 class AudioOnlyOmniProcessor:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from .base import SAMPLING_RATE, SEGMENTS, AudioLMAdapter, LongAudioPolicy, whisper_frames, whisper_tokens
+from .base import (
+    SAMPLING_RATE,
+    SEGMENTS,
+    AudioLMAdapter,
+    LongAudioPolicy,
+    whisper_frames,
+    whisper_tokens,
+)
 
 
 class Qwen2AudioAdapter(AudioLMAdapter):

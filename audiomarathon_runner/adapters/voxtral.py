@@ -26,7 +26,9 @@ class AudioOnlyVoxtralProcessor:
     @staticmethod
     def audio_kwargs() -> dict:
         """VoxtralProcessor's own feature-extractor defaults (pad to 480,000 samples, 3,000 frames)."""
-        from transformers.models.voxtral.processing_voxtral import VoxtralProcessorKwargs
+        from transformers.models.voxtral.processing_voxtral import (
+            VoxtralProcessorKwargs,
+        )
 
         return dict(VoxtralProcessorKwargs._defaults["audio_kwargs"])
 
@@ -62,6 +64,11 @@ class VoxtralAdapter(AudioLMAdapter):
     def load_processor(cls, path, **kwargs):
         # AutoProcessor would convert tekken.json into a plain tokenizer without Voxtral's audio
         # handling; the Mistral backend (mistral_common) is what the checkpoints are made for.
+        import importlib.util
+
+        if importlib.util.find_spec("mistral_common") is None:
+            raise ImportError(f"{path}: Voxtral's Tekken tokenizer needs mistral_common "
+                              "(pip install mistral_common==1.9.1; newer releases require numpy < 2.4)")
         from transformers import AutoFeatureExtractor
         from transformers.tokenization_mistral_common import MistralCommonBackend
 

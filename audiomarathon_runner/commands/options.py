@@ -24,8 +24,9 @@ def add_model_data_arguments(parser) -> None:
                         help="KV-cache presses: evict only audio positions (audio) or any (all)")
     parser.add_argument("--retry-failed", action="store_true", help="re-run samples recorded with an error")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--prefetch", type=int, default=1,
-                        help="samples prepared ahead in a background thread while the model runs (0: inline)")
+    parser.add_argument("--prefetch", type=int, default=None,
+                        help="samples prepared ahead in a background thread while the model runs "
+                             "(0: inline; default: 1 on an accelerator, 0 on the CPU)")
 
 
 def run_config_kwargs(args) -> dict:
