@@ -1,8 +1,11 @@
 #!/usr/bin/env python
-"""`make demo`: the benchmark loop end to end on an embedded synthetic default.
+"""`make demo`: the whole benchmark loop, end to end, on an embedded synthetic default.
 
-Stages: write a synthetic release in every official shape -> import it -> load every config
-with `datasets.load_dataset` and summarize it.
+synthetic source corpora -> build all 10 configs -> load_dataset -> a tiny random audio LLM with
+no compression, FastV at 0.5 and SnapKV at 0.5 -> scores -> submit into a local leaderboard store
+-> print the leaderboard, write an efficiency plot -> the command that serves the Space.
+
+The tiny model answers at random: the point is that every stage runs for real.
 """
 
 from __future__ import annotations
@@ -14,15 +17,24 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # `space` is a folder of the repo, not an installed package
+
+STAGES = 7
 
 
-def stage(title: str):
-    print(f"\n== {title}", flush=True)
-    return time.perf_counter()
+class Stages:
+    def __init__(self) -> None:
+        self.n = 0
+        self.t0 = time.perf_counter()
+        self.t = self.t0
 
+    def start(self, title: str) -> None:
+        self.n += 1
+        self.t = time.perf_counter()
+        print(f"\n== [{self.n}/{STAGES}] {title}", flush=True)
 
-def done(t0: float) -> None:
-    print(f"   ({time.perf_counter() - t0:.1f} s)", flush=True)
+    def done(self) -> None:
+        print(f"   ({time.perf_counter() - self.t:.1f} s)", flush=True)
 
 
 def summarize(out: Path) -> None:
@@ -30,51 +42,94 @@ def summarize(out: Path) -> None:
 
     from audiomarathon import get_task
 
-    datasets.disable_progress_bars()
     names = datasets.get_dataset_config_names(str(out))
     print(f"   configs: {', '.join(names)}")
-    print(f"   {'config':<12} {'abbrev':<6} {'n':>3} {'mean s':>7}  first question / answer")
+    print(f"   {'config':<12} {'abbrev':<6} {'n':>3} {'mean s':>7}  first question -> answer")
     for name in names:
         if name == "all":
             continue
         ds = datasets.load_dataset(str(out), name, split="test")
         first = ds[0]
-        audio = first["audio"]
-        assert audio["sampling_rate"] == 16000
+        assert first["audio"]["sampling_rate"] == 16000
         mean = sum(ds["duration"]) / ds.num_rows
-        answer = first["answer"] or "(transcript)"
-        text = first["answer_text"][:40]
+        answer = f"{first['answer']} {first['answer_text'][:28]!r}" if first["answer"] else "(transcript)"
         print(f"   {name:<12} {get_task(name).abbrev:<6} {ds.num_rows:>3} {mean:>7.1f}  "
-              f"{first['question'][:44]!r} -> {answer} {text!r}")
+              f"{first['question'][:46]!r} -> {answer}")
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", default=str(ROOT / "demo_out"), help="where the demo writes (replaced)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--family", default="qwen2_audio", help="tiny model family (audiomarathon_runner.tiny)")
     args = parser.parse_args(argv)
     work = Path(args.workdir)
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
+    stages = Stages()
 
-    from audiomarathon_dataset.release import import_release
-    from audiomarathon_dataset.synthetic_release import write_synthetic_release
+    stages.start("writing synthetic source corpora (nine corpora in their official layouts)")
+    from audiomarathon_dataset.synthetic_sources import write_synthetic_sources
 
-    t0 = stage("1/3 writing a synthetic release (every official metadata shape, WAV/FLAC/OGG/MP3)")
-    release = write_synthetic_release(work / "release", per_task=4, seed=args.seed, duration=(3.0, 6.0))
-    done(t0)
+    sources = write_synthetic_sources(work / "sources", seed=args.seed)
+    stages.done()
 
-    t0 = stage("2/3 audiomarathon import-release")
-    out = work / "audiomarathon"
-    report = import_release(release, out)
+    stages.start("audiomarathon build: composing all 10 configs (short instances for the demo)")
+    from audiomarathon_dataset.build import build_benchmark
+
+    dataset = work / "dataset"
+    report = build_benchmark(sources, dataset, seed=args.seed, num_proc=2, min_duration=8, max_duration=16)
     print(f"   {report.summary_line()}")
-    done(t0)
+    stages.done()
 
-    t0 = stage("3/3 load_dataset on every config")
-    summarize(out)
-    done(t0)
-    print(f"\nDataset written to {out}; load it with datasets.load_dataset({str(out)!r}, 'TAU').")
+    stages.start("load_dataset on every config")
+    summarize(dataset)
+    stages.done()
+
+    stages.start(f"tiny random {args.family} model: none, fastv@0.5, snapkv@0.5 (model loaded once)")
+    from audiomarathon_runner.run import RunConfig
+    from audiomarathon_runner.sweep import run_sweep
+    from audiomarathon_runner.tiny import save_tiny_model
+
+    model_dir = save_tiny_model(args.family, work / f"tiny-{args.family}", seed=args.seed)
+    base = RunConfig(model=str(model_dir), data=str(dataset), out=str(work / "runs"), tasks="all",
+                     dtype="fp32", device="cpu", max_new_tokens=8, seed=args.seed)
+    rows = run_sweep(base, ["none", "fastv", "snapkv"], [0.5])
+    stages.done()
+
+    stages.start("scores (audiomarathon_metric.score, strict mode)")
+    for row in rows:
+        kept, total = row.get("kept_audio_tokens_mean"), row.get("audio_tokens_mean")
+        kept_text = f", audio tokens kept {kept:.0f} of {total:.0f}" if kept is not None else ""
+        print(f"   {row['folder']:<14} average {row['average']:5.1f}, prefill median "
+              f"{row['prefill_ms_median']:.1f} ms, KV cache {row['kv_cache_bytes_mean'] / 1024:.0f} KiB{kept_text}")
+    print(f"   per-task table: {work / 'runs' / 'sweep_summary.md'}")
+    stages.done()
+
+    stages.start("submitting the three runs to a local leaderboard (re-scored on the server)")
+    from space.service import Service
+    from space.leaderboard import text_table
+
+    db = work / "leaderboard.sqlite"
+    service = Service.open(db, [str(dataset)])
+    for row in rows:
+        run_dir = work / "runs" / row["folder"]
+        sub = service.submit(run_dir / "predictions.jsonl", run_dir / "results.json")
+        print(f"   accepted {row['folder']}: verified average {sub.entry.average:.1f}")
+    print(text_table(service.entries()))
+    stages.done()
+
+    stages.start("efficiency plot")
+    from space.plots import score_vs_ratio
+
+    png = work / "efficiency.png"
+    score_vs_ratio(service.entries()).savefig(png, dpi=110)
+    print(f"   wrote {png}")
+    stages.done()
+
+    print(f"\nDemo finished in {time.perf_counter() - stages.t0:.0f} s. Serve the leaderboard with:\n"
+          f"   .venv/bin/audiomarathon serve --db {db} --dataset {dataset}")
     return 0
 
 
