@@ -39,7 +39,7 @@ from .samples import (
     AUDIO_CONTROLS,
     Sample,
     apply_audio_control,
-    fingerprint,
+    dataset_version,
     load_samples,
 )
 from .timing import (
@@ -397,7 +397,7 @@ def write_results(config: RunConfig, samples: Sequence[Sample], adapter: AudioLM
             "world_size": distributed.current().world_size,
         },
         "versions": _versions(),
-        "dataset": {"path": config.data, "fingerprint": fingerprint(samples), "num_ids": len(samples)},
+        "dataset": dataset_version(config.data, samples),
         "scores": scores,
         "timing": summarize([by_id[s.id]["timings"] for s in wanted if not by_id[s.id].get("error")]),
         "samples": {"original": original, "effective": effective, "failed": failed, "missing": missing},

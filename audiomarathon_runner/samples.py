@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from audiomarathon.fingerprint import card_fingerprint, dataset_fingerprint
 from audiomarathon.tasks import SAMPLING_RATE, Task, get_task, resolve_tasks
 
 
@@ -95,9 +96,20 @@ def load_samples(data: str, tasks="all", limit: int | None = None, progress: boo
 
 
 def fingerprint(samples: Sequence[Sample]) -> str:
-    """Stable hash of the evaluated ids and their answers (order-independent)."""
-    rows = sorted((s.id, s.task, s.answer, s.answer_text, list(s.choices)) for s in samples)
-    return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()[:16]
+    """The dataset-version fingerprint (audiomarathon.fingerprint) over the given samples."""
+    return dataset_fingerprint(
+        {"id": s.id, "task": s.task, "answer": s.answer, "answer_text": s.answer_text, "choices": s.choices}
+        for s in samples
+    )
+
+
+def dataset_version(data: str | None, samples: Sequence[Sample]) -> dict:
+    """What results.json records of the data: the version its card declares (what the leaderboard
+    checks), and the fingerprint of the evaluated samples (equal to it for a full run)."""
+    evaluated = fingerprint(samples)
+    declared = card_fingerprint(data) if data else None
+    return {"path": data, "fingerprint": declared or evaluated, "evaluated_fingerprint": evaluated,
+            "num_ids": len(samples)}
 
 
 # ------------------------------------------------------------ audio controls

@@ -59,7 +59,12 @@ def test_run_writes_predictions_and_results(tiny_model, imported_dataset, tmp_pa
     assert cfg["decoding"]["do_sample"] is False and cfg["decoding"]["max_new_tokens"]["HAD"] == 5
     assert res["versions"]["transformers"] and res["versions"]["torch"]
     samples = load_samples(imported_dataset, "TAU,HAD,RACE", limit=2)
-    assert res["dataset"] == {"path": str(imported_dataset), "fingerprint": fingerprint(samples), "num_ids": 6}
+    # A partial run declares the dataset's version (from its card) and fingerprints what it evaluated.
+    from audiomarathon.fingerprint import card_fingerprint
+
+    assert res["dataset"] == {"path": str(imported_dataset), "fingerprint": card_fingerprint(str(imported_dataset)),
+                              "evaluated_fingerprint": fingerprint(samples), "num_ids": 6}
+    assert res["dataset"]["fingerprint"] != res["dataset"]["evaluated_fingerprint"]
     assert res["samples"]["original"] == {"TAU": 2, "HAD": 2, "RACE": 2} == res["samples"]["effective"]
     # Scores are the metric's own output on the recorded replies.
     from audiomarathon_metric import score
