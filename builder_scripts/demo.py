@@ -100,8 +100,8 @@ def main(argv=None) -> int:
 
     stages.start("scores (audiomarathon_metric.score, strict mode)")
     for row in rows:
-        kept, total = row.get("kept_audio_tokens_mean"), row.get("audio_tokens_mean")
-        kept_text = f", audio tokens kept {kept:.0f} of {total:.0f}" if kept is not None else ""
+        kept = row.get("kept_audio_tokens_mean")
+        kept_text = f", audio tokens kept (mean) {kept:.0f}" if kept is not None else ""
         print(f"   {row['folder']:<14} average {row['average']:5.1f}, prefill median "
               f"{row['prefill_ms_median']:.1f} ms, KV cache {row['kv_cache_bytes_mean'] / 1024:.0f} KiB{kept_text}")
     print(f"   per-task table: {work / 'runs' / 'sweep_summary.md'}")

@@ -261,7 +261,9 @@ def build_entry(results: dict, scored: dict, key: AnswerKey, preds: Sequence[Pre
     return Entry(
         model=config["model"].strip(),
         source=VERIFIED,
-        model_type=str(config.get("model_type") or "open"),  # the runner runs open-weight models
+        # The runner evaluates weights it loads itself, so every submission is an open model;
+        # the config's "model_type" is the transformers architecture (e.g. "qwen2_audio").
+        model_type="open",
         size_b=model_size_b(results),
         method=str(method),
         ratio=float(config.get("ratio") or 0.0) if method != "none" else 0.0,
