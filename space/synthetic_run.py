@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 
-from audiomarathon.prompts import LETTERS
 from audiomarathon.tasks import get_task
 
 from space.answer_key import AnswerKey, KeyItem

@@ -3,9 +3,7 @@ and restart: nothing acknowledged lost), and an end-to-end test in headless Chro
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -150,7 +148,6 @@ def test_concurrent_submissions_then_sigkill_and_restart_lose_nothing(app, key, 
     assert acknowledged <= set(stored)
     assert len(stored) == len(set(stored))  # nothing stored twice
     # The restarted server serves them, and refuses a resubmission of an acknowledged run.
-    from gradio_client import Client
 
     client = Client(app.url, verbose=False)
     first = sorted(acked)[-1]
