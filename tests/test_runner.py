@@ -223,3 +223,22 @@ def test_demo_entry_scores_the_built_benchmark(imported_dataset, tmp_path):
                         max_new_tokens=4, progress=False)
     assert set(res["scores"]["tasks"]) == {"HAD", "VoxGender", "LibriSpeech"}
     assert 0.0 <= res["scores"]["average"] <= 100.0
+
+
+def test_cli_names_a_missing_model_folder(tmp_path, imported_dataset):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "audiomarathon", "run", "--model", str(tmp_path / "nope"),
+                           "--data", str(imported_dataset), "--tasks", "TAU", "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and "does not exist" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_cli_serve_names_an_unreadable_dataset(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "audiomarathon", "serve", "--dataset", str(tmp_path / "nope"),
+                           "--db", str(tmp_path / "lb.sqlite"), "--port", "0"], capture_output=True, text=True)
+    assert proc.returncode == 1 and "nope" in proc.stderr and "Traceback" not in proc.stderr

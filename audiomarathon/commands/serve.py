@@ -39,5 +39,8 @@ def run(args) -> int:
         raise CommandError(str(exc)) from None
     from space.app import serve
 
-    serve(settings)
+    try:
+        serve(settings)
+    except (ValueError, FileNotFoundError) as exc:  # e.g. a --dataset that cannot be read
+        raise CommandError(str(exc)) from None
     return 0

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import os
+
 from .audioflamingo3 import AudioFlamingo3Adapter
 from .base import NATIVE, SEGMENTS, AudioInputError, AudioLMAdapter, LongAudioPolicy
 from .gemma3n import Gemma3nAdapter
@@ -61,8 +63,12 @@ def resolve_device(device: str | None) -> str:
 def read_model_type(model_id_or_path: str, revision: str | None = None) -> str:
     from transformers import PretrainedConfig
 
+    text = str(model_id_or_path)
+    # A path (not an "org/name" Hub id) that does not exist: say so, not "invalid repo id".
+    if (text.startswith((os.sep, ".", "~")) or text.count("/") > 1) and not os.path.exists(os.path.expanduser(text)):
+        raise UnknownModelError(f"model folder {text!r} does not exist (and it is not a Hub model id like ORG/NAME)")
     try:
-        config, _ = PretrainedConfig.get_config_dict(str(model_id_or_path), revision=revision)
+        config, _ = PretrainedConfig.get_config_dict(text, revision=revision)
     except (OSError, ValueError) as err:
         raise UnknownModelError(f"cannot read config.json of {model_id_or_path!r}: {err}") from None
     model_type = config.get("model_type")
