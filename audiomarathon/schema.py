@@ -1,10 +1,17 @@
-"""The unified instance schema shared by every config (DESIGN.md §2), defined once."""
+"""The unified instance schema shared by every config (DESIGN.md §2), defined once.
+
+`datasets` is imported on first use of the features, so modules that only move rows around
+(worker processes of the importer and builder) start without it.
+"""
 
 from __future__ import annotations
 
-import datasets
+from typing import TYPE_CHECKING
 
 from .tasks import SAMPLING_RATE
+
+if TYPE_CHECKING:
+    import datasets
 
 COLUMNS = (
     "id",
@@ -19,15 +26,16 @@ COLUMNS = (
     "meta",
 )
 
-SEGMENT_FEATURE = {
-    "source_id": datasets.Value("string"),
-    "start": datasets.Value("float32"),
-    "end": datasets.Value("float32"),
-}
 
-
-def features(decode_audio: bool = True) -> datasets.Features:
+def features(decode_audio: bool = True) -> "datasets.Features":
     """The `datasets.Features` of every AudioMarathon config."""
+    import datasets
+
+    segment = {
+        "source_id": datasets.Value("string"),
+        "start": datasets.Value("float32"),
+        "end": datasets.Value("float32"),
+    }
     return datasets.Features(
         {
             "id": datasets.Value("string"),
@@ -38,10 +46,15 @@ def features(decode_audio: bool = True) -> datasets.Features:
             "choices": datasets.List(datasets.Value("string")),
             "answer": datasets.Value("string"),
             "answer_text": datasets.Value("string"),
-            "segments": datasets.List(SEGMENT_FEATURE),
+            "segments": datasets.List(segment),
             "meta": datasets.Value("string"),
         }
     )
 
 
-FEATURES = features()
+def __getattr__(name: str):
+    # FEATURES is built on first access (see the module docstring).
+    if name == "FEATURES":
+        value = globals()["FEATURES"] = features()
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

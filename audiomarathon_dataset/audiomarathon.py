@@ -24,7 +24,8 @@ from audiomarathon.citation import CITATION, LICENSE, PAPER_URL
 from audiomarathon.schema import FEATURES
 from audiomarathon.tasks import TASKS, get_task
 
-from .build import BuildOptions, Executor, TaskBuild, task_rows
+from .build import BuildOptions, TaskBuild, task_rows
+from .parallel import Executor
 from .recipes import RECIPES
 from .report import Report
 from .sources import CORPORA, expected_layouts

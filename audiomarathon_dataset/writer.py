@@ -19,10 +19,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from audiomarathon.fingerprint import dataset_fingerprint
-from audiomarathon.schema import COLUMNS, FEATURES
+from audiomarathon.schema import COLUMNS
 from audiomarathon.tasks import Task
 
-from .card import write_card
 
 SPLIT = "test"
 DEFAULT_ROWS_PER_GROUP = 4  # small row groups keep streaming's first row cheap
@@ -129,6 +128,8 @@ class DatasetWriter:
         self._key_rows: list[dict] = []  # answer-key columns of every row, for the fingerprint
         self._tmp: Path | None = None
         self._committed = False
+        from audiomarathon.schema import FEATURES  # imports datasets: only where files are written
+
         self._schema = FEATURES.arrow_schema
 
     def __enter__(self) -> "DatasetWriter":
@@ -203,6 +204,8 @@ class DatasetWriter:
         """Write the dataset card and move the finished directory into place."""
         if not self.stats:
             raise ValueError("no instance was written for any task; nothing to commit")
+        from .card import write_card
+
         write_card(self.tmp / "README.md", self.stats, fingerprint=dataset_fingerprint(self._key_rows),
                    title=title, extra_text=extra_card_text)
         backup = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -14,6 +13,7 @@ from audiomarathon.tasks import TASKS, Task, resolve_tasks, task_for_folder
 
 from .. import report as rp
 from ..audio_io import AudioError, decode_file, encode_flac
+from ..parallel import Executor
 from ..report import Issue, Report
 from ..writer import DatasetWriter, Row
 from .shapes import Context, SourceRecord, detect_folder_shape, detect_json_shape
@@ -149,15 +149,6 @@ def _process_group(group: _Group) -> tuple[list[Row], list[Issue]]:
     return rows, []
 
 
-def _map(groups: list[_Group], num_proc: int) -> Iterator[tuple[list[Row], list[Issue]]]:
-    if num_proc <= 1 or len(groups) <= 1:
-        yield from map(_process_group, groups)
-        return
-    # spawn: workers never inherit the parent's threads (pyarrow, tqdm) in an unsafe state
-    with mp.get_context("spawn").Pool(num_proc) as pool:
-        yield from pool.imap(_process_group, groups, chunksize=1)
-
-
 def import_release(
     src: str | Path,
     out: str | Path,
@@ -198,13 +189,13 @@ def import_release(
     if strict and report.issues:
         raise ImportFailed(_strict_message(report), report)
 
-    with DatasetWriter(out) as writer:
+    with Executor(num_proc) as executor, DatasetWriter(out) as writer:
         for task, ctx, n_records, kept in prepared:
             groups = group_by_audio(ctx, kept)
             bar = tqdm(total=len(kept), desc=f"import {task.name}", unit="rec", disable=not progress)
 
             def rows() -> Iterator[Row]:
-                for task_rows, issues in _map(groups, num_proc):
+                for _, (task_rows, issues) in executor.map_ordered(_process_group, ((g, None) for g in groups)):
                     report.extend(issues)
                     if strict and issues:
                         raise ImportFailed(_strict_message(report), report)
