@@ -90,13 +90,9 @@ def to_mono_16k(data: np.ndarray, rate: int) -> np.ndarray:
     return np.ascontiguousarray(data, dtype=np.float32)
 
 
-def decode_file(path: str, expected_duration: float | None = None, tolerance: float = 1.0) -> Decoded:
-    """Decode any common audio file to 16 kHz mono float32.
-
-    Raises AudioError with kind missing/undecodable/truncated/empty, naming the file.
-    ``expected_duration`` (seconds, e.g. from release metadata) flags clips shorter than
-    listed by more than ``tolerance`` seconds as truncated.
-    """
+def check_file(path: str) -> None:
+    """What every clip must pass before its audio is read: it exists, is not empty, and (for a
+    WAV) holds the data its header declares. Raises AudioError naming the file."""
     if not os.path.isfile(path):
         raise AudioError(MISSING, path, "file not found")
     if os.path.getsize(path) == 0:
@@ -104,6 +100,16 @@ def decode_file(path: str, expected_duration: float | None = None, tolerance: fl
     shortfall = _riff_shortfall(path)
     if shortfall:
         raise AudioError(TRUNCATED, path, f"WAV data chunk is {shortfall} bytes shorter than its header declares")
+
+
+def decode_file(path: str, expected_duration: float | None = None, tolerance: float = 1.0) -> Decoded:
+    """Decode any common audio file to 16 kHz mono float32.
+
+    Raises AudioError with kind missing/undecodable/truncated/empty, naming the file.
+    ``expected_duration`` (seconds, e.g. from release metadata) flags clips shorter than
+    listed by more than ``tolerance`` seconds as truncated.
+    """
+    check_file(path)
     try:
         with sf.SoundFile(path) as f:
             declared = f.frames

@@ -33,10 +33,9 @@ from . import report as rp
 from .audio_io import (
     EMPTY,
     MISSING,
-    TRUNCATED,
     UNDECODABLE,
     AudioError,
-    _riff_shortfall,
+    check_file,
     decode_file,
     encode_flac,
     to_mono_16k,
@@ -138,12 +137,7 @@ def probe_seconds(ref: ClipRef, render_speech: bool = True) -> float:
                 return len(ref.tts_text.split()) / SPEECH_WORDS_PER_SECOND
             raise AudioError(MISSING, path, "recording not found and espeak-ng is not installed to render it "
                                             "(apt-get install espeak-ng)")
-        raise AudioError(MISSING, path, "file not found")
-    if os.path.getsize(path) == 0:
-        raise AudioError(EMPTY, path, "file is empty (0 bytes)")
-    shortfall = _riff_shortfall(path)
-    if shortfall:
-        raise AudioError(TRUNCATED, path, f"WAV data chunk is {shortfall} bytes shorter than its header declares")
+    check_file(path)
     try:
         info = sf.info(path)
         seconds = info.frames / info.samplerate if info.samplerate else 0.0

@@ -60,6 +60,16 @@ class Report:
         problems = f"{len(self.issues)} problem(s) ({kinds})" if self.issues else "no problems"
         return f"{written} of {records} records written across {len(self.counts)} task(s); {problems}"
 
+    def print_issues(self, limit: int = 20, file=None) -> None:
+        """The first ``limit`` issues, one per line (stderr by default), then how many more."""
+        import sys
+
+        out = file or sys.stderr
+        for issue in self.issues[:limit]:
+            print(f"  {issue}", file=out)
+        if len(self.issues) > limit:
+            print(f"  ... {len(self.issues) - limit} more in the report", file=out)
+
     def to_json(self) -> str:
         payload = {
             "summary": self.summary_line(),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 
 from audiomarathon.cli import CommandError
 from audiomarathon.tasks import UnknownTaskError
@@ -48,10 +47,7 @@ def run(args) -> int:
         raise CommandError(f"{err}\nnothing was written to {args.out}") from None
     except (MissingCorpusError, FileNotFoundError, FileExistsError, UnknownTaskError, ValueError) as err:
         raise CommandError(str(err)) from None
-    for issue in report.issues[:20]:
-        print(f"  {issue}", file=sys.stderr)
-    if len(report.issues) > 20:
-        print(f"  ... {len(report.issues) - 20} more in the report", file=sys.stderr)
+    report.print_issues()
     print(report.summary_line())
     hours = report.output_seconds / 3600
     speed = report.output_seconds / report.wall_seconds if report.wall_seconds else 0.0

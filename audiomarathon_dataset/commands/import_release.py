@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 
 from audiomarathon.cli import CommandError
 from audiomarathon.tasks import UnknownTaskError
@@ -32,10 +31,7 @@ def run(args) -> int:
         raise CommandError(str(err)) from None
     except (FileNotFoundError, FileExistsError, UnknownTaskError) as err:
         raise CommandError(str(err)) from None
-    for issue in report.issues[:20]:
-        print(f"  {issue}", file=sys.stderr)
-    if len(report.issues) > 20:
-        print(f"  ... {len(report.issues) - 20} more in the report", file=sys.stderr)
+    report.print_issues()
     print(report.summary_line())
     print(f"report: {os.path.join(args.out, REPORT_NAME)}")
     return 0
