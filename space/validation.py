@@ -238,6 +238,14 @@ def config_key(config: dict, fingerprint: str) -> str:
 _SIZE = re.compile(r"(?<![A-Za-z0-9.])[Ee]?(\d+(?:\.\d+)?)\s*[Bb](?![A-Za-z])")
 
 
+def display_name(model: str) -> str:
+    """A Hub id ("Qwen/Qwen2-Audio-7B-Instruct") as it is; a local folder by its own name, so the
+    board shows no one's file system."""
+    model = model.strip().rstrip("/")
+    parts = model.split("/")
+    return model if len(parts) <= 2 and not model.startswith((".", "~")) else parts[-1]
+
+
 def model_size_b(results: dict) -> float | None:
     """Billions of parameters: the run's recorded count when present, else read from the name."""
     config = results.get("config", {})
@@ -259,7 +267,7 @@ def build_entry(results: dict, scored: dict, key: AnswerKey, preds: Sequence[Pre
     prefills = [p.prefill_s for p in preds if p.prefill_s is not None]
     method = config.get("method") or "none"
     return Entry(
-        model=config["model"].strip(),
+        model=display_name(config["model"]),
         source=VERIFIED,
         # The runner evaluates weights it loads itself, so every submission is an open model;
         # the config's "model_type" is the transformers architecture (e.g. "qwen2_audio").

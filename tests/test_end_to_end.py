@@ -27,6 +27,6 @@ def test_run_then_submit_shows_the_verified_row(imported_dataset, tmp_path):
     for task, res in results["scores"]["tasks"].items():
         assert abs(sub.entry.scores[task] - res["score"]) < 1e-6
     frame = leaderboard_frame(service.entries())  # default filters, as the page first shows it
-    assert str(model) in set(frame["Model"])
+    assert "tiny" in set(frame["Model"])  # a local folder is shown by its name, not its path
     assert json.loads((tmp_path / "run" / "results.json").read_text())["dataset"]["fingerprint"] == \
         sub.entry.dataset_fingerprint
