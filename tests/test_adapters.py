@@ -111,8 +111,11 @@ def test_unknown_model_type_lists_supported(tmp_path):
 
 
 def test_missing_model_folder_is_a_clear_error(tmp_path):
-    with pytest.raises(UnknownModelError, match="cannot read config.json"):
+    with pytest.raises(UnknownModelError, match=r"model folder '.*nope' does not exist"):
         load_adapter(tmp_path / "nope", device="cpu")
+    (tmp_path / "empty").mkdir()  # a folder without config.json
+    with pytest.raises(UnknownModelError, match="cannot read config.json"):
+        load_adapter(tmp_path / "empty", device="cpu")
 
 
 def test_cuda_device_without_cuda_is_refused(tmp_path):
