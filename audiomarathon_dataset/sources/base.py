@@ -103,10 +103,12 @@ class Corpus:
     # helpers shared by readers
     @staticmethod
     def rel(path: Path | str, sources: Path) -> str:
-        try:
-            return Path(path).resolve().relative_to(sources.resolve()).as_posix()
-        except ValueError:
-            return str(path)
+        """``path`` relative to the sources root, as a POSIX string. Lexical (no resolve()): it runs
+        for every clip while planning, and a corpus linked in from elsewhere keeps its name here."""
+        p, root = os.path.abspath(path), os.path.abspath(sources)
+        if p.startswith(root + os.sep):
+            return Path(p[len(root) + 1:]).as_posix()
+        return "." if p == root else str(path)
 
 
 
