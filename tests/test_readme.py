@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 NOT_RUN = {
-    "make demo": "the two commands are what CI itself runs (make test) and test_demo covers",
+    "make demo": "the two commands: CI runs `make test` itself, and test_demo.py runs what `make demo` runs",
     'load_dataset("<org>/audiomarathon"': "needs the real Hub; push is run against a local endpoint",
 }
 
