@@ -23,10 +23,6 @@ class AudioFlamingo3Adapter(AudioLMAdapter):
         # silently truncate, so longer clips are refused instead.
         return LongAudioPolicy(NATIVE, max_seconds=float(self.processor.max_audio_len))
 
-    @property
-    def audio_token_id(self) -> int:
-        return int(self.processor.audio_token_id)
-
     def _window(self) -> int:
         return int(SAMPLING_RATE * self.processor.feature_extractor.chunk_length)
 

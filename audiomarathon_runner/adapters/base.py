@@ -97,11 +97,13 @@ class AudioLMAdapter:
 
     @property
     def policy(self) -> LongAudioPolicy:
-        raise NotImplementedError
+        """Native long audio unless a family overrides it."""
+        return LongAudioPolicy(NATIVE)
 
     @property
     def audio_token_id(self) -> int:
-        raise NotImplementedError
+        # Every supported processor exposes the id of its audio placeholder token.
+        return int(self.processor.audio_token_id)
 
     def expected_audio_tokens(self, num_samples: int) -> int:
         """Audio tokens the processor inserts for a clip of ``num_samples`` (after the policy)."""

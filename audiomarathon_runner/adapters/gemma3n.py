@@ -15,10 +15,6 @@ class Gemma3nAdapter(AudioLMAdapter):
         # The feature extractor truncates at 480,000 samples (30 s): longer clips are split.
         return LongAudioPolicy(SEGMENTS, segment_seconds=30.0)
 
-    @property
-    def audio_token_id(self) -> int:
-        return int(self.processor.audio_token_id)
-
     def expected_audio_tokens(self, num_samples: int) -> int:
         seg = int(self.policy.segment_seconds * SAMPLING_RATE)
         return self.processor.audio_seq_length * (-(-num_samples // seg))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import NATIVE, SAMPLING_RATE, AudioLMAdapter, LongAudioPolicy
+from .base import SAMPLING_RATE, AudioLMAdapter
 
 
 class AudioOnlyPhi4Processor:
@@ -48,14 +48,6 @@ class Phi4MultimodalAdapter(AudioLMAdapter):
         return AudioOnlyPhi4Processor(
             AutoTokenizer.from_pretrained(path, **kwargs), AutoFeatureExtractor.from_pretrained(path, **kwargs)
         )
-
-    @property
-    def policy(self) -> LongAudioPolicy:
-        return LongAudioPolicy(NATIVE)
-
-    @property
-    def audio_token_id(self) -> int:
-        return int(self.processor.audio_token_id)
 
     def expected_audio_tokens(self, num_samples: int) -> int:
         fe = self.processor.feature_extractor

@@ -7,10 +7,8 @@ import math
 import numpy as np
 
 from .base import (
-    NATIVE,
     SAMPLING_RATE,
     AudioLMAdapter,
-    LongAudioPolicy,
     whisper_frames,
     whisper_tokens,
 )
@@ -93,14 +91,6 @@ class Qwen2_5OmniThinkerAdapter(AudioLMAdapter):
             )
             return full.thinker.to(device).eval()
         return super().load_model(path, dtype, device, **kwargs)
-
-    @property
-    def policy(self) -> LongAudioPolicy:
-        return LongAudioPolicy(NATIVE)
-
-    @property
-    def audio_token_id(self) -> int:
-        return int(self.processor.audio_token_id)
 
     def expected_audio_tokens(self, num_samples: int) -> int:
         return whisper_tokens(whisper_frames(num_samples, self.processor.feature_extractor.hop_length))

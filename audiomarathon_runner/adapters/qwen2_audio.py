@@ -23,10 +23,6 @@ class Qwen2AudioAdapter(AudioLMAdapter):
         # real checkpoints): longer clips become several "Audio k:" entries in one user turn.
         return LongAudioPolicy(SEGMENTS, segment_seconds=float(self.processor.feature_extractor.chunk_length))
 
-    @property
-    def audio_token_id(self) -> int:
-        return int(self.processor.audio_token_id)
-
     def expected_audio_tokens(self, num_samples: int) -> int:
         hop = self.processor.feature_extractor.hop_length
         seg = int(self.policy.segment_seconds * SAMPLING_RATE)

@@ -8,7 +8,7 @@ import io
 
 import numpy as np
 
-from .base import NATIVE, SAMPLING_RATE, AudioLMAdapter, LongAudioPolicy
+from .base import SAMPLING_RATE, AudioLMAdapter
 
 
 class AudioOnlyVoxtralProcessor:
@@ -74,14 +74,6 @@ class VoxtralAdapter(AudioLMAdapter):
 
         return AudioOnlyVoxtralProcessor(MistralCommonBackend.from_pretrained(path, **kwargs),
                                          AutoFeatureExtractor.from_pretrained(path, **kwargs))
-
-    @property
-    def policy(self) -> LongAudioPolicy:
-        return LongAudioPolicy(NATIVE)
-
-    @property
-    def audio_token_id(self) -> int:
-        return int(self.processor.audio_token_id)
 
     def _chunk(self) -> int:
         return int(self.processor.feature_extractor.chunk_length * SAMPLING_RATE)
