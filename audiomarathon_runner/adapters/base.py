@@ -38,6 +38,22 @@ class LongAudioPolicy:
         return text + (f", up to {self.max_seconds:g} s" if self.max_seconds else "")
 
 
+class AudioOnlyProcessor:
+    """The audio + text half of a multimodal processor, for families whose full processor also
+    builds image/video parts that need torchvision. Subclasses implement ``__call__`` the way
+    their processor expands the audio placeholder."""
+
+    def __init__(self, tokenizer, feature_extractor):
+        self.tokenizer = tokenizer
+        self.feature_extractor = feature_extractor
+        self.audio_token = tokenizer.audio_token
+        self.audio_token_id = tokenizer.convert_tokens_to_ids(self.audio_token)
+        self.chat_template = tokenizer.chat_template
+
+    def apply_chat_template(self, *args, **kwargs):
+        return self.tokenizer.apply_chat_template(*args, **kwargs)
+
+
 class AudioLMAdapter:
     """Base class; one subclass per family, registered by config ``model_type``."""
 

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import SAMPLING_RATE, AudioLMAdapter
+from .base import SAMPLING_RATE, AudioLMAdapter, AudioOnlyProcessor
 
 
-class AudioOnlyPhi4Processor:
+class AudioOnlyPhi4Processor(AudioOnlyProcessor):
     """The audio half of ``Phi4MultimodalProcessor`` (whose fast image processor needs
     torchvision): the feature extractor's ``audio_embed_sizes`` give how many ``<|audio|>`` tokens
     each placeholder becomes, exactly as the processor does."""
 
     def __init__(self, tokenizer, feature_extractor):
-        self.tokenizer = tokenizer
-        self.audio_processor = self.feature_extractor = feature_extractor
-        self.audio_token = tokenizer.audio_token
-        self.audio_token_id = tokenizer.convert_tokens_to_ids(self.audio_token)
-        self.chat_template = tokenizer.chat_template
-
-    def apply_chat_template(self, *args, **kwargs):
-        return self.tokenizer.apply_chat_template(*args, **kwargs)
+        super().__init__(tokenizer, feature_extractor)
+        self.audio_processor = feature_extractor  # the attribute name Phi-4's processor uses
 
     def __call__(self, text: str, audio: list[np.ndarray], return_tensors="pt"):
         from transformers import BatchFeature

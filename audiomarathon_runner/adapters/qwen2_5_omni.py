@@ -9,12 +9,13 @@ import numpy as np
 from .base import (
     SAMPLING_RATE,
     AudioLMAdapter,
+    AudioOnlyProcessor,
     whisper_frames,
     whisper_tokens,
 )
 
 
-class AudioOnlyOmniProcessor:
+class AudioOnlyOmniProcessor(AudioOnlyProcessor):
     """The audio half of ``Qwen2_5OmniProcessor``: tokenizer + Whisper feature extractor.
 
     The full processor cannot be built without torchvision (its Qwen2-VL video processor needs
@@ -24,16 +25,6 @@ class AudioOnlyOmniProcessor:
     (and truncates) every clip to one 30 s window unless told otherwise; here the pad length is the
     clip rounded up to whole windows, so 300 s clips reach the encoder whole (the model is native).
     """
-
-    def __init__(self, tokenizer, feature_extractor):
-        self.tokenizer = tokenizer
-        self.feature_extractor = feature_extractor
-        self.audio_token = tokenizer.audio_token
-        self.audio_token_id = tokenizer.convert_tokens_to_ids(self.audio_token)
-        self.chat_template = tokenizer.chat_template
-
-    def apply_chat_template(self, *args, **kwargs):
-        return self.tokenizer.apply_chat_template(*args, **kwargs)
 
     def __call__(self, text: str, audio: list[np.ndarray], return_tensors="pt"):
         from transformers import BatchFeature
