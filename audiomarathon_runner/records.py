@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from audiomarathon.files import write_atomic
+
 
 def read_records(path: str | Path) -> list[dict]:
     """Complete records of a predictions file; a torn (unterminated/unparsable) last line is ignored."""
@@ -100,18 +102,8 @@ def latest_by_key(records: Iterable[dict]) -> dict[tuple[str, str], dict]:
 
 
 def write_jsonl_atomic(path: str | Path, records: Iterator[dict] | list[dict]) -> None:
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        for rec in records:
-            fh.write((json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8"))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_atomic(path, "".join(json.dumps(rec, ensure_ascii=False) + "\n" for rec in records))
 
 
 def write_json_atomic(path: str | Path, obj) -> None:
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
+from audiomarathon.files import write_atomic
 from audiomarathon.tasks import resolve_tasks
 
 from .adapters import load_adapter
@@ -95,10 +96,10 @@ def write_summary(out: Path, rows: list[dict], task_names: list[str]) -> None:
     writer.writeheader()
     for row in rows:
         writer.writerow({c: _fmt(row.get(c)) for c in cols})
-    _write_text(out / "sweep_summary.csv", buf.getvalue())
+    write_atomic(out / "sweep_summary.csv", buf.getvalue())
     md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     md += ["| " + " | ".join(_fmt(row.get(c)) for c in cols) + " |" for row in rows]
-    _write_text(out / "sweep_summary.md", "\n".join(md) + "\n")
+    write_atomic(out / "sweep_summary.md", "\n".join(md) + "\n")
     write_json_atomic(out / "sweep_summary.json", rows)
 
 
@@ -108,11 +109,3 @@ def _fmt(v) -> str:
     if isinstance(v, float):
         return f"{v:.2f}" if abs(v) < 1e6 else f"{v:.0f}"
     return str(v)
-
-
-def _write_text(path: Path, text: str) -> None:
-    import os
-
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from audiomarathon.files import write_atomic
 from space.store import VERIFIED, Entry, Store
 
 log = logging.getLogger(__name__)
@@ -41,10 +41,10 @@ def write_record(entry: Entry, predictions: bytes | None, out: Path) -> list[Pat
     record.pop("id", None)  # ids are local to one store
     base = out / _safe_name(entry.config_key)
     paths = [base.with_suffix(".json")]
-    _atomic_write(paths[0], json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"))
+    write_atomic(paths[0], json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"))
     if predictions is not None:
         paths.append(base.with_suffix(".jsonl"))
-        _atomic_write(paths[1], predictions)
+        write_atomic(paths[1], predictions)
     return paths
 
 
@@ -59,12 +59,6 @@ def import_records(store: Store, folder: str | Path) -> int:
         store.add_entry(entry, preds.read_bytes() if preds.exists() else None)
         added += 1
     return added
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 @dataclass

@@ -8,10 +8,10 @@ default to prediction/reference/task/choices/id; a few common aliases are accept
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
+
+from audiomarathon.files import write_atomic
 
 FIELDS = {
     "prediction": ("prediction", "reply", "response", "output"),
@@ -66,18 +66,6 @@ def read_predictions(path: Path) -> dict:
     return cols
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def run(args) -> int:
     from audiomarathon.cli import CommandError
     from audiomarathon_metric import score
@@ -94,7 +82,7 @@ def run(args) -> int:
         raise CommandError(f"{path}: {err}") from None
     text = json.dumps(result, indent=2) + "\n"
     if args.out:
-        write_atomic(Path(args.out), text)
+        write_atomic(args.out, text)
         print(f"wrote {args.out}: average {result['average']:.1f} over {result['n_tasks']} tasks", file=sys.stderr)
     else:
         sys.stdout.write(text)
