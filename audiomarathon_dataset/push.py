@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .writer import _is_our_dataset
+from .writer import is_dataset_folder
 
 
 def push_to_hub(
@@ -21,7 +21,7 @@ def push_to_hub(
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} is not a directory")
-    if not _is_our_dataset(folder):
+    if not is_dataset_folder(folder):
         raise ValueError(f"{folder} holds no AudioMarathon dataset (README.md card missing); run import-release or build first")
     if repo_id.count("/") != 1:
         raise ValueError(f"--repo must look like ORG/NAME, got {repo_id!r}")

@@ -136,7 +136,7 @@ class DatasetWriter:
         if self.out.exists():
             if not self.out.is_dir():
                 raise FileExistsError(f"output path {self.out} exists and is not a directory")
-            if any(self.out.iterdir()) and not _is_our_dataset(self.out):
+            if any(self.out.iterdir()) and not is_dataset_folder(self.out):
                 raise FileExistsError(
                     f"output directory {self.out} is not empty and holds no AudioMarathon dataset; "
                     "choose an empty or new directory"
@@ -247,6 +247,7 @@ def _remove_stale_temps(out: Path) -> None:
                 shutil.rmtree(path, ignore_errors=True)
 
 
-def _is_our_dataset(path: Path) -> bool:
+def is_dataset_folder(path: Path) -> bool:
+    """Whether ``path`` holds a dataset this package wrote (its card carries our format marker)."""
     card = path / "README.md"
     return card.is_file() and "audiomarathon_format" in card.read_text(encoding="utf-8", errors="ignore")
