@@ -25,6 +25,7 @@ from audiomarathon.schema import FEATURES
 from audiomarathon.tasks import TASKS, get_task
 
 from .build import BuildOptions, TaskBuild, task_rows
+from .composer import compose
 from .parallel import Executor
 from .recipes import RECIPES
 from .report import Report
@@ -104,7 +105,7 @@ class AudioMarathon(datasets.GeneratorBasedBuilder):
         self.build_report = Report()
         durations = options.durations(task)
         stats = TaskBuild(task.name, RECIPES[task.name].corpus, durations.low, durations.high)
-        with Executor(self.config.num_proc) as executor:
+        with Executor(self.config.num_proc, preload=compose.__module__) as executor:
             for row in task_rows(task, root, options, self.build_report, executor, stats, folder=folder):
                 yield row.id, row.to_record()
         for issue in self.build_report.issues:

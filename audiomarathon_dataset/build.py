@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import chain, groupby
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -163,22 +164,40 @@ def _plans(task: Task, folder: Path, sources: Path, options: BuildOptions, stats
     yield None, pending
 
 
+def _jobs(task: Task, folder: Path, sources: Path, options: BuildOptions, stats: TaskBuild,
+          stopped: set[str]) -> Iterator[tuple[InstancePlan | None, tuple]]:
+    """Executor items for one task: (plan, (task name, plan, issues before it)). Stops early
+    once ``task.name`` is in ``stopped`` (its --limit is reached)."""
+    for plan, pending in _plans(task, folder, sources, options, stats):
+        if task.name in stopped:
+            return
+        yield plan, (task.name, plan, pending)
+
+
 def task_rows(task: Task, sources: str | Path, options: BuildOptions, report: Report, executor: Executor,
               stats: TaskBuild | None = None, folder: Path | None = None, progress: bool = False) -> Iterator[Row]:
     """Stream the rows of one task. Issues go to ``report`` in plan order."""
     sources = Path(sources).resolve()
-    recipe = RECIPES[task.name]
-    corpus = CORPORA[recipe.corpus]
+    corpus = CORPORA[RECIPES[task.name].corpus]
     folder = Path(folder) if folder is not None else corpus.locate(sources)
     durations = options.durations(task)
     stats = stats or TaskBuild(task.name, corpus.name, durations.low, durations.high)
+    stopped: set[str] = set()
+    results = executor.map_ordered(compose, _jobs(task, folder, sources, options, stats, stopped))
+    yield from _rows(task, results, folder, options, report, stats, stopped, progress)
+
+
+def _rows(task: Task, results: Iterator[tuple[tuple, Composed | None]], folder: Path, options: BuildOptions,
+          report: Report, stats: TaskBuild, stopped: set[str], progress: bool) -> Iterator[Row]:
+    """Rows from one task's composed instances, in plan order."""
+    recipe = RECIPES[task.name]
+    corpus = CORPORA[recipe.corpus]
     maker = QUESTION_MAKERS[recipe.questions]
     vocabulary = corpus.vocabulary(folder)
     attempted = 0
     bar = tqdm(desc=f"build {task.name}", unit=" s audio", disable=not progress, smoothing=0.1)
-    jobs = ((plan, (plan, pending)) for plan, pending in _plans(task, folder, sources, options, stats))
     try:
-        for (plan, pending), composed in executor.map_ordered(compose, jobs):
+        for (_, plan, pending), composed in results:
             report.extend(pending)
             attempted += sum(1 for i in pending if i.kind == rp.TOO_SHORT)
             if composed is None:
@@ -209,6 +228,7 @@ def task_rows(task: Task, sources: str | Path, options: BuildOptions, report: Re
             })
             for qa in qas:
                 if options.limit is not None and stats.instances >= options.limit:
+                    stopped.add(task.name)
                     return
                 attempted += 1
                 yield Row(
@@ -255,16 +275,26 @@ def build_benchmark(
     ranges = {t.name: options.durations(t) for t in selected}  # validates before any work
     folders = locate_corpora(sources, selected)
     report = BuildReport(options=options)
-    with Executor(num_proc) as executor, DatasetWriter(out) as writer:
-        for task in selected:
-            stats = TaskBuild(task.name, RECIPES[task.name].corpus, ranges[task.name].low, ranges[task.name].high)
-            report.tasks[task.name] = stats
-            writer.write_task(task, task_rows(task, sources, options, report, executor, stats,
-                                              folder=folders[task.name], progress=progress))
-        if not writer.stats:
-            raise BuildFailed("no instance could be built: " + report.summary_line(), report)
-        writer.write_file(REPORT_NAME, report.to_json())
-        writer.commit(extra_card_text=_card_section(report))
+    for task in selected:
+        report.tasks[task.name] = TaskBuild(task.name, RECIPES[task.name].corpus, ranges[task.name].low,
+                                            ranges[task.name].high)
+    stopped: set[str] = set()
+    # one job stream across all tasks: the workers start on the next task while the
+    # main process still writes the last rows of the current one
+    jobs = chain.from_iterable(_jobs(task, folders[task.name], sources, options, report.tasks[task.name], stopped)
+                               for task in selected)
+    by_name = {task.name: task for task in selected}
+    with Executor(num_proc, preload=compose.__module__) as executor:
+        results = executor.map_ordered(compose, jobs)  # workers start before the writer's set-up
+        with DatasetWriter(out) as writer:
+            for name, task_results in groupby(results, key=lambda item: item[0][0]):
+                task = by_name[name]
+                writer.write_task(task, _rows(task, task_results, folders[name], options, report,
+                                              report.tasks[name], stopped, progress))
+            if not writer.stats:
+                raise BuildFailed("no instance could be built: " + report.summary_line(), report)
+            writer.write_file(REPORT_NAME, report.to_json())
+            writer.commit(extra_card_text=_card_section(report))
     report.wall_seconds = time.perf_counter() - started
     return report
 
@@ -275,9 +305,9 @@ def _card_section(report: BuildReport) -> str:
         "",
         "## How this copy was built",
         "",
-        "Composed from the source corpora with `audiomarathon build` "
-        f"(seed {o.seed}; loudness {f'normalized to {o.loudness:g} LUFS' if o.loudness is not None else 'unchanged'}; "
-        f"crossfade {o.crossfade:g} s). Duration range per task:",
+        ("Composed from the source corpora with `audiomarathon build` "
+         f"(seed {o.seed}; loudness {f'normalized to {o.loudness:g} LUFS' if o.loudness is not None else 'unchanged'}; "
+         f"crossfade {o.crossfade:g} s). Duration range per task:"),
         "",
     ]
     for name, t in report.tasks.items():

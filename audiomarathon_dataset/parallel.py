@@ -1,34 +1,48 @@
 """An ordered parallel map shared by the importer and the builder.
 
-Spawned worker processes, results in submission order, a bounded number of jobs in flight so
-memory stays flat however large the input, and one pool for a whole run (starting workers is the
-expensive part).
+``num_proc`` processes in all: the calling process and ``num_proc - 1`` spawned workers. Results
+come back in submission order, a bounded number of jobs is in flight so memory stays flat however
+large the input, and one pool serves a whole run (starting workers is the expensive part).
+
+The calling process is a worker too: whenever the next result in order is not ready, it takes
+a job that no worker has started, from the far end of the window, and runs it itself. It
+has its own work to do between results (planning, writing parquet), so a pool of ``num_proc``
+workers beside it would oversubscribe the cores; sharing the work this way keeps every core
+busy without that.
 """
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing as mp
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 
 
 class Executor:
-    """Runs ``compose`` serially or in spawn worker processes, yielding results in
+    """Runs ``fn`` over items serially or across ``num_proc`` processes, yielding results in
     submission order with a bounded number of jobs in flight (memory stays flat).
     A worker that dies (killed, out of memory) raises BrokenProcessPool instead of hanging."""
 
-    def __init__(self, num_proc: int = 1, window: int | None = None):
+    def __init__(self, num_proc: int = 1, window: int | None = None, preload: str | None = None):
         if num_proc < 1:
             raise ValueError(f"num_proc must be at least 1, got {num_proc}")
         self.num_proc = num_proc
-        self.window = window or 2 * num_proc + 1
+        self.window = window or 8 * num_proc
+        self.preload = preload
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> Executor:
         if self.num_proc > 1:
+            workers = self.num_proc - 1  # the calling process is the last one
             # spawn: workers never inherit the parent's threads (pyarrow, tqdm) mid-state
-            self._pool = ProcessPoolExecutor(self.num_proc, mp_context=mp.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"))
+            if self.preload:
+                # start every worker and its imports now, while the caller does its own
+                # set-up (importing datasets takes the main process most of a second)
+                for _ in range(workers):
+                    self._pool.submit(importlib.import_module, self.preload)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -37,13 +51,14 @@ class Executor:
             self._pool = None
 
     def map_ordered(self, fn: Callable, items: Iterable[tuple[object, object]]) -> Iterator[tuple[object, object]]:
-        """``items`` are (argument or None, local context); yields (context, fn(argument) or None)."""
+        """``items`` are (argument or None, local context); yields (context, fn(argument) or None).
+
+        With workers, the first window of jobs is submitted at once, so they run while the
+        caller finishes its own set-up before it asks for the first result."""
         if self._pool is None:
-            for arg, ctx in items:
-                yield ctx, (fn(arg) if arg is not None else None)
-            return
+            return ((ctx, fn(arg) if arg is not None else None) for arg, ctx in items)
         it = iter(items)
-        window: deque = deque()
+        window: deque[list] = deque()  # [context, argument, future or None]
 
         def fill() -> None:
             while len(window) < self.window:
@@ -51,16 +66,40 @@ class Executor:
                     arg, ctx = next(it)
                 except StopIteration:
                     return
-                window.append((ctx, self._pool.submit(fn, arg) if arg is not None else None))
+                window.append([ctx, arg, self._pool.submit(fn, arg) if arg is not None else None])
 
+        fill()
+        return self._drain(fn, window, fill)
+
+    @staticmethod
+    def _drain(fn: Callable, window: deque[list], fill: Callable[[], None]) -> Iterator[tuple[object, object]]:
         try:
-            fill()
             while window:
-                ctx, job = window.popleft()
+                job = window[0][2]
+                while job is not None and not job.done() and _run_one_here(fn, window):
+                    pass
+                ctx, _, job = window.popleft()
                 result = job.result() if job is not None else None
                 fill()  # keep the workers busy while the caller writes
                 yield ctx, result
         finally:  # the caller stopped early (--limit) or failed: drop queued jobs
-            for _, job in window:
+            for _, _, job in window:
                 if job is not None:
                     job.cancel()
+
+
+def _run_one_here(fn: Callable, window: deque[list]) -> bool:
+    """Run the last job of the window that no worker has started in this process; False when
+    every job has been started. Results and exceptions land in the same place a worker's would."""
+    for entry in reversed(window):
+        job = entry[2]
+        if job is None or job.done() or not job.cancel():  # cancel() fails once a worker has it
+            continue
+        mine: Future = Future()
+        try:
+            mine.set_result(fn(entry[1]))
+        except Exception as exc:  # raised to the caller in order, as a worker's would be
+            mine.set_exception(exc)
+        entry[2] = mine
+        return True
+    return False

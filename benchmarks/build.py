@@ -12,10 +12,15 @@ instance lengths in a subprocess at each process count and reports:
   included, interpreter start-up and imports not; the whole command's wall time is kept in
   the JSON as ``command_wall_s``), and per core (divided by the process count);
 * speed-up of N processes over 1;
-* peak RSS of the whole process tree (main + workers), sampled every 20 ms;
-* CPU seconds of the tree (user + system) and of its busiest process: on a shared machine
+* peak RSS of the process tree: the main process's peak plus (workers x the largest worker's
+  peak), an upper bound taken from the processes' own accounting (nothing polls the build: a
+  sampler would take CPU from the 2-process run on a 2-core machine and not from the serial one);
+* CPU seconds (user + system) of the main process and of the workers: on a shared machine
   (load average above the core count) wall-clock speed-ups understate the parallelism, so
-  the CPU figures are printed next to them with the load average.
+  the CPU figures are printed next to them with the load average;
+* every configuration runs ``--repeats`` times (default 2); the fastest is reported and all are
+  listed. ``--num-proc N`` is N processes in all: the main process composes too (see
+  ``audiomarathon_dataset/parallel.py``).
 
 Targets (issue 3): >= 300x real time per core, >= 1.8x with 2 processes, peak < 1 GiB at any size.
 """
@@ -31,7 +36,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -43,65 +47,44 @@ CORPUS_OF = {"TAU": "tau", "GTZAN": "gtzan", "VoxGender": "voxceleb", "LibriSpee
 
 
 def run_build(sources: Path, out: Path, tasks: str, procs: int) -> dict:
-    """Run one build in a subprocess; wall time, CPU time per process and peak tree RSS."""
+    """Run one build in a subprocess; its wall time, CPU time and peak memory as it measured them.
+
+    Nothing polls the build while it runs: on a 2-core machine a sampler would take CPU from
+    the 2-process run and not from the serial one. Peak memory is the sum of the main
+    process's peak and (workers x the largest worker's peak), an upper bound of the tree's."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(sources), str(out), tasks, str(procs)]
-    peak = 0
-    cpu: dict[int, float] = {}  # last seen user+sys seconds per process of the tree
     load_before = os.getloadavg()[0]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    ps = psutil.Process(proc.pid)
-    done = threading.Event()
-
-    def sample():
-        nonlocal peak
-        while not done.is_set():
-            try:
-                procs = [ps, *ps.children(recursive=True)]
-            except psutil.Error:  # the build just exited
-                break
-            rss = 0
-            for p in procs:
-                try:
-                    rss += p.memory_info().rss
-                    t = p.cpu_times()
-                    cpu[p.pid] = t.user + t.system
-                except psutil.Error:
-                    pass
-            peak = max(peak, rss)
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    stdout, stderr = proc.communicate()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start
-    done.set()
-    sampler.join()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    tree_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    main_cpu = cpu.get(proc.pid, 0.0)
-    busiest = max([v for k, v in cpu.items() if k != proc.pid] or [0.0])
     if proc.returncode != 0:
-        raise RuntimeError(f"build failed ({proc.returncode}):\n{stderr}")
-    build_wall = json.loads(stdout.strip().splitlines()[-1])["build_wall_s"]
+        raise RuntimeError(f"build failed ({proc.returncode}):\n{proc.stderr}")
+    m = json.loads(proc.stdout.strip().splitlines()[-1])
     report = json.loads((out / "build_report.json").read_text())
     seconds = sum(t["output_seconds"] for t in report["tasks"].values())
     instances = sum(t["instances"] for t in report["tasks"].values())
-    return {"procs": procs, "wall_s": build_wall, "command_wall_s": wall, "output_s": seconds, "instances": instances,
-            "x_realtime": seconds / wall, "x_realtime_per_core": seconds / wall / procs, "peak_rss_mib": peak / 2**20,
-            "cpu_s": tree_cpu, "x_realtime_per_cpu_s": seconds / tree_cpu if tree_cpu else None,
-            "main_cpu_s": main_cpu, "busiest_worker_cpu_s": busiest, "load_avg_before": load_before}
+    workers = procs - 1
+    peak = m["main_peak_kib"] + workers * m["worker_peak_kib"]
+    cpu = m["main_cpu_s"] + m["workers_cpu_s"]
+    return {"procs": procs, "wall_s": m["build_wall_s"], "command_wall_s": wall, "output_s": seconds,
+            "instances": instances, "x_realtime": seconds / m["build_wall_s"],
+            "x_realtime_per_core": seconds / m["build_wall_s"] / procs, "peak_rss_mib": peak / 1024,
+            "cpu_s": cpu, "x_realtime_per_cpu_s": seconds / cpu if cpu else None, "main_cpu_s": m["main_cpu_s"],
+            "busiest_worker_cpu_s": m["workers_cpu_s"] / workers if workers else 0.0,
+            "load_avg_before": load_before}
 
 
 def child(sources: str, out: str, tasks: str, procs: str) -> int:
     """The measured process: times build_benchmark itself (worker start-up included,
-    interpreter start-up and imports not) and prints it as JSON."""
+    interpreter start-up and imports not) and prints it, with CPU and peak memory, as JSON."""
     from audiomarathon_dataset.build import build_benchmark
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     build_benchmark(sources, out, tasks=tasks, num_proc=int(procs), progress=False)
-    print(json.dumps({"build_wall_s": time.perf_counter() - start}))
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    me, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({"build_wall_s": wall, "main_cpu_s": cpu, "main_peak_kib": me.ru_maxrss,
+                      "workers_cpu_s": workers.ru_utime + workers.ru_stime, "worker_peak_kib": workers.ru_maxrss}))
     return 0
 
 
@@ -113,6 +96,7 @@ def main(argv=None) -> int:
     p.add_argument("--hours", type=float, nargs="+", default=[0.5, 2.0], help="source hours per corpus (one run each)")
     p.add_argument("--tasks", default="TAU,GTZAN,VoxGender,LibriSpeech")
     p.add_argument("--procs", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--repeats", type=int, default=2, help="runs per process count; the fastest is reported")
     p.add_argument("--workdir", default=None, help="where to write corpora and outputs (default: a temp dir)")
     p.add_argument("--json", default=None, help="also write the results to this JSON file")
     args = p.parse_args(argv)
@@ -133,12 +117,19 @@ def main(argv=None) -> int:
             write_synthetic_sources(sources, seed=0, groups=groups, group_seconds=hours * 3600 / groups,
                                     speech=False, corpora=corpora, clip_scale=2.0)
             size = sum(f.stat().st_size for f in sources.rglob("*") if f.is_file())
+            os.sync()  # the sources' write-back must not run during the first measurement
+            time.sleep(2)
             print(f"\n{hours:g} h per corpus x {len(corpora)} corpora: {size / 2**20:.0f} MiB of sources "
                   f"written in {time.perf_counter() - t0:.0f} s")
             base = base_cpu = None
             for procs in args.procs:
                 out = work / f"out-{hours:g}h-{procs}p"
-                r = run_build(sources, out, args.tasks, procs)
+                runs = []
+                for _ in range(args.repeats):
+                    runs.append(run_build(sources, out, args.tasks, procs))
+                    shutil.rmtree(out, ignore_errors=True)
+                r = min(runs, key=lambda run: run["wall_s"])
+                r["all_wall_s"] = [round(run["wall_s"], 2) for run in runs]
                 r["source_hours_per_corpus"] = hours
                 r["source_mib"] = size / 2**20
                 if procs == 1:
@@ -155,8 +146,8 @@ def main(argv=None) -> int:
                          if r["speedup_vs_1"] and procs > 1 else "")
                       + f", peak RSS {r['peak_rss_mib']:.0f} MiB; CPU {r['cpu_s']:.1f} s"
                       f" ({r['x_realtime_per_cpu_s']:.0f}x real time per CPU second; main {r['main_cpu_s']:.1f} s,"
-                      f" busiest worker {r['busiest_worker_cpu_s']:.1f} s; load avg before {r['load_avg_before']:.1f})")
-                shutil.rmtree(out, ignore_errors=True)
+                      f" busiest worker {r['busiest_worker_cpu_s']:.1f} s; load avg before {r['load_avg_before']:.1f};"
+                      f" all runs {r['all_wall_s']} s)")
             shutil.rmtree(sources, ignore_errors=True)
     finally:
         if args.workdir is None:

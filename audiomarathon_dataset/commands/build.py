@@ -15,7 +15,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", required=True, help="output folder for parquet shards + dataset card (replaced atomically)")
     parser.add_argument("--tasks", default=None, help="comma-separated config names or abbreviations (default: all 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
-    parser.add_argument("--num-proc", type=int, default=1, help="worker processes composing audio; output bytes do not depend on it")
+    parser.add_argument("--num-proc", type=int, default=1, help="processes composing audio, the main one included (1: no workers); output bytes do not depend on it")
     parser.add_argument("--min-duration", type=float, default=None,
                         help="minimum instance length in seconds for every task (default: each task's own, 90 or 180)")
     parser.add_argument("--max-duration", type=float, default=None,

@@ -13,7 +13,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("out", help="output folder for parquet shards and the dataset card (replaced atomically)")
     parser.add_argument("--tasks", default=None, help="comma-separated config names or abbreviations (default: every task folder found)")
     parser.add_argument("--strict", action="store_true", help="fail, writing nothing, on any problem instead of skipping the record")
-    parser.add_argument("--num-proc", type=int, default=1, help="worker processes decoding audio (default 1)")
+    parser.add_argument("--num-proc", type=int, default=1, help="processes decoding audio, the main one included (default 1: no workers)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -189,28 +191,40 @@ def import_release(
     if strict and report.issues:
         raise ImportFailed(_strict_message(report), report)
 
-    with Executor(num_proc) as executor, DatasetWriter(out) as writer:
-        for task, ctx, n_records, kept in prepared:
-            groups = group_by_audio(ctx, kept)
-            bar = tqdm(total=len(kept), desc=f"import {task.name}", unit="rec", disable=not progress)
+    def jobs() -> Iterator[tuple[_Group | None, str]]:
+        # one stream across all tasks, so the workers never wait at a task boundary; the
+        # leading (None, name) puts every task in the stream, even one with nothing to decode
+        for task, ctx, _, kept in prepared:
+            yield None, task.name
+            for group in group_by_audio(ctx, kept):
+                yield group, task.name
 
-            def rows() -> Iterator[Row]:
-                for _, (task_rows, issues) in executor.map_ordered(_process_group, ((g, None) for g in groups)):
-                    report.extend(issues)
-                    if strict and issues:
-                        raise ImportFailed(_strict_message(report), report)
-                    bar.update(len(task_rows) + len(issues))
-                    yield from task_rows
+    with Executor(num_proc, preload=_process_group.__module__) as executor:
+        results = executor.map_ordered(_process_group, jobs())  # workers start before the writer's set-up
+        with DatasetWriter(out) as writer:
+            for (task, _, n_records, kept), (_, task_results) in zip(prepared, groupby(results, key=itemgetter(0)), strict=True):
+                bar = tqdm(total=len(kept), desc=f"import {task.name}", unit="rec", disable=not progress)
 
-            try:
-                stats = writer.write_task(task, rows())
-            finally:
-                bar.close()
-            report.set_counts(task.name, n_records, stats.n)
-        if not writer.stats:
-            raise ImportFailed("no record could be imported: " + report.summary_line(), report)
-        writer.write_file(REPORT_NAME, report.to_json())
-        writer.commit()
+                def rows(task_results=task_results, bar=bar) -> Iterator[Row]:
+                    for _, result in task_results:
+                        if result is None:
+                            continue
+                        task_rows, issues = result
+                        report.extend(issues)
+                        if strict and issues:
+                            raise ImportFailed(_strict_message(report), report)
+                        bar.update(len(task_rows) + len(issues))
+                        yield from task_rows
+
+                try:
+                    stats = writer.write_task(task, rows())
+                finally:
+                    bar.close()
+                report.set_counts(task.name, n_records, stats.n)
+            if not writer.stats:
+                raise ImportFailed("no record could be imported: " + report.summary_line(), report)
+            writer.write_file(REPORT_NAME, report.to_json())
+            writer.commit()
     return report
 
 
