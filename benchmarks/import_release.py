@@ -74,8 +74,8 @@ def main() -> int:
     print("|---:|---:|---:|---:|")
     for num_proc, _, seconds, best, tput in rows:
         print(f"| {num_proc} | {best:.2f} | {tput:.0f} | {rows[0][3] / best:.2f}x |")
-    print(f"load_dataset(OUT, 'TAU') + first row decoded (cold process, incl. imports): {load_first:.2f} s")
-    print(f"streaming first row decoded (cold process, incl. imports): {stream_first:.2f} s")
+    print(f"load_dataset(OUT, 'TAU') + first row decoded (fresh process, timed after 'import datasets', median of 3): {load_first:.2f} s")
+    print(f"streaming first row decoded (fresh process, timed after 'import datasets', median of 3): {stream_first:.2f} s")
     return 0
 
 
