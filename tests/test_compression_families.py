@@ -19,11 +19,6 @@ N_AUDIO, N_BEFORE, N_AFTER = 80, 8, 24
 NEW = 3
 
 
-def _unsupported(family, method):
-    # Phi-4's partial RoPE cannot be expressed in kvpress's ExpectedAttention rotation (explicit error).
-    return family == "phi4_multimodal" and method == "expected_attention"
-
-
 @pytest.fixture(scope="module", params=FAMILIES)
 def family_model(request):
     return request.param, build_tiny_decoder(request.param, seed=0)
@@ -43,11 +38,6 @@ def test_every_method_ratio_zero_is_exact_and_ratio_half_matches_counts(family_m
         base = _generate(model, inputs)
     n_layers = len(text_decoder(model).layers)
     for method in [*PRUNERS, *PRESS_CLASSES]:
-        if _unsupported(family, method):
-            with pytest.raises(NotImplementedError, match="partial RoPE"):
-                with compression_session(model, inputs, audio_mask, CompressionConfig(method, 0.5)):
-                    pass
-            continue
         with compression_session(model, inputs, audio_mask, CompressionConfig(method, 0.0)) as stats:
             out = _generate(model, inputs)
         assert torch.equal(out.sequences, base.sequences), (family, method)

@@ -124,3 +124,57 @@ def test_press_decode_matches_between_attention_implementations(attn):
 
 
 test_press_decode_matches_between_attention_implementations.logits = {}
+
+
+# ---- ExpectedAttention's averaged RoPE rotation -------------------------------------------------------
+
+def _future_rotation(model, n_future=16, start=40):
+    decoder = text_decoder(model)
+    attn = decoder.layers[0].self_attn
+    positions = torch.arange(start, start + n_future)[None]
+    cos, sin = decoder.rotary_emb(torch.zeros(1, 1, attn.head_dim), positions)
+    return attn, cos, sin
+
+
+@pytest.mark.parametrize("family", ["qwen2", "phi4_multimodal"])
+def test_averaged_rotation_is_the_mean_of_the_models_own_rope(family):
+    """Rotating by the averaged matrix equals averaging the model's own apply_rotary_pos_emb over the
+    future positions — for full RoPE (Qwen2) and partial RoPE (Phi-4 rotates 3/4 of each head)."""
+    import importlib
+
+    from audiomarathon_runner.compression.presses import averaged_rope_rotation
+
+    model = build_tiny_decoder(family, seed=0)
+    attn, cos, sin = _future_rotation(model)
+    apply_rope = importlib.import_module(type(attn).__module__).apply_rotary_pos_emb
+    assert (cos.shape[-1] < attn.head_dim) == (family == "phi4_multimodal")
+    q = torch.randn(1, 1, 1, attn.head_dim).expand(1, 1, cos.shape[1], attn.head_dim)  # one query at every position
+    rotated, _ = apply_rope(q, q, cos, sin)
+    expected = rotated.mean(dim=2)[0, 0]
+    got = averaged_rope_rotation(cos[0], sin[0], attn.head_dim) @ q[0, 0, 0]
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_averaged_rotation_equals_kvpress_where_rope_covers_the_head(model):
+    from kvpress import ExpectedAttentionPress
+
+    from audiomarathon_runner.compression.presses import load_press, press_view
+
+    decoder = text_decoder(model)
+    attn = decoder.layers[0].self_attn
+    mu, cov = torch.randn(1, 4, attn.head_dim), torch.randn(1, 4, attn.head_dim, attn.head_dim)
+    ours = load_press(CompressionConfig("expected_attention", 0.5))
+    assert isinstance(ours, ExpectedAttentionPress) and type(ours) is not ExpectedAttentionPress
+    with press_view(decoder, attn):
+        a = ExpectedAttentionPress(0.5).apply_avg_rope(attn, mu, cov, q_len=50)
+        b = ours.apply_avg_rope(attn, mu, cov, q_len=50)
+    for x, y in zip(a, b):
+        torch.testing.assert_close(y, x, atol=1e-5, rtol=1e-5)
+
+
+def test_expected_attention_runs_on_partial_rope_and_keeps_the_ratio():
+    model = build_tiny_decoder("phi4_multimodal", seed=0)
+    inputs, audio_mask = tiny_prompt(N_AUDIO, 8, 24)
+    cache, stats = _prefill_cache(model, inputs, audio_mask, CompressionConfig("expected_attention", 0.5))
+    assert {layer.keys.shape[-2] for layer in cache.layers} == {audio_mask.numel() - N_AUDIO // 2}
+    assert stats.kept_audio_tokens_per_layer == [N_AUDIO // 2] * len(cache.layers)

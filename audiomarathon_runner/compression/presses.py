@@ -13,7 +13,8 @@ their ``score`` and do the rest ourselves, at the smallest point:
 * attention-based presses (SnapKV, PyramidKV, TOVA) get the exact last-window attention rows from an
   attention tap (the model's own post-RoPE queries, any family: M-RoPE, partial RoPE, fused qkv), so
   kvpress never re-derives queries; ExpectedAttention re-derives them, through the per-family views
-  in ``PRESS_VIEWS`` (Gemma-3n's q_norm, Phi-4's fused qkv, Qwen2.5-Omni's M-RoPE seen as text RoPE);
+  in ``PRESS_VIEWS`` (Gemma-3n's q_norm, Phi-4's fused qkv, Qwen2.5-Omni's M-RoPE seen as text RoPE),
+  and averages RoPE's rotation over the rotated dimensions only (Phi-4's partial RoPE);
 * decode steps: a materialised attention mask (eager, or sizes built from another layer) is cut to
   the layer's cache length — valid for batch size 1 without padding, which compression requires.
 """
@@ -43,11 +44,53 @@ def load_press(config: CompressionConfig):
         import kvpress
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(f"method {config.method!r} needs kvpress (pip install kvpress)") from exc
-    cls = getattr(kvpress, PRESS_CLASSES[config.method])
+    override = PRESS_OVERRIDES.get(config.method)
+    cls = override() if override else getattr(kvpress, PRESS_CLASSES[config.method])
     kwargs = {"compression_ratio": float(config.ratio)}
     if config.method == "kv_random":
         kwargs["seed"] = config.seed
     return cls(**kwargs)
+
+
+def averaged_rope_rotation(cos: torch.Tensor, sin: torch.Tensor, head_dim: int) -> torch.Tensor:
+    """The mean over positions of RoPE's rotation as a [head_dim, head_dim] matrix.
+
+    ``cos``/``sin`` are [positions, rotary_dim]; the first ``rotary_dim`` dims rotate in halves
+    (transformers' ``rotate_half``) and the rest pass unchanged, as in partial RoPE (Phi-4 rotates
+    3/4 of each head). When ``rotary_dim == head_dim`` it is kvpress's own matrix."""
+    rotary = cos.shape[-1]
+    half = rotary // 2
+    eye = torch.eye(rotary, device=cos.device, dtype=cos.dtype)
+    swap = torch.zeros(rotary, rotary, device=cos.device, dtype=cos.dtype)  # rotate_half as a matrix
+    swap[half:, :half], swap[:half, half:] = torch.eye(half), -torch.eye(half)
+    rotation = torch.eye(head_dim, device=cos.device, dtype=cos.dtype)
+    rotation[:rotary, :rotary] = (cos.unsqueeze(1) * eye + sin.unsqueeze(1) * swap).mean(dim=0)
+    return rotation
+
+
+@functools.cache
+def _expected_attention_press() -> type:
+    from kvpress import ExpectedAttentionPress
+
+    @dataclass
+    class RopeAwareExpectedAttentionPress(ExpectedAttentionPress):
+        """kvpress's ExpectedAttention, with the averaged rotation built by ``averaged_rope_rotation``
+        (kvpress assumes RoPE over the whole head and fails on partial RoPE)."""
+
+        def apply_avg_rope(self, module, mu, cov, q_len):
+            positions = torch.arange(q_len, q_len + self.n_future_positions, device=mu.device).unsqueeze(0)
+            cos, sin = module.rotary_emb(mu, positions)
+            rotation = averaged_rope_rotation(cos[0], sin[0], module.head_dim).to(mu.device)
+            mu = torch.matmul(mu, rotation.T)
+            if cov is not None:
+                cov = torch.matmul(rotation, torch.matmul(cov, rotation.T))
+            return mu, cov
+
+    return RopeAwareExpectedAttentionPress
+
+
+# method -> factory of our subclass, where kvpress's own press needs one
+PRESS_OVERRIDES: dict[str, Callable[[], type]] = {"expected_attention": _expected_attention_press}
 
 
 # ---- per-family views for presses that re-derive queries (ExpectedAttention) -------------------------
@@ -133,15 +176,6 @@ def press_view(decoder: nn.Module, attn: nn.Module):
             attn._modules["q_proj"] = old_query
         else:
             attn._modules.pop("q_proj", None)
-
-
-def _check_rope_dims(attn: nn.Module, hidden: torch.Tensor) -> None:
-    cos, _ = attn.rotary_emb(hidden[:, :1], torch.zeros(1, 1, dtype=torch.long, device=hidden.device))
-    if cos.shape[-1] != attn.head_dim:
-        raise NotImplementedError(
-            f"expected_attention assumes RoPE over the whole head ({attn.head_dim} dims); "
-            f"{type(attn).__name__} rotates {cos.shape[-1]} (partial RoPE) — use another press for this family"
-        )
 
 
 # ---- the hook -----------------------------------------------------------------------------------------
@@ -276,10 +310,6 @@ def kv_press(model: nn.Module, decoder: nn.Module, audio_mask: torch.Tensor, con
             attn = layer.self_attn
             if not _compressible(attn):
                 continue
-            if config.method == "expected_attention":
-                with press_view(decoder, attn):
-                    _check_rope_dims(attn, torch.zeros(1, 1, attn.head_dim, dtype=torch.float32,
-                                                       device=next(decoder.parameters()).device))
             stack.callback(install_tap(attn, runner.tap))
             stack.callback(attn.register_forward_hook(runner.hook, with_kwargs=True).remove)
         yield runner
