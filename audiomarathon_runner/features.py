@@ -61,16 +61,20 @@ class FastPhi4FeatureExtractor(Phi4MultimodalFeatureExtractor):
         waveform = waveform.to(device)
         if waveform.shape[0] != 1:
             return super()._torch_extract_fbank_features(waveform, audio_lengths, device)
-        # Same steps as Phi4MultimodalFeatureExtractor._torch_extract_fbank_features (transformers 5.x).
-        frames = waveform.to(torch.float32).unfold(-1, self.win_length, self.hop_length)
-        previous = torch.roll(frames, 1, dims=-1)
-        previous[..., 0] = previous[..., 1]
-        frames = (frames - self.preemphasis * previous) * 32768
-        window = torch.hamming_window(self.win_length, periodic=False, device=frames.device, dtype=torch.float32)
-        spectrum = torch.fft.rfft(window * frames, n=self.n_fft, dim=-1)
-        power = spectrum.real.square() + spectrum.imag.square()
-        mel_filters = torch.from_numpy(self.mel_filters).to(frames.device, torch.float32)
-        return (power @ mel_filters).clamp_(min=1.0).log_()
+        # Same steps as Phi4MultimodalFeatureExtractor._torch_extract_fbank_features (transformers 5.x),
+        # with pre-emphasis applied once to the waveform instead of to every overlapping frame: inside
+        # a frame y[j] = x[j] - p * x[j-1]; the reference's first sample of each frame uses the frame's
+        # own first sample as its predecessor, x[0] * (1 - p), fixed up after framing.
+        wave = waveform.to(torch.float32)[0]
+        emphasized = torch.cat([wave[:1], wave[1:] - self.preemphasis * wave[:-1]])
+        window = torch.hamming_window(self.win_length, periodic=False, device=wave.device, dtype=torch.float32) * 32768
+        frames = emphasized.unfold(-1, self.win_length, self.hop_length) * window
+        starts = wave[: (frames.shape[0] - 1) * self.hop_length + 1 : self.hop_length]
+        frames[:, 0] = starts * (1 - self.preemphasis) * window[0]
+        spectrum = torch.view_as_real(torch.fft.rfft(frames, n=self.n_fft, dim=-1))
+        power = spectrum.square().sum(dim=-1)
+        mel_filters = torch.from_numpy(self.mel_filters).to(wave.device, torch.float32)
+        return (power @ mel_filters).clamp_(min=1.0).log_().unsqueeze(0)
 
 
 # Reference class -> drop-in subclass (exact class match: a subclass may change the arithmetic).

@@ -128,7 +128,7 @@ def _table(rows: list[dict], cols: list[str]) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--families", default="qwen2_5_omni_thinker,qwen2_audio,audioflamingo3,phi4_multimodal")
+    ap.add_argument("--families", default="qwen2_5_omni_thinker,qwen2_audio,audioflamingo3,phi4_multimodal,voxtral")
     ap.add_argument("--seconds", default="90,300")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--samples", type=int, default=4, help="clips per exposed-overhead run")
