@@ -29,17 +29,20 @@ class Service:
     @classmethod
     def open(cls, db: str | Path, datasets: Sequence[str | Path] = (), hub_repo: str | None = None,
              hub_token: str | None = None, limits: Limits = Limits(), seed: bool = True) -> "Service":
+        keys = [(build_answer_key(ds), ds) for ds in datasets]  # an unreadable dataset fails before the store exists
         store = Store(db)
         service = cls(store, HubSync(hub_repo, hub_token), limits)
         if seed:
             service.seed_note = seed_published(store)
-        for ds in datasets:
-            service.add_dataset(ds)
+        for key, ds in keys:
+            service._put_answer_key(key, ds)
         service.sync.pull(store)
         return service
 
     def add_dataset(self, dataset: str | Path) -> AnswerKey:
-        key = build_answer_key(dataset)
+        return self._put_answer_key(build_answer_key(dataset), dataset)
+
+    def _put_answer_key(self, key: AnswerKey, dataset: str | Path) -> AnswerKey:
         self.store.put_answer_key(key)
         log.info("answer key %s: %d ids from %s", key.fingerprint, key.num_ids, dataset)
         return key

@@ -242,3 +242,4 @@ def test_cli_serve_names_an_unreadable_dataset(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "audiomarathon", "serve", "--dataset", str(tmp_path / "nope"),
                            "--db", str(tmp_path / "lb.sqlite"), "--port", "0"], capture_output=True, text=True)
     assert proc.returncode == 1 and "nope" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "lb.sqlite").exists()  # nothing written before the dataset was read
