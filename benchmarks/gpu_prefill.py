@@ -14,6 +14,8 @@ the presses section runs only where kvpress is installed.
 from __future__ import annotations
 
 import argparse
+import ctypes
+import gc
 import importlib.util
 import inspect
 import json
@@ -89,6 +91,35 @@ def predicted_speedup(config, prompt: int, kept_prompt: int, layer: int) -> floa
     return full / pruned
 
 
+class CpuPeak:
+    """Peak resident memory of a block above the level it started at (Linux): the kernel's
+    high-water mark is reset before the block and read after it. Freed tensors must go back to
+    the OS for this to see each run's own peak, so allocations from 128 KiB up are served by
+    mmap (glibc's adaptive threshold would otherwise keep them in the heap after the first run)."""
+
+    def __init__(self):
+        self.available = sys.platform.startswith("linux") and Path("/proc/self/clear_refs").exists()
+        if self.available:
+            ctypes.CDLL("libc.so.6").mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD; fixed, not adaptive
+        self.base = 0
+
+    @staticmethod
+    def _status_kib(field: str) -> int:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+        raise RuntimeError(f"{field} not in /proc/self/status")
+
+    def start(self) -> None:
+        if self.available:
+            gc.collect()
+            Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current VmRSS
+            self.base = self._status_kib("VmRSS")
+
+    def peak_mib(self) -> float:
+        return (self._status_kib("VmHWM") - self.base) / 1024 if self.available else float("nan")
+
+
 def sync(device: str) -> None:
     if device.startswith("cuda"):
         torch.cuda.synchronize()
@@ -99,10 +130,14 @@ def run_one(model, embeds, audio_mask, config, device, reps, decode_steps, clock
     times, stats = [], None
     # transformers releases differ on whether the model takes cache_position; pass it where it exists.
     takes_cache_position = "cache_position" in inspect.signature(model.model.forward).parameters
+    cpu_peak = CpuPeak() if device == "cpu" else None
+    cpu_peaks = []
     for rep in range(reps + 1):  # first run warms up
         if device.startswith("cuda"):
             torch.cuda.empty_cache()
             torch.cuda.reset_peak_memory_stats()
+        if cpu_peak:
+            cpu_peak.start()
         cache = DynamicCache(config=model.config)
         with compression_session(model, {"inputs_embeds": embeds}, audio_mask, config) as st, torch.no_grad():
             sync(device)
@@ -120,12 +155,17 @@ def run_one(model, embeds, audio_mask, config, device, reps, decode_steps, clock
                 token = out.logits[:, -1:].argmax(-1)
             sync(device)
             decode = (clock() - start) * 1000 / max(decode_steps, 1)
+        if cpu_peak:
+            cpu_peaks.append(cpu_peak.peak_mib())
         if rep:
             # prune_ms is wall-clock: its share is taken of the wall-clock prefill
             times.append((prefill, decode, 100 * st.prune_ms / prefill_wall))
             stats = st
         del cache, out
-    peak = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else float("nan")
+    if device.startswith("cuda"):
+        peak = torch.cuda.max_memory_allocated() / 2**20
+    else:  # resident memory above the pre-run level, the largest over the runs
+        peak = max(cpu_peaks) if cpu_peaks else float("nan")
     # Best of the repetitions: robust to other load on the machine (CPU runs on shared cores).
     best = min(range(len(times)), key=lambda i: times[i][0])
     prefill, prune = times[best][0], times[best][2]

@@ -26,7 +26,7 @@ def family_model(request):
 
 def _generate(model, inputs, **kw):
     with torch.no_grad():
-        return model.generate(**inputs, max_new_tokens=NEW, do_sample=False, output_logits=True,
+        return model.generate(**inputs, max_new_tokens=NEW, min_new_tokens=NEW, do_sample=False, output_logits=True,
                               return_dict_in_generate=True, **kw)
 
 

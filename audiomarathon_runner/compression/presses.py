@@ -130,6 +130,8 @@ def _mrope_as_text_rope(decoder: nn.Module, attn: nn.Module) -> Callable:
 
     def rope(x, position_ids):
         cos, sin = decoder.rotary_emb(x, position_ids[None].expand(3, *position_ids.shape))
+        if cos.dim() == 3:  # newer transformers (5.17) merge the axes inside the rotary embedding
+            return cos, sin
         merge = lambda t: torch.cat([m[i % 3] for i, m in enumerate(t.split(list(section) * 2, dim=-1))], dim=-1)
         return merge(cos), merge(sin)
 
