@@ -78,9 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"audiomarathon: unknown command {name!r}; choose from: {', '.join(COMMANDS)}", file=sys.stderr)
         return 2
-    parser, module = build_parser(name)
-    args = parser.parse_args(argv[1:])
     try:
+        parser, module = build_parser(name)  # a command may refuse here (e.g. serve without gradio)
+        args = parser.parse_args(argv[1:])
         return int(module.run(args) or 0)
     except KeyboardInterrupt:
         print("audiomarathon: interrupted", file=sys.stderr)
