@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test setup bench clean
+.PHONY: demo test setup bench clean test-transformers-5.17
 
 setup:
 	@bash scripts/setup_env.sh
@@ -12,6 +12,10 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+# The runner/adapter/compression tests on the GPU machine's transformers (5.17), on CPU, in .venv-tf517.
+test-transformers-5.17:
+	@bash scripts/test_transformers_517.sh
 
 bench: setup
 	$(PY) benchmarks/import_release.py
