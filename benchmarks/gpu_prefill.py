@@ -120,17 +120,38 @@ class CpuPeak:
         return (self._status_kib("VmHWM") - self.base) / 1024 if self.available else float("nan")
 
 
+def measure_cpu_peaks(argv: list[str], defaults: dict) -> dict[str, float]:
+    """Peak resident memory of every run, measured in a child process: CpuPeak's fixed mmap
+    threshold makes allocation slower, so the timed runs must not share its process."""
+    import subprocess
+
+    code = ("import sys, json; sys.path.insert(0, sys.argv[1]); from gpu_prefill import main; "
+            "raise SystemExit(main(sys.argv[3:], json.loads(sys.argv[2])))")
+    child_argv, skip = [], False
+    for a in argv:  # the child writes no JSON file of its own
+        if skip:
+            skip = False
+        elif a == "--out":
+            skip = True
+        elif not a.startswith("--out="):
+            child_argv.append(a)
+    out = subprocess.run([sys.executable, "-c", code, str(Path(__file__).resolve().parent), json.dumps(defaults),
+                          *child_argv, "--reps", "1", "--decode-steps", "4", "--cpu-peak-only"],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def sync(device: str) -> None:
     if device.startswith("cuda"):
         torch.cuda.synchronize()
 
 
-def run_one(model, embeds, audio_mask, config, device, reps, decode_steps, clock=time.perf_counter):
+def run_one(model, embeds, audio_mask, config, device, reps, decode_steps, clock=time.perf_counter,
+            cpu_peak: CpuPeak | None = None):
     prompt = embeds.shape[1]
     times, stats = [], None
     # transformers releases differ on whether the model takes cache_position; pass it where it exists.
     takes_cache_position = "cache_position" in inspect.signature(model.model.forward).parameters
-    cpu_peak = CpuPeak() if device == "cpu" else None
     cpu_peaks = []
     for rep in range(reps + 1):  # first run warms up
         if device.startswith("cuda"):
@@ -164,8 +185,8 @@ def run_one(model, embeds, audio_mask, config, device, reps, decode_steps, clock
         del cache, out
     if device.startswith("cuda"):
         peak = torch.cuda.max_memory_allocated() / 2**20
-    else:  # resident memory above the pre-run level, the largest over the runs
-        peak = max(cpu_peaks) if cpu_peaks else float("nan")
+    else:  # resident memory above the pre-run level, of the last run (as on CUDA: one-time caches
+        peak = cpu_peaks[-1] if cpu_peaks else float("nan")  # of the first run are not the method's)
     # Best of the repetitions: robust to other load on the machine (CPU runs on shared cores).
     best = min(range(len(times)), key=lambda i: times[i][0])
     prefill, prune = times[best][0], times[best][2]
@@ -191,6 +212,7 @@ def main(argv=None, defaults=None) -> int:
     p.add_argument("--clock", choices=["wall", "process"], default=d.get("clock", "wall"),
                    help="process: CPU time of this process (CPU runs on shared, loaded machines)")
     p.add_argument("--out", type=Path, default=None, help="write the rows as JSON here")
+    p.add_argument("--cpu-peak-only", action="store_true", help=argparse.SUPPRESS)  # the child below
     args = p.parse_args(argv)
 
     have_kvpress = importlib.util.find_spec("kvpress") is not None
@@ -199,6 +221,11 @@ def main(argv=None, defaults=None) -> int:
         print("# kvpress not installed: presses section skipped", file=sys.stderr)
     torch.set_grad_enabled(False)
     clock = time.process_time if args.clock == "process" else time.perf_counter
+    cpu_peak = CpuPeak() if args.cpu_peak_only else None
+    cpu_peaks_by_run = {}
+    if args.device == "cpu" and not args.cpu_peak_only:
+        cpu_peaks_by_run = measure_cpu_peaks(argv if argv is not None else sys.argv[1:], defaults or {})
+    peaks: dict[str, float] = {}
     model = build_model(args.preset, args.device, getattr(torch, args.dtype))
     cfg = model.config
     rows: list[Row] = []
@@ -214,7 +241,12 @@ def main(argv=None, defaults=None) -> int:
             for ratio in ([0.0] if method == "none" else args.ratios):
                 config = CompressionConfig(method, ratio, layer=args.layer)
                 pf, dec, peak, kv, kept, prune_pct = run_one(model, embeds, audio_mask, config, args.device,
-                                                             args.reps, args.decode_steps, clock)
+                                                             args.reps, args.decode_steps, clock, cpu_peak)
+                if args.cpu_peak_only:
+                    peaks[f"{seconds}/{method}/{ratio}"] = peak
+                    continue
+                if cpu_peaks_by_run:
+                    peak = cpu_peaks_by_run[f"{seconds}/{method}/{ratio}"]
                 row = Row(seconds, prompt, method, ratio, round(pf, 2), round(dec, 3), round(peak, 1),
                           round(kv, 1), round(kept, 1))
                 if method == "none":
@@ -228,6 +260,9 @@ def main(argv=None, defaults=None) -> int:
                 print(f"{seconds:>4}s {method:>18} r={ratio:.2f} prefill {pf:9.1f} ms  decode {dec:7.2f} ms/tok  "
                       f"peak {peak:9.1f} MiB  kv {kv:8.1f} MiB  speedup {row.speedup:5.2f} "
                       f"(pred {row.predicted_speedup:5.2f})  prune {row.prune_share_pct:5.2f}%", flush=True)
+    if args.cpu_peak_only:
+        print(json.dumps(peaks))
+        return 0
     print_table(rows)
     if args.out:
         meta = dict(clock=args.clock, threads=torch.get_num_threads(), preset=args.preset, device=args.device, dtype=args.dtype, layer=args.layer, reps=args.reps,

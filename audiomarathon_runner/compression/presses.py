@@ -188,10 +188,13 @@ def window_attention(query: torch.Tensor, key: torch.Tensor, window: int, scalin
     b, h, _, d = query.shape
     n_kv, length = key.shape[1], key.shape[2]
     q = query[:, :, -window:].float().view(b, n_kv, h // n_kv, -1, d)
-    logits = torch.einsum("bkgwd,bkld->bkgwl", q, key.float()) * scaling
+    logits = torch.einsum("bkgwd,bkld->bkgwl", q * scaling, key.float())
     rows = torch.arange(length - window, length, device=key.device)[:, None]
-    logits = logits.masked_fill(torch.arange(length, device=key.device)[None] > rows, float("-inf"))
-    return logits.softmax(dim=-1).reshape(b, h, window, length)
+    logits.masked_fill_(torch.arange(length, device=key.device)[None] > rows, float("-inf"))
+    # softmax in place: one [w, L] buffer per head, not three (the scores must not outweigh prefill)
+    logits.sub_(logits.amax(dim=-1, keepdim=True)).exp_()
+    logits.div_(logits.sum(dim=-1, keepdim=True))
+    return logits.reshape(b, h, window, length)
 
 
 def ensure_cache_position(kwargs: dict, cache_len: int, q_len: int, device) -> dict:
