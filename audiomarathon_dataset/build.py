@@ -183,7 +183,8 @@ def task_rows(task: Task, sources: str | Path, options: BuildOptions, report: Re
     durations = options.durations(task)
     stats = stats or TaskBuild(task.name, corpus.name, durations.low, durations.high)
     stopped: set[str] = set()
-    results = executor.map_ordered(compose, _jobs(task, folder, sources, options, stats, stopped))
+    results = executor.map_ordered(compose, _jobs(task, folder, sources, options, stats, stopped),
+                                   skip=lambda ctx: ctx[0] in stopped)
     yield from _rows(task, results, folder, options, report, stats, stopped, progress)
 
 
@@ -285,7 +286,8 @@ def build_benchmark(
                                for task in selected)
     by_name = {task.name: task for task in selected}
     with Executor(num_proc, preload=compose.__module__) as executor:
-        results = executor.map_ordered(compose, jobs)  # workers start before the writer's set-up
+        # workers start before the writer's set-up; a task's jobs past its --limit are dropped
+        results = executor.map_ordered(compose, jobs, skip=lambda ctx: ctx[0] in stopped)
         with DatasetWriter(out) as writer:
             for name, task_results in groupby(results, key=lambda item: item[0][0]):
                 task = by_name[name]

@@ -50,13 +50,17 @@ class Executor:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def map_ordered(self, fn: Callable, items: Iterable[tuple[object, object]]) -> Iterator[tuple[object, object]]:
+    def map_ordered(self, fn: Callable, items: Iterable[tuple[object, object]],
+                    skip: Callable[[object], bool] | None = None) -> Iterator[tuple[object, object]]:
         """``items`` are (argument or None, local context); yields (context, fn(argument) or None).
 
+        ``skip(context)`` true: the caller no longer wants that result (its task reached --limit);
+        (context, None) comes back at once and a job nobody has started is never run.
         With workers, the first window of jobs is submitted at once, so they run while the
         caller finishes its own set-up before it asks for the first result."""
+        skip = skip or (lambda ctx: False)
         if self._pool is None:
-            return ((ctx, fn(arg) if arg is not None else None) for arg, ctx in items)
+            return ((ctx, fn(arg) if arg is not None and not skip(ctx) else None) for arg, ctx in items)
         it = iter(items)
         window: deque[list] = deque()  # [context, argument, future or None]
 
@@ -69,14 +73,19 @@ class Executor:
                 window.append([ctx, arg, self._pool.submit(fn, arg) if arg is not None else None])
 
         fill()
-        return self._drain(fn, window, fill)
+        return self._drain(fn, window, fill, skip)
 
     @staticmethod
-    def _drain(fn: Callable, window: deque[list], fill: Callable[[], None]) -> Iterator[tuple[object, object]]:
+    def _drain(fn: Callable, window: deque[list], fill: Callable[[], None],
+               skip: Callable[[object], bool]) -> Iterator[tuple[object, object]]:
         try:
             while window:
-                job = window[0][2]
-                while job is not None and not job.done() and _run_one_here(fn, window):
+                head = window[0]
+                if head[2] is not None and skip(head[0]):
+                    head[2].cancel()  # a worker that already has it finishes it; the result is dropped
+                    head[2] = None
+                # _run_one_here may run the head itself and put its own future in head[2]
+                while head[2] is not None and not head[2].done() and _run_one_here(fn, window, skip):
                     pass
                 ctx, _, job = window.popleft()
                 result = job.result() if job is not None else None
@@ -88,12 +97,12 @@ class Executor:
                     job.cancel()
 
 
-def _run_one_here(fn: Callable, window: deque[list]) -> bool:
-    """Run the last job of the window that no worker has started in this process; False when
-    every job has been started. Results and exceptions land in the same place a worker's would."""
+def _run_one_here(fn: Callable, window: deque[list], skip: Callable[[object], bool]) -> bool:
+    """Run the last wanted job of the window that no worker has started in this process; False
+    when there is none. Results and exceptions land in the same place a worker's would."""
     for entry in reversed(window):
         job = entry[2]
-        if job is None or job.done() or not job.cancel():  # cancel() fails once a worker has it
+        if job is None or job.done() or skip(entry[0]) or not job.cancel():  # cancel() fails once a worker has it
             continue
         mine: Future = Future()
         try:

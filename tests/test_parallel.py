@@ -57,3 +57,20 @@ def test_stopping_early_drops_the_queued_jobs():
 def test_num_proc_must_be_positive():
     with pytest.raises(ValueError, match="num_proc must be at least 1"):
         Executor(0)
+
+
+@pytest.mark.parametrize("num_proc", [1, 2])
+def test_skipped_contexts_come_back_empty_without_waiting(num_proc):
+    """What --limit needs: once the caller no longer wants a context, its jobs in flight are
+    dropped (None, no result waited for) and the later contexts still run."""
+    stopped: set[str] = set()
+    with Executor(num_proc) as ex:
+        out = []
+        items = ((i, ("a" if i < 40 else "b", i)) for i in range(48) if i != 13)
+        for ctx, result in ex.map_ordered(slow_square, items, skip=lambda ctx: ctx[0] in stopped):
+            out.append((ctx, result))
+            if ctx == ("a", 3):
+                stopped.add("a")
+    a_after = [r for (task, i), r in out if task == "a" and i > 3]
+    assert a_after and all(r is None for r in a_after)
+    assert [r[0] for (task, i), r in out if task == "b"] == [i * i for i in range(40, 48)]
