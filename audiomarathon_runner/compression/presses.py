@@ -44,8 +44,9 @@ def load_press(config: CompressionConfig):
         import kvpress
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(f"method {config.method!r} needs kvpress (pip install kvpress)") from exc
-    override = PRESS_OVERRIDES.get(config.method)
-    cls = override() if override else getattr(kvpress, PRESS_CLASSES[config.method])
+    cls = getattr(kvpress, PRESS_CLASSES[config.method])
+    if config.method in PRESS_OVERRIDES:
+        cls = PRESS_OVERRIDES[config.method](cls)
     kwargs = {"compression_ratio": float(config.ratio)}
     if config.method == "kv_random":
         kwargs["seed"] = config.seed
@@ -69,11 +70,9 @@ def averaged_rope_rotation(cos: torch.Tensor, sin: torch.Tensor, head_dim: int) 
 
 
 @functools.cache
-def _expected_attention_press() -> type:
-    from kvpress import ExpectedAttentionPress
-
+def _rope_aware_expected_attention(base: type) -> type:
     @dataclass
-    class RopeAwareExpectedAttentionPress(ExpectedAttentionPress):
+    class RopeAwareExpectedAttentionPress(base):
         """kvpress's ExpectedAttention, with the averaged rotation built by ``averaged_rope_rotation``
         (kvpress assumes RoPE over the whole head and fails on partial RoPE)."""
 
@@ -89,8 +88,8 @@ def _expected_attention_press() -> type:
     return RopeAwareExpectedAttentionPress
 
 
-# method -> factory of our subclass, where kvpress's own press needs one
-PRESS_OVERRIDES: dict[str, Callable[[], type]] = {"expected_attention": _expected_attention_press}
+# method -> our subclass of kvpress's press class, where kvpress's own needs one
+PRESS_OVERRIDES: dict[str, Callable[[type], type]] = {"expected_attention": _rope_aware_expected_attention}
 
 
 # ---- per-family views for presses that re-derive queries (ExpectedAttention) -------------------------
