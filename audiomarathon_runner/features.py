@@ -12,7 +12,7 @@ computed:
 * ``FastPhi4FeatureExtractor``: Phi-4's steps (pre-emphasis, Hamming window, rFFT, mel bank, log)
   on a chosen device in float32. The reference promotes every frame to float64 because its window
   is float64, then casts the spectrum back to complex64; the FFT in float64 is most of its cost
-  (330-400 ms of a 300 s clip on two CPU cores). Log-mel values match the reference within 2e-3
+  (265-295 ms of a 300 s clip on two CPU cores, BENCHMARKS.md). Log-mel values match the reference within 2e-3
   (tests/test_runner_prefetch.py), far below what the model's bf16 weights resolve. A padded batch
   of several clips keeps the reference path (its frame masking), on the chosen device.
 
