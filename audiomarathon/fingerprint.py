@@ -14,6 +14,9 @@ from typing import Iterable, Mapping
 
 from .tasks import get_task
 
+# Written beside a dataset's card by import-release/build: {"format": N, "fingerprint": "sha256:..."}.
+VERSION_FILE = "audiomarathon.json"
+
 # The columns the fingerprint reads: loading only these skips the audio entirely.
 KEY_COLUMNS = ("id", "task", "choices", "answer", "answer_text")
 
@@ -37,27 +40,41 @@ def dataset_fingerprint(rows: Iterable[Mapping]) -> str:
 
 
 def card_fingerprint(data: str) -> str | None:
-    """The fingerprint a dataset's card declares (written by import-release/build), or None.
+    """The fingerprint a dataset declares (written by import-release/build), or None.
 
-    ``data`` is a local dataset folder or a Hub repo id; for a repo only README.md is fetched.
+    ``data`` is a local dataset folder or a Hub repo id; for a repo only the version file (or,
+    for copies written before it existed, README.md) is fetched.
     """
     import os
 
+    for name in (VERSION_FILE, "README.md"):
+        path = os.path.join(data, name)
+        if not os.path.isdir(data):
+            try:
+                from huggingface_hub import hf_hub_download
+
+                path = hf_hub_download(data, name, repo_type="dataset")
+            except Exception:  # offline, private, not a repo or no such file: the caller falls back
+                continue
+        value = _declared(path)
+        if value:
+            return value
+    return None
+
+
+def _declared(path: str) -> str | None:
     import yaml
 
-    path = os.path.join(data, "README.md")
-    if not os.path.isdir(data):
-        try:
-            from huggingface_hub import hf_hub_download
-
-            path = hf_hub_download(data, "README.md", repo_type="dataset")
-        except Exception:  # offline, private or not a repo: the caller falls back
-            return None
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
-        front = yaml.safe_load(text.split("---\n", 2)[1]) if text.startswith("---\n") else None
-    except (OSError, IndexError, yaml.YAMLError):
+        if path.endswith(".json"):
+            front = json.loads(text)
+        else:  # older copies declared it in the card's YAML
+            front = yaml.safe_load(text.split("---\n", 2)[1]) if text.startswith("---\n") else None
+    except (OSError, IndexError, ValueError, yaml.YAMLError):
         return None
-    value = front.get("audiomarathon_fingerprint") if isinstance(front, dict) else None
+    if not isinstance(front, dict):
+        return None
+    value = front.get("fingerprint", front.get("audiomarathon_fingerprint"))
     return str(value) if value else None

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
 import yaml
 
-from audiomarathon.citation import CITATION, LICENSE, PAPER_URL
+from audiomarathon.citation import CITATION, LICENSE, PAPER_URL, SOURCE_TERMS
+from audiomarathon.fingerprint import VERSION_FILE
 from audiomarathon.schema import FEATURES
-from audiomarathon.tasks import ALL, TASKS
+from audiomarathon.tasks import ALL, TASKS, get_task
 
 if TYPE_CHECKING:
     from .writer import TaskStats
@@ -25,17 +27,23 @@ class _NoAliasDumper(yaml.SafeDumper):
 
 
 def _config_entries(stats: Mapping[str, "TaskStats"]) -> list[dict]:
-    names = [t.name for t in TASKS if t.name in stats]
+    """One config per task, ``all``, then each abbreviation as an alias of its task's config:
+    ``load_dataset`` knows no aliases, and every command accepts ``ASC`` for ``TAU``."""
+    tasks = [t for t in TASKS if t.name in stats]
     configs = [
-        {"config_name": n, "data_files": [{"split": "test", "path": f"{n}/test-*.parquet"}]}
-        for n in names
+        {"config_name": t.name, "data_files": [{"split": "test", "path": f"{t.name}/test-*.parquet"}]}
+        for t in tasks
     ]
     configs.append(
         {
             "config_name": ALL,
-            "data_files": [{"split": "test", "path": [f"{n}/test-*.parquet" for n in names]}],
+            "data_files": [{"split": "test", "path": [f"{t.name}/test-*.parquet" for t in tasks]}],
         }
     )
+    configs += [
+        {"config_name": t.abbrev, "data_files": [{"split": "test", "path": f"{t.name}/test-*.parquet"}]}
+        for t in tasks
+    ]
     return configs
 
 
@@ -63,6 +71,7 @@ def _dataset_info(stats: Mapping[str, "TaskStats"]) -> list[dict]:
             "splits": [{"name": "test", "num_bytes": total_bytes, "num_examples": total_n}],
         }
     )
+    infos += [dict(info, config_name=get_task(info["config_name"]).abbrev) for info in infos[:-1]]
     return infos
 
 
@@ -88,33 +97,81 @@ def _stats_table(stats: Mapping[str, "TaskStats"]) -> str:
     return "\n".join(lines)
 
 
+def size_category(n: int) -> str:
+    """The Hub's ``size_categories`` bucket for ``n`` instances."""
+    for bound, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+        if n < bound:
+            return label
+    return "n>1M"
+
+
+def _gating(names: list[str]) -> dict:
+    """Hub gating fields when any included corpus restricts use (non-commercial terms or
+    third-party copyright, e.g. VoxCeleb's YouTube audio); empty otherwise."""
+    restricted = [n for n in names if SOURCE_TERMS[n].restricted]
+    if not restricted:
+        return {}
+    corpora = "; ".join(dict.fromkeys(f"{SOURCE_TERMS[n].corpus}: {SOURCE_TERMS[n].license}" for n in restricted))
+    return {
+        "extra_gated_heading": "Agree to the source corpora's terms to access this dataset",
+        "extra_gated_prompt": (
+            "The audio of this dataset derives from source corpora whose terms restrict its use. "
+            f"By requesting access you agree to use it for non-commercial research only and to respect: {corpora}."
+        ),
+        "extra_gated_fields": {
+            "Name": "text",
+            "Affiliation": "text",
+            "I will use this dataset for non-commercial research only": "checkbox",
+            "I will respect the licenses of the source corpora listed in the dataset card": "checkbox",
+        },
+        "extra_gated_button_content": "Agree and access",
+    }
+
+
+def _terms_table(names: list[str]) -> str:
+    lines = ["| config | source corpus | license / terms | gated |", "|---|---|---|---|"]
+    for n in names:
+        t = SOURCE_TERMS[n]
+        lines.append(f"| {n} | [{t.corpus}]({t.url}) | {t.license} | {'yes' if t.restricted else 'no'} |")
+    return "\n".join(lines)
+
+
 def render_card(stats: Mapping[str, "TaskStats"], fingerprint: str, title: str = "AudioMarathon",
                 extra_text: str = "") -> str:
+    names = [t.name for t in TASKS if t.name in stats]
+    total_n = sum(stats[n].n for n in names)
     header = {
         "license": LICENSE,
         "pretty_name": title,
-        "language": ["en"],
+        "language": sorted({SOURCE_TERMS[n].language for n in names}),
+        "size_categories": [size_category(total_n)],
+        "source_datasets": list(dict.fromkeys(SOURCE_TERMS[n].source_dataset for n in names)),
         "task_categories": ["audio-classification", "automatic-speech-recognition", "question-answering"],
         "tags": ["audio", "long-audio", "benchmark", "audiomarathon"],
-        "audiomarathon_format": FORMAT_VERSION,
-        # The dataset version (audiomarathon.fingerprint): runs declare it, the leaderboard checks it.
-        "audiomarathon_fingerprint": fingerprint,
+        **_gating(names),
         "configs": _config_entries(stats),
         "dataset_info": _dataset_info(stats),
     }
     front = yaml.dump(header, Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True, width=1000)
-    first = next(t.name for t in TASKS if t.name in stats)
+    first = names[0]
+    low = min(stats[n].min_seconds for n in names)
+    high = max(stats[n].max_seconds for n in names)
+    mean = sum(stats[n].total_seconds for n in names) / total_n
     body = f"""# {title}
 
-Long-audio (90–300 s) understanding benchmark for audio language models
-([paper]({PAPER_URL})). Every instance is one long recording with a multiple-choice question
-(or a transcript for ASR), in one schema shared by all configs:
-`id, task, audio (16 kHz mono FLAC), duration, question, choices, answer, answer_text, segments, meta`.
+Long-audio understanding benchmark for audio language models ([paper]({PAPER_URL})).
+The instances of this copy last {low:.1f}–{high:.1f} s (mean {mean:.1f} s). Every instance is one
+recording with a multiple-choice question (or a transcript for ASR), in one schema shared by all
+configs: `id, task, audio (16 kHz mono FLAC), duration, question, choices, answer, answer_text,
+segments, meta`.
 
 ```python
 from datasets import load_dataset
-ds = load_dataset("audiomarathon", "{first}", split="test")  # a local folder or a Hub repo id
+ds = load_dataset("PATH_OR_REPO_ID", "{first}", split="test")  # a local folder or a Hub repo id
 ```
+
+Each config also loads under its task's abbreviation (`{get_task(first).abbrev}` for `{first}`), as every
+AudioMarathon command accepts it.
 
 ## Contents
 
@@ -125,7 +182,10 @@ Dataset version (fingerprint of ids, answers and options): `{fingerprint}`.
 {extra_text}
 ## License
 
-CC-BY-NC-4.0. The audio derives from the source corpora, each under its own license.
+The benchmark is CC-BY-NC-4.0. The audio derives from the source corpora, each under its own
+terms, which also apply to this copy:
+
+{_terms_table(names)}
 
 ## Citation
 
@@ -138,4 +198,8 @@ CC-BY-NC-4.0. The audio derives from the source corpora, each under its own lice
 
 def write_card(path: Path, stats: Mapping[str, "TaskStats"], fingerprint: str, title: str = "AudioMarathon",
                extra_text: str = "") -> None:
+    """The card at ``path`` and, beside it, the version file that marks the folder as ours and
+    declares its fingerprint (kept out of the card's YAML, which holds only Hub metadata)."""
     path.write_text(render_card(stats, fingerprint, title, extra_text), encoding="utf-8")
+    version = {"format": FORMAT_VERSION, "fingerprint": fingerprint}
+    (path.parent / VERSION_FILE).write_text(json.dumps(version, indent=2, sort_keys=True) + "\n", encoding="utf-8")

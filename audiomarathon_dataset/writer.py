@@ -18,7 +18,7 @@ from typing import Iterable, Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from audiomarathon.fingerprint import dataset_fingerprint
+from audiomarathon.fingerprint import VERSION_FILE, dataset_fingerprint
 from audiomarathon.schema import COLUMNS
 from audiomarathon.tasks import Task
 
@@ -248,6 +248,9 @@ def _remove_stale_temps(out: Path) -> None:
 
 
 def is_dataset_folder(path: Path) -> bool:
-    """Whether ``path`` holds a dataset this package wrote (its card carries our format marker)."""
+    """Whether ``path`` holds a dataset this package wrote: a card plus our version file (or,
+    for copies written before it existed, the card's old format marker)."""
     card = path / "README.md"
-    return card.is_file() and "audiomarathon_format" in card.read_text(encoding="utf-8", errors="ignore")
+    if not card.is_file():
+        return False
+    return (path / VERSION_FILE).is_file() or "audiomarathon_format" in card.read_text(encoding="utf-8", errors="ignore")

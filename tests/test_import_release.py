@@ -31,7 +31,7 @@ def _source_audio(release: Path, rel: str) -> np.ndarray:
 
 def test_every_config_is_listed_and_loads(imported_dataset):
     names = datasets.get_dataset_config_names(str(imported_dataset))
-    assert set(names) == {t.name for t in TASKS} | {"all"}
+    assert names == [t.name for t in TASKS] + ["all"] + [t.abbrev for t in TASKS]
     everything = _load(imported_dataset, "all")
     assert everything.num_rows == 30
     assert sorted(set(everything["task"])) == sorted(t.name for t in TASKS)
@@ -153,7 +153,7 @@ def test_dataset_card(imported_dataset):
     front = yaml.safe_load(text.split("---\n")[1])
     assert front["license"] == "cc-by-nc-4.0"
     configs = {c["config_name"]: c for c in front["configs"]}
-    assert set(configs) == {t.name for t in TASKS} | {"all"}
+    assert set(configs) == {t.name for t in TASKS} | {"all"} | {t.abbrev for t in TASKS}
     assert configs["TAU"]["data_files"] == [{"split": "test", "path": "TAU/test-*.parquet"}]
     infos = {i["config_name"]: i for i in front["dataset_info"]}
     assert infos["TAU"]["splits"][0]["num_examples"] == 3 and infos["all"]["splits"][0]["num_examples"] == 30
@@ -196,7 +196,7 @@ def test_task_selection_and_load_by_directory_name(synthetic_release, tmp_path, 
     monkeypatch.chdir(tmp_path)  # the README's `load_dataset("audiomarathon", "TAU")`
     ds = datasets.load_dataset("audiomarathon", "TAU", split="test")
     assert ds.num_rows == 3
-    assert datasets.get_dataset_config_names("audiomarathon") == ["TAU", "GTZAN", "all"]
+    assert datasets.get_dataset_config_names("audiomarathon") == ["TAU", "GTZAN", "all", "ASC", "MC"]
 
 
 def test_cli_import_release(synthetic_release, tmp_path):

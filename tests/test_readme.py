@@ -70,7 +70,7 @@ audio_mask = adapter.audio_token_mask(inputs)
 
 # What each snippet must have produced (checked right after it ran).
 CHECKS = {
-    "audiomarathon import-release": lambda ws: (ws / "audiomarathon" / "TAU").is_dir(),
+    "audiomarathon import-release": lambda ws: (ws / "am_data" / "TAU").is_dir(),
     "audiomarathon build --sources sources --out audiomarathon_built --seed 0": lambda ws: (
         ws / "audiomarathon_built" / "README.md").is_file(),
     "--out runs/qwen2-audio --max": lambda ws: (ws / "runs" / "qwen2-audio" / "results.json").is_file(),
@@ -169,7 +169,7 @@ def test_readme_runs_as_written(workspace, tmp_path):
                 for command in _commands(code):
                     if command.startswith("audiomarathon push"):
                         command += f" --endpoint {hub.endpoint} --token hf_test"
-                    if " serve " in f" {command} " or command.endswith("space/app.py --dataset audiomarathon"):
+                    if " serve " in f" {command} " or command.endswith("space/app.py --dataset am_data"):
                         _serve(command, workspace, env)
                     else:
                         proc = subprocess.run(command, shell=True, cwd=workspace, env=env,
@@ -187,3 +187,16 @@ def test_readme_runs_as_written(workspace, tmp_path):
                     assert check(workspace), f"after {key!r}"
         assert "my-org/audiomarathon" in hub.state.files  # the push reached the endpoint
     assert ran >= 20
+
+
+def test_readme_dataset_folder_is_usable_from_the_repository_root():
+    """The folder the README writes and then loads by name must not be a folder of this repository:
+    run from its root, `load_dataset("audiomarathon", ...)` would look inside the package."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    written = re.search(r"audiomarathon import-release \S+ (\S+)", text).group(1)
+    used = set(re.findall(r'load_dataset\("([^"/<]+)"', text))
+    used |= set(re.findall(r"--(?:data|dataset) ([^\s/<]+)", text))
+    used |= set(re.findall(r'data="([^"/<]+)"', text))
+    assert used == {written}, used
+    assert not (ROOT / written).exists(), f"{written} is a folder of the repository"
+
