@@ -16,6 +16,7 @@ from audiomarathon.tasks import get_task
 from audiomarathon_metric.aggregate import aggregate
 from audiomarathon_metric.comparison import compare
 from audiomarathon_metric.extraction import extract_answer
+from audiomarathon_metric.long_audio import DEFAULT_DURATION_BINS
 from audiomarathon_metric.normalizers import NORMALIZERS
 from audiomarathon_metric.published import PUBLISHED
 from audiomarathon_metric.scoring import METRIC_VERSION
@@ -59,6 +60,12 @@ Args:
     seed (int): bootstrap seed. Default 0.
     alpha (float): significance level of the test against guessing, after Bonferroni. Default 0.001.
     per_sample (bool): include per-item records (parsed letter, rule, correct). Default False.
+    durations (list of float, optional): each item's duration in seconds; adds "by_duration" (scores,
+        n and CIs per duration bin, per task and for the average, plus a trend test per task).
+    duration_bins (list of float, optional): bin edges in seconds. Default (90, 150, 210, 300).
+    evidence (list of float or None, optional): relative centre (0..1) of each item's evidence
+        segments, None where none is marked; adds "by_evidence_position".
+    evidence_bins (list of float, optional): edges in [0, 1]. Default thirds.
 Returns:
     dict with "tasks" ({config: {"score", "n", "accuracy", "macro_f1", "weighted_f1",
     "invalid_rate", "ci95", "p_value", "p_value_bonferroni", "significant", ...} or for ASR
@@ -115,12 +122,14 @@ class Audiomarathon(evaluate.Metric):
         return super().compute(predictions=predictions, references=references, **kwargs)
 
     def _compute(self, predictions, references, tasks=None, choices=None, ids=None, mode="strict",
-                 normalizer="benchmark", n_bootstrap=1000, seed=0, alpha=0.001, per_sample=False):
+                 normalizer="benchmark", n_bootstrap=1000, seed=0, alpha=0.001, per_sample=False,
+                 durations=None, duration_bins=DEFAULT_DURATION_BINS, evidence=None, evidence_bins=None):
         return score(predictions, references, tasks, choices=choices, ids=ids, mode=mode,
                      normalizer=normalizer, n_bootstrap=n_bootstrap, seed=seed, alpha=alpha,
-                     per_sample=per_sample)
+                     per_sample=per_sample, durations=durations, duration_bins=duration_bins,
+                     evidence=evidence, evidence_bins=evidence_bins)
 
 
 # Names re-exported for users of the loaded module file (and to keep each import above in use).
-__all__ = ["Audiomarathon", "LETTERS", "NORMALIZERS", "PUBLISHED", "METRIC_VERSION", "aggregate", "compare",
+__all__ = ["Audiomarathon", "DEFAULT_DURATION_BINS", "LETTERS", "NORMALIZERS", "PUBLISHED", "METRIC_VERSION", "aggregate", "compare",
            "extract_answer", "percentile_ci", "score"]

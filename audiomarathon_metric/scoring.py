@@ -320,6 +320,10 @@ def score(
     seed: int = 0,
     alpha: float = 0.001,
     per_sample: bool = False,
+    durations: Sequence[float] | None = None,
+    duration_bins: Sequence[float] | None = None,
+    evidence: Sequence[float | None] | None = None,
+    evidence_bins: Sequence[float] | None = None,
 ) -> dict:
     """Score raw model replies.
 
@@ -328,11 +332,19 @@ def score(
     choices: per-item option texts (may be omitted for HAD and VoxGender, whose options are fixed);
     mode: "strict" (invalid replies count as wrong) or "paper" (valid replies only);
     normalizer: "benchmark", "whisper", "whisper_basic" or a callable (ASR only).
+    durations: seconds per item -> ``by_duration`` (scores per ``duration_bins`` edges, default
+    90/150/210/300 s, and a trend test per task); evidence: relative evidence centre per item (0..1,
+    None where unmarked) -> ``by_evidence_position`` (per ``evidence_bins``, default thirds).
     Scores are 0-100; invalid_rate is a fraction. See the metric card for every field.
     """
     settings = Settings(mode, normalizer, n_bootstrap, seed, alpha)
     _check_settings(settings)
     replies, items = prepare_items(predictions, references, tasks, choices, ids)
+    long_inputs = None
+    if durations is not None or evidence is not None:
+        from .long_audio import prepare_inputs
+
+        long_inputs = prepare_inputs(len(items), durations, duration_bins, evidence, evidence_bins, ScoringInputError)
     results = {name: SCORERS[group[0].task.metric](group[0].task, group, replies, settings)
                for name, group in group_by_task(items).items()}
 
@@ -366,6 +378,10 @@ def score(
         "bonferroni_tests": n_tests,
         "metric_version": METRIC_VERSION,
     }
+    if long_inputs:
+        from .long_audio import long_audio_sections
+
+        out.update(long_audio_sections(group_by_task(items), replies, settings, SCORERS, results, **long_inputs))
     if per_sample:
         samples = [s for res in results.values() for s in res.samples]
         out["per_sample"] = sorted(samples, key=lambda s: s["index"])

@@ -252,7 +252,8 @@ class SampleRunner:
         waited = prepared.wait_ms if prepared is not None else 0.0
         rec = {"id": sample.id, "task": sample.task, "reply": None, "parsed": None, "rule": None,
                "reference": sample.reference, "choices": list(sample.choices), "timings": {},
-               "compression": None, "config_hash": config_hash, "error": None}
+               "compression": None, "config_hash": config_hash, "error": None,
+               "duration": sample.duration, "evidence_position": sample.evidence_position}
         try:
             reply, timings, stats = self.generate(sample, prepared)
             parsed, rule = parse_reply(reply, sample)
@@ -374,7 +375,9 @@ def write_results(config: RunConfig, samples: Sequence[Sample], adapter: AudioLM
     # Strict: a failed sample scores as an invalid (wrong) reply; it is never silently dropped.
     replies = [by_id[s.id]["reply"] or "" for s in wanted]
     scores = score(replies, [s.reference for s in wanted], [s.task for s in wanted],
-                   choices=[list(s.choices) for s in wanted], ids=[s.id for s in wanted], mode="strict") if wanted else {}
+                   choices=[list(s.choices) for s in wanted], ids=[s.id for s in wanted], mode="strict",
+                   durations=[s.duration for s in wanted] if all(s.duration > 0 for s in wanted) else None,
+                   evidence=[s.evidence_position for s in wanted]) if wanted else {}
     original: dict[str, int] = {}
     effective: dict[str, int] = {}
     for s in samples:

@@ -15,6 +15,7 @@ import numpy as np
 
 from audiomarathon.fingerprint import card_fingerprint, dataset_fingerprint
 from audiomarathon.tasks import SAMPLING_RATE, Task, get_task, resolve_tasks
+from audiomarathon_metric.long_audio import evidence_centre
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Sample:
     audio_bytes: bytes | None = None  # encoded audio as stored in the dataset
     audio_array: np.ndarray | None = None  # or samples at 16 kHz (Python API / tests)
     meta: dict = field(default_factory=dict)
+    evidence_position: float | None = None  # relative centre of the marked evidence segments
 
     @property
     def task_info(self) -> Task:
@@ -86,6 +88,7 @@ def load_samples(data: str, tasks="all", limit: int | None = None, progress: boo
                     id=row["id"], task=task.name, question=row["question"] or "", choices=list(row["choices"] or []),
                     answer=row["answer"] or "", answer_text=row["answer_text"] or "",
                     duration=float(row["duration"] or 0.0), audio_bytes=audio.get("bytes"), meta=meta,
+                    evidence_position=evidence_centre(row.get("segments"), float(row["duration"] or 0.0)),
                 )
             )
     ids = [s.id for s in out]

@@ -73,6 +73,10 @@ def test_run_writes_predictions_and_results(tiny_model, imported_dataset, tmp_pa
     expected = score([by_id[s.id]["reply"] for s in samples], [s.reference for s in samples],
                      [s.task for s in samples], choices=[s.choices for s in samples], ids=[s.id for s in samples])
     assert res["scores"]["average"] == pytest.approx(expected["average"])
+    # Each record carries its item's duration; results.json carries the duration table.
+    assert {r["id"]: r["duration"] for r in recs} == pytest.approx({s.id: s.duration for s in samples})
+    assert set(res["scores"]["by_duration"]["tasks"]) == {"TAU", "HAD", "RACE"}
+    assert res["scores"]["by_evidence_position"]["available"] is False  # an imported release marks no evidence
     assert res["timing"]["warmup_excluded"] == 1 and res["timing"]["samples"] == 5
     # The prompt is the registry's: the HAD prompt asks for 'a' or 'b'.
     had = next(s for s in samples if s.task == "HAD")

@@ -13,12 +13,18 @@ from pathlib import Path
 
 from audiomarathon.files import write_atomic
 
+from .long_audio_options import MISSING
+from .long_audio_options import long_audio_arguments
+from .long_audio_options import long_audio_columns
+
 FIELDS = {
     "prediction": ("prediction", "reply", "response", "output"),
     "reference": ("reference", "answer", "target"),
     "task": ("task",),
     "choices": ("choices",),
     "id": ("id",),
+    "duration": ("duration",),
+    "evidence_position": ("evidence_position",),
 }
 
 
@@ -32,6 +38,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--alpha", type=float, default=0.001)
     parser.add_argument("--per-sample", action="store_true", help="include per-item records")
+    long_audio_arguments(parser)
 
 
 def _field(record: dict, name: str, where: str, required: bool = True):
@@ -44,7 +51,8 @@ def _field(record: dict, name: str, where: str, required: bool = True):
 
 
 def read_predictions(path: Path) -> dict:
-    cols = {"predictions": [], "references": [], "tasks": [], "choices": [], "ids": []}
+    cols = {"predictions": [], "references": [], "tasks": [], "choices": [], "ids": [], "durations": [],
+            "evidence": []}
     with path.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
@@ -61,6 +69,8 @@ def read_predictions(path: Path) -> dict:
             cols["tasks"].append(_field(record, "task", where))
             cols["choices"].append(_field(record, "choices", where, required=False) or [])
             cols["ids"].append(_field(record, "id", where, required=False) or f"line-{lineno}")
+            cols["durations"].append(_field(record, "duration", where, required=False))
+            cols["evidence"].append(record.get("evidence_position", MISSING))
     if not cols["predictions"]:
         raise ValueError(f"{path}: no records")
     return cols
@@ -75,6 +85,7 @@ def run(args) -> int:
         raise CommandError(f"{path}: no such file")
     try:
         cols = read_predictions(path)
+        long_audio_columns(cols, path, args)
         result = score(**cols, mode=args.mode, normalizer=args.normalizer, n_bootstrap=args.n_bootstrap,
                        seed=args.seed, alpha=args.alpha, per_sample=args.per_sample)
     except (ValueError, KeyError) as err:
