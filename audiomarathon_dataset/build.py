@@ -16,8 +16,6 @@ from dataclasses import asdict, dataclass, field
 from itertools import chain, groupby
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from audiomarathon.tasks import Task, resolve_tasks
 
 from . import report as rp
@@ -31,6 +29,7 @@ from .composer import (
     rng_for,
 )
 from .parallel import Executor
+from .progress import TaskProgress
 from .questions import QUESTION_MAKERS, NoQuestion
 from .recipes import RECIPES
 from .report import Issue, Report
@@ -196,7 +195,7 @@ def _rows(task: Task, results: Iterator[tuple[tuple, Composed | None]], folder: 
     maker = QUESTION_MAKERS[recipe.questions]
     vocabulary = corpus.vocabulary(folder)
     attempted = 0
-    bar = tqdm(desc=f"build {task.name}", unit=" s audio", disable=not progress, smoothing=0.1)
+    bar = TaskProgress(f"build {task.name}", "s audio", enabled=progress, decimals=1)
     try:
         for (_, plan, pending), composed in results:
             report.extend(pending)

@@ -9,13 +9,12 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from tqdm.auto import tqdm
-
 from audiomarathon.tasks import TASKS, Task, resolve_tasks, task_for_folder
 
 from .. import report as rp
 from ..audio_io import AudioError, decode_file, encode_flac
 from ..parallel import Executor
+from ..progress import TaskProgress
 from ..report import Issue, Report
 from ..writer import DatasetWriter, Row
 from .shapes import Context, SourceRecord, detect_folder_shape, detect_json_shape
@@ -203,7 +202,7 @@ def import_release(
         results = executor.map_ordered(_process_group, jobs())  # workers start before the writer's set-up
         with DatasetWriter(out) as writer:
             for (task, _, n_records, kept), (_, task_results) in zip(prepared, groupby(results, key=itemgetter(0)), strict=True):
-                bar = tqdm(total=len(kept), desc=f"import {task.name}", unit="rec", disable=not progress)
+                bar = TaskProgress(f"import {task.name}", "records", total=len(kept), enabled=progress)
 
                 def rows(task_results=task_results, bar=bar) -> Iterator[Row]:
                     for _, result in task_results:
