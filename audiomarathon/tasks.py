@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterable
 
 from .prompts import LETTERS, PromptTemplate
@@ -51,6 +52,19 @@ class Task:
     max_duration: float = 300.0
     # Folder names under which an official release may store this task (normalized).
     release_aliases: tuple[str, ...] = field(default_factory=tuple)
+    # The official option text of each label, parallel to ``labels`` ("Airport - airport");
+    # None when the option text is the label itself.
+    option_texts: tuple[str, ...] | None = None
+    # How the authors' release names this task's metadata: its file names, and the values of
+    # its records' ``task_name`` / ``dataset_name`` / ``task`` fields.
+    release_files: tuple[str, ...] = field(default_factory=tuple)
+    release_names: tuple[str, ...] = field(default_factory=tuple)
+    # Record fields that only this task's release metadata carries ("scene_label").
+    release_fields: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if self.option_texts is not None and (self.labels is None or len(self.option_texts) != len(self.labels)):
+            raise ValueError(f"{self.name}: option_texts must pair one text with each label")
 
     @property
     def is_mcq(self) -> bool:
@@ -62,6 +76,46 @@ class Task:
 
     def render_prompt(self, question: str, choices: Iterable[str] = ()) -> str:
         return self.prompt.render(question, list(choices))
+
+    def option_text(self, label: str) -> str:
+        """The official option text of ``label`` ("shopping_mall" -> "Indoor shopping mall -
+        shopping_mall"); the label itself where the task has no display form."""
+        if self.labels is None or label not in self.labels:
+            raise ValueError(f"{label!r} is not a {self.name} label; labels: {list(self.labels or ())}")
+        return self.option_texts[self.labels.index(label)] if self.option_texts else label
+
+    @property
+    def choice_texts(self) -> tuple[str, ...]:
+        """Every label's official option text, in label order (empty without a label set)."""
+        return tuple(self.option_text(lab) for lab in self.labels or ())
+
+    @cached_property
+    def _label_keys(self) -> dict[str, str]:
+        keys: dict[str, str] = {}
+        for label, text in zip(self.labels or (), self.choice_texts):
+            display = text.rpartition(" - ")[0] if " - " in text else text
+            for form in (label, text, display):
+                keys.setdefault(_option_key(form), label)
+        return keys
+
+    def option_label(self, text: str) -> str | None:
+        """The label an option text stands for, whichever form it takes: the official
+        "Display - label" text, the bare label, or the display part alone, compared case- and
+        whitespace-insensitively; in any other "Display - label" wording the label after the
+        last " - " decides. None for a text naming no label, and for tasks without a label set
+        (RACE, SLUE, LibriSpeech). For tasks with ``f1_classes == "labels"`` this label is
+        the option's F1 class, so "Urban park - park" and "park" score as one class."""
+        if not self.labels or not isinstance(text, str):
+            return None
+        found = self._label_keys.get(_option_key(text))
+        if found is None and " - " in text:  # another display wording of a known label
+            found = self._label_keys.get(_option_key(text.rpartition(" - ")[2]))
+            found = found if found is not None and _option_key(found) == _option_key(text.rpartition(" - ")[2]) else None
+        return found
+
+
+def _option_key(text: str) -> str:
+    return " ".join(text.split()).casefold()
 
 
 TASKS: tuple[Task, ...] = (
@@ -97,6 +151,8 @@ TASKS: tuple[Task, ...] = (
         ),
         max_new_tokens=10,
         release_aliases=("raceaudio", "scr"),
+        release_files=("race_benchmark.json",),
+        release_fields=("article_id",),
     ),
     Task(
         name="SLUE",
@@ -112,6 +168,8 @@ TASKS: tuple[Task, ...] = (
         max_new_tokens=10,
         question="Which named entity is mentioned in the audio?",
         release_aliases=("sluevoxpopuli", "ser"),
+        release_files=("merged_audio_data.json",),
+        release_fields=("entity_types", "entity_count"),
     ),
     Task(
         name="TAU",
@@ -139,10 +197,25 @@ TASKS: tuple[Task, ...] = (
             option_format="{letter}: {text}",
         ),
         max_new_tokens=10,
-        question="Which acoustic scene is this recording from?",
+        question="What type of acoustic scene is represented in this audio segment?",
+        option_texts=(
+            "Airport - airport",
+            "Traveling by a bus - bus",
+            "Traveling by an underground metro - metro",
+            "Metro station - metro_station",
+            "Urban park - park",
+            "Public square - public_square",
+            "Indoor shopping mall - shopping_mall",
+            "Pedestrian street - street_pedestrian",
+            "Street with medium level of traffic - street_traffic",
+            "Traveling by a tram - tram",
+        ),
         min_duration=90.0,
         max_duration=210.0,
         release_aliases=("tauurbanacousticscenes2020mobile", "tau2020", "asc"),
+        release_files=("acoustic_scene_task_meta.json",),
+        release_names=("Acoustic_Scene_Classification", "TAU_Urban_Acoustic_Scenes"),
+        release_fields=("scene_label",),
     ),
     Task(
         name="GTZAN",
@@ -169,8 +242,23 @@ TASKS: tuple[Task, ...] = (
             "\n\nQuestion: {question}\n\nOptions:\n{options}\n\n" + _MCQ_TAIL
         ),
         max_new_tokens=10,
-        question="What is the music genre of this audio?",
+        question="What music genre is represented in this audio segment?",
+        option_texts=(
+            "Blues - blues",
+            "Classical - classical",
+            "Country - country",
+            "Disco - disco",
+            "Hip-hop - hiphop",
+            "Jazz - jazz",
+            "Metal - metal",
+            "Pop - pop",
+            "Reggae - reggae",
+            "Rock - rock",
+        ),
         release_aliases=("gtzangenres", "mc"),
+        release_files=("music_genre_classification_meta.json",),
+        release_names=("Music_Genre_Classification", "GTZAN_Music_Genre"),
+        release_fields=("genre_label",),
     ),
     Task(
         name="DESED",
@@ -199,6 +287,8 @@ TASKS: tuple[Task, ...] = (
         max_new_tokens=10,
         question="Which of the following sound events occurs in the audio?",
         release_aliases=("desedsoundevents", "sed"),
+        release_files=("desed_sound_event_detection_task.json",),
+        release_fields=("all_events", "primary_event"),
     ),
     Task(
         name="VESUS",
@@ -214,8 +304,11 @@ TASKS: tuple[Task, ...] = (
             option_format="{letter}) {text}",
         ),
         max_new_tokens=10,
-        question="What emotion is expressed by the speaker in this audio?",
+        # the authors' evaluation scripts' question for a VESUS record that carries none
+        question="What emotion is expressed in this audio segment?",
         release_aliases=("vesusemotion", "er"),
+        release_files=("audio_emotion_dataset.json",),
+        release_fields=("emotion_label",),
     ),
     Task(
         name="HAD",
@@ -241,6 +334,8 @@ TASKS: tuple[Task, ...] = (
         min_duration=180.0,
         max_duration=300.0,
         release_aliases=("halftruth", "sd"),
+        release_files=("had_audio_classification_task.json",),
+        release_names=("Audio_Authenticity_Classification", "HAD_Half_Truth_Audio_Detection"),
     ),
     Task(
         name="VoxGender",
@@ -259,8 +354,13 @@ TASKS: tuple[Task, ...] = (
         ),
         max_new_tokens=5,
         fixed_choices=True,
-        question="What is the gender of the speaker?",
+        question="What is the gender of the speaker in this audio segment?",
         release_aliases=("voxcelebgender", "gender", "sgr"),
+        release_files=("gender_id_task_meta.json",),
+        release_names=(
+            "Speaker_Gender_Identification_From_Concatenated_Audio", "VoxCeleb2_Concatenated", "VoxCeleb_Combined",
+        ),
+        release_fields=("speaker_gender",),
     ),
     Task(
         name="VoxAge",
@@ -283,8 +383,12 @@ TASKS: tuple[Task, ...] = (
             option_format="{letter}) {text}",
         ),
         max_new_tokens=10,
+        # the public code publishes no VoxAge question; a release's own question is kept on import
         question="What is the age group of the speaker?",
         release_aliases=("voxcelebage", "age", "sar"),
+        release_files=("age_classification_task_meta.json",),
+        release_names=("Speaker_Age_Classification",),
+        release_fields=("speaker_age",),
     ),
 )
 

@@ -63,22 +63,29 @@ def _qa(question: str, choices: list[str], index: int, meta: dict | None = None)
     return QA(question, choices, LETTERS[index], choices[index], meta or {})
 
 
+def _label_meta(task: Task, label: str) -> dict:
+    # the field the official release stores the label under ("scene_label"), when it has one
+    return {task.release_fields[0]: label} if task.release_fields else {}
+
+
 def label_choice(task: Task, inst: Composed, rng, vocabulary) -> list[QA]:
-    """The group's label plus distractors drawn from the task's label set (TAU, GTZAN, VESUS)."""
+    """The official form of TAU, GTZAN and VESUS items: the group's option text plus distinct
+    distractor option texts drawn from the rest of the task's label set, shuffled."""
     n = min(task.n_choices, len(task.labels))
-    choices, idx = _with_distractors(rng, inst.plan.label, task.labels, n)
-    return [_qa(task.question, choices, idx)]
+    choices, idx = _with_distractors(rng, task.option_text(inst.plan.label), task.choice_texts, n)
+    return [_qa(task.question, choices, idx, _label_meta(task, inst.plan.label))]
 
 
 def fixed_labels(task: Task, inst: Composed, rng, vocabulary) -> list[QA]:
-    """All labels in registry order (Real/Fake, Male/Female, the five age groups)."""
-    choices = list(task.labels)
+    """Every option text in registry order (Real/Fake, Male/Female, the five age groups):
+    these prompts name the options by position ("If it is a male, answer 'a'")."""
+    choices = list(task.choice_texts)
     meta = {}
     spans = annotations(inst)
     if spans:
         fake = [s for s in spans if s["label"] == "fake"]
         meta = {"fake_spans": fake, "fake_seconds": round(sum(s["offset"] - s["onset"] for s in fake), 3)}
-    return [_qa(task.question, choices, choices.index(inst.plan.label), meta)]
+    return [_qa(task.question, choices, choices.index(task.option_text(inst.plan.label)), meta)]
 
 
 def transcript(task: Task, inst: Composed, rng, vocabulary) -> list[QA]:

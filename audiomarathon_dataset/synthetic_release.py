@@ -77,9 +77,9 @@ def _flat_label_task(w: _Writer, folder: str, task_name: str, per_task: int, aud
         label_idx = int(w.rng.integers(len(task.labels)))
         n = min(task.n_choices, len(task.labels))
         if task.fixed_choices:
-            choices, pos = list(task.labels), label_idx
+            choices, pos = list(task.choice_texts), label_idx
         else:
-            choices, pos = w.mcq(list(task.labels), label_idx, n)
+            choices, pos = w.mcq(list(task.choice_texts), label_idx, n)
         rel = f"audio/{task.name.lower()}_{i:03d}.{audio_spec['ext']}"
         seconds = w.audio(f"{folder}/{rel}", label_idx, audio_spec["rate"], audio_spec["fmt"],
                           audio_spec.get("subtype"), audio_spec.get("channels", 1))

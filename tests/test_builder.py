@@ -20,6 +20,8 @@ from audiomarathon_dataset.build import REPORT_NAME, BuildFailed, build_benchmar
 from audiomarathon_dataset.sources import MissingCorpusError
 from audiomarathon_dataset.synthetic_sources import write_synthetic_sources
 
+import official_texts as official
+
 SHORT = {"min_duration": 8.0, "max_duration": 16.0}
 
 
@@ -75,13 +77,21 @@ def test_questions_follow_the_registry(built):
     def rows(name):
         return pq.read_table(next((out / name).glob("*.parquet"))).drop(["audio"]).to_pylist()
 
-    for name in ("TAU", "GTZAN", "VESUS"):  # correct label + distractors from the label set
-        task = get_task(name)
+    # the official form: question and "Display - label" options as the authors wrote them
+    for name, question, table, field in (("TAU", official.TAU_QUESTION, official.TAU_OPTIONS, "scene_label"),
+                                         ("GTZAN", official.GTZAN_QUESTION, official.GTZAN_OPTIONS, "genre_label")):
         for r in rows(name):
-            assert set(r["choices"]) <= set(task.labels)
-            assert r["answer_text"] == json.loads(r["meta"]).get("scene_label", r["answer_text"])
-    for name in ("HAD", "VoxGender", "VoxAge"):  # fixed order
-        assert all(r["choices"] == list(get_task(name).labels) for r in rows(name))
+            assert r["question"] == question
+            assert len(r["choices"]) == 4 == len(set(r["choices"])) and set(r["choices"]) <= set(table.values())
+            assert r["answer_text"] == table[json.loads(r["meta"])[field]]
+            assert r["choices"][ord(r["answer"]) - ord("A")] == r["answer_text"]
+    for r in rows("VESUS"):  # correct label + distractors from the label set
+        assert set(r["choices"]) <= set(get_task("VESUS").labels)
+        assert r["answer_text"] == json.loads(r["meta"])["emotion_label"]
+    for name, question, options in (("HAD", official.HAD_QUESTION, official.HAD_OPTIONS),
+                                    ("VoxGender", official.VOXGENDER_QUESTION, official.VOXGENDER_OPTIONS)):
+        assert all(r["question"] == question and r["choices"] == options for r in rows(name))
+    assert all(r["choices"] == list(get_task("VoxAge").labels) for r in rows("VoxAge"))  # fixed order
     for r in rows("HAD"):
         meta = json.loads(r["meta"])
         assert (r["answer_text"] == "Fake") == (meta["pool"] == "fake") == (meta["fake_seconds"] > 0)

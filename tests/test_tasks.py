@@ -7,6 +7,8 @@ from audiomarathon import TASKS, UnknownTaskError, get_task, resolve_tasks
 from audiomarathon.cli import COMMANDS
 from audiomarathon.tasks import CATEGORIES, MCQ, WER, task_for_folder
 
+import official_texts as official
+
 PAPER = {  # DESIGN.md §1: abbreviation -> (config, paper instances, category)
     "ASR": ("LibriSpeech", 204, "Speech content extraction"),
     "SCR": ("RACE", 820, "Speech content extraction"),
@@ -85,6 +87,41 @@ def test_asr_marker_is_stripped():
     assert asr.prompt.strip_marker("spoken content:  hi") == "hi"
     assert asr.prompt.strip_marker("no marker") == "no marker"
     assert asr.max_new_tokens >= 1000 and all(t.max_new_tokens <= 10 for t in TASKS if t.is_mcq)
+
+
+def test_official_question_and_option_texts():
+    tau, gtzan = get_task("ASC"), get_task("MC")
+    assert tau.question == official.TAU_QUESTION and gtzan.question == official.GTZAN_QUESTION
+    assert dict(zip(tau.labels, tau.choice_texts)) == official.TAU_OPTIONS
+    assert dict(zip(gtzan.labels, gtzan.choice_texts)) == official.GTZAN_OPTIONS
+    assert get_task("SD").question == official.HAD_QUESTION
+    assert list(get_task("SD").choice_texts) == official.HAD_OPTIONS
+    assert get_task("SGR").question == official.VOXGENDER_QUESTION
+    assert list(get_task("SGR").choice_texts) == official.VOXGENDER_OPTIONS
+    assert get_task("SAR").choice_texts == get_task("SAR").labels  # no display form
+
+
+@pytest.mark.parametrize("task,table", [("TAU", official.TAU_OPTIONS), ("GTZAN", official.GTZAN_OPTIONS)])
+def test_option_label_reads_every_form_of_an_option(task, table):
+    t = get_task(task)
+    for label, text in table.items():
+        display = text.split(" - ")[0]
+        forms = [text, label, display, text.upper(), f"  {display.lower()} ", f"{display}  -  {label}",
+                 f"Some other wording - {label}"]
+        assert {t.option_label(f) for f in forms} == {label}, forms
+    assert t.option_label("submarine") is None and t.option_label("Airport - submarine") is None
+    assert t.option_label("") is None
+
+
+def test_option_label_of_fixed_and_open_tasks():
+    assert get_task("SD").option_label("fake") == "Fake" and get_task("SGR").option_label(" MALE ") == "Male"
+    assert get_task("SAR").option_label("senior (51-70)") == "Senior (51-70)"
+    assert get_task("SAR").option_label("Senior") is None
+    for name in ("RACE", "SLUE", "LibriSpeech"):  # no closed label set
+        assert get_task(name).option_label("Dog") is None
+    assert get_task("DESED").option_label("dog") == "Dog"  # a label, though DESED scores by letter
+    with pytest.raises(ValueError, match="not a TAU label"):
+        get_task("TAU").option_text("Airport")
 
 
 def test_release_folder_names():

@@ -127,13 +127,14 @@ class JsonShape:
         if task.fixed_choices:
             # The prompt fixes the option order ('a' = Male); a release listing them in another
             # order is re-lettered so the stored letter means what the prompt says.
-            if sorted(c.strip().lower() for c in choices) != sorted(lab.lower() for lab in task.labels):
+            named = [task.option_label(c) for c in choices]
+            if None in named or sorted(named) != sorted(task.labels):
                 return ctx.issue(BAD_RECORD, file, locator,
-                                 f"options {choices} are not the task's fixed options {list(task.labels)}")
+                                 f"options {choices} are not the task's fixed options {list(task.choice_texts)}")
             resolved = resolve_answer(answer, choices)
             if resolved is not None:
-                answer = resolved[1]
-            choices = list(task.labels)
+                answer = task.option_text(task.option_label(resolved[1]))
+            choices = list(task.choice_texts)
         if len(choices) < 2:
             return ctx.issue(BAD_RECORD, file, locator, f"record has {len(choices)} option(s); at least 2 needed")
         resolved = resolve_answer(answer, choices)
