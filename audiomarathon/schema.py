@@ -35,6 +35,9 @@ def features(decode_audio: bool = True) -> "datasets.Features":
         "source_id": datasets.Value("string"),
         "start": datasets.Value("float32"),
         "end": datasets.Value("float32"),
+        # True where the clip holds the answer's evidence; None where the task has no such notion
+        # or the data has no annotation for it (imported releases)
+        "evidence": datasets.Value("bool"),
     }
     return datasets.Features(
         {

@@ -28,6 +28,7 @@ from .composer import (
     plan_group,
     rng_for,
 )
+from .evidence import segments_with_evidence
 from .parallel import Executor
 from .progress import TaskProgress
 from .questions import QUESTION_MAKERS, NoQuestion
@@ -219,7 +220,6 @@ def _rows(task: Task, results: Iterator[tuple[tuple, Composed | None]], folder: 
             stats.output_seconds += composed.duration
             stats.clips_used += len(composed.placed)
             bar.update(composed.duration)
-            segments = [{"source_id": p.ref.source_id, "start": p.start, "end": p.end} for p in composed.placed]
             base_meta = {k: v for k, v in plan.group_meta.items() if k != "questions"}
             base_meta.update({
                 "corpus": corpus.name, "group": plan.group_key, "instance_in_group": plan.index,
@@ -234,7 +234,8 @@ def _rows(task: Task, results: Iterator[tuple[tuple, Composed | None]], folder: 
                 yield Row(
                     id=f"{task.name}-{stats.instances:05d}", task=task.name, audio=composed.flac,
                     duration=composed.duration, question=qa.question, choices=qa.choices, answer=qa.answer,
-                    answer_text=qa.answer_text, segments=segments, meta={**base_meta, **qa.meta},
+                    answer_text=qa.answer_text, segments=segments_with_evidence(composed.placed, qa, recipe.evidence),
+                    meta={**base_meta, **qa.meta},
                 )
                 stats.instances += 1
     finally:

@@ -54,7 +54,8 @@ class Row:
             "answer": self.answer,
             "answer_text": self.answer_text,
             "segments": [
-                {"source_id": str(s["source_id"]), "start": float(s["start"]), "end": float(s["end"])}
+                {"source_id": str(s["source_id"]), "start": float(s["start"]), "end": float(s["end"]),
+                 "evidence": None if s.get("evidence") is None else bool(s["evidence"])}
                 for s in self.segments
             ],
             # sort_keys: the same meta always serializes to the same bytes

@@ -70,7 +70,8 @@ def test_flat_shape_fields_match_the_metadata(imported_dataset, synthetic_releas
         assert row["duration"] == pytest.approx(len(array) / 16000, abs=1e-3)
         assert row["duration"] == pytest.approx(src["duration_seconds"], abs=0.01)
         assert row["segments"] == [
-            {"source_id": f"TAU/{src['path']}", "start": 0.0, "end": pytest.approx(row["duration"], abs=1e-3)}
+            {"source_id": f"TAU/{src['path']}", "start": 0.0, "end": pytest.approx(row["duration"], abs=1e-3),
+             "evidence": None}  # a release has no clip-level annotation: evidence unknown, never guessed
         ]
 
 
