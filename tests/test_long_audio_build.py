@@ -99,3 +99,22 @@ def test_had_marks_fake_parts_and_real_instances_have_none(sources, built):
 
 def test_tasks_without_localized_evidence_carry_none(built):
     assert all(seg["evidence"] is None for row in _rows(built, "TAU") for seg in row["segments"])
+
+
+def test_score_reads_evidence_positions_from_a_built_dataset(built, tmp_path):
+    from audiomarathon.cli import main
+
+    recs = []
+    expected_n = 0
+    for config in ("DESED", "SLUE", "HAD", "TAU"):
+        for row in _rows(built, config):
+            recs.append({"id": row["id"], "task": config, "reply": "A", "reference": row["answer"],
+                         "choices": row["choices"]})
+            expected_n += any(s["evidence"] for s in row["segments"])
+    path = tmp_path / "p.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    assert main(["score", str(path), "--data", str(built), "--n-bootstrap", "0", "--out", str(tmp_path / "s.json")]) == 0
+    ev = json.loads((tmp_path / "s.json").read_text())["by_evidence_position"]
+    assert ev["available"] and set(ev["tasks"]) == {"DESED", "SLUE", "HAD"}
+    assert "TAU" in ev["unavailable"]
+    assert sum(r["n"] for t in ev["tasks"].values() for r in t["bins"]) == expected_n
