@@ -7,6 +7,10 @@ from pathlib import Path
 from .writer import is_dataset_folder
 
 
+class PushFailed(RuntimeError):
+    """The Hub could not be reached or refused the upload; nothing was committed."""
+
+
 def push_to_hub(
     folder: str | Path,
     repo_id: str,
@@ -27,15 +31,34 @@ def push_to_hub(
         raise ValueError(f"--repo must look like ORG/NAME, got {repo_id!r}")
     files = dataset_files(folder)
     api = HfApi(endpoint=endpoint, token=token)
-    repo = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-    # One commit: the card and the shards it declares land together or not at all.
-    api.create_commit(
-        repo_id=repo_id,
-        repo_type="dataset",
-        operations=[CommitOperationAdd(path_in_repo=rel, path_or_fileobj=str(folder / rel)) for rel in files],
-        commit_message=message,
-    )
+    try:
+        repo = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        # One commit: the card and the shards it declares land together or not at all.
+        api.create_commit(
+            repo_id=repo_id,
+            repo_type="dataset",
+            operations=[CommitOperationAdd(path_in_repo=rel, path_or_fileobj=str(folder / rel)) for rel in files],
+            commit_message=message,
+        )
+    except Exception as exc:  # network, offline mode, HTTP refusals: one clear message, nothing half-pushed
+        raise PushFailed(_why(exc, repo_id, api.endpoint)) from None
     return str(repo)
+
+
+def _why(exc: Exception, repo_id: str, endpoint: str) -> str:
+    import httpx
+    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+
+    head = f"could not push to {repo_id} on {endpoint}; nothing was committed"
+    if isinstance(exc, OfflineModeIsEnabled):
+        return f"{head}: HF_HUB_OFFLINE is set, so the Hub is never contacted (unset it to push)"
+    if isinstance(exc, HfHubHTTPError):
+        status = exc.response.status_code if exc.response is not None else None
+        hint = " (log in with `hf auth login` or pass --token)" if status in (401, 403) else ""
+        return f"{head}: the Hub answered {status}: {str(exc).splitlines()[0]}{hint}"
+    if isinstance(exc, (httpx.TransportError, OSError)):
+        return f"{head}: the Hub is unreachable ({type(exc).__name__}: {exc}); check the network or --endpoint"
+    return f"{head}: {type(exc).__name__}: {exc}"
 
 
 def dataset_files(folder: Path) -> list[str]:

@@ -32,6 +32,7 @@ ENTITIES = (("Brussels", "GPE"), ("Strasbourg", "GPE"), ("Greece", "GPE"), ("Por
             ("the European Commission", "ORG"), ("the Council", "ORG"), ("Parliament", "ORG"), ("Europol", "ORG"),
             ("Angela Merkel", "PERSON"), ("Jean Monnet", "PERSON"), ("Robert Schuman", "PERSON"),
             ("Ursula", "PERSON"), ("Monday", "DATE"), ("two thousand nine", "DATE"))
+SLUE_ENTITIES_PER_SPEAKER = 4
 
 
 def _signal(rng: np.random.Generator, seconds: float, rate: int, kind: int) -> np.ndarray:
@@ -139,9 +140,12 @@ def _slue(t: _Tree, groups: int, seconds: float) -> None:
     rows = ["id\traw_text\tnormalized_text\tspeaker_id\tsplit\traw_ner\tnormalized_ner"]
     u = 0
     for g in range(groups):
+        # a speaker names a few entities only: a full-length instance (one speaker) then leaves
+        # enough of the corpus's entities unsaid to serve as distractors
+        own = [ENTITIES[(g * SLUE_ENTITIES_PER_SPEAKER + k) % len(ENTITIES)] for k in range(SLUE_ENTITIES_PER_SPEAKER)]
         total = 0.0
         while total < seconds:
-            phrase, kind = ENTITIES[int(t.rng.integers(len(ENTITIES)))]
+            phrase, kind = own[int(t.rng.integers(len(own)))]
             before, after = t.sentence(int(t.rng.integers(3, 7))), t.sentence(int(t.rng.integers(2, 6)))
             raw = f"{before.capitalize()} {phrase} {after}."
             text = raw.lower().rstrip(".")  # SLUE's normalized text: lowercase, no punctuation

@@ -226,3 +226,21 @@ def test_push_to_local_hub_endpoint(imported_dataset, tmp_path, monkeypatch):
     assert proc.returncode == 0 and 'load_dataset("my-org/am2", "TAU")' in proc.stdout
     with pytest.raises(ValueError, match="holds no AudioMarathon dataset"):
         push_to_hub(tmp_path, "my-org/x", endpoint="http://127.0.0.1:9")
+
+
+def test_push_offline_or_unreachable_is_one_clear_error(imported_dataset):
+    import os
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    cases = [({"HF_HUB_OFFLINE": "1"}, [], "HF_HUB_OFFLINE is set"),
+             ({"HF_HUB_OFFLINE": ""}, ["--endpoint", closed], "the Hub is unreachable")]
+    for env, extra, reason in cases:
+        proc = subprocess.run(
+            [sys.executable, "-m", "audiomarathon", "push", str(imported_dataset), "--repo", "my-org/x", *extra],
+            capture_output=True, text=True, env={**os.environ, **env}, timeout=120)
+        assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr
+        assert proc.stderr.startswith("audiomarathon push: error: could not push to my-org/x") and reason in proc.stderr
+        assert "nothing was committed" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

@@ -176,3 +176,20 @@ def test_synthetic_sources_are_deterministic(tmp_path):
     assert _digest(a) != _digest(c)
     with pytest.raises(ValueError, match="unknown corpus"):
         write_synthetic_sources(tmp_path / "d", corpora=["nope"])
+
+
+def test_synthetic_trees_at_the_documented_size_build_full_length_instances(tmp_path):
+    """The generator's help promises full-length (90-300 s) builds at its --group-seconds; SLUE
+    used to fail there (one speaker's instance named every entity of the corpus: no distractors)."""
+    import re
+
+    from audiomarathon_dataset.build import build_benchmark
+
+    script = (Path(__file__).resolve().parent.parent / "builder_scripts" / "make_synthetic_sources.py").read_text()
+    seconds = float(re.search(r"--group-seconds (\d+) for trees that build full-length", script).group(1))
+    root = write_synthetic_sources(tmp_path / "src", seed=0, groups=2, group_seconds=seconds, speech=False,
+                                   corpora=["slue"])
+    report = build_benchmark(root, tmp_path / "out", tasks="SLUE", progress=False)
+    assert report.ok, report.issues
+    task, built = get_task("SLUE"), report.tasks["SLUE"]
+    assert built.instances >= 2 and task.min_duration <= built.output_seconds / built.audio_files <= task.max_duration

@@ -17,13 +17,13 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from ..push import push_to_hub
+    from ..push import PushFailed, push_to_hub
 
     folder = Path(args.folder)
     try:
         url = push_to_hub(folder, args.repo, private=args.private, token=args.token,
                           endpoint=args.endpoint, message=args.message)
-    except (FileNotFoundError, ValueError) as err:
+    except (FileNotFoundError, ValueError, PushFailed) as err:
         raise CommandError(str(err)) from None
     print(f"pushed {folder} to {url}")
     print(f'load it with: load_dataset("{args.repo}", "TAU")')
