@@ -28,6 +28,7 @@ from .composer import (
     plan_group,
     rng_for,
 )
+from .controlled import Controlled, check_task, plan_controlled
 from .evidence import segments_with_evidence
 from .parallel import Executor
 from .progress import TaskProgress
@@ -57,8 +58,11 @@ class BuildOptions:
     loudness: float | None = None  # LUFS target per clip; None keeps source levels
     crossfade: float = 0.0  # seconds
     render_speech: bool = True  # espeak-ng for RACE articles without a recording
+    evidence_position: str | None = None  # controlled builds: start | middle | end
+    lengths: tuple[float, ...] | None = None  # controlled builds: every item at each of these lengths
 
     def __post_init__(self):
+        self.controlled  # validates the controlled-build options
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"limit must be at least 1, got {self.limit}")
         if self.crossfade < 0:
@@ -68,7 +72,13 @@ class BuildOptions:
             if value is not None and value <= 0:
                 raise ValueError(f"{name} must be positive, got {value}")
 
+    @property
+    def controlled(self) -> Controlled:
+        return Controlled(self.evidence_position, None if self.lengths is None else tuple(self.lengths))
+
     def durations(self, task: Task) -> Range:
+        if self.lengths is not None:
+            return Range(min(self.lengths), max(self.lengths))
         low = task.min_duration if self.min_duration is None else float(self.min_duration)
         high = task.max_duration if self.max_duration is None else float(self.max_duration)
         if low > high:
@@ -152,8 +162,14 @@ def _plans(task: Task, folder: Path, sources: Path, options: BuildOptions, stats
         if isinstance(item, Issue):
             pending.append(item)
             continue
-        for plan in plan_group(item, task=task.name, corpus=corpus.name, rule=recipe.composition,
-                               durations=durations, seed=options.seed, audio=options.audio, stats=counters):
+        if options.controlled.active:
+            plans = plan_controlled(item, task=task.name, corpus=corpus.name, rule=recipe.composition,
+                                    low=durations.low, high=durations.high, evidence=recipe.evidence,
+                                    controlled=options.controlled, seed=options.seed, audio=options.audio)
+        else:
+            plans = plan_group(item, task=task.name, corpus=corpus.name, rule=recipe.composition,
+                               durations=durations, seed=options.seed, audio=options.audio, stats=counters)
+        for plan in plans:
             if isinstance(plan, Issue):
                 pending.append(plan)
             else:
@@ -196,6 +212,7 @@ def _rows(task: Task, results: Iterator[tuple[tuple, Composed | None]], folder: 
     maker = QUESTION_MAKERS[recipe.questions]
     vocabulary = corpus.vocabulary(folder)
     attempted = 0
+    same_item: tuple = (None, None)
     bar = TaskProgress(f"build {task.name}", "s audio", enabled=progress, decimals=1)
     try:
         for (_, plan, pending), composed in results:
@@ -210,7 +227,10 @@ def _rows(task: Task, results: Iterator[tuple[tuple, Composed | None]], folder: 
                 continue
             rng = rng_for(options.seed, task.name, plan.group_key, str(plan.index))
             try:
-                qas = maker(task, composed, rng, vocabulary)
+                base = (plan.group_meta.get("controlled") or {}).get("base")
+                # a controlled item's shorter versions reuse the question of its longest (made first)
+                qas = same_item[1] if base is not None and same_item[0] == base else maker(task, composed, rng, vocabulary)
+                same_item = (base, qas)
             except NoQuestion as exc:
                 attempted += 1
                 report.add(Issue(rp.NO_QUESTION, task.name, plan.group_file,
@@ -258,6 +278,8 @@ def build_benchmark(
     loudness: float | None = None,
     crossfade: float = 0.0,
     render_speech: bool = True,
+    evidence_position: str | None = None,
+    durations: Sequence[float] | None = None,
 ) -> BuildReport:
     """Compose the selected tasks (default: all 10) from the corpora under ``sources`` into
     ``out`` (parquet shards + dataset card + build_report.json, the import-release layout).
@@ -265,6 +287,7 @@ def build_benchmark(
     ``out`` is replaced atomically: a failure leaves it as it was. Raises
     MissingCorpusError (naming the expected layouts) before anything is written,
     ValueError for bad options, BuildFailed when no instance at all could be built.
+    ``evidence_position`` / ``durations`` make a controlled build (see ``controlled``).
     """
     started = time.perf_counter()
     sources = Path(sources).resolve()
@@ -272,8 +295,15 @@ def build_benchmark(
         raise FileNotFoundError(f"sources folder {sources} does not exist or is not a directory")
     selected = resolve_tasks(tasks)
     options = BuildOptions(seed=seed, min_duration=min_duration, max_duration=max_duration, limit=limit,
-                           loudness=loudness, crossfade=crossfade, render_speech=render_speech)
+                           loudness=loudness, crossfade=crossfade, render_speech=render_speech,
+                           evidence_position=evidence_position, lengths=None if durations is None else tuple(durations))
     ranges = {t.name: options.durations(t) for t in selected}  # validates before any work
+    if options.controlled.active:
+        if crossfade:
+            raise ValueError("a controlled build places clips exactly: --crossfade must be 0")
+        for t in selected:
+            recipe = RECIPES[t.name]
+            check_task(t.name, recipe.questions, recipe.evidence, options.controlled)
     folders = locate_corpora(sources, selected)
     report = BuildReport(options=options)
     for task in selected:

@@ -47,6 +47,11 @@ def annotations(inst: Composed) -> list[dict]:
     return out
 
 
+def fixed_key(inst: Composed) -> str | None:
+    """What a controlled build fixed the question to (the anchor clip's event or entity)."""
+    return (inst.plan.group_meta.get("controlled") or {}).get("evidence_key")
+
+
 def _with_distractors(rng: np.random.Generator, answer: str, pool: Sequence[str], n: int) -> tuple[list[str], int]:
     """``answer`` plus n-1 distinct picks from ``pool``, shuffled; returns (choices, answer index)."""
     pool = [p for p in pool if p != answer]
@@ -111,6 +116,7 @@ def event_present(task: Task, inst: Composed, rng, vocabulary) -> list[QA]:
         raise NoQuestion("no sound event is audible in the instance")
     absent = [lab for lab in task.labels if lab not in present]
     asked = present[int(rng.integers(len(present)))]
+    asked = fixed_key(inst) or asked
     choices, idx = _with_distractors(rng, asked, absent, task.n_choices)
     return [_qa(task.question, choices, idx, {"events": events, "all_events": present, "primary_event": asked})]
 
@@ -127,6 +133,8 @@ def entity_mentioned(task: Task, inst: Composed, rng, vocabulary: Sequence[tuple
         raise NoQuestion("no named entity is spoken in the instance")
     spoken = " ".join(p.ref.text for p in inst.placed).lower()
     phrase, kind = heard[int(rng.integers(len(heard)))]
+    if fixed_key(inst):
+        phrase, kind = next(e for e in heard if e[0] == fixed_key(inst))
     seen = {phrase.lower()}
     same, other = [], []
     for cand, ckind in vocabulary:

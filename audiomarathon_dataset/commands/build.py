@@ -8,6 +8,15 @@ from audiomarathon.cli import CommandError
 from audiomarathon.tasks import UnknownTaskError
 
 
+def _seconds_list(text: str) -> tuple[float, ...]:
+    import argparse
+
+    try:
+        return tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated seconds, e.g. 90,180,300; got {text!r}") from None
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("--sources", required=True,
                         help="folder holding the source corpora side by side (LibriSpeech/, RACE/, slue-voxpopuli/, "
@@ -27,6 +36,13 @@ def add_arguments(parser) -> None:
                         help="equal-power crossfade between clips (default 0: back to back, as the original)")
     parser.add_argument("--no-speech-rendering", action="store_true",
                         help="never render missing RACE recordings with espeak-ng (report them instead)")
+    parser.add_argument("--evidence-position", choices=("start", "middle", "end"), default=None,
+                        help="controlled build: put the clip holding the answer's evidence at this position "
+                             "(DESED, SLUE)")
+    parser.add_argument("--durations", type=_seconds_list, default=None, metavar="S1,S2,...",
+                        help="controlled build: compose every item at each of these lengths (seconds), same "
+                             "question, evidence and distractor material; rows of the same config told apart "
+                             "by meta.controlled.duration_target")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 
@@ -41,7 +57,8 @@ def run(args) -> int:
             args.sources, args.out, tasks=args.tasks, seed=args.seed, num_proc=args.num_proc,
             min_duration=args.min_duration, max_duration=args.max_duration, limit=args.limit,
             progress=not args.no_progress, loudness=args.loudness, crossfade=args.crossfade,
-            render_speech=not args.no_speech_rendering,
+            render_speech=not args.no_speech_rendering, evidence_position=args.evidence_position,
+            durations=args.durations,
         )
     except BuildFailed as err:
         raise CommandError(f"{err}\nnothing was written to {args.out}") from None
