@@ -19,7 +19,7 @@ import time
 import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import torch
 
@@ -50,6 +50,9 @@ from .timing import (
     reset_peak_memory,
     summarize,
 )
+
+if TYPE_CHECKING:
+    from .api import ApiConfig
 
 PREDICTIONS = "predictions.jsonl"
 RESULTS = "results.json"
@@ -82,8 +85,13 @@ class RunConfig:
     # generates; 0 prepares inline; None: 1 when the model is on an accelerator, 0 on the CPU
     # (there the worker would only take cores from the model). Timing only, never outputs.
     prefetch: int | None = None
+    # Set: the model is served behind an OpenAI-compatible API (audiomarathon_runner.api) and
+    # ``model`` is its served name; the local-model fields (dtype, device, ...) do not apply.
+    api: "ApiConfig | None" = None
 
     def __post_init__(self) -> None:
+        if self.api is not None and self.method != "none":
+            raise ValueError(f"--method {self.method}: API models run uncompressed, only method none is available")
         if self.batch_size != 1:
             # Per-sample timings, the audio-token span and token pruning all assume batch size 1.
             raise ValueError(f"--batch-size {self.batch_size}: only batch size 1 is implemented")
@@ -107,6 +115,7 @@ class RunConfig:
             "layer": self.layer, "seed": self.seed, "press_scope": self.press_scope,
             "dtype": self.dtype, "audio_control": self.audio_control, "decoding": DECODING,
             "max_new_tokens": self.max_new_tokens,
+            **({"dtype": None, "backend": self.api.hash_fields(self.max_audio_seconds)} if self.api else {}),
         }
 
     def max_new_tokens_for(self, task) -> int:
@@ -286,7 +295,7 @@ def _versions() -> dict:
     import importlib.metadata as md
 
     out = {"python": platform.python_version()}
-    for pkg in ("audiomarathon", "torch", "transformers", "datasets", "kvpress", "numpy", "accelerate"):
+    for pkg in ("audiomarathon", "torch", "transformers", "datasets", "kvpress", "numpy", "accelerate", "openai"):
         try:
             out[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
@@ -314,7 +323,7 @@ def run_evaluation(config: RunConfig, adapter: AudioLMAdapter | None = None,
         samples = [s for s in samples if s.task in chosen]
     if not samples:
         raise ValueError(f"no samples for tasks {config.tasks!r} in {config.data!r}")
-    if adapter is None:
+    if adapter is None and config.api is None:
         device = resolve_device(config.device) if config.device else None
         if dist.world_size > 1 and (device or "").startswith("cuda"):
             device = f"cuda:{dist.local_rank}"
@@ -328,11 +337,17 @@ def run_evaluation(config: RunConfig, adapter: AudioLMAdapter | None = None,
     done = {i for (i, h), r in previous.items() if h == chash and not (config.retry_failed and r.get("error"))}
     todo = [s for s in dist.shard(samples) if s.id not in done]
 
-    runner = SampleRunner(adapter, config)
+    if config.api is not None:
+        from .api import ApiRunner
+
+        stream = ApiRunner(config).records(todo, chash)  # concurrent requests, records as they finish
+    else:
+        runner = SampleRunner(adapter, config)
+        stream = (runner.record(prepared.item, chash, prepared) for prepared in runner.prepared(todo))
     with PredictionLog(shard_path) as log:
-        for prepared in _progress(runner.prepared(todo), config.progress and dist.rank == 0, total=len(todo),
-                                  desc=f"{Path(config.model).name} {config.method}"):
-            log.append(runner.record(prepared.item, chash, prepared))
+        for rec in _progress(stream, config.progress and dist.rank == 0, total=len(todo),
+                             desc=f"{Path(config.model).name} {config.method}"):
+            log.append(rec)
     dist.barrier()
     results = None
     if dist.rank == 0:
@@ -384,16 +399,22 @@ def write_results(config: RunConfig, samples: Sequence[Sample], adapter: AudioLM
         original[s.task] = original.get(s.task, 0) + 1
         if s.id in by_id and s.id not in failed:
             effective[s.task] = effective.get(s.task, 0) + 1
-    model_config = adapter.model.config
+    if config.api is not None:
+        from .api import backend_summary
+
+        backend = {"backend": backend_summary(config.api, [by_id[s.id] for s in wanted]), "commit_hash": None,
+                   "model_type": None, "adapter": None, "device": None}
+    else:
+        model_config = adapter.model.config
+        backend = {"backend": {"kind": "transformers"}, "commit_hash": getattr(model_config, "_commit_hash", None),
+                   "model_type": model_config.model_type, "adapter": adapter.describe(),
+                   "device": str(adapter.device)}
     results = {
         "schema": RESULTS_SCHEMA,
         "config": {
-            **{k: v for k, v in asdict(config).items() if k not in ("progress", "retry_failed")},
+            **{k: v for k, v in asdict(config).items() if k not in ("progress", "retry_failed", "api")},
             "model_id": config.model,
-            "commit_hash": getattr(model_config, "_commit_hash", None),
-            "model_type": model_config.model_type,
-            "adapter": adapter.describe(),
-            "device": str(adapter.device),
+            **backend,
             "config_hash": chash,
             "compression": config.compression().to_dict() if config.compression() is not None else {"method": "none"},
             "decoding": {**DECODING, "max_new_tokens": {t.name: config.max_new_tokens_for(t) for t in resolve_tasks(config.tasks)}},

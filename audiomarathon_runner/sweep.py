@@ -54,7 +54,7 @@ def sweep_configs(base: RunConfig, methods: Sequence[str], ratios: Sequence[floa
 def run_sweep(base: RunConfig, methods: Sequence[str], ratios: Sequence[float] | str, adapter=None) -> list[dict]:
     configs = sweep_configs(base, list(methods), parse_ratios(ratios))
     samples = load_samples(base.data, base.tasks, base.limit)
-    if adapter is None:
+    if adapter is None and base.api is None:
         adapter = load_adapter(base.model, base.dtype, base.device, base.revision)
     rows = []
     for cfg in configs:

@@ -40,6 +40,6 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 fi
 # torch first, exactly this version: a looser pin pulls the CUDA build (gigabytes).
 $PIP install -q --disable-pip-version-check torch==2.13.0
-$PIP install -q --disable-pip-version-check -c constraints.txt -e ".[build,gpu,space,test]"
+$PIP install -q --disable-pip-version-check -c constraints.txt -e ".[api,build,gpu,space,test]"
 echo "$want" > "$stamp"
 echo "[setup] environment ready in $VENV"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..api.config import add_api_arguments, api_config_from_args
 from .options import add_model_data_arguments, expected_errors, run_config_kwargs
 
 
@@ -9,6 +10,7 @@ def add_arguments(parser) -> None:
     add_model_data_arguments(parser)
     parser.add_argument("--method", default="none", help="compression method (none, fastv, dart, random, frame, snapkv, ...)")
     parser.add_argument("--ratio", type=float, default=0.0, help="fraction of audio tokens removed")
+    add_api_arguments(parser)
 
 
 def run(args) -> int:
@@ -18,7 +20,8 @@ def run(args) -> int:
     from .. import distributed
 
     try:
-        config = RunConfig(method=args.method, ratio=args.ratio, **run_config_kwargs(args))
+        config = RunConfig(method=args.method, ratio=args.ratio, api=api_config_from_args(args),
+                           **run_config_kwargs(args))
         results = run_evaluation(config)
     except expected_errors() as err:
         raise CommandError(str(err)) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..api.config import add_api_arguments, api_config_from_args
 from .options import add_model_data_arguments, expected_errors, run_config_kwargs
 
 
@@ -10,6 +11,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--methods", default="none", help="comma-separated methods, e.g. none,fastv,dart,snapkv")
     parser.add_argument("--ratios", default="0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9",
                         help="comma-separated fractions of audio tokens removed")
+    add_api_arguments(parser)
 
 
 def run(args) -> int:
@@ -22,7 +24,7 @@ def run(args) -> int:
     if not methods:
         raise CommandError("--methods: no method given")
     try:
-        rows = run_sweep(RunConfig(**run_config_kwargs(args)), methods, args.ratios)
+        rows = run_sweep(RunConfig(api=api_config_from_args(args), **run_config_kwargs(args)), methods, args.ratios)
     except expected_errors() as err:
         raise CommandError(str(err)) from None
     print((__import__("pathlib").Path(args.out) / "sweep_summary.md").read_text())

@@ -1,0 +1,17 @@
+"""Evaluate models served behind an OpenAI-compatible chat-completions API.
+
+GPT-4o audio, Gemini's OpenAI-compatible endpoint, vLLM and SGLang all accept the task prompt as
+a text part and the clip as an ``input_audio`` part. The runner's own sample loading, resume
+records and scoring are used unchanged; only the per-sample step differs: requests run
+concurrently (``concurrency`` in flight, spread over the base URLs), with retries and
+exponential backoff, and each finished sample is written as soon as its reply arrives.
+
+    config = RunConfig(model="gpt-4o-audio-preview", data=..., out=...,
+                       api=ApiConfig(base_urls=("https://api.openai.com/v1",), api_key_env="OPENAI_API_KEY"))
+    run_evaluation(config)
+"""
+
+from .config import AUDIO_FORMATS, TOO_LONG_POLICIES, ApiConfig
+from .runner import ApiFatalError, ApiRunner, backend_summary
+
+__all__ = ["AUDIO_FORMATS", "TOO_LONG_POLICIES", "ApiConfig", "ApiFatalError", "ApiRunner", "backend_summary"]

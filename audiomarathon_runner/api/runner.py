@@ -1,0 +1,169 @@
+"""The API counterpart of the local SampleRunner: same records, produced ``concurrency`` at a time.
+
+Records are yielded as replies arrive (the caller appends each to the run's predictions log at
+once), so a killed run loses only the requests in flight and a resumed one asks only for those.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Iterable, Iterator
+
+from .audio import AudioPart, TooLongError, plan_requests
+from .request import ApiFatalError, RequestFailed, build_body, send
+
+__all__ = ["ApiFatalError", "ApiRunner", "backend_summary"]
+
+
+class ApiRunner:
+    def __init__(self, config):
+        import openai
+
+        self.config = config
+        self.api = config.api
+        key = self.api.api_key()
+        # Retries are ours (backoff across servers, recorded per sample): the client's are off.
+        self.clients = [openai.OpenAI(base_url=url, api_key=key, timeout=self.api.timeout_s, max_retries=0)
+                        for url in self.api.base_urls]
+        self.stop = threading.Event()
+
+    # ------------------------------------------------------------ one sample
+    def _body_size(self, prompt: str, max_tokens: int):
+        def size(parts: list[AudioPart]) -> int:
+            empty = [AudioPart(b"", p.seconds) for p in parts]
+            return len(self._body(prompt, empty, max_tokens)) + sum(len(p.b64) for p in parts)
+        return size
+
+    def _body(self, prompt: str, parts: list[AudioPart], max_tokens: int) -> bytes:
+        return build_body(self.config.model, prompt, parts, self.api.audio_format, max_tokens,
+                          self.api.max_tokens_field)
+
+    def record(self, sample, config_hash: str, slot: int = 0) -> dict:
+        """Request one sample; a sample-level failure (too long, 4xx, retries exhausted) becomes a
+        record with ``error`` set, like a local failure. ``slot`` picks the first server."""
+        from audiomarathon.tasks import SAMPLING_RATE
+
+        from ..run import parse_reply
+        from ..samples import apply_audio_control
+
+        t0 = time.perf_counter()
+        rec = {"id": sample.id, "task": sample.task, "reply": None, "parsed": None, "rule": None,
+               "reference": sample.reference, "choices": list(sample.choices), "timings": {},
+               "compression": None, "config_hash": config_hash, "error": None, "api": None}
+        try:
+            audio = apply_audio_control(sample.load_audio(), self.config.audio_control, sample.id, self.config.seed)
+            prompt = sample.prompt()
+            max_tokens = self.config.max_new_tokens_for(sample.task_info)
+            task = sample.task_info
+            requests = plan_requests(
+                audio, sample_id=sample.id, fmt=self.api.audio_format, max_seconds=self.config.max_audio_seconds,
+                max_request_mb=self.api.max_request_mb, policy=self.api.on_too_long,
+                body_size=self._body_size(prompt, max_tokens), multi_request_ok=not task.is_mcq,
+                multi_request_why="a multiple-choice question")
+            encode_ms = (time.perf_counter() - t0) * 1000.0
+            replies, sent = [], 0
+            for parts in requests:
+                body = self._body(prompt, parts, max_tokens)
+                sent += len(body)
+                replies.append(send(self.clients, slot, body, sample.id, self.api, self.stop))
+            # Several requests only for transcription: the transcripts of consecutive parts, in order.
+            text = replies[0].text if len(replies) == 1 else " ".join(r.text.strip() for r in replies)
+            parsed, rule = parse_reply(text, sample)
+            tokens_in = _total(r.input_tokens for r in replies)
+            tokens_out = _total(r.output_tokens for r in replies)
+            rec.update(reply=text, parsed=parsed, rule=rule)
+            rec["timings"] = {
+                "audio_seconds": round(audio.size / SAMPLING_RATE, 3),
+                "preprocess_ms": encode_ms,  # decode + control + encode + base64
+                "latency_ms": sum(r.latency_ms for r in replies),  # the successful attempts
+                "total_ms": (time.perf_counter() - t0) * 1000.0,  # including retries and backoff
+                "input_tokens": tokens_in, "output_tokens": tokens_out,
+                "request_bytes": sent, "warmup": False,
+            }
+            rec["api"] = {
+                "base_url": replies[-1].base_url,
+                "model": replies[-1].model,
+                "system_fingerprint": replies[-1].system_fingerprint,
+                "finish_reason": [r.finish_reason for r in replies] if len(replies) > 1 else replies[0].finish_reason,
+                "attempts": sum(r.attempts for r in replies),
+                "retried": [why for r in replies for why in r.retried],
+                "requests": len(requests),
+                "audio_parts": sum(len(p) for p in requests),
+                "cost_usd": cost_usd(tokens_in, tokens_out, self.api.price_in, self.api.price_out),
+            }
+        except ApiFatalError:
+            raise
+        except (TooLongError, RequestFailed) as err:
+            rec["error"] = f"{type(err).__name__}: {err}"
+        except Exception as err:  # noqa: BLE001 - one bad sample must not end the run
+            rec["error"] = f"{type(err).__name__}: sample {sample.id}: {err}"
+            rec["traceback"] = traceback.format_exc(limit=6)
+        return rec
+
+    # ------------------------------------------------------------ the run
+    def records(self, samples: Iterable, config_hash: str) -> Iterator[dict]:
+        """Records of ``samples`` in the order they finish, ``concurrency`` requests in flight, the
+        k-th sample starting on server k mod (number of servers)."""
+        items = iter(enumerate(samples))
+        pool = ThreadPoolExecutor(max_workers=self.api.concurrency, thread_name_prefix="api")
+        pending: set[Future] = set()
+
+        def fill() -> None:
+            while len(pending) < self.api.concurrency:
+                nxt = next(items, None)
+                if nxt is None:
+                    return
+                k, sample = nxt
+                pending.add(pool.submit(self.record, sample, config_hash, k % len(self.clients)))
+
+        try:
+            fill()
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    pending.discard(fut)
+                    yield fut.result()  # ApiFatalError propagates and ends the run
+                fill()
+        finally:
+            # Killed, interrupted or fatal: stop retry waits, drop queued work; nothing half-written.
+            self.stop.set()
+            for fut in pending:
+                fut.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _total(values) -> int | None:
+    values = list(values)
+    return None if any(v is None for v in values) else int(sum(values))
+
+
+def cost_usd(tokens_in, tokens_out, price_in, price_out) -> float | None:
+    """Estimated cost in USD from per-million-token prices (None when a price or count is missing)."""
+    if price_in is None or price_out is None or tokens_in is None or tokens_out is None:
+        return None
+    return (tokens_in * price_in + tokens_out * price_out) / 1e6
+
+
+def backend_summary(api_config, records: list[dict]) -> dict:
+    """results.json's account of an API run: servers, served model ids, tokens, cost, latency."""
+    import numpy as np
+
+    ok = [r for r in records if not r.get("error") and r.get("api")]
+    lat = np.array([r["timings"]["latency_ms"] for r in ok], dtype=np.float64)
+    costs = [r["api"].get("cost_usd") for r in ok]
+    return {
+        "kind": "openai-chat",
+        **api_config.public(),
+        "served_models": sorted({str(r["api"].get("model")) for r in ok}),
+        "system_fingerprints": sorted({str(r["api"].get("system_fingerprint")) for r in ok}),
+        "requests": sum(r["api"].get("requests", 1) for r in ok),
+        "attempts": sum(r["api"].get("attempts", 1) for r in ok),
+        "input_tokens": _total(r["timings"].get("input_tokens") for r in ok),
+        "output_tokens": _total(r["timings"].get("output_tokens") for r in ok),
+        "cost_usd": None if not ok or any(c is None for c in costs) else float(sum(costs)),
+        "latency_ms": ({"mean": float(lat.mean()), "median": float(np.median(lat)),
+                        "p90": float(np.percentile(lat, 90)), "max": float(lat.max())} if lat.size else {}),
+    }

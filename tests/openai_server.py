@@ -1,0 +1,231 @@
+"""A small OpenAI-compatible chat-completions server for tests and benchmarks (stdlib http.server).
+
+It decodes every ``input_audio`` part of a request (base64 -> wav/flac/mp3 -> 16 kHz float32),
+joins the parts in order and answers through a tiny transformers model with greedy decoding, so
+a run against it can be compared with a local run of the same model: the bytes the client sent
+are checked end to end. Without a model it answers a fixed text (``reply``) after ``delay_s``,
+for throughput measurements. Faults are injected on request, one per incoming request in order:
+
+    server = ChatServer(model_dir).start()      # server.base_url -> http://127.0.0.1:PORT/v1
+    server.inject("429", "500", "timeout", "malformed")
+    ...
+    server.stop()
+
+Run alone: python tests/openai_server.py [--model DIR] [--delay S] [--port P]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import collections
+import io
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+
+FAULTS = ("429", "500", "503", "timeout", "malformed", "no-content", "400", "401", "drop")
+
+
+class ChatServer:
+    def __init__(self, model_dir: str | Path | None = None, *, delay_s: float = 0.0, reply: str = "A",
+                 timeout_fault_s: float = 3.0, port: int = 0, served_name: str | None = None,
+                 fingerprint: str = "fp_tiny_0"):
+        self.model_dir = model_dir
+        self.delay_s = delay_s
+        self.reply = reply
+        self.timeout_fault_s = timeout_fault_s
+        self.served_name = served_name
+        self.fingerprint = fingerprint
+        self.faults: collections.deque[str] = collections.deque()
+        self.log: list[dict] = []  # one entry per request received (faulted ones included)
+        self._lock = threading.Lock()
+        self._model_lock = threading.Lock()
+        self.adapter = None
+        if model_dir is not None:
+            from audiomarathon_runner.adapters import load_adapter
+
+            self.adapter = load_adapter(str(model_dir), "fp32", "cpu")
+            self.adapter.set_feature_device(self.adapter.device)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self.httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def inject(self, *faults: str) -> "ChatServer":
+        for fault in faults:
+            if fault not in FAULTS:
+                raise ValueError(f"unknown fault {fault!r}; choose from {FAULTS}")
+        with self._lock:
+            self.faults.extend(faults)
+        return self
+
+    def start(self) -> "ChatServer":
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="chat-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> "ChatServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------ answering
+    def next_fault(self) -> str | None:
+        with self._lock:
+            return self.faults.popleft() if self.faults else None
+
+    def answer(self, request: dict) -> dict:
+        audio, prompt, formats = decode_request(request)
+        max_tokens = int(request.get("max_tokens") or request.get("max_completion_tokens") or 16)
+        if self.adapter is None:
+            if self.delay_s:
+                time.sleep(self.delay_s)
+            text, n_in, n_out = self.reply, len(prompt), 1
+        else:
+            text, n_in, n_out = self._generate(audio, prompt, max_tokens)
+        return {"text": text, "prompt_tokens": n_in, "completion_tokens": n_out,
+                "audio_samples": int(audio.size), "formats": formats, "prompt": prompt,
+                "audio_sha": _sha(audio)}
+
+    def _generate(self, audio: np.ndarray, prompt: str, max_tokens: int):
+        import torch
+
+        from audiomarathon_runner.run import DECODING
+
+        adapter = self.adapter
+        with self._model_lock, torch.inference_mode():
+            inputs = adapter.build_inputs(audio, prompt)
+            eos = adapter.eos_token_ids
+            out = adapter.model.generate(**inputs, **DECODING, **adapter.generate_kwargs(), max_new_tokens=max_tokens,
+                                         eos_token_id=eos or None, pad_token_id=adapter.tokenizer.pad_token_id)
+            n_in = inputs["input_ids"].shape[-1]
+            new = out[0, n_in:].tolist()
+        hits = [i for i, t in enumerate(new) if t in (eos or ())]
+        n_out = hits[0] + 1 if hits else len(new)
+        return adapter.decode(new), int(n_in), int(n_out)
+
+
+def _sha(audio: np.ndarray) -> str:
+    import hashlib
+
+    return hashlib.sha256(np.ascontiguousarray(audio, dtype=np.float32).tobytes()).hexdigest()[:16]
+
+
+def decode_request(request: dict) -> tuple[np.ndarray, str, list[str]]:
+    """The audio parts joined in order (16 kHz mono float32), the text, and the parts' formats."""
+    import soundfile as sf
+
+    from audiomarathon_dataset.audio_io import to_mono_16k
+
+    (message,) = request["messages"]
+    parts, texts, formats = [], [], []
+    for item in message["content"]:
+        if item["type"] == "input_audio":
+            raw = base64.b64decode(item["input_audio"]["data"], validate=True)
+            data, rate = sf.read(io.BytesIO(raw), dtype="float32", always_2d=False)
+            parts.append(data if rate == 16000 and data.ndim == 1 else to_mono_16k(data, rate))
+            formats.append(item["input_audio"]["format"])
+        elif item["type"] == "text":
+            texts.append(item["text"])
+    if not parts:
+        raise ValueError("no input_audio part")
+    return np.concatenate(parts).astype(np.float32), "".join(texts), formats
+
+
+def _handler(server: ChatServer):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:  # quiet
+            pass
+
+        def _send(self, code: int, body: bytes, headers: dict | None = None) -> None:
+            try:
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (its timeout)
+
+        def _error(self, code: int, message: str, headers: dict | None = None) -> None:
+            self._send(code, json.dumps({"error": {"message": message, "code": code}}).encode(), headers)
+
+        def do_GET(self) -> None:
+            if self.path.rstrip("/").endswith("/models"):
+                name = server.served_name or str(server.model_dir or "echo")
+                self._send(200, json.dumps({"object": "list", "data": [{"id": name, "object": "model"}]}).encode())
+            else:
+                self._error(404, f"no route {self.path}")
+
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if not self.path.rstrip("/").endswith("/chat/completions"):
+                return self._error(404, f"no route {self.path}")
+            fault = server.next_fault()
+            entry = {"fault": fault, "bytes": len(raw), "auth": self.headers.get("Authorization")}
+            with server._lock:
+                server.log.append(entry)
+            if fault in ("429", "500", "503", "400", "401"):
+                headers = {"Retry-After": "0.05"} if fault == "429" else None
+                return self._error(int(fault), f"injected {fault}", headers)
+            if fault == "timeout":
+                time.sleep(server.timeout_fault_s)
+            if fault == "drop":  # close without an answer
+                self.close_connection = True
+                return
+            try:
+                request = json.loads(raw)
+                entry.update(model=request.get("model"), temperature=request.get("temperature"),
+                             max_tokens=request.get("max_tokens", request.get("max_completion_tokens")))
+                result = server.answer(request)
+            except Exception as err:  # noqa: BLE001 - a bad request is the client's 400
+                entry["error"] = f"{type(err).__name__}: {err}"
+                return self._error(400, f"bad request: {type(err).__name__}: {err}")
+            entry.update({k: result[k] for k in ("audio_samples", "formats", "prompt", "audio_sha")})
+            if fault == "malformed":
+                return self._send(200, b'{"id": "chatcmpl-x", "choices": [{"index": 0, "mess')
+            content = None if fault == "no-content" else result["text"]
+            body = {
+                "id": f"chatcmpl-{len(server.log)}", "object": "chat.completion", "created": int(time.time()),
+                "model": server.served_name or request.get("model"), "system_fingerprint": server.fingerprint,
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": content}}],
+                "usage": {"prompt_tokens": result["prompt_tokens"], "completion_tokens": result["completion_tokens"],
+                          "total_tokens": result["prompt_tokens"] + result["completion_tokens"]},
+            }
+            self._send(200, json.dumps(body).encode())
+
+    return Handler
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None, help="tiny model folder (default: fixed replies)")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each fixed reply")
+    parser.add_argument("--reply", default="A")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    server = ChatServer(args.model, delay_s=args.delay, reply=args.reply, port=args.port)
+    print(server.base_url, flush=True)
+    server.httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
