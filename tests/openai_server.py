@@ -43,6 +43,8 @@ class ChatServer:
         self.fingerprint = fingerprint
         self.faults: collections.deque[str] = collections.deque()
         self.log: list[dict] = []  # one entry per request received (faulted ones included)
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests answered at the same time
         self._lock = threading.Lock()
         self._model_lock = threading.Lock()
         self.adapter = None
@@ -182,6 +184,15 @@ def _handler(server: ChatServer):
             entry = {"fault": fault, "bytes": len(raw), "auth": self.headers.get("Authorization")}
             with server._lock:
                 server.log.append(entry)
+                server.in_flight += 1
+                server.max_in_flight = max(server.max_in_flight, server.in_flight)
+            try:
+                self._answer(raw, fault, entry)
+            finally:
+                with server._lock:
+                    server.in_flight -= 1
+
+        def _answer(self, raw: bytes, fault: str | None, entry: dict) -> None:
             if fault in ("429", "500", "503", "400", "401"):
                 headers = {"Retry-After": "0.05"} if fault == "429" else None
                 return self._error(int(fault), f"injected {fault}", headers)

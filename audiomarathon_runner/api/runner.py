@@ -105,26 +105,28 @@ class ApiRunner:
 
     # ------------------------------------------------------------ the run
     def records(self, samples: Iterable, config_hash: str) -> Iterator[dict]:
-        """Records of ``samples`` in the order they finish, ``concurrency`` requests in flight, the
-        k-th sample starting on server k mod (number of servers)."""
-        items = iter(enumerate(samples))
+        """Records of ``samples`` in the order they finish, ``concurrency`` requests in flight, each
+        new sample starting on the server with the fewest requests in flight (the lowest on a tie)."""
+        items = iter(samples)
         pool = ThreadPoolExecutor(max_workers=self.api.concurrency, thread_name_prefix="api")
-        pending: set[Future] = set()
+        pending: dict[Future, int] = {}
+        load = [0] * len(self.clients)
 
         def fill() -> None:
             while len(pending) < self.api.concurrency:
-                nxt = next(items, None)
-                if nxt is None:
+                sample = next(items, None)
+                if sample is None:
                     return
-                k, sample = nxt
-                pending.add(pool.submit(self.record, sample, config_hash, k % len(self.clients)))
+                slot = load.index(min(load))
+                load[slot] += 1
+                pending[pool.submit(self.record, sample, config_hash, slot)] = slot
 
         try:
             fill()
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    pending.discard(fut)
+                    load[pending.pop(fut)] -= 1
                     yield fut.result()  # ApiFatalError propagates and ends the run
                 fill()
         finally:
