@@ -13,17 +13,21 @@ def aggregate(task_scores: Mapping[str, float]) -> dict:
     """Average task scores (0-100) keyed by config name or abbreviation.
 
     Returns ``{"categories": {category: mean}, "average": mean, "n_tasks": int,
-    "complete": bool, "missing": [config names]}``. Only the tasks given are averaged;
-    ``complete`` says whether all 10 are there (a leaderboard average needs all of them).
+    "complete": bool, "missing": [config names], "unscored": [config names]}``. Only the tasks
+    given with a score are averaged; a task given with ``None`` (nothing could be scored) is listed
+    under ``unscored``, never averaged as 0. ``complete`` says whether all 10 have a score (a
+    leaderboard average needs all of them).
     """
     scores: dict[str, float] = {}
+    unscored: list[str] = []
     for key, value in task_scores.items():
         name = get_task(key).name
-        if name in scores:
+        if name in scores or name in unscored:
             raise ValueError(f"task {name} given twice (as {key!r})")
         if value is None:
-            raise ValueError(f"task {name} has no score")
-        scores[name] = float(value)
+            unscored.append(name)
+        else:
+            scores[name] = float(value)
     categories = {}
     for category in CATEGORIES:
         values = [scores[t.name] for t in TASKS if t.category == category and t.name in scores]
@@ -34,5 +38,6 @@ def aggregate(task_scores: Mapping[str, float]) -> dict:
         "average": sum(scores.values()) / len(scores) if scores else None,
         "n_tasks": len(scores),
         "complete": len(scores) == len(TASKS),
-        "missing": [t.name for t in TASKS if t.name not in scores],
+        "missing": [t.name for t in TASKS if t.name not in scores and t.name not in unscored],
+        "unscored": [t.name for t in TASKS if t.name in unscored],
     }

@@ -8,6 +8,7 @@ audiomarathon.py) and in the repository (script audiomarathon_metric.py):
     python app.py                               # inside an exported Space folder
 """
 
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -56,15 +57,18 @@ def table_rows(table) -> list[list[str]]:
     return [row for row in cleaned if any(cell.strip() for cell in row)]
 
 
-def summary_markdown(result: dict) -> str:
+def summary_markdown(result: dict, fmt1) -> str:
+    """The result as a table; ``fmt1`` is the metric's one-decimal, half-up formatting."""
     lines = ["| task | score | 95% CI | n | invalid | p (Bonferroni) |", "|---|---|---|---|---|---|"]
     for name, t in result["tasks"].items():
-        ci = "–" if not t.get("ci95") else f"{t['ci95'][0]:.1f}–{t['ci95'][1]:.1f}"
-        invalid = f"{100 * t['invalid_rate']:.1f}%" if "invalid_rate" in t else f"WER {t['wer']:.1f}"
-        p = f"{t['p_value_bonferroni']:.2g}" if "p_value_bonferroni" in t else "–"
-        lines.append(f"| {name} | {t['score']:.1f} | {ci} | {t['n']} | {invalid} | {p} |")
+        ci = "–" if not t.get("ci95") else f"{fmt1(t['ci95'][0])}–{fmt1(t['ci95'][1])}"
+        invalid = f"{fmt1(t['invalid_rate'])}%" if "invalid_rate" in t else f"WER {fmt1(t['wer'])}"
+        p = f"{t['p_value_bonferroni']:.2g}" if t.get("p_value_bonferroni") is not None else "–"
+        lines.append(f"| {name} | {fmt1(t['score'], 'none valid')} | {ci} | {t['n']} | {invalid} | {p} |")
     state = "all 10 tasks" if result["complete"] else f"{result['n_tasks']} of 10 tasks"
-    lines.append(f"\n**Average ({state}): {result['average']:.1f}**")
+    lines.append(f"\n**Average ({state}): {fmt1(result['average'])}**")
+    if result.get("unscored_tasks"):
+        lines.append(f"\nNot scored (no valid reply): {', '.join(result['unscored_tasks'])}")
     return "\n".join(lines)
 
 
@@ -87,7 +91,7 @@ def make_handler(metric):
             )
         except (ValueError, TypeError, KeyError) as err:  # bad rows: show the message, name the row
             raise gr.Error(str(err)) from None
-        return summary_markdown(result), result
+        return summary_markdown(result, inspect.getmodule(type(metric)).fmt1), result
 
     return score_table
 

@@ -15,6 +15,7 @@ from audiomarathon.tasks import ALL
 from audiomarathon.tasks import get_task
 from audiomarathon_metric.aggregate import aggregate
 from audiomarathon_metric.comparison import compare
+from audiomarathon_metric.display import fmt1
 from audiomarathon_metric.extraction import extract_answer
 from audiomarathon_metric.long_audio import DEFAULT_DURATION_BINS
 from audiomarathon_metric.normalizers import NORMALIZERS
@@ -131,5 +132,5 @@ class Audiomarathon(evaluate.Metric):
 
 
 # Names re-exported for users of the loaded module file (and to keep each import above in use).
-__all__ = ["Audiomarathon", "DEFAULT_DURATION_BINS", "LETTERS", "NORMALIZERS", "PUBLISHED", "METRIC_VERSION", "aggregate", "compare",
-           "extract_answer", "percentile_ci", "score"]
+__all__ = ["Audiomarathon", "DEFAULT_DURATION_BINS", "LETTERS", "NORMALIZERS", "PUBLISHED", "METRIC_VERSION", "aggregate",
+           "compare", "extract_answer", "fmt1", "percentile_ci", "score"]

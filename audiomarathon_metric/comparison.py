@@ -2,7 +2,9 @@
 
 Accuracy: exact McNemar on the discordant pairs. Macro-F1 (ASR: score = 100 - WER): paired
 bootstrap — the same resampled items for both runs — giving a CI and a two-sided p-value for
-the difference A - B. Differences are in points on the 0-100 scale.
+the difference A - B. Differences are in points on the 0-100 scale. Strict mode compares every
+item (an invalid reply scored as its least favourable wrong answer); paper mode only the items both runs
+answered validly (ASR: non-empty transcripts in both), so ``n`` can be smaller than ``n_total``.
 """
 
 from __future__ import annotations
@@ -25,29 +27,47 @@ from .scoring import encode_classes
 from .scoring import extract_all
 from .scoring import prepare_items
 from .scoring import word_errors
+from .stats import bootstrap_counts
 from .stats import bootstrap_indices
 from .stats import bootstrap_p_value
-from .stats import f1_from_labels
+from .stats import f1_scores
+from .stats import least_favourable
+from .stats import wrong_classes_present
 from .stats import mcnemar_exact
 from .stats import percentile_ci
+
+
+def _unscored(n_total: int) -> dict:
+    return {"n": 0, "n_total": n_total, "score_a": None, "score_b": None, "score_diff": None, "ci95": None,
+            "p_value": None}
 
 
 def _compare_mcq(task, items, replies_a, replies_b, settings):
     letters_a = [ex.letter for ex in extract_all(items, replies_a)]
     letters_b = [ex.letter for ex in extract_all(items, replies_b)]
-    y_true, (pa, pb), k = encode_classes(items, letters_a, letters_b)
+    y_true, (pa, pb), k, wrong = encode_classes(items, letters_a, letters_b)
+    # paper: only items both runs answered validly; strict: all, an invalid reply scored as its least
+    # favourable wrong answer (chosen per run).
     keep = (pa < k) & (pb < k) if settings.mode == "paper" else np.ones(len(items), dtype=bool)
+    if not keep.any():
+        out = _unscored(len(items))
+        out.update(accuracy_a=None, accuracy_b=None, only_a_correct=0, only_b_correct=0, mcnemar_p=None)
+        return out, np.empty(0)
+    wrong = [w for w, kept in zip(wrong, keep) if kept]
     y_true, pa, pb = y_true[keep], pa[keep], pb[keep]
+    always_a, always_b = wrong_classes_present(pa, k, wrong), wrong_classes_present(pb, k, wrong)
+    pa, pb = least_favourable(y_true, pa, k, wrong), least_favourable(y_true, pb, k, wrong)
     right_a, right_b = pa == y_true, pb == y_true
     only_a, only_b = int((right_a & ~right_b).sum()), int((~right_a & right_b).sum())
-    fa, fb = f1_from_labels(y_true, pa, k), f1_from_labels(y_true, pb, k)
-    diff = 100.0 * float(fa.macro_f1 - fb.macro_f1)
+    fa, fb = f1_scores(y_true, pa, k, always_present=always_a), f1_scores(y_true, pb, k, always_present=always_b)
     reps = np.empty(0)
-    if settings.n_bootstrap > 0 and y_true.size:
-        idx = bootstrap_indices(y_true.size, settings.n_bootstrap, _rng(settings, task, stream=1))
-        reps = 100.0 * (f1_from_labels(y_true[idx], pa[idx], k).macro_f1 - f1_from_labels(y_true[idx], pb[idx], k).macro_f1)
+    if settings.n_bootstrap > 0:
+        counts = bootstrap_counts(y_true.size, settings.n_bootstrap, _rng(settings, task, stream=1))
+        reps = 100.0 * (f1_scores(y_true, pa, k, counts, always_a).macro_f1
+                        - f1_scores(y_true, pb, k, counts, always_b).macro_f1)
     return {
         "n": int(y_true.size),
+        "n_total": len(items),
         "accuracy_a": 100.0 * float(fa.accuracy),
         "accuracy_b": 100.0 * float(fb.accuracy),
         "only_a_correct": only_a,
@@ -55,7 +75,7 @@ def _compare_mcq(task, items, replies_a, replies_b, settings):
         "mcnemar_p": mcnemar_exact(only_a, only_b),
         "score_a": 100.0 * float(fa.macro_f1),
         "score_b": 100.0 * float(fb.macro_f1),
-        "score_diff": diff,
+        "score_diff": 100.0 * float(fa.macro_f1 - fb.macro_f1),
         "ci95": percentile_ci(reps),
         "p_value": bootstrap_p_value(reps),
     }, reps
@@ -65,21 +85,30 @@ def _compare_asr(task, items, replies_a, replies_b, settings):
     normalize = get_normalizer(settings.normalizer)
     err = np.empty((2, len(items)))
     words = np.empty(len(items))
+    empty = np.zeros((2, len(items)), dtype=bool)
     for j, it in enumerate(items):
         ref = normalize(it.reference)
         if not ref.split():
             raise ScoringInputError(f"references[{it.index}] ({task.name}) is empty after normalization")
         for r, replies in enumerate((replies_a, replies_b)):
-            err[r, j], words[j] = word_errors(ref, normalize(clean_transcript(replies[it.index], task)))
-    per_utt = 100.0 * err / words
+            hyp = normalize(clean_transcript(replies[it.index], task))
+            empty[r, j] = not hyp.split()
+            err[r, j], words[j] = word_errors(ref, hyp)
+    keep = ~empty.any(axis=0) if settings.mode == "paper" else np.ones(len(items), dtype=bool)
+    if not keep.any():
+        out = _unscored(len(items))
+        out.update(wer_a=None, wer_b=None)
+        return out, np.empty(0)
+    per_utt = 100.0 * err[:, keep] / words[keep]
     score = np.clip(100.0 - per_utt.mean(axis=1), 0.0, 100.0)
     reps = np.empty(0)
     if settings.n_bootstrap > 0:
-        idx = bootstrap_indices(len(items), settings.n_bootstrap, _rng(settings, task, stream=1))
+        idx = bootstrap_indices(int(keep.sum()), settings.n_bootstrap, _rng(settings, task, stream=1))
         s = np.clip(100.0 - per_utt[:, idx].mean(axis=2), 0.0, 100.0)
         reps = s[0] - s[1]
     return {
-        "n": len(items),
+        "n": int(keep.sum()),
+        "n_total": len(items),
         "wer_a": float(per_utt[0].mean()),
         "wer_b": float(per_utt[1].mean()),
         "score_a": float(score[0]),
@@ -128,12 +157,16 @@ def compare(
         task = group[0].task
         out_tasks[name], r = COMPARERS[task.metric](task, group, replies_a, replies_b, settings)
         reps.append(r)
-    diffs = [t["score_diff"] for t in out_tasks.values()]
-    have_reps = n_bootstrap > 0 and reps and all(r.size for r in reps)
+    # A task with no item to compare (paper mode: none valid in both runs) is named, not averaged.
+    unscored = [name for name, t in out_tasks.items() if t["score_diff"] is None]
+    diffs = [t["score_diff"] for t in out_tasks.values() if t["score_diff"] is not None]
+    reps = [r for r in reps if r.size]
+    have_reps = n_bootstrap > 0 and reps and len(reps) == len(diffs)
     return {
         "tasks": out_tasks,
         "average_diff": float(np.mean(diffs)) if diffs else None,
         "average_diff_ci95": percentile_ci(np.mean(reps, axis=0)) if have_reps else None,
+        "unscored_tasks": unscored,
         "mode": mode,
         "n_bootstrap": n_bootstrap,
         "seed": seed,

@@ -270,7 +270,11 @@ def _average(tasks_out: dict, reps: dict, bins: Bins) -> list[dict]:
     present = sorted({b for r in reps.values() for b in r})
     rows = []
     for b in present:
-        names = [n for n in tasks_out if b in reps[n]]
+        # A task with nothing scorable in the bin (paper mode, no valid reply) has score None: not averaged.
+        names = [n for n in tasks_out if b in reps[n]
+                 and next(r["score"] for r in tasks_out[n]["bins"] if r["bin"] == bins.label(b)) is not None]
+        if not names:
+            continue
         scores = [next(r["score"] for r in tasks_out[n]["bins"] if r["bin"] == bins.label(b)) for n in names]
         arrays = [reps[n][b] for n in names]
         ci = percentile_ci(np.mean(arrays, axis=0)) if arrays and all(a.size for a in arrays) else None

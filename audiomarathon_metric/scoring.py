@@ -26,8 +26,11 @@ from .extraction import extract_answer
 from .extraction import _norm_text
 from .normalizers import get_normalizer
 from .stats import bonferroni
+from .stats import bootstrap_counts
 from .stats import bootstrap_indices
-from .stats import f1_from_labels
+from .stats import f1_scores
+from .stats import least_favourable
+from .stats import wrong_classes_present
 from .stats import percentile_ci
 from .stats import poisson_binomial_sf
 
@@ -121,6 +124,13 @@ def prepare_items(predictions, references, tasks, choices=None, ids=None) -> tup
             for j, c in enumerate(item_choices):
                 if not isinstance(c, str):
                     raise ScoringInputError(f"choices[{i}][{j}] must be a string, got {type(c).__name__}")
+            # The two-way prompts name the letters themselves ("if it is real, answer 'a'"), so other
+            # options, or these in another order, would silently swap the classes.
+            if task.fixed_choices and [_norm_text(c) for c in item_choices] != [_norm_text(c) for c in task.labels]:
+                raise ScoringInputError(
+                    f"choices[{i}] = {list(item_choices)!r}: {task.name} ({task.abbrev}) options are fixed by its "
+                    f"prompt as {list(task.labels)!r} in that order (or pass no choices)"
+                )
             letter = reference.strip().upper()
             if letter not in LETTERS[: len(item_choices)] or len(letter) != 1:
                 raise ScoringInputError(
@@ -150,11 +160,12 @@ def _class_key(task: Task, choices: tuple[str, ...], letter: str) -> str:
 
 @dataclass
 class McqArrays:
-    """One task's items as class-id arrays; y_pred == n_classes marks an invalid reply."""
+    """One task's items as class ids; y_pred == n_classes marks an invalid reply."""
 
     y_true: np.ndarray
     y_pred: np.ndarray
     n_classes: int
+    wrong: list[list[int]]  # class ids of each item's wrong options (what an invalid reply is scored as)
     chance: np.ndarray  # 1 / n_choices per item
     letters: list[str | None]
     rules: list[str]
@@ -164,18 +175,21 @@ class McqArrays:
         return self.y_pred < self.n_classes
 
 
-def encode_classes(items: Sequence[Item], *letter_runs: Sequence[str | None]) -> tuple[np.ndarray, list[np.ndarray], int]:
-    """Class ids for the references and for each run's parsed letters, over one shared vocabulary
-    (sorted class keys, so ids are deterministic); an invalid reply gets id K = n_classes."""
+
+def encode_classes(items: Sequence[Item], *letter_runs: Sequence[str | None]):
+    """Class ids for the references, each run's parsed letters and every item's wrong options,
+    over one shared vocabulary (sorted class keys, so ids are deterministic); an invalid reply
+    gets id K = n_classes. Returns (y_true, [y_pred per run], K, wrong)."""
+    option_keys = [[_class_key(it.task, it.choices, letter) for letter in LETTERS[: len(it.choices)]] for it in items]
     true_keys = [_class_key(it.task, it.choices, it.reference) for it in items]
-    runs = [[None if letter is None else _class_key(it.task, it.choices, letter) for it, letter in zip(items, letters)]
-            for letters in letter_runs]
-    classes = sorted(set(true_keys).union(*({k for k in run if k is not None} for run in runs)))
+    classes = sorted(set(true_keys).union(*option_keys))
     index = {c: i for i, c in enumerate(classes)}
     k = len(classes)
     y_true = np.array([index[c] for c in true_keys], dtype=np.int64)
-    y_preds = [np.array([k if c is None else index[c] for c in run], dtype=np.int64) for run in runs]
-    return y_true, y_preds, k
+    y_preds = [np.array([k if letter is None else index[_class_key(it.task, it.choices, letter)]
+                         for it, letter in zip(items, letters)], dtype=np.int64) for letters in letter_runs]
+    wrong = [[index[key] for key in keys if key != true] for keys, true in zip(option_keys, true_keys)]
+    return y_true, y_preds, k, wrong
 
 
 def extract_all(items: Sequence[Item], replies: Sequence[str]) -> list:
@@ -185,11 +199,12 @@ def extract_all(items: Sequence[Item], replies: Sequence[str]) -> list:
 def mcq_arrays(items: Sequence[Item], replies: Sequence[str]) -> McqArrays:
     extracted = extract_all(items, replies)
     letters = [ex.letter for ex in extracted]
-    y_true, (y_pred,), k = encode_classes(items, letters)
+    y_true, (y_pred,), k, wrong = encode_classes(items, letters)
     return McqArrays(
         y_true=y_true,
         y_pred=y_pred,
         n_classes=k,
+        wrong=wrong,
         chance=np.array([1.0 / len(it.choices) for it in items]),
         letters=letters,
         rules=[ex.rule for ex in extracted],
@@ -202,35 +217,45 @@ def _rng(settings: Settings, task: Task, stream: int = 0) -> np.random.Generator
     return np.random.default_rng([settings.seed, _TASK_INDEX[task.name], stream])
 
 
+def _pct(x) -> float:
+    return 100.0 * float(x)
+
+
 def _score_mcq(task: Task, items: Sequence[Item], replies: Sequence[str], settings: Settings) -> TaskResult:
     arr = mcq_arrays(items, replies)
     n = len(items)
     valid = arr.valid
+    # strict: every item, an invalid reply scored as its least favourable wrong answer; paper: valid
+    # replies only.
     scored = valid if settings.mode == "paper" else np.ones(n, dtype=bool)
-    y_true, y_pred, chance = arr.y_true[scored], arr.y_pred[scored], arr.chance[scored]
-    point = f1_from_labels(y_true, y_pred, arr.n_classes)
-    correct = int((y_true == y_pred).sum())
-    replicates = np.empty(0)
-    if settings.n_bootstrap > 0 and y_true.size:
-        idx = bootstrap_indices(y_true.size, settings.n_bootstrap, _rng(settings, task))
-        replicates = 100.0 * f1_from_labels(y_true[idx], y_pred[idx], arr.n_classes).macro_f1
+    y_true, chance = arr.y_true[scored], arr.chance[scored]
+    wrong = [w for w, keep in zip(arr.wrong, scored) if keep]
+    y_pred = arr.y_pred[scored]
+    always = wrong_classes_present(y_pred, arr.n_classes, wrong)
+    # Each figure takes the wrong answers least favourable to it (they differ only in what the
+    # invalid replies are scored as; accuracy is the same for any of them).
+    y_weighted = least_favourable(y_true, y_pred, arr.n_classes, wrong, weighted=True)
+    y_pred = least_favourable(y_true, y_pred, arr.n_classes, wrong)
+    n_scored = int(scored.sum())
+    correct = int((arr.y_true == arr.y_pred)[scored].sum())
     rule_counts: dict[str, int] = {}
     for r in arr.rules:
         rule_counts[r] = rule_counts.get(r, 0) + 1
-    summary = {
-        "score": 100.0 * float(point.macro_f1),
-        "n": n,
-        "n_scored": int(y_true.size),
-        "n_invalid": int(n - valid.sum()),
-        "accuracy": 100.0 * float(point.accuracy),
-        "macro_f1": 100.0 * float(point.macro_f1),
-        "weighted_f1": 100.0 * float(point.weighted_f1),
-        "invalid_rate": float(1.0 - valid.mean()) if n else 0.0,
-        "chance_accuracy": 100.0 * float(chance.mean()) if chance.size else None,
-        "ci95": percentile_ci(replicates),
-        "p_value": poisson_binomial_sf(correct, chance),
-        "rules": dict(sorted(rule_counts.items())),
-    }
+    summary = {"score": None, "n": n, "n_scored": n_scored, "n_invalid": int(n - valid.sum()),
+               "accuracy": None, "macro_f1": None, "weighted_f1": None,
+               "invalid_rate": 100.0 * float(1.0 - valid.mean()) if n else 0.0,
+               "chance_accuracy": _pct(chance.mean()) if n_scored else None,
+               "ci95": None, "p_value": None, "rules": dict(sorted(rule_counts.items()))}
+    replicates = np.empty(0)
+    if n_scored:
+        point = f1_scores(y_true, y_pred, arr.n_classes, always_present=always)
+        weighted = f1_scores(y_true, y_weighted, arr.n_classes, always_present=always).weighted_f1
+        if settings.n_bootstrap > 0:
+            counts = bootstrap_counts(n_scored, settings.n_bootstrap, _rng(settings, task))
+            replicates = 100.0 * f1_scores(y_true, y_pred, arr.n_classes, counts, always).macro_f1
+        summary.update(score=_pct(point.macro_f1), accuracy=_pct(point.accuracy), macro_f1=_pct(point.macro_f1),
+                       weighted_f1=_pct(weighted), ci95=percentile_ci(replicates),
+                       p_value=poisson_binomial_sf(correct, chance))
     samples = [
         {"index": it.index, "id": it.id, "task": task.name, "parsed": letter, "rule": rule,
          "reference": it.reference, "correct": letter == it.reference}
@@ -254,32 +279,37 @@ def _score_asr(task: Task, items: Sequence[Item], replies: Sequence[str], settin
     normalize = get_normalizer(settings.normalizer)
     errors = np.empty(len(items))
     words = np.empty(len(items))
+    empty = np.zeros(len(items), dtype=bool)
     samples = []
     for j, it in enumerate(items):
         hyp = normalize(clean_transcript(replies[it.index], task))
         ref = normalize(it.reference)
         if not ref.split():
             raise ScoringInputError(f"references[{it.index}] ({task.name}) is empty after normalization")
+        empty[j] = not hyp.split()
         errors[j], words[j] = word_errors(ref, hyp)
         samples.append({"index": it.index, "id": it.id, "task": task.name, "parsed": hyp, "rule": "transcript",
                         "wer": 100.0 * errors[j] / words[j], "correct": None})
-    per_utt = 100.0 * errors / words
-    wer = float(per_utt.mean())
+    # strict: an empty transcript is all deletions (WER 100); paper: skipped, as the authors'
+    # LibriSpeech scoring skips utterances with an empty hypothesis.
+    scored = ~empty if settings.mode == "paper" else np.ones(len(items), dtype=bool)
+    errors, words = errors[scored], words[scored]
+    n_scored = int(scored.sum())
+    summary = {"score": None, "n": len(items), "n_scored": n_scored, "n_empty": int(empty.sum()),
+               "wer": None, "corpus_wer": None, "ci95": None, "corpus_wer_ci95": None,
+               "normalizer": settings.normalizer if isinstance(settings.normalizer, str) else "custom"}
     replicates = np.empty(0)
-    corpus_ci = None
-    if settings.n_bootstrap > 0:
-        idx = bootstrap_indices(len(items), settings.n_bootstrap, _rng(settings, task))
-        replicates = np.clip(100.0 - per_utt[idx].mean(axis=1), 0.0, 100.0)
-        corpus_ci = percentile_ci(100.0 * errors[idx].sum(axis=1) / words[idx].sum(axis=1))
-    summary = {
-        "score": float(np.clip(100.0 - wer, 0.0, 100.0)),
-        "n": len(items),
-        "wer": wer,
-        "corpus_wer": float(100.0 * errors.sum() / words.sum()),
-        "ci95": percentile_ci(replicates),
-        "corpus_wer_ci95": corpus_ci,
-        "normalizer": settings.normalizer if isinstance(settings.normalizer, str) else "custom",
-    }
+    if n_scored:
+        per_utt = 100.0 * errors / words
+        wer = float(per_utt.mean())
+        corpus_ci = None
+        if settings.n_bootstrap > 0:
+            idx = bootstrap_indices(n_scored, settings.n_bootstrap, _rng(settings, task))
+            replicates = np.clip(100.0 - per_utt[idx].mean(axis=1), 0.0, 100.0)
+            corpus_ci = percentile_ci(100.0 * errors[idx].sum(axis=1) / words[idx].sum(axis=1))
+        summary.update(score=float(np.clip(100.0 - wer, 0.0, 100.0)), wer=wer,
+                       corpus_wer=float(100.0 * errors.sum() / words.sum()), ci95=percentile_ci(replicates),
+                       corpus_wer_ci95=corpus_ci)
     return TaskResult(summary, replicates, samples)
 
 
@@ -289,14 +319,25 @@ SCORERS: dict[str, Callable[[Task, Sequence[Item], Sequence[str], Settings], Tas
 }
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def _check_settings(settings: Settings) -> None:
+    """Each bad argument is named in the error."""
     if settings.mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {settings.mode!r}")
-    if not isinstance(settings.n_bootstrap, (int, np.integer)) or settings.n_bootstrap < 0:
-        raise ValueError(f"n_bootstrap must be an integer >= 0, got {settings.n_bootstrap!r}")
-    if not 0.0 < settings.alpha < 1.0:
-        raise ValueError(f"alpha must be in (0, 1), got {settings.alpha!r}")
-    get_normalizer(settings.normalizer)
+        raise ScoringInputError(f"mode must be one of {MODES}, got {settings.mode!r}")
+    if not _is_int(settings.n_bootstrap) or settings.n_bootstrap < 0:
+        raise ScoringInputError(f"n_bootstrap must be an integer >= 0, got {settings.n_bootstrap!r}")
+    if not _is_int(settings.seed) or settings.seed < 0:
+        raise ScoringInputError(f"seed must be an integer >= 0, got {settings.seed!r}")
+    alpha = settings.alpha
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) or not 0.0 < alpha < 1.0:
+        raise ScoringInputError(f"alpha must be a number in (0, 1), got {alpha!r}")
+    try:
+        get_normalizer(settings.normalizer)
+    except (KeyError, ValueError, TypeError) as err:
+        raise ScoringInputError(f"normalizer: {err}") from None
 
 
 def group_by_task(items: Sequence[Item]) -> dict[str, list[Item]]:
@@ -330,12 +371,14 @@ def score(
     predictions: raw replies; references: answer letters (MCQ) or transcripts (ASR);
     tasks: one task (config name or abbreviation) for all items, or one per item;
     choices: per-item option texts (may be omitted for HAD and VoxGender, whose options are fixed);
-    mode: "strict" (invalid replies count as wrong) or "paper" (valid replies only);
+    mode: "strict" (an invalid reply is scored as its least favourable wrong answer) or "paper" (valid
+    replies only; a task with none has score None and is listed in unscored_tasks);
     normalizer: "benchmark", "whisper", "whisper_basic" or a callable (ASR only).
     durations: seconds per item -> ``by_duration`` (scores per ``duration_bins`` edges, default
     90/150/210/300 s, and a trend test per task); evidence: relative evidence centre per item (0..1,
     None where unmarked) -> ``by_evidence_position`` (per ``evidence_bins``, default thirds).
-    Scores are 0-100; invalid_rate is a fraction. See the metric card for every field.
+    Every figure, invalid_rate included, is on the 0-100 scale. See the metric card for every field.
+    Further options are keyword arguments with defaults, so callers written today keep working.
     """
     settings = Settings(mode, normalizer, n_bootstrap, seed, alpha)
     _check_settings(settings)
@@ -348,19 +391,23 @@ def score(
     results = {name: SCORERS[group[0].task.metric](group[0].task, group, replies, settings)
                for name, group in group_by_task(items).items()}
 
-    n_tests = sum(1 for name in results if get_task(name).metric == MCQ)
+    # A task none of whose items could be scored (paper mode, no valid reply) has score None: it is
+    # named in unscored_tasks and left out of every average rather than counted as 0.
+    n_tests = sum(1 for res in results.values() if res.summary.get("p_value") is not None)
     task_out = {}
     for name, res in results.items():
         summary = dict(res.summary)
-        if "p_value" in summary:
-            summary["p_value_bonferroni"] = bonferroni(summary["p_value"], n_tests)
-            summary["significant"] = bool(summary["p_value_bonferroni"] < alpha)
+        if get_task(name).metric == MCQ:
+            p = summary["p_value"]
+            summary["p_value_bonferroni"] = None if p is None else bonferroni(p, n_tests)
+            summary["significant"] = None if p is None else bool(summary["p_value_bonferroni"] < alpha)
         task_out[name] = summary
 
     agg = aggregate({name: s["score"] for name, s in task_out.items()})
+    scored = [r for name, r in results.items() if task_out[name]["score"] is not None]
     overall_ci = None
-    if n_bootstrap > 0 and results and all(r.replicates.size for r in results.values()):
-        overall_ci = percentile_ci(np.mean([r.replicates for r in results.values()], axis=0))
+    if n_bootstrap > 0 and scored and all(r.replicates.size for r in scored):
+        overall_ci = percentile_ci(np.mean([r.replicates for r in scored], axis=0))
     out = {
         "tasks": task_out,
         "categories": agg["categories"],
@@ -369,6 +416,7 @@ def score(
         "n_tasks": agg["n_tasks"],
         "complete": agg["complete"],
         "missing_tasks": agg["missing"],
+        "unscored_tasks": agg["unscored"],
         "n": len(items),
         "mode": mode,
         "normalizer": settings.normalizer if isinstance(settings.normalizer, str) else "custom",

@@ -1,17 +1,20 @@
-"""Statistics for the metric: F1 from label arrays (vectorized over bootstrap replicates),
-percentile bootstrap CIs, the exact Poisson-binomial test against guessing, Bonferroni,
-exact McNemar and the paired bootstrap.
+"""Statistics for the metric: the wrong answer an invalid reply is scored as, accuracy and F1
+(vectorized over bootstrap replicates), percentile bootstrap CIs, the exact Poisson-binomial test
+against guessing, Bonferroni, exact McNemar and the paired bootstrap.
 
-Label arrays: ``y_true`` holds class ids in [0, K); ``y_pred`` holds class ids in [0, K] where
-K means *invalid* (an unparsable reply). An invalid prediction is a false negative for its true
-class and a false positive for no class, and "invalid" is never a class of its own: the same as
-``sklearn.metrics.f1_score(labels=<the K classes>)``. Classes that appear in neither array of a
-sample are left out of the macro mean (sklearn's behaviour on the observed label set).
+Label arrays: ``y_true`` holds class ids in [0, K); ``y_pred`` holds class ids in [0, K] where K
+means *invalid* (an unparsable reply). Before F1 is computed, ``least_favourable`` replaces every
+invalid reply by one of its item's wrong options: the assignment, over all invalid replies of the
+task jointly, that gives the lowest macro-F1. An invalid reply is then a wrong answer in every
+respect (accuracy, macro-F1, weighted F1), and no choice of wrong answers could have scored lower,
+so replacing wrong answers by refusals can never raise a score. Without invalid replies F1 is
+sklearn's ``f1_score`` over the observed label set.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 from scipy.stats import binom
@@ -19,35 +22,145 @@ from scipy.stats import binom
 
 @dataclass(frozen=True)
 class F1:
-    accuracy: np.ndarray  # fractions in [0, 1]; scalar arrays for one sample, (B,) for replicates
+    accuracy: np.ndarray  # fractions in [0, 1]; floats for one sample, (B,) for replicates
     macro_f1: np.ndarray
     weighted_f1: np.ndarray
 
 
-def f1_from_labels(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> F1:
-    """Accuracy, macro-F1 and weighted F1. Arrays may be 1-D (one sample) or 2-D (B replicates x n)."""
-    y_true = np.atleast_2d(np.asarray(y_true, dtype=np.int64))
-    y_pred = np.atleast_2d(np.asarray(y_pred, dtype=np.int64))
-    n_rep, n = y_true.shape
+def _f1_sum(tp: float, denom: float) -> float:
+    return 2.0 * tp / denom if denom > 0 else 0.0
+
+
+def least_favourable(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int,
+                     wrong: Sequence[Sequence[int]], weighted: bool = False) -> np.ndarray:
+    """``y_pred`` with every invalid entry (== n_classes) replaced by a wrong option of its item
+    (``wrong[i]``: class ids), chosen jointly to minimise the sum of per-class F1 (so macro-F1),
+    or with ``weighted=True`` the sum weighted by each class's true count (so weighted F1).
+
+    A min-cost flow: items -> their wrong classes -> sink, where the k-th unit into class c costs
+    F1_c(after k+1) - F1_c(after k), increasing in k because F1_c = 2TP/(#true + #predicted) is
+    convex in the predicted count. Items are added one at a time along the cheapest augmenting
+    path (the new item to a class, possibly moving earlier items between their wrong classes);
+    with convex unit costs and no negative cycle at the start this keeps the flow optimal, so the
+    final assignment is a least favourable one. An item with no wrong option stays invalid.
+    """
+    y_true = np.asarray(y_true, dtype=np.int64)
+    out = np.array(y_pred, dtype=np.int64)
     k = n_classes
-    if n == 0:
-        zero = np.zeros(n_rep)
-        return F1(zero, zero, zero)
-    offset = (np.arange(n_rep, dtype=np.int64) * (k + 1))[:, None]
-    size = n_rep * (k + 1)
-    true_count = np.bincount((y_true + offset).ravel(), minlength=size).reshape(n_rep, k + 1)[:, :k]
-    pred_count = np.bincount((y_pred + offset).ravel(), minlength=size).reshape(n_rep, k + 1)[:, :k]
-    hit = y_true == y_pred
-    tp = np.bincount((y_true + offset)[hit], minlength=size).reshape(n_rep, k + 1)[:, :k]
+    todo = [i for i in np.flatnonzero(out == k) if len(wrong[i])]
+    if not todo:
+        return out
+    valid = out < k
+    tp = np.bincount(y_true[valid & (y_true == out)], minlength=k).astype(float)
+    true_count = np.bincount(y_true, minlength=k).astype(float)
+    denom = true_count + np.bincount(out[valid], minlength=k)
+    if weighted:
+        tp = tp * true_count
+    extra = [0] * k  # units of invalid mass assigned to each class so far
+
+    def step_cost(c: int) -> float:
+        d = denom[c] + extra[c]
+        return _f1_sum(tp[c], d + 1) - _f1_sum(tp[c], d)
+
+    masks = {i: sum(1 << int(c) for c in set(wrong[i])) for i in todo}
+    holders: list[dict[int, int]] = [dict() for _ in range(k)]  # class -> {wrong mask: items held there}
+    reach = [0] * k  # class -> OR of the masks held there: where its items could move
+    placed: dict[tuple[int, int], list[int]] = {}  # (class, mask) -> items
+
+    def hold(c: int, m: int, delta: int) -> None:
+        left = holders[c].get(m, 0) + delta
+        if left:
+            holders[c][m] = left
+        else:
+            del holders[c][m]
+        reach[c] = 0
+        for held in holders[c]:
+            reach[c] |= held
+
+    for i in todo:
+        # Breadth-first over classes: from class c an item held there can move to any of its other
+        # wrong classes, so the new item can end up adding a unit to any reachable class.
+        parent: dict[int, int | None] = {c: None for c in range(k) if masks[i] >> c & 1}
+        frontier = list(parent)
+        while frontier:
+            nxt = []
+            for c in frontier:
+                for c2 in range(k):
+                    if reach[c] >> c2 & 1 and c2 not in parent:
+                        parent[c2] = c
+                        nxt.append(c2)
+            frontier = nxt
+        best = min(parent, key=lambda c: (step_cost(c), c))
+        extra[best] += 1
+        # Walk the path back: each hop moves one item whose wrong options cover the next class.
+        c = best
+        while parent[c] is not None:
+            prev = parent[c]
+            m = next(held for held in holders[prev] if held >> c & 1)
+            moved = placed[(prev, m)].pop()
+            hold(prev, m, -1)
+            hold(c, m, +1)
+            placed.setdefault((c, m), []).append(moved)
+            c = prev
+        hold(c, masks[i], +1)
+        placed.setdefault((c, masks[i]), []).append(i)
+    for (c, _), items in placed.items():
+        out[items] = c
+    return out
+
+
+def f1_scores(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int, counts: np.ndarray | None = None,
+              always_present: np.ndarray | None = None) -> F1:
+    """Accuracy, macro-F1 and weighted F1 of one sample (``counts=None``) or of B bootstrap
+    replicates, where ``counts`` (B x n) says how often each item was drawn in each replicate.
+    ``y_pred == n_classes`` is a reply that counts as wrong for no class. The macro mean is over
+    the classes with a true item or a prediction, plus ``always_present`` (K bools)."""
+    y_true = np.asarray(y_true, dtype=np.int64)
+    y_pred = np.asarray(y_pred, dtype=np.int64)
+    n, k = y_true.size, n_classes
+    single = counts is None
+    w = np.ones((1, n)) if single else np.asarray(counts, dtype=float)
+    if n == 0 or k == 0:
+        zero = np.zeros(w.shape[0])
+        return F1(*(zero[0] if single else zero,) * 3)
+    onehot_true = np.zeros((n, k))
+    onehot_true[np.arange(n), y_true] = 1.0
+    onehot_pred = np.zeros((n, k + 1))
+    onehot_pred[np.arange(n), y_pred] = 1.0
+    true_count = w @ onehot_true  # (B, K)
+    pred_count = (w @ onehot_pred)[:, :k]
+    tp = w @ (onehot_true * onehot_pred[:, :k])
     denom = true_count + pred_count
+    present = denom > 0
+    if always_present is not None:
+        present = present | np.asarray(always_present, dtype=bool)
     # F1 = 2TP / (2TP + FP + FN) = 2TP / (#true + #predicted)
     f1 = np.divide(2.0 * tp, denom, out=np.zeros(denom.shape), where=denom > 0)
-    present = denom > 0
-    macro = (f1 * present).sum(axis=1) / np.maximum(present.sum(axis=1), 1)
-    weighted = (f1 * true_count).sum(axis=1) / np.maximum(true_count.sum(axis=1), 1)
-    accuracy = hit.mean(axis=1)
-    squeeze = (lambda a: a[0]) if n_rep == 1 else (lambda a: a)
-    return F1(squeeze(accuracy), squeeze(macro), squeeze(weighted))
+    macro = f1.sum(axis=1) / np.maximum(present.sum(axis=1), 1)
+    total = true_count.sum(axis=1)
+    weighted = (f1 * true_count).sum(axis=1) / np.maximum(total, 1)
+    accuracy = tp.sum(axis=1) / np.maximum(total, 1)
+    if single:
+        return F1(accuracy[0], macro[0], weighted[0])
+    return F1(accuracy, macro, weighted)
+
+
+def wrong_classes_present(y_pred: np.ndarray, n_classes: int, wrong: Sequence[Sequence[int]]) -> np.ndarray:
+    """(K,) bools: the classes some invalid reply could have named. They stay in the macro mean even
+    where the least favourable assignment sent no reply there, so that no other choice of wrong
+    answers can score lower by adding a class with F1 = 0."""
+    present = np.zeros(n_classes, dtype=bool)
+    for i in np.flatnonzero(np.asarray(y_pred) == n_classes):
+        present[list(wrong[i])] = True
+    return present
+
+
+def bootstrap_counts(n: int, n_bootstrap: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_bootstrap, n) draw counts of each item per replicate (the same draws as
+    ``bootstrap_indices``, folded into counts)."""
+    idx = bootstrap_indices(n, n_bootstrap, rng)
+    offset = (np.arange(n_bootstrap, dtype=np.int64) * n)[:, None]
+    return np.bincount((idx + offset).ravel(), minlength=n_bootstrap * n).reshape(n_bootstrap, n)
 
 
 def bootstrap_indices(n: int, n_bootstrap: int, rng: np.random.Generator) -> np.ndarray:
@@ -103,9 +216,10 @@ def mcnemar_exact(only_a: int, only_b: int) -> float:
 
 
 def bootstrap_p_value(diffs: np.ndarray) -> float | None:
-    """Two-sided bootstrap p-value for "difference = 0": twice the smaller tail mass at 0."""
+    """Two-sided bootstrap p-value for "difference = 0": twice the smaller tail, counted as
+    (k + 1) / (B + 1) so that B replicates can never claim p = 0 (the smallest is 2 / (B + 1))."""
     diffs = np.asarray(diffs, dtype=float)
     if diffs.size == 0:
         return None
-    tail = min((diffs <= 0).mean(), (diffs >= 0).mean())
-    return float(min(1.0, 2.0 * tail))
+    k = min(int((diffs <= 0).sum()), int((diffs >= 0).sum()))
+    return float(min(1.0, 2.0 * (k + 1) / (diffs.size + 1)))

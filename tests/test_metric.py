@@ -15,7 +15,7 @@ import pytest
 
 import audiomarathon_metric
 from audiomarathon.tasks import CATEGORIES, TASKS, get_task
-from audiomarathon_metric import ScoringInputError, aggregate, score
+from audiomarathon_metric import ScoringInputError, aggregate, compare, score
 from audiomarathon_metric.normalizers import benchmark, get_normalizer
 from audiomarathon_metric.published import PUBLISHED, get_published, published_scores
 
@@ -33,13 +33,17 @@ def test_strict_counts_invalid_as_wrong_paper_drops_it():
     assert strict["accuracy"] == pytest.approx(100 * 4 / 6)
     assert paper["accuracy"] == pytest.approx(100 * 4 / 5)
     assert strict["n"] == paper["n"] == 6 and strict["n_scored"] == 6 and paper["n_scored"] == 5
-    assert strict["invalid_rate"] == paper["invalid_rate"] == pytest.approx(1 / 6) and strict["n_invalid"] == 1
-    # Macro-F1 by hand (classes = option texts, F1 = 2TP / (#true + #predicted)):
+    assert strict["invalid_rate"] == paper["invalid_rate"] == pytest.approx(100 / 6) and strict["n_invalid"] == 1
+    # Macro-F1 by hand (classes = option texts, F1 = 2TP / (#true + #predicted)), valid replies:
     # jazz true {0,4} predicted {0} -> 2/3; metal 1; rock true {2} predicted {2,4} -> 2/3; pop -> 0.
-    assert strict["macro_f1"] == pytest.approx(100 * (2 / 3 + 1 + 2 / 3 + 0) / 4)
+    # The refusal (true pop) is scored as the wrong answer that costs most: jazz -> 2/4 (-1/6),
+    # metal -> 4/5 (-1/5), rock -> 2/4 (-1/6); so metal.
+    assert strict["macro_f1"] == pytest.approx(100 * (2 / 3 + 4 / 5 + 2 / 3 + 0) / 4)
     assert strict["score"] == strict["macro_f1"]
-    # Weighted by support: jazz 2, metal 2, rock 1, pop 1.
-    assert strict["weighted_f1"] == pytest.approx(100 * (2 * 2 / 3 + 2 * 1 + 2 / 3 + 0) / 6)
+    # Weighted by support (jazz 2, metal 2, rock 1, pop 1): metal costs 2 * 1/5, jazz 2 * 1/6, rock 1/6.
+    assert strict["weighted_f1"] == pytest.approx(100 * (2 * 2 / 3 + 2 * 4 / 5 + 2 / 3 + 0) / 6)
+    # Paper mode: the five valid replies only.
+    assert paper["macro_f1"] == pytest.approx(100 * (2 / 3 + 1 + 2 / 3) / 3)
     assert strict["rules"] == {"bare_letter": 4, "option_text": 1, "refusal": 1}
 
 
@@ -173,7 +177,8 @@ def test_score_average_is_the_mean_of_task_scores_and_flags_completeness():
     for t in TASKS:
         tasks.append(t.name)
         if t.is_mcq:
-            preds.append("A"), refs.append("A"), choices.append([f"{t.name} option {i}" for i in range(t.n_choices)])
+            opts = list(t.labels) if t.fixed_choices else [f"{t.name} option {i}" for i in range(t.n_choices)]
+            preds.append("A"), refs.append("A"), choices.append(opts)
         else:
             preds.append("hello world"), refs.append("hello there world"), choices.append([])
     out = score(preds, refs, tasks, choices=choices, n_bootstrap=0)
@@ -201,11 +206,84 @@ def test_score_average_is_the_mean_of_task_scores_and_flags_completeness():
         (dict(predictions=["x", "y"], references=["ok", "..."], tasks="ASR"), r"references\[1\] \(LibriSpeech\) is empty"),
         (dict(predictions="A", references=["A"], tasks="SD"), "predictions must be a sequence"),
         (dict(predictions=["A"], references=["A"], tasks="SD", mode="lenient"), "mode must be one of"),
+        (dict(predictions=["A"], references=["A"], tasks="SD", seed=-1), r"seed must be an integer >= 0, got -1"),
+        (dict(predictions=["A"], references=["A"], tasks="SD", seed=1.5), r"seed must be an integer"),
+        (dict(predictions=["A"], references=["A"], tasks="SD", n_bootstrap=True), r"n_bootstrap must be an integer >= 0, got True"),
+        (dict(predictions=["A"], references=["A"], tasks="SD", n_bootstrap=-3), r"n_bootstrap must be"),
+        (dict(predictions=["A"], references=["A"], tasks="SD", alpha=True), r"alpha must be a number in \(0, 1\)"),
+        (dict(predictions=["A"], references=["A"], tasks="SD", alpha=1.5), r"alpha must be"),
+        (dict(predictions=["A"], references=["A"], tasks="SD", normalizer="nope"), r"normalizer: unknown normalizer 'nope'"),
+        (dict(predictions=["A"], references=["A"], tasks="SD", choices=[["Fake", "Real"]]),
+         r"choices\[0\] = \['Fake', 'Real'\]: HAD \(SD\) options are fixed"),
+        (dict(predictions=["A"], references=["A"], tasks="SGR", choices=[["Female", "Male"]]), r"choices\[0\].*VoxGender"),
+        (dict(predictions=["A"], references=["A"], tasks="SGR", choices=[["man", "woman"]]), r"choices\[0\]"),
     ],
 )
 def test_bad_input_raises_a_clear_error(kwargs, message):
     with pytest.raises(ValueError, match=message):
         score(**kwargs)
+
+
+def test_two_way_tasks_accept_their_labels_in_order_in_any_case():
+    out = score(["b", "a"], ["B", "A"], "SD", choices=[["real", "FAKE"], ["Real", "Fake"]], n_bootstrap=0)
+    assert out["tasks"]["HAD"]["accuracy"] == 100.0
+
+
+def test_compare_checks_its_arguments_too():
+    with pytest.raises(ValueError, match=r"seed must be an integer >= 0, got -1"):
+        compare(["A"], ["A"], ["A"], "SD", seed=-1)
+    with pytest.raises(ValueError, match=r"n_bootstrap must be an integer >= 0, got True"):
+        compare(["A"], ["A"], ["A"], "SD", n_bootstrap=True)
+
+
+# --------------------------------------------------------------------- nothing valid: named, not 0
+
+def test_paper_mode_task_without_a_valid_reply_is_none_and_named():
+    refs = ["A", "B", "C", "D", "A"]
+    out = score(["no idea"] * 5 + ["a", "b"], refs + ["A", "B"], ["RACE"] * 5 + ["SD"] * 2,
+                choices=[["w", "x", "y", "z"]] * 5 + [[], []], mode="paper")
+    race = out["tasks"]["RACE"]
+    assert race["score"] is None and race["n_scored"] == 0 and race["n"] == 5 and race["ci95"] is None
+    assert race["p_value"] is None and race["significant"] is None and race["invalid_rate"] == 100.0
+    assert out["unscored_tasks"] == ["RACE"] and out["average"] == out["tasks"]["HAD"]["score"] == 100.0
+    assert out["n_tasks"] == 1 and not out["complete"] and out["bonferroni_tests"] == 1
+    assert out["average_ci95"] is not None
+    # Strict mode scores the same replies: every one an invalid = wrong answer.
+    strict = score(["no idea"] * 5, refs, "RACE", choices=[["w", "x", "y", "z"]] * 5)
+    assert strict["tasks"]["RACE"]["score"] == 0.0 and strict["unscored_tasks"] == []
+    json.dumps(out)
+
+
+def test_paper_mode_everything_invalid_has_no_average():
+    out = score(["no idea"] * 3, ["A", "B", "A"], "SD", mode="paper")
+    assert out["average"] is None and out["unscored_tasks"] == ["HAD"] and out["average_ci95"] is None
+
+
+def test_compare_paper_mode_without_an_item_valid_in_both_runs():
+    refs = ["A", "B", "A", "B"]
+    a = ["a", "b", "?", "?"]
+    b = ["?", "?", "a", "b"]
+    out = compare(a + ["x"], b + ["x"], refs + ["x"], ["SD"] * 4 + ["ASR"], mode="paper", n_bootstrap=50)
+    had = out["tasks"]["HAD"]
+    assert had["n"] == 0 and had["n_total"] == 4 and had["score_diff"] is None and had["mcnemar_p"] is None
+    assert out["unscored_tasks"] == ["HAD"]
+    assert out["average_diff"] == out["tasks"]["LibriSpeech"]["score_diff"] == 0.0
+    # Strict: all four items, refusals scored as wrong answers.
+    strict = compare(a, b, refs, "SD", n_bootstrap=50)["tasks"]["HAD"]
+    assert strict["n"] == 4 and strict["score_diff"] == 0.0 and strict["only_a_correct"] == 2
+
+
+def test_asr_paper_mode_skips_empty_transcripts_strict_counts_them():
+    refs = ["the cat sat", "hello world", "one two three four"]
+    preds = ["the cat sat", "Spoken Content:", "one two three"]
+    strict = score(preds, refs, "ASR", n_bootstrap=0)["tasks"]["LibriSpeech"]
+    paper = score(preds, refs, "ASR", mode="paper", n_bootstrap=0)["tasks"]["LibriSpeech"]
+    # Per-utterance WER by hand: 0, 100 (all deletions), 25.
+    assert strict["wer"] == pytest.approx((0 + 100 + 25) / 3) and strict["n_scored"] == 3
+    assert paper["wer"] == pytest.approx((0 + 25) / 2) and paper["n_scored"] == 2 and paper["n_empty"] == 1
+    assert paper["corpus_wer"] == pytest.approx(100 * 1 / 7)
+    none = score(["", "Spoken Content: "], refs[:2], "ASR", mode="paper")
+    assert none["tasks"]["LibriSpeech"]["score"] is None and none["unscored_tasks"] == ["LibriSpeech"]
 
 
 def test_input_errors_are_value_errors_subclass():

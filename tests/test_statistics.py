@@ -9,11 +9,19 @@ import pytest
 from scipy.stats import binomtest
 from sklearn.metrics import accuracy_score, f1_score
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from audiomarathon.prompts import LETTERS
+from audiomarathon.tasks import TASKS
 from audiomarathon_metric import compare, score
 from audiomarathon_metric.stats import (
     bonferroni,
     bootstrap_p_value,
-    f1_from_labels,
+    bootstrap_counts,
+    f1_scores,
+    least_favourable,
+    wrong_classes_present,
     mcnemar_exact,
     percentile_ci,
     poisson_binomial_pmf,
@@ -73,29 +81,147 @@ def test_mixed_choice_counts_use_per_item_chance():
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_f1_matches_sklearn_with_invalid_excluded_from_labels(seed):
+def test_f1_without_invalid_replies_is_sklearn(seed):
     rng = np.random.default_rng(seed)
     k, n = 5, 300
     y_true = rng.integers(0, k, n)
-    y_pred = np.where(rng.random(n) < 0.6, y_true, rng.integers(0, k + 1, n))  # k = invalid
-    got = f1_from_labels(y_true, y_pred, k)
-    labels = sorted(set(y_true) | set(y_pred[y_pred < k]))
+    y_pred = np.where(rng.random(n) < 0.6, y_true, rng.integers(0, k, n))
+    got = f1_scores(y_true, y_pred, k)
     assert got.accuracy == pytest.approx(accuracy_score(y_true, y_pred))
-    assert got.macro_f1 == pytest.approx(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0))
-    assert got.weighted_f1 == pytest.approx(f1_score(y_true, y_pred, labels=labels, average="weighted", zero_division=0))
+    assert got.macro_f1 == pytest.approx(f1_score(y_true, y_pred, average="macro", zero_division=0))
+    assert got.weighted_f1 == pytest.approx(f1_score(y_true, y_pred, average="weighted", zero_division=0))
 
 
 def test_vectorized_replicates_equal_one_at_a_time():
     rng = np.random.default_rng(3)
     y_true = rng.integers(0, 4, 50)
-    y_pred = rng.integers(0, 5, 50)
-    idx = rng.integers(0, 50, (20, 50))
-    many = f1_from_labels(y_true[idx], y_pred[idx], 4)
+    y_pred = rng.integers(0, 4, 50)
+    counts = bootstrap_counts(50, 20, np.random.default_rng(1))
+    draws = np.random.default_rng(1).integers(0, 50, (20, 50))
+    many = f1_scores(y_true, y_pred, 4, counts)
     for b in range(20):
-        one = f1_from_labels(y_true[idx[b]], y_pred[idx[b]], 4)
-        labels = sorted(set(y_true[idx[b]]) | set(y_pred[idx[b]][y_pred[idx[b]] < 4]))
-        ref = f1_score(y_true[idx[b]], y_pred[idx[b]], labels=labels, average="macro", zero_division=0)
-        assert many.macro_f1[b] == pytest.approx(one.macro_f1) == pytest.approx(ref)
+        d = draws[b]
+        assert many.macro_f1[b] == pytest.approx(f1_score(y_true[d], y_pred[d], average="macro", zero_division=0))
+        assert many.weighted_f1[b] == pytest.approx(f1_score(y_true[d], y_pred[d], average="weighted", zero_division=0))
+
+
+def hand_f1(y_true, y_pred, classes):
+    """Macro and weighted F1 from a confusion matrix written out by hand (an independent reference)."""
+    macro, weighted, present = 0.0, 0.0, 0
+    for c in classes:
+        tp = sum(1 for t, p in zip(y_true, y_pred) if t == c and p == c)
+        fp = sum(1 for t, p in zip(y_true, y_pred) if t != c and p == c)
+        fn = sum(1 for t, p in zip(y_true, y_pred) if t == c and p != c)
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
+        macro += f1
+        weighted += f1 * sum(1 for t in y_true if t == c)
+        present += 1
+    return macro / present, weighted / len(y_true)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_invalid_reply_is_the_least_favourable_wrong_answer_by_enumeration(seed):
+    """Every way of answering the invalid items wrongly, enumerated: the rule's macro- and weighted
+    F1 equal the lowest of them, and accuracy is that of any of them."""
+    rng = np.random.default_rng(seed)
+    k = int(rng.choice([2, 3, 4, 5]))
+    n = int(rng.integers(3, 9))
+    m = min(k, int(rng.integers(2, 5)))
+    y_true = rng.integers(0, k, n)
+    wrong = [[int(c) for c in rng.permutation(k) if c != t][: m - 1] for t in y_true]
+    y_pred = np.array([t if rng.random() < 0.4 else (k if rng.random() < 0.6 else w[0])
+                       for t, w in zip(y_true, wrong)])
+    invalid = np.flatnonzero(y_pred == k)
+    # Classes: observed ones, plus every class an invalid reply could have named.
+    base = set(y_true) | set(y_pred[y_pred < k]) | {c for i in invalid for c in wrong[i]}
+    lowest_macro, lowest_weighted = np.inf, np.inf
+    for combo in itertools.product(*[wrong[i] for i in invalid]):
+        filled = y_pred.copy()
+        filled[invalid] = combo
+        macro, weighted = hand_f1(list(y_true), list(filled), sorted(base | set(filled)))
+        lowest_macro, lowest_weighted = min(lowest_macro, macro), min(lowest_weighted, weighted)
+    always = wrong_classes_present(y_pred, k, wrong)
+    got = f1_scores(y_true, least_favourable(y_true, y_pred, k, wrong), k, always_present=always)
+    got_w = f1_scores(y_true, least_favourable(y_true, y_pred, k, wrong, weighted=True), k, always_present=always)
+    assert got.macro_f1 == pytest.approx(lowest_macro, abs=1e-12)
+    assert got_w.weighted_f1 == pytest.approx(lowest_weighted, abs=1e-12)
+    assert got.accuracy == pytest.approx(np.mean(y_true == y_pred))
+
+
+def test_least_favourable_moves_earlier_answers_when_that_costs_more():
+    """Items with different sets of wrong options (1 to 3 of 4 classes): the best joint choice
+    often needs an earlier item moved to another of its wrong options; enumeration checks it."""
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        k = 4
+        n = int(rng.integers(4, 8))
+        y_true = rng.integers(0, k, n)
+        wrong = [[int(c) for c in rng.permutation(k) if c != t][: int(rng.integers(1, 4))] for t in y_true]
+        y_pred = np.where(rng.random(n) < 0.5, y_true, k)
+        invalid = np.flatnonzero(y_pred == k)
+        always = wrong_classes_present(y_pred, k, wrong)
+        best = np.inf
+        for combo in itertools.product(*[wrong[i] for i in invalid]):
+            filled = y_pred.copy()
+            filled[invalid] = combo
+            best = min(best, float(f1_scores(y_true, filled, k, always_present=always).macro_f1))
+        filled = least_favourable(y_true, y_pred, k, wrong)
+        assert all(filled[i] in wrong[i] for i in invalid)
+        assert float(f1_scores(y_true, filled, k, always_present=always).macro_f1) == pytest.approx(best, abs=1e-12)
+
+
+def _race_example(refusal: str):
+    refs = [letter for letter in "ABCD" for _ in range(25)]
+    preds = []
+    for j, ref in enumerate(refs):
+        i = j % 25
+        wrong = "ABCD"[("ABCD".index(ref) + 1 + i % 3) % 4]
+        preds.append(ref if i < 12 else (refusal or wrong))
+    out = score(preds, refs, "RACE", choices=[["w", "x", "y", "z"]] * 100, n_bootstrap=0)
+    return out["tasks"]["RACE"]
+
+
+def test_race_example_refusing_does_not_pay():
+    """100 balanced RACE items, 48 right: the other 52 answered wrongly or refused score the same."""
+    wrong, refused = _race_example(""), _race_example("I don't know.")
+    assert wrong["score"] == pytest.approx(48.0)
+    assert abs(refused["score"] - 48.0) <= 1.0
+    assert refused["accuracy"] == wrong["accuracy"] == 48.0
+    assert refused["n_invalid"] == 52 and refused["invalid_rate"] == 52.0
+
+
+MCQ_TASKS = [t for t in TASKS if t.is_mcq]
+
+
+@st.composite
+def mcq_runs(draw):
+    task = draw(st.sampled_from(MCQ_TASKS))
+    n = draw(st.integers(2, 60))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    pool = list(task.labels) if task.labels else [f"text {i}" for i in range(30)]
+    choices, refs, preds = [], [], []
+    for _ in range(n):
+        opts = list(task.labels) if task.fixed_choices else [str(x) for x in rng.choice(pool, task.n_choices, replace=False)]
+        answer = int(rng.integers(task.n_choices))
+        guess = answer if rng.random() < rng.random() else int(rng.integers(task.n_choices))
+        choices.append(opts)
+        refs.append(LETTERS[answer])
+        preds.append(LETTERS[guess])
+    refuse = [rng.random() < 0.5 for _ in range(n)]
+    return task, choices, refs, preds, refuse
+
+
+@settings(max_examples=60, deadline=None)
+@given(mcq_runs())
+def test_turning_wrong_answers_into_refusals_never_raises_a_score(run):
+    task, choices, refs, preds, refuse = run
+    refused = [("I cannot tell from this audio." if r and p != ref else p) for p, ref, r in zip(preds, refs, refuse)]
+    before = score(preds, refs, task.name, choices=choices, n_bootstrap=0)["tasks"][task.name]
+    after = score(refused, refs, task.name, choices=choices, n_bootstrap=0)["tasks"][task.name]
+    for figure in ("score", "macro_f1", "weighted_f1"):
+        assert after[figure] <= before[figure] + 1e-9, figure
+    assert after["accuracy"] == pytest.approx(before["accuracy"])
 
 
 @pytest.mark.parametrize("only_a,only_b", [(0, 0), (3, 9), (10, 10), (25, 7), (0, 12)])
@@ -145,8 +271,11 @@ def test_overall_ci_brackets_the_average():
 def test_percentile_ci_and_bootstrap_p_value():
     assert percentile_ci(np.arange(101.0)) == pytest.approx([2.5, 97.5])
     assert percentile_ci(np.empty(0)) is None
-    assert bootstrap_p_value(np.array([1.0, 2.0, 3.0, -1.0])) == pytest.approx(0.5)
-    assert bootstrap_p_value(np.ones(10)) == 0.0
+    # (k + 1) / (B + 1), two-sided: one of 4 replicates at or below 0 -> 2 * 2 / 5.
+    assert bootstrap_p_value(np.array([1.0, 2.0, 3.0, -1.0])) == pytest.approx(0.8)
+    # Never 0: every replicate above 0 still gives 2 / (B + 1).
+    assert bootstrap_p_value(np.ones(10)) == pytest.approx(2 / 11)
+    assert bootstrap_p_value(np.empty(0)) is None
 
 
 def test_compare_paired_tests():

@@ -79,6 +79,7 @@ def read_predictions(path: Path) -> dict:
 def run(args) -> int:
     from audiomarathon.cli import CommandError
     from audiomarathon_metric import score
+    from audiomarathon_metric.display import fmt1
 
     path = Path(args.predictions)
     if not path.is_file():
@@ -94,7 +95,7 @@ def run(args) -> int:
     text = json.dumps(result, indent=2) + "\n"
     if args.out:
         write_atomic(args.out, text)
-        print(f"wrote {args.out}: average {result['average']:.1f} over {result['n_tasks']} tasks", file=sys.stderr)
+        print(f"wrote {args.out}: average {fmt1(result['average'])} over {result['n_tasks']} tasks", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0

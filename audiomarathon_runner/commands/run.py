@@ -33,12 +33,15 @@ def run(args) -> int:
 
 
 def format_summary(results: dict) -> str:
+    from audiomarathon_metric.display import fmt1
+
     scores = results.get("scores", {})
     lines = [f"{'task':<12} {'n':>4} {'score':>7}  invalid"]
     for name, res in scores.get("tasks", {}).items():
-        lines.append(f"{name:<12} {res.get('n', 0):>4} {res.get('score', 0.0):>7.1f}  {res.get('invalid_rate', 0.0):.0%}")
+        invalid = f"{fmt1(res['invalid_rate'])}%" if "invalid_rate" in res else ""
+        lines.append(f"{name:<12} {res.get('n', 0):>4} {fmt1(res.get('score')):>7}  {invalid}")
     if "average" in scores:
-        lines.append(f"{'average':<12} {'':>4} {scores['average']:>7.1f}")
+        lines.append(f"{'average':<12} {'':>4} {fmt1(scores['average']):>7}")
     s = results.get("samples", {})
     if s.get("failed"):
         lines.append(f"failed samples: {len(s['failed'])} (see predictions.jsonl 'error')")
