@@ -39,14 +39,23 @@ def _mcq_run(n, accuracy, seed, invalid=0.0):
 
 
 def _sk_macro_f1(refs, preds):
-    # invalid replies are wrong for their true class and never a class of their own
-    parsed = [p if p in LETTERS4 else "invalid" for p in preds]
-    labels = sorted(set(refs) | {p for p in parsed if p != "invalid"})
-    return 100.0 * f1_score(refs, parsed, labels=labels, average="macro", zero_division=0)
+    assert all(p in LETTERS4 for p in preds)  # sklearn's F1 is the metric's only without invalid replies
+    return 100.0 * f1_score(refs, preds, average="macro", zero_division=0)
+
+
+def test_binned_scores_with_invalid_replies_equal_the_subset_scored_alone():
+    d, refs, preds = _mcq_run(400, lambda d: 0.8 - 0.2 * (d - 90) / 210, seed=1, invalid=0.1)
+    out = score(preds, refs, "RACE", choices=[["w", "x", "y", "z"]] * len(refs), durations=list(d),
+                duration_bins=(90, 150, 210, 300), n_bootstrap=0)
+    for row, (lo, hi) in zip(out["by_duration"]["tasks"]["RACE"]["bins"], [(90, 150), (150, 210), (210, 300.0001)]):
+        keep = [i for i in range(len(d)) if lo <= d[i] < hi]
+        alone = score([preds[i] for i in keep], [refs[i] for i in keep], "RACE", choices=[["w", "x", "y", "z"]] * len(keep),
+                      n_bootstrap=0)
+        assert row["score"] == pytest.approx(alone["tasks"]["RACE"]["score"], abs=1e-9)
 
 
 def test_binned_scores_equal_subset_scores():
-    d, refs, preds = _mcq_run(400, lambda d: 0.8 - 0.2 * (d - 90) / 210, seed=1, invalid=0.1)
+    d, refs, preds = _mcq_run(400, lambda d: 0.8 - 0.2 * (d - 90) / 210, seed=1)
     out = score(preds, refs, "RACE", choices=[["w", "x", "y", "z"]] * len(refs), durations=list(d),
                 duration_bins=(90, 150, 210, 300), n_bootstrap=200)
     rows = out["by_duration"]["tasks"]["RACE"]["bins"]
