@@ -25,6 +25,10 @@ COMMANDS: dict[str, Command] = {
         "audiomarathon_metric.commands.score",
         "Score a predictions.jsonl (raw replies) with the AudioMarathon metric.",
     ),
+    "compare": Command(
+        "audiomarathon_metric.commands.compare",
+        "Compare runs item by item (McNemar, paired bootstrap), per task and per duration bin; long-audio plots.",
+    ),
     "push": Command("audiomarathon_dataset.commands.push", "Upload a built dataset folder to a Hub dataset repo."),
     "build": Command(
         "audiomarathon_dataset.commands.build",

@@ -292,3 +292,77 @@ def test_score_command_takes_durations_from_records_or_data(tmp_path, imported_d
 def test_trend_under_complete_separation_reports_no_slope():
     out = logistic_trend(np.array([1.5, 2.0, 2.5, 3.5, 4.0, 4.5]), np.array([1, 1, 1, 0, 0, 0]))
     assert out["slope_per_minute"] is None and "unbounded" in out["note"] and out["p_value"] < 0.05
+
+
+# ---------------------------------------------------------------- compare
+
+def _write_run(folder, ids, tasks, refs, replies, durations, ratio=0.0, method="none", model="m"):
+    import json
+
+    folder.mkdir(parents=True)
+    (folder / "predictions.jsonl").write_text("".join(
+        json.dumps({"id": i, "task": t, "reply": r, "reference": ref, "choices": ["w", "x", "y", "z"],
+                    "duration": d, "config_hash": "h"}) + "\n"
+        for i, t, ref, r, d in zip(ids, tasks, refs, replies, durations)))
+    (folder / "results.json").write_text(json.dumps({"config": {"model_id": model, "config_hash": "h",
+                                                                "compression": {"method": method, "ratio": ratio}}}))
+    return folder
+
+
+def test_compare_command_paired_tests_per_task_and_duration_bin(tmp_path, capsys):
+    import json
+
+    from scipy.stats import binomtest
+
+    from audiomarathon.cli import main
+
+    d, refs, good = _mcq_run(300, lambda d: np.full(d.shape, 0.8), seed=21)
+    rng = np.random.default_rng(22)
+    # B degrades with duration: a reply is replaced by a wrong letter with probability growing to 0.5
+    bad = [g if rng.random() > 0.5 * (x - 90) / 210 else next(c for c in LETTERS4 if c != r)
+           for g, r, x in zip(good, refs, d)]
+    ids = [f"RACE-{i:05d}" for i in range(300)]
+    a = _write_run(tmp_path / "full", ids, ["RACE"] * 300, refs, good, list(d))
+    b = _write_run(tmp_path / "fastv50", ids, ["RACE"] * 300, refs, bad, list(d), ratio=0.5, method="fastv")
+    out = tmp_path / "cmp"
+    assert main(["compare", str(a), str(b), "--out", str(out), "--n-bootstrap", "200"]) == 0
+    table = capsys.readouterr().out
+    result = json.loads((out / "compare.json").read_text())
+    c = result["comparisons"][0]
+    right_a = np.array([g == r for g, r in zip(good, refs)])
+    right_b = np.array([x == r for x, r in zip(bad, refs)])
+    t = c["tasks"]["RACE"]
+    only_a, only_b = int((right_a & ~right_b).sum()), int((~right_a & right_b).sum())
+    assert (t["only_a_correct"], t["only_b_correct"]) == (only_a, only_b)
+    assert t["mcnemar_p"] == pytest.approx(binomtest(only_a, only_a + only_b, 0.5).pvalue)
+    assert t["score_a"] == pytest.approx(_sk_macro_f1(refs, good))
+    assert t["score_diff"] == pytest.approx(_sk_macro_f1(refs, good) - _sk_macro_f1(refs, bad))
+    for row, (lo, hi) in zip(c["by_duration"], [(90, 150), (150, 210), (210, 300.001)]):
+        keep = (d >= lo) & (d < hi)
+        oa, ob = int((right_a & ~right_b & keep).sum()), int((~right_a & right_b & keep).sum())
+        bt = row["tasks"]["RACE"]
+        assert row["n"] == int(keep.sum())
+        assert bt["mcnemar_p"] == pytest.approx(binomtest(oa, oa + ob, 0.5).pvalue if oa + ob else 1.0)
+        assert 0.0 <= bt["p_value"] <= 1.0
+    # the loss grows with duration: the last bin's difference is the largest
+    diffs = [row["tasks"]["RACE"]["score_diff"] for row in c["by_duration"]]
+    assert diffs[-1] > diffs[0]
+    assert "| RACE | 300 |" in table and "| 210-300s | RACE |" in table
+    assert (out / "compare.md").read_text() == table
+    for name in ("score_vs_duration.png", "score_vs_evidence_position.png", "score_vs_ratio_by_duration.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # each run's own scores carry the duration table
+    assert result["runs"]["fastv50"]["scores"]["by_duration"]["tasks"]["RACE"]["trend"]["slope_per_minute"] < 0
+
+
+def test_compare_command_errors(tmp_path, capsys):
+    from audiomarathon.cli import main
+
+    a = _write_run(tmp_path / "a", ["x1"], ["RACE"], ["A"], ["A"], [100.0])
+    b = _write_run(tmp_path / "b", ["x1"], ["RACE"], ["B"], ["A"], [100.0])
+    assert main(["compare", str(a)]) == 1
+    assert "at least two runs" in capsys.readouterr().err
+    assert main(["compare", str(a), str(b)]) == 1
+    assert "different task or reference" in capsys.readouterr().err
+    assert main(["compare", str(a), str(tmp_path / "nope")]) == 1
+    assert "no such run folder" in capsys.readouterr().err

@@ -1,0 +1,233 @@
+"""Compare runs item by item: ``audiomarathon compare RUN_A RUN_B [RUN_C ...]``.
+
+A run is a runner output folder (predictions.jsonl, with results.json selecting its configuration
+hash) or a predictions.jsonl file. Every later run is compared with the first on the items both
+hold: per task the paired differences of ``comparison.compare`` (exact McNemar on accuracy, paired
+bootstrap on the score), overall and within each duration bin. Each run is also scored with its
+durations (and evidence positions when present), which feeds the long-audio plots.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .comparison import compare
+from .long_audio import DEFAULT_DURATION_BINS
+from .long_audio import duration_bins as make_bins
+from .scoring import score
+
+
+class RunError(ValueError):
+    """A run folder or file that cannot be compared; the message names it."""
+
+
+@dataclass
+class Run:
+    name: str
+    path: Path
+    items: dict[str, dict]  # id -> record (task, reply, reference, choices, duration, evidence_position)
+    config: dict = field(default_factory=dict)  # results.json "config" (empty for a bare file)
+
+    @property
+    def ratio(self) -> float:
+        comp = self.config.get("compression") or {}
+        return float(comp.get("ratio") or self.config.get("ratio") or 0.0)
+
+    @property
+    def method(self) -> str:
+        comp = self.config.get("compression") or {}
+        return str(comp.get("method") or self.config.get("method") or "none")
+
+    @property
+    def model(self) -> str:
+        return Path(str(self.config.get("model_id") or self.config.get("model") or self.name)).name
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise RunError(f"{path}:{n}: not valid JSON ({err.msg})") from None
+        if not isinstance(rec, dict) or "id" not in rec or "task" not in rec:
+            raise RunError(f"{path}:{n}: expected a record with 'id' and 'task'")
+        out.append(rec)
+    return out
+
+
+def load_run(path: str | Path, name: str | None = None) -> Run:
+    path = Path(path)
+    config: dict = {}
+    if path.is_dir():
+        pred = path / "predictions.jsonl"
+        if not pred.is_file():
+            raise RunError(f"{path}: no predictions.jsonl (is this a run folder?)")
+        results = path / "results.json"
+        if results.is_file():
+            try:
+                config = json.loads(results.read_text(encoding="utf-8")).get("config") or {}
+            except json.JSONDecodeError as err:
+                raise RunError(f"{results}: not valid JSON ({err.msg})") from None
+    elif path.is_file():
+        pred = path
+    else:
+        raise RunError(f"{path}: no such run folder or predictions file")
+    chash = config.get("config_hash")
+    items: dict[str, dict] = {}
+    for rec in _read_jsonl(pred):
+        if chash and rec.get("config_hash") not in (None, chash):
+            continue  # another configuration recorded in the same folder
+        reply = rec.get("reply", rec.get("prediction"))
+        reference = rec.get("reference", rec.get("answer"))
+        if reference is None:
+            raise RunError(f"{pred}: record {rec['id']!r} has no 'reference'")
+        items[str(rec["id"])] = {**rec, "reply": reply if isinstance(reply, str) else "", "reference": reference}
+    if not items:
+        raise RunError(f"{pred}: no records")
+    label = name or (path.name if path.is_dir() else path.parent.name or path.stem)
+    return Run(label, path, items, config)
+
+
+def _columns(run: Run, ids: Sequence[str]) -> dict:
+    recs = [run.items[i] for i in ids]
+    return {"references": [r["reference"] for r in recs], "tasks": [r["task"] for r in recs],
+            "choices": [list(r.get("choices") or []) for r in recs], "ids": list(ids)}
+
+
+def durations_of(run: Run, ids: Sequence[str], info: dict | None = None) -> list[float] | None:
+    """Per-id durations from the records, else from ``info`` (item_info.load_item_info); None if
+    neither has them all."""
+    values = [run.items[i].get("duration") for i in ids]
+    if all(isinstance(v, (int, float)) and v > 0 for v in values):
+        return [float(v) for v in values]
+    if info is not None and all(i in info for i in ids):
+        return [info[i].duration for i in ids]
+    return None
+
+
+def evidence_of(run: Run, ids: Sequence[str], info: dict | None = None) -> list[float | None] | None:
+    if all("evidence_position" in run.items[i] for i in ids):
+        return [run.items[i]["evidence_position"] for i in ids]
+    if info is not None and all(i in info for i in ids):
+        return [info[i].evidence_position for i in ids]
+    return None
+
+
+def score_run(run: Run, info: dict | None = None, duration_bins=DEFAULT_DURATION_BINS, n_bootstrap: int = 1000,
+              seed: int = 0) -> dict:
+    """score() of one run with its durations and evidence positions (when known)."""
+    ids = list(run.items)
+    return score([run.items[i]["reply"] for i in ids], **_columns(run, ids), n_bootstrap=n_bootstrap, seed=seed,
+                 durations=durations_of(run, ids, info), duration_bins=duration_bins,
+                 evidence=evidence_of(run, ids, info))
+
+
+def compare_pair(a: Run, b: Run, info: dict | None = None, duration_bins=DEFAULT_DURATION_BINS,
+                 n_bootstrap: int = 1000, seed: int = 0) -> dict:
+    common = [i for i in a.items if i in b.items]
+    if not common:
+        raise RunError(f"{a.name} and {b.name} share no item id")
+    for i in common:
+        if a.items[i]["reference"] != b.items[i]["reference"] or a.items[i]["task"] != b.items[i]["task"]:
+            raise RunError(f"item {i!r} has a different task or reference in {a.name} and {b.name}: "
+                           "the runs are not on the same dataset version")
+    cols = _columns(a, common)
+    replies_a = [a.items[i]["reply"] for i in common]
+    replies_b = [b.items[i]["reply"] for i in common]
+    out = {"a": a.name, "b": b.name, "n_common": len(common), "only_in_a": len(a.items) - len(common),
+           "only_in_b": len(b.items) - len(common),
+           **compare(replies_a, replies_b, **cols, n_bootstrap=n_bootstrap, seed=seed)}
+    durations = durations_of(a, common, info)
+    if durations is None:
+        out["by_duration"] = None
+        return out
+    bins = make_bins(duration_bins)
+    idx = bins.assign(np.asarray(durations))
+    by_bin = []
+    for k in sorted(set(int(x) for x in idx)):
+        keep = [j for j in range(len(common)) if idx[j] == k]
+        sub = {key: [v[j] for j in keep] for key, v in cols.items()}
+        res = compare([replies_a[j] for j in keep], [replies_b[j] for j in keep], **sub,
+                      n_bootstrap=n_bootstrap, seed=seed)
+        lo, hi = bins.bounds(k)
+        by_bin.append({"bin": bins.label(k), "low": lo, "high": hi, "n": len(keep),
+                       "average_diff": res["average_diff"], "average_diff_ci95": res["average_diff_ci95"],
+                       "tasks": res["tasks"]})
+    out["by_duration"] = by_bin
+    return out
+
+
+def compare_runs(runs: Sequence[Run], info: dict | None = None, duration_bins=DEFAULT_DURATION_BINS,
+                 n_bootstrap: int = 1000, seed: int = 0) -> dict:
+    if len(runs) < 2:
+        raise RunError("compare needs at least two runs")
+    names = [r.name for r in runs]
+    if len(set(names)) != len(names):
+        raise RunError(f"two runs share a name {names}; pass folders with different names")
+    return {
+        "baseline": runs[0].name,
+        "duration_bins": list(make_bins(duration_bins).edges),
+        "n_bootstrap": n_bootstrap,
+        "seed": seed,
+        "runs": {r.name: {"path": str(r.path), "model": r.model, "method": r.method, "ratio": r.ratio,
+                          "scores": score_run(r, info, duration_bins, n_bootstrap, seed)} for r in runs},
+        "comparisons": [compare_pair(runs[0], r, info, duration_bins, n_bootstrap, seed) for r in runs[1:]],
+    }
+
+
+def _p(p) -> str:
+    return "n/a" if p is None else ("<0.001" if p < 0.001 else f"{p:.3f}")
+
+
+def _ci(ci) -> str:
+    return "n/a" if not ci else f"[{ci[0]:+.1f}, {ci[1]:+.1f}]"
+
+
+def markdown_table(result: dict) -> str:
+    """The comparison as markdown: per pair, the task table then the per-duration-bin table."""
+    lines = []
+    for c in result["comparisons"]:
+        lines += [f"## A = {c['a']}, B = {c['b']} ({c['n_common']} common items)", "",
+                  "| task | n | score A | score B | A - B | 95% CI | McNemar p | bootstrap p |",
+                  "|---|---:|---:|---:|---:|---|---:|---:|"]
+        for task, t in c["tasks"].items():
+            lines.append(f"| {task} | {t['n']} | {t['score_a']:.1f} | {t['score_b']:.1f} | {t['score_diff']:+.1f} | "
+                         f"{_ci(t['ci95'])} | {_p(t.get('mcnemar_p'))} | {_p(t['p_value'])} |")
+        if c["average_diff"] is not None:
+            lines.append(f"| average | {c['n_common']} | | | {c['average_diff']:+.1f} | "
+                         f"{_ci(c['average_diff_ci95'])} | | |")
+        if c.get("by_duration"):
+            lines += ["", "| duration | task | n | score A | score B | A - B | McNemar p | bootstrap p |",
+                      "|---|---|---:|---:|---:|---:|---:|---:|"]
+            for b in c["by_duration"]:
+                for task, t in b["tasks"].items():
+                    lines.append(f"| {b['bin']} | {task} | {t['n']} | {t['score_a']:.1f} | {t['score_b']:.1f} | "
+                                 f"{t['score_diff']:+.1f} | {_p(t.get('mcnemar_p'))} | {_p(t['p_value'])} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def duration_table(scores: dict) -> str:
+    """A run's by_duration section as a plain-text table: one row per task, one column per bin."""
+    by = scores.get("by_duration")
+    if not by:
+        return "(no durations)"
+    labels = [r["bin"] for r in by["average"]]
+    head = f"{'task':<12}" + "".join(f"{lab:>14}" for lab in labels) + f"{'trend/min':>11}{'p':>8}"
+    rows = [head]
+    for task, t in by["tasks"].items():
+        cells = {r["bin"]: f"{r['score']:.1f} (n={r['n']})" for r in t["bins"]}
+        tr = t["trend"]
+        slope = tr.get("points_per_minute")
+        rows.append(f"{task:<12}" + "".join(f"{cells.get(lab, '-'):>14}" for lab in labels)
+                    + f"{'n/a' if slope is None else f'{slope:+.1f}':>11}{_p(tr.get('p_value')):>8}")
+    rows.append(f"{'average':<12}" + "".join(f"{r['score']:>14.1f}" for r in by["average"]))
+    return "\n".join(rows)
