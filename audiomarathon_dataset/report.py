@@ -15,6 +15,7 @@ DUPLICATE_ID = "duplicate_id"
 UNKNOWN_FOLDER = "unknown_task_folder"
 MISSING_CORPUS = "missing_corpus"
 TOO_SHORT = "group_too_short"
+PATH_OUTSIDE_ROOT = "path_outside_root"  # a listed path leading out of the release: refused, never read
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,21 @@ class Report:
 
     issues: list[Issue] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    # import-release: which file or folder became which task, by which rule, with how many records
+    sources: list[dict] = field(default_factory=list)
 
     def add(self, issue: Issue) -> None:
         self.issues.append(issue)
 
     def extend(self, issues) -> None:
         self.issues.extend(issues)
+
+    def add_source(self, task: str, path: str, rule: str, records: int) -> None:
+        self.sources.append({"task": task, "path": path, "rule": rule, "records": records})
+
+    def source_lines(self) -> list[str]:
+        """One line per source: ``TAU <- subsetTAU/.../acoustic_scene_task_meta.json (file name): 1145 records``."""
+        return [f"{s['task']} <- {s['path']} ({s['rule']}): {s['records']} record(s)" for s in self.sources]
 
     def set_counts(self, task: str, records: int, written: int) -> None:
         self.counts[task] = {"records": records, "written": written, "skipped": records - written}
@@ -74,6 +84,7 @@ class Report:
         payload = {
             "summary": self.summary_line(),
             "counts": {k: self.counts[k] for k in sorted(self.counts)},
+            **({"sources": self.sources} if self.sources else {}),
             "issues_by_kind": dict(sorted(self.by_kind().items())),
             "issues": [asdict(i) for i in self.issues],
         }

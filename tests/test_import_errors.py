@@ -136,17 +136,17 @@ def test_duplicate_ids(release, tmp_path):
     assert _ids(tmp_path / "out", "TAU") == ["TAU-00000", "TAU-00001", "TAU-00002"]
 
 
-def test_bad_record_fields_and_unknown_folder(release, tmp_path):
+def test_bad_record_fields(release, tmp_path):
     path, meta = _meta(release)
     del meta[0]["question"]
     meta[1] = "not an object"
     path.write_text(json.dumps(meta))
-    (release / "misc").mkdir()
+    (release / "misc").mkdir()  # folders carry no meaning: an empty one is nothing to report
     _, saved = _import(release, tmp_path / "out")
     bad = [i for i in saved["issues"] if i["kind"] == "bad_record"]
     assert [(i["record"], i["message"]) for i in bad] == [
         ("#0", "missing field 'question'"), ("#1", "record is a str, not an object")]
-    assert _only_issue(saved, "unknown_task_folder")["file"] == "misc"
+    assert len(saved["issues"]) == 2
 
 
 def test_strict_fails_and_keeps_previous_output(release, tmp_path):

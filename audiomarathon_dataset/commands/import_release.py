@@ -9,9 +9,13 @@ from audiomarathon.tasks import UnknownTaskError
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("src", help="the release root: one folder per task (TAU/ or ASC/, GTZAN/, HAD/, ...)")
+    parser.add_argument("src", help="the release root: the official release as downloaded (metadata files are found "
+                        "at any depth and assigned to tasks by name and content), or one folder per task (TAU/, ...)")
     parser.add_argument("out", help="output folder for parquet shards and the dataset card (replaced atomically)")
     parser.add_argument("--tasks", default=None, help="comma-separated config names or abbreviations (default: every task folder found)")
+    parser.add_argument("--task-file", action="append", default=[], metavar="TASK=PATH",
+                        help="assign a metadata file (or a real/+fake/ folder, a LibriSpeech tree) under SRC to a task "
+                             "explicitly, settling an ambiguity; repeatable")
     parser.add_argument("--strict", action="store_true", help="fail, writing nothing, on any problem instead of skipping the record")
     parser.add_argument("--num-proc", type=int, default=1, help="processes decoding audio, the main one included (default 1: no workers)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -25,12 +29,14 @@ def run(args) -> int:
     try:
         report = import_release(
             args.src, args.out, tasks=args.tasks, strict=args.strict,
-            num_proc=args.num_proc, progress=not args.no_progress,
+            num_proc=args.num_proc, progress=not args.no_progress, task_files=args.task_file,
         )
     except ImportFailed as err:
         raise CommandError(str(err)) from None
     except (FileNotFoundError, FileExistsError, UnknownTaskError) as err:
         raise CommandError(str(err)) from None
+    for line in report.source_lines():
+        print(line)
     report.print_issues()
     print(report.summary_line())
     print(f"report: {os.path.join(args.out, REPORT_NAME)}")

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
-from audiomarathon.tasks import TASKS, Task, resolve_tasks, task_for_folder
+from audiomarathon.tasks import TASKS, Task, resolve_tasks
 
 from .. import report as rp
 from ..audio_io import AudioError, decode_file, encode_flac
@@ -17,7 +17,9 @@ from ..parallel import Executor
 from ..progress import TaskProgress
 from ..report import Issue, Report
 from ..writer import DatasetWriter, Row
-from .shapes import Context, SourceRecord, detect_folder_shape, detect_json_shape
+from .discovery import JSON, REAL_FAKE, Discovery, DiscoveryError, Source, discover, explicit_source, parse_task_files, settle
+from .paths import within
+from .shapes import Context, LibriSpeechTree, RealFakeFolders, SourceRecord, detect_json_shape
 
 REPORT_NAME = "import_report.json"
 
@@ -39,57 +41,51 @@ class _Group:
     records: list[tuple[str, SourceRecord]]  # (instance id, record)
 
 
-def find_task_folders(src: Path, report: Report) -> dict[str, Path]:
-    """Map task names to their release folders; unknown folders are reported."""
-    found: dict[str, Path] = {}
-    for child in sorted(p for p in src.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        task = task_for_folder(child.name)
-        if task is None:
-            report.add(Issue(rp.UNKNOWN_FOLDER, "", child.name, "", "folder matches no task name or abbreviation; skipped"))
-        elif task.name in found:
-            report.add(
-                Issue(rp.UNKNOWN_FOLDER, task.name, child.name, "",
-                      f"a second folder for {task.name} (already read {found[task.name].name}); skipped")
-            )
-        else:
-            found[task.name] = child
-    return found
+def _task_root(path: Path, root: Path) -> Path:
+    """The top-level folder of the release holding ``path`` (the root itself for files in it)."""
+    rel = path.relative_to(root).parts
+    return root / rel[0] if len(rel) > 1 else root
 
 
-def collect_records(ctx: Context) -> tuple[list[SourceRecord], list[Issue]]:
-    """Read every metadata file (or folder layout) of one task folder."""
+def collect_records(task: Task, source: Source, disc: Discovery) -> tuple[list[SourceRecord], list[Issue]]:
+    """Read one metadata file (or folder layout) assigned to ``task``. Records whose audio
+    path leads outside the release root are refused here, before anything opens them."""
     records: list[SourceRecord] = []
     issues: list[Issue] = []
-    json_files = sorted(ctx.task_dir.glob("*.json"))
+    root = disc.root
+    base = source.path.parent if source.kind == JSON else source.path
+    ctx = Context(task, _task_root(source.path, root) if source.path != root else root, root, base=base)
 
     def take(items: Iterable[SourceRecord | Issue]) -> None:
         for item in items:
-            (issues if isinstance(item, Issue) else records).append(item)
+            if isinstance(item, Issue):
+                issues.append(item)
+            elif not within(item.audio, root):
+                issues.append(ctx.issue(rp.PATH_OUTSIDE_ROOT, item.file, item.record,
+                                        f"audio path {str(item.audio)!r} leads outside the release root; refused, not read"))
+            else:
+                records.append(item)
 
-    for path in json_files:
-        rel = ctx.rel(path)
-        try:
-            obj = json.loads(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError as exc:
-            issues.append(ctx.issue(rp.MALFORMED_JSON, rel, "", f"not UTF-8 text: {exc}"))
-            continue
-        except json.JSONDecodeError as exc:
-            issues.append(ctx.issue(rp.MALFORMED_JSON, rel, f"line {exc.lineno} col {exc.colno}", exc.msg))
-            continue
+    rel = ctx.rel(source.path)
+    if source.kind == JSON:
+        obj = disc.documents.get(source.path)
+        if obj is None:  # an explicit file discovery did not read
+            try:
+                obj = json.loads(source.path.read_text(encoding="utf-8"))
+            except UnicodeDecodeError as exc:
+                return [], [ctx.issue(rp.MALFORMED_JSON, rel, "", f"not UTF-8 text: {exc}")]
+            except json.JSONDecodeError as exc:
+                return [], [ctx.issue(rp.MALFORMED_JSON, rel, f"line {exc.lineno} col {exc.colno}", exc.msg)]
+            except OSError as exc:
+                return [], [ctx.issue(rp.MALFORMED_JSON, rel, "", f"cannot be read: {exc.strerror or exc}")]
         shape = detect_json_shape(obj)
         if shape is None:
-            issues.append(ctx.issue(rp.UNKNOWN_SHAPE, rel, "", "JSON matches no known release metadata shape"))
-            continue
+            return [], [ctx.issue(rp.UNKNOWN_SHAPE, rel, "", "JSON matches no known release metadata shape")]
         take(shape.records(obj, ctx, rel))
-    if not json_files:
-        shape = detect_folder_shape(ctx.task_dir)
-        if shape is None:
-            issues.append(
-                ctx.issue(rp.UNKNOWN_SHAPE, ctx.rel(ctx.task_dir), "",
-                          "no metadata JSON, real/ + fake/ folders, or LibriSpeech transcripts found")
-            )
-        else:
-            take(shape.records(ctx.task_dir, ctx))
+    elif source.kind == REAL_FAKE:
+        take(RealFakeFolders().records(source.path, ctx))
+    else:
+        take(LibriSpeechTree().records(source.path, ctx, source.chapters))
     return records, issues
 
 
@@ -110,12 +106,16 @@ def assign_ids(task: Task, records: Sequence[SourceRecord], issues: list[Issue])
     return kept
 
 
-def group_by_audio(ctx: Context, records: list[tuple[str, SourceRecord]]) -> list[_Group]:
+def group_by_audio(root: Path, records: list[tuple[str, SourceRecord]]) -> list[_Group]:
     groups: dict[Path, _Group] = {}
     for ident, rec in records:
         g = groups.get(rec.audio)
         if g is None:
-            g = groups[rec.audio] = _Group(rec.audio, ctx.rel(rec.audio), [])
+            try:
+                rel = rec.audio.resolve().relative_to(root).as_posix()
+            except ValueError:
+                rel = str(rec.audio)
+            g = groups[rec.audio] = _Group(rec.audio, rel, [])
         g.records.append((ident, rec))
     return list(groups.values())
 
@@ -157,51 +157,71 @@ def import_release(
     strict: bool = False,
     num_proc: int = 1,
     progress: bool = True,
+    task_files: Mapping[str, str | Sequence[str]] | Sequence[str] | None = None,
 ) -> Report:
     """Import an official AudioMarathon release into the parquet layout at ``out``.
 
-    Every problem is recorded in the returned report (also written to OUT/import_report.json);
-    affected records are skipped. With ``strict=True`` any problem raises ImportFailed and
-    ``out`` is left untouched.
+    Metadata files and folder layouts are found at any depth under ``src`` and assigned to
+    tasks by content (see ``discovery``); ``task_files`` ({"TAU": "path/meta.json"} or
+    ["TAU=path/meta.json"]) assigns paths explicitly. A release that cannot be assigned
+    without guessing raises ImportFailed listing the paths, before anything is written.
+    Every problem is recorded in the returned report (also written to OUT/import_report.json),
+    which also says which file became which task; affected records are skipped. With
+    ``strict=True`` any problem raises ImportFailed and ``out`` is left untouched.
     """
     src = Path(src).resolve()
     if not src.is_dir():
         raise FileNotFoundError(f"release folder {src} does not exist or is not a directory")
     report = Report()
-    folders = find_task_folders(src, report)
-    selected = resolve_tasks(tasks) if tasks is not None else [t for t in TASKS if t.name in folders]
-    missing = [t.name for t in selected if t.name not in folders]
+    try:
+        explicit = [explicit_source(task, path, src) for task, path in parse_task_files(task_files)]
+        disc = discover(src, skip=[Path(out).resolve(), *(s.path for s in explicit)])
+        found = {s.task for s in explicit} | set(disc.sources)
+        selected = resolve_tasks(tasks) if tasks is not None else [t for t in TASKS if t.name in found]
+        sources = settle(disc, [t.name for t in selected], explicit)
+    except DiscoveryError as err:
+        raise ImportFailed(str(err), report) from None
+    names = {t.name for t in selected}  # with --tasks, problems of files of other tasks are not this import's
+    report.extend(i for i in disc.issues if tasks is None or not i.task or i.task in names)
+    missing = [t.name for t in selected if t.name not in sources]
     if tasks is not None and missing:
         raise FileNotFoundError(
-            f"no folder for task(s) {', '.join(missing)} in {src}; folders are matched by config name "
-            f"or abbreviation (e.g. {src}/TAU or {src}/ASC)"
+            f"no metadata found for task(s) {', '.join(missing)} in {src}: no file or folder matched by name, "
+            f"fields or layout; name one with --task-file TASK=PATH"
         )
     if not selected:
-        expected = ", ".join(f"{t.name}/" for t in TASKS)
-        raise ImportFailed(f"no task folder found in {src}; expected some of: {expected}", report)
+        raise ImportFailed(
+            f"no release metadata found in {src}: looked at every depth for the authors' metadata files "
+            "(e.g. acoustic_scene_task_meta.json), metadata JSON of a known shape, real/ + fake/ folders and "
+            "LibriSpeech <speaker>/<chapter>/ transcripts", report)
 
     prepared = []
     for task in selected:
-        ctx = Context(task, folders[task.name], src)
-        records, issues = collect_records(ctx)
-        report.extend(issues)
+        records: list[SourceRecord] = []
+        n_read = 0
+        for source in sources[task.name]:
+            got, issues = collect_records(task, source, disc)
+            report.add_source(task.name, disc.rel(source.path), source.rule, len(got))
+            report.extend(issues)
+            records.extend(got)
+            n_read += len(got) + len(issues)
         kept = assign_ids(task, records, report.issues)
-        prepared.append((task, ctx, len(records) + len(issues), kept))
+        prepared.append((task, n_read, kept))
     if strict and report.issues:
         raise ImportFailed(_strict_message(report), report)
 
     def jobs() -> Iterator[tuple[_Group | None, str]]:
         # one stream across all tasks, so the workers never wait at a task boundary; the
         # leading (None, name) puts every task in the stream, even one with nothing to decode
-        for task, ctx, _, kept in prepared:
+        for task, _, kept in prepared:
             yield None, task.name
-            for group in group_by_audio(ctx, kept):
+            for group in group_by_audio(src, kept):
                 yield group, task.name
 
     with Executor(num_proc, preload=_process_group.__module__) as executor:
         results = executor.map_ordered(_process_group, jobs())  # workers start before the writer's set-up
         with DatasetWriter(out) as writer:
-            for (task, _, n_records, kept), (_, task_results) in zip(prepared, groupby(results, key=itemgetter(0)), strict=True):
+            for (task, n_records, kept), (_, task_results) in zip(prepared, groupby(results, key=itemgetter(0)), strict=True):
                 bar = TaskProgress(f"import {task.name}", "records", total=len(kept), enabled=progress)
 
                 def rows(task_results=task_results, bar=bar) -> Iterator[Row]:

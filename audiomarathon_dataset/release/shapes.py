@@ -15,6 +15,7 @@ from audiomarathon.prompts import LETTERS
 from audiomarathon.tasks import Task
 
 from ..report import ANSWER_NOT_IN_OPTIONS, BAD_RECORD, Issue
+from .paths import resolve_listed
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".opus", ".aac", ".aiff", ".aif")
 
@@ -39,8 +40,9 @@ class SourceRecord:
 @dataclass
 class Context:
     task: Task
-    task_dir: Path  # the task's folder inside the release
+    task_dir: Path  # the task's root inside the release: audio paths fall back to it
     root: Path  # release root, for relative names in reports
+    base: Path | None = None  # the metadata file's own folder: audio paths resolve here first
 
     def rel(self, path: Path | str) -> str:
         try:
@@ -52,19 +54,9 @@ class Context:
         return Issue(kind, self.task.name, file, record, message)
 
     def resolve_audio(self, listed: str) -> Path:
-        """A listed path relative to the task folder; absolute paths from the authors'
-        machines are matched by their longest suffix that exists under the task folder."""
-        p = Path(listed)
-        if p.is_absolute():
-            if p.exists():
-                return p
-            parts = p.parts[1:]
-            for i in range(len(parts)):
-                candidate = self.task_dir.joinpath(*parts[i:])
-                if candidate.exists():
-                    return candidate
-            return self.task_dir / p.name
-        return self.task_dir / p
+        """A listed path relative to the metadata's folder (or its wav/), then the task root;
+        absolute paths from the authors' machines are matched by their longest suffix there."""
+        return resolve_listed(listed, self.base or self.task_dir, self.task_dir, self.root)
 
 
 def resolve_answer(answer: Any, choices: list[str]) -> tuple[str, str] | None:
@@ -311,10 +303,15 @@ class LibriSpeechTree(FolderShape):
                 lines[utt] = text.strip()
         return lines
 
-    def records(self, folder, ctx):
+    def records(self, folder, ctx, chapters: tuple[Path, ...] | None = None):
+        """Every audio file under ``folder``, or only in ``chapters`` (the folders holding
+        transcripts) when given."""
         task = ctx.task
         trans_cache: dict[Path, dict[str, str]] = {}
-        for path in _audio_files(folder):
+        paths = _audio_files(folder) if chapters is None else [
+            p for chapter in chapters for p in sorted(chapter.iterdir())
+            if p.is_file() and p.name.lower().endswith(AUDIO_EXTENSIONS)]
+        for path in paths:
             base = path.stem
             rel = ctx.rel(path)
             text = None

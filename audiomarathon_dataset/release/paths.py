@@ -1,0 +1,65 @@
+"""Where a path listed in release metadata points, without ever leaving the release root.
+
+The authors' evaluation scripts join a listed path to the metadata file's own folder (some to
+its ``wav/`` sub-folder); releases laid out one folder per task list paths relative to that
+folder. Paths that lead outside the release root (``../``, absolute paths from the authors'
+machines with no matching file inside the release, symlinks out of it) are refused by the
+importer: nothing outside the root is ever opened.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+# Sub-folders of the metadata's folder the authors' scripts also look in.
+AUDIO_SUBFOLDERS = ("", "wav")
+
+
+def within(path: Path, root: Path) -> bool:
+    """True when ``path`` stays inside ``root`` once ``..`` and symlinks are resolved."""
+    real = Path(os.path.realpath(path))
+    real_root = Path(os.path.realpath(root))
+    return real == real_root or real_root in real.parents
+
+
+def _lexically_within(path: Path, root: Path) -> bool:
+    norm = Path(os.path.normpath(path))
+    return norm == Path(os.path.normpath(root)) or Path(os.path.normpath(root)) in norm.parents
+
+
+def _parts(listed: str) -> tuple[bool, tuple[str, ...]]:
+    """(absolute?, parts) of a listed path written with / or \\ separators (POSIX or Windows)."""
+    absolute = bool(PureWindowsPath(listed).drive) or listed.startswith(("/", "\\"))
+    parts = PurePosixPath(listed.replace("\\", "/")).parts
+    if absolute:
+        parts = tuple(p for p in parts if p.strip("/") and not (p.endswith(":") and len(p) == 2))
+    return absolute, parts
+
+
+def resolve_listed(listed: str, base: Path, task_root: Path, root: Path) -> Path:
+    """The file a metadata record lists, looked for (in order) in the metadata's folder, its
+    ``wav/`` sub-folder, then the task root. An absolute path is matched by its longest
+    suffix that exists there. Only candidates inside ``root`` are ever looked at; when none
+    exists the path under ``base`` is returned (reported as missing), or, for a path that
+    leads outside ``root``, that outside path (refused by the importer, never opened)."""
+    absolute, parts = _parts(listed)
+    folders = []
+    for folder in [base / sub if sub else base for sub in AUDIO_SUBFOLDERS] + [task_root]:
+        if folder not in folders:
+            folders.append(folder)
+    if absolute:
+        for i in range(len(parts)):
+            for folder in folders:
+                candidate = folder.joinpath(*parts[i:])
+                if _lexically_within(candidate, root) and candidate.is_file() and within(candidate, root):
+                    return candidate
+        return Path(listed)
+    inside = [folder.joinpath(*parts) for folder in folders]
+    inside = [c for c in inside if _lexically_within(c, root)]
+    if not inside:
+        return Path(os.path.normpath(base.joinpath(*parts)))
+    for candidate in inside:
+        if candidate.is_file():
+            return candidate
+    return inside[0]
