@@ -1,10 +1,18 @@
 """A small but valid release in every official metadata shape, with real audio files of
 varied formats and rates (WAV 44.1 kHz stereo, FLAC, OGG/Vorbis, MP3). Used by tests,
-benchmarks and `make demo`; the same seed always writes the same files."""
+benchmarks and `make demo`; the same seed always writes the same files.
+
+Two layouts hold the same records and audio: ``task_folders`` (one folder per task, named
+after it) and ``authors`` (the folders and file names the authors' evaluation scripts read:
+metadata at several depths, VoxGender and VoxAge in one shared VoxCeleb folder, GTZAN and
+VoxCeleb audio under the metadata's ``wav/`` folder, and one VESUS record whose audio file
+is missing, as in the public release)."""
 
 from __future__ import annotations
 
 import json
+import posixpath
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -30,11 +38,69 @@ def _signal(rng: np.random.Generator, seconds: float, rate: int, kind: int) -> n
     return x.astype(np.float32)
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where one task's metadata and audio go."""
+
+    meta: str  # metadata file (or, for HAD and LibriSpeech, the data folder), relative to the root
+    audio: str = "audio"  # folder of the audio files, relative to the metadata's folder
+    listed: str = "audio/"  # prefix of the paths the metadata lists, relative to the metadata's folder
+
+
+LAYOUTS: dict[str, dict[str, Place]] = {
+    "task_folders": {
+        "TAU": Place("TAU/tau_meta.json"),
+        "GTZAN": Place("GTZAN/gtzan_meta.json"),
+        "VESUS": Place("VESUS/vesus_meta.json"),
+        "VoxGender": Place("VoxGender/voxgender_meta.json"),
+        "VoxAge": Place("VoxAge/voxage_meta.json"),
+        "SLUE": Place("SLUE/slue_meta.json"),
+        "RACE": Place("RACE/race_audio_qa.json"),
+        "DESED": Place("DESED/desed_tasks.json"),
+        "HAD": Place("HAD"),
+        "LibriSpeech": Place("LibriSpeech"),
+    },
+    "authors": {
+        "TAU": Place("subsetTAU/concatenated_resampled/acoustic_scene_task_meta.json"),
+        "GTZAN": Place("subsetGTZAN/concatenated_audio/music_genre_classification_meta.json", "wav", ""),
+        "VESUS": Place("subsetVESUS/audio_emotion_dataset.json"),
+        "VoxGender": Place("subsetVoxCeleb/concatenated_audio/gender_id_task_meta.json", "wav", ""),
+        "VoxAge": Place("subsetVoxCeleb/concatenated_audio/age_classification_task_meta.json", "wav", ""),
+        "SLUE": Place("subsetSLUE/merged_audio_data.json"),
+        "RACE": Place("subsetrace_audio/race_benchmark.json"),
+        "DESED": Place("subsetDESED/DESED_dataset/concatenated_audio/desed_sound_event_detection_task.json"),
+        "HAD": Place("subsetHAD/concatenated_audio"),
+        "LibriSpeech": Place("subsetlibrispeech-long"),
+    },
+}
+# Fields the authors' metadata carries besides the ones every layout has.
+_AUTHORS_FIELDS = {
+    "TAU": {"task_name": "Acoustic_Scene_Classification", "dataset_name": "TAU_Urban_Acoustic_Scenes"},
+    "GTZAN": {"task_name": "Music_Genre_Classification", "dataset_name": "GTZAN_Music_Genre"},
+    "VoxGender": {"task_name": "Speaker_Gender_Identification_From_Concatenated_Audio",
+                  "dataset_name": "VoxCeleb_Combined"},
+}
+
+
 class _Writer:
-    def __init__(self, root: Path, rng: np.random.Generator, duration: tuple[float, float]):
+    def __init__(self, root: Path, rng: np.random.Generator, duration: tuple[float, float], layout: str):
         self.root = root
         self.rng = rng
         self.duration = duration
+        self.layout = layout
+        self.places = LAYOUTS[layout]
+
+    def place(self, task: str, filename: str) -> tuple[str, str]:
+        """(file to write relative to the root, path the metadata lists) of an audio file."""
+        p = self.places[task]
+        folder = posixpath.dirname(p.meta)
+        return posixpath.join(folder, p.audio, filename), p.listed + filename
+
+    def meta(self, task: str, obj) -> None:
+        self.json(self.places[task].meta, obj)
+
+    def folder(self, task: str) -> str:
+        return self.places[task].meta
 
     def seconds(self) -> float:
         lo, hi = self.duration
@@ -69,7 +135,7 @@ class _Writer:
         return choices, choices.index(labels[answer_index])
 
 
-def _flat_label_task(w: _Writer, folder: str, task_name: str, per_task: int, audio_spec: dict,
+def _flat_label_task(w: _Writer, task_name: str, per_task: int, audio_spec: dict,
                      meta_key: str, answer_as_text: bool = False, wrap: bool = False) -> None:
     task = get_task(task_name)
     samples = []
@@ -80,24 +146,30 @@ def _flat_label_task(w: _Writer, folder: str, task_name: str, per_task: int, aud
             choices, pos = list(task.choice_texts), label_idx
         else:
             choices, pos = w.mcq(list(task.choice_texts), label_idx, n)
-        rel = f"audio/{task.name.lower()}_{i:03d}.{audio_spec['ext']}"
-        seconds = w.audio(f"{folder}/{rel}", label_idx, audio_spec["rate"], audio_spec["fmt"],
+        disk, listed = w.place(task.name, f"{task.name.lower()}_{i:03d}.{audio_spec['ext']}")
+        seconds = w.audio(disk, label_idx, audio_spec["rate"], audio_spec["fmt"],
                           audio_spec.get("subtype"), audio_spec.get("channels", 1))
-        record = {"path": rel, "question": task.question}
+        record = {"path": listed, "question": task.question}
         record.update({f"choice_{LETTERS[j].lower()}": c for j, c in enumerate(choices)})
         record["answer_gt"] = choices[pos] if answer_as_text else LETTERS[pos]
         record[meta_key] = task.labels[label_idx]
         record["duration_seconds"] = seconds
         record["uniq_id"] = f"{task.name.lower()}_{i:03d}"
+        if w.layout == "authors":
+            record.update(_AUTHORS_FIELDS.get(task.name, {}))
         samples.append(record)
-    w.json(f"{folder}/{task.name.lower()}_meta.json", {"samples": samples} if wrap else samples)
+    if w.layout == "authors" and task.name == "VESUS" and samples:
+        # the public release lists VESUS files it does not ship
+        _, listed = w.place(task.name, "vesus_missing.mp3")
+        samples.append({**samples[-1], "path": listed, "uniq_id": "vesus_missing"})
+    w.meta(task.name, {"samples": samples} if wrap else samples)
 
 
 def _race(w: _Writer, per_task: int) -> None:
     items = []
     for a in range(max(1, per_task // 2) + 1):
-        rel = f"audio/article_{a:03d}.flac"
-        w.audio(f"RACE/{rel}", a, 16000, "FLAC")
+        disk, rel = w.place("RACE", f"article_{a:03d}.flac")
+        w.audio(disk, a, 16000, "FLAC")
         for q in range(2):
             options = [f"Option {k} of question {q} on article {a}" for k in range(4)]
             items.append({
@@ -108,7 +180,7 @@ def _race(w: _Writer, per_task: int) -> None:
                 "article_id": f"high{a:04d}",
                 "question_idx": q,
             })
-    w.json("RACE/race_audio_qa.json", items[: max(per_task, 2)])
+    w.meta("RACE", items[: max(per_task, 2)])
 
 
 def _desed(w: _Writer, per_task: int) -> None:
@@ -117,8 +189,8 @@ def _desed(w: _Writer, per_task: int) -> None:
     for i in range(per_task):
         present = int(w.rng.integers(len(task.labels)))
         choices, pos = w.mcq(list(task.labels), present, 4)
-        rel = f"audio/desed_{i:03d}.wav"
-        w.audio(f"DESED/{rel}", present, 32000, "WAV", "PCM_16")
+        disk, rel = w.place("DESED", f"desed_{i:03d}.wav")
+        w.audio(disk, present, 32000, "WAV", "PCM_16")
         tasks.append({
             "path": rel,
             "task_type": "detection",
@@ -128,13 +200,13 @@ def _desed(w: _Writer, per_task: int) -> None:
             "all_events": [task.labels[present]],
             "primary_event": task.labels[present],
         })
-    w.json("DESED/desed_tasks.json", {"tasks": tasks})
+    w.meta("DESED", {"tasks": tasks})
 
 
 def _had(w: _Writer, per_task: int) -> None:
     for i in range(per_task):
         sub = "real" if i % 2 == 0 else "fake"
-        w.audio(f"HAD/{sub}/had_{i:03d}.wav", i, 16000, "WAV", "PCM_16")
+        w.audio(f"{w.folder('HAD')}/{sub}/had_{i:03d}.wav", i, 16000, "WAV", "PCM_16")
 
 
 def _librispeech(w: _Writer, per_task: int) -> None:
@@ -143,7 +215,7 @@ def _librispeech(w: _Writer, per_task: int) -> None:
     for i in range(per_task):
         spk, chap = 1000 + i % 2, 2000 + i % 2
         base = f"{spk}-{chap}-{i:04d}"
-        folder = f"LibriSpeech/test-clean/{spk}/{chap}"
+        folder = f"{w.folder('LibriSpeech')}/test-clean/{spk}/{chap}"
         w.audio(f"{folder}/{base}.flac", i, 16000, "FLAC")
         text = " ".join(words[j % len(words)] for j in w.rng.integers(0, len(words), size=8)).upper()
         if i % 2 == 0:  # one style per chapter: <base>.txt or <speaker>-<chapter>.trans.txt
@@ -157,18 +229,16 @@ def _librispeech(w: _Writer, per_task: int) -> None:
 
 SHAPE_WRITERS: dict[str, Callable[[_Writer, int], None]] = {
     "TAU": lambda w, n: _flat_label_task(
-        w, "TAU", "TAU", n, {"ext": "wav", "rate": 44100, "fmt": "WAV", "subtype": "PCM_16", "channels": 2},
-        "scene_label"),
+        w, "TAU", n, {"ext": "wav", "rate": 44100, "fmt": "WAV", "subtype": "PCM_16", "channels": 2}, "scene_label"),
     "GTZAN": lambda w, n: _flat_label_task(
-        w, "GTZAN", "GTZAN", n, {"ext": "flac", "rate": 22050, "fmt": "FLAC"}, "genre_label", wrap=True),
+        w, "GTZAN", n, {"ext": "flac", "rate": 22050, "fmt": "FLAC"}, "genre_label", wrap=True),
     "VESUS": lambda w, n: _flat_label_task(
-        w, "VESUS", "VESUS", n, {"ext": "mp3", "rate": 44100, "fmt": "MP3"}, "emotion_label"),
+        w, "VESUS", n, {"ext": "mp3", "rate": 44100, "fmt": "MP3"}, "emotion_label"),
     "VoxGender": lambda w, n: _flat_label_task(
-        w, "VoxGender", "VoxGender", n, {"ext": "wav", "rate": 16000, "fmt": "WAV", "subtype": "PCM_16"},
+        w, "VoxGender", n, {"ext": "wav", "rate": 16000, "fmt": "WAV", "subtype": "PCM_16"},
         "speaker_gender", answer_as_text=True),
     "VoxAge": lambda w, n: _flat_label_task(
-        w, "VoxAge", "VoxAge", n, {"ext": "flac", "rate": 48000, "fmt": "FLAC"}, "speaker_age",
-        answer_as_text=True),
+        w, "VoxAge", n, {"ext": "flac", "rate": 48000, "fmt": "FLAC"}, "speaker_age", answer_as_text=True),
     "SLUE": lambda w, n: _slue(w, n),
     "RACE": _race,
     "DESED": _desed,
@@ -183,23 +253,27 @@ def _slue(w: _Writer, per_task: int) -> None:
     for i in range(per_task):
         choices = [entities[(i + k) % len(entities)] for k in range(4)]
         pos = int(w.rng.integers(4))
-        rel = f"audio/slue_{i:03d}.ogg"
-        seconds = w.audio(f"SLUE/{rel}", i, 16000, "OGG", "VORBIS")
+        disk, rel = w.place("SLUE", f"slue_{i:03d}.ogg")
+        seconds = w.audio(disk, i, 16000, "OGG", "VORBIS")
         samples.append({
             "path": rel, "question": get_task("SLUE").question,
             "choice_a": choices[0], "choice_b": choices[1], "choice_c": choices[2], "choice_d": choices[3],
             "answer_gt": LETTERS[pos], "entity_types": ["GPE", "ORG"], "duration_seconds": seconds,
         })
-    w.json("SLUE/slue_meta.json", samples)
+    w.meta("SLUE", samples)
 
 
 def write_synthetic_release(root: str | Path, per_task: int = 3, seed: int = 0,
-                            duration: tuple[float, float] = (2.0, 4.0), tasks=None) -> Path:
-    """Write a release under ``root`` (one folder per task) and return ``root``."""
+                            duration: tuple[float, float] = (2.0, 4.0), tasks=None,
+                            layout: str = "task_folders") -> Path:
+    """Write a release under ``root`` in ``layout`` ("task_folders" or "authors") and return
+    ``root``. Both layouts hold the same records and audio for the same seed."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     for name, write in SHAPE_WRITERS.items():
         if tasks is None or name in tasks:
-            write(_Writer(root, rng, duration), per_task)
+            write(_Writer(root, rng, duration, layout), per_task)
     return root

@@ -41,8 +41,9 @@ def resolve_listed(listed: str, base: Path, task_root: Path, root: Path) -> Path
     """The file a metadata record lists, looked for (in order) in the metadata's folder, its
     ``wav/`` sub-folder, then the task root. An absolute path is matched by its longest
     suffix that exists there. Only candidates inside ``root`` are ever looked at; when none
-    exists the path under ``base`` is returned (reported as missing), or, for a path that
-    leads outside ``root``, that outside path (refused by the importer, never opened)."""
+    exists the path under ``base`` is returned (reported as missing). A path that leads
+    outside ``root`` as written (from ``base``) is returned as it is, with no fallback tried:
+    the importer refuses it and never opens it."""
     absolute, parts = _parts(listed)
     folders = []
     for folder in [base / sub if sub else base for sub in AUDIO_SUBFOLDERS] + [task_root]:
@@ -55,10 +56,10 @@ def resolve_listed(listed: str, base: Path, task_root: Path, root: Path) -> Path
                 if _lexically_within(candidate, root) and candidate.is_file() and within(candidate, root):
                     return candidate
         return Path(listed)
-    inside = [folder.joinpath(*parts) for folder in folders]
-    inside = [c for c in inside if _lexically_within(c, root)]
-    if not inside:
-        return Path(os.path.normpath(base.joinpath(*parts)))
+    primary = base.joinpath(*parts)
+    if not _lexically_within(primary, root):  # leaves the root as written: no fallback is tried
+        return Path(os.path.normpath(primary))
+    inside = [c for c in (folder.joinpath(*parts) for folder in folders) if _lexically_within(c, root)]
     for candidate in inside:
         if candidate.is_file():
             return candidate
