@@ -42,10 +42,15 @@ def _binned(ax, series: Sequence[tuple[str, list[dict]]], scale: float = 1.0) ->
             continue
         xs = [_x(r) * scale for r in rows]
         ys = [r["score"] for r in rows]
-        ax.plot(xs, ys, marker="o", label=label)
-        with_ci = [(x, r["ci95"]) for x, r in zip(xs, rows) if r.get("ci95")]
+        (line,) = ax.plot(xs, ys, marker="o", label=label)
+        with_ci = [(x, y, r["ci95"]) for x, y, r in zip(xs, ys, rows) if r.get("ci95")]
         if with_ci:
-            ax.fill_between([x for x, _ in with_ci], [c[0] for _, c in with_ci], [c[1] for _, c in with_ci], alpha=0.2)
+            cx, cy = [x for x, _, _ in with_ci], [y for _, y, _ in with_ci]
+            lo, hi = [c[0] for _, _, c in with_ci], [c[1] for _, _, c in with_ci]
+            ax.fill_between(cx, lo, hi, alpha=0.2, color=line.get_color())
+            # whiskers too: a single bin has no band to draw
+            ax.errorbar(cx, cy, yerr=[[y - a for y, a in zip(cy, lo)], [b - y for y, b in zip(cy, hi)]],
+                        fmt="none", ecolor=line.get_color(), capsize=3, alpha=0.6)
         drawn = True
     return drawn
 

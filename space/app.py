@@ -23,6 +23,7 @@ from audiomarathon.citation import CITATION, LICENSE, PAPER_URL  # noqa: E402
 from audiomarathon.tasks import CATEGORIES, TASKS  # noqa: E402
 
 from space import leaderboard as lb  # noqa: E402
+from space.long_audio import long_audio_tab  # noqa: E402
 from space.plots import score_vs_prefill, score_vs_ratio  # noqa: E402
 from space.service import Service, accepted_lines, message_html  # noqa: E402
 from space.store import SOURCE_LABELS  # noqa: E402
@@ -121,6 +122,7 @@ def build_app(service: Service) -> gr.Blocks:
                                      label="Models (none selected: all)")
                 ratio_plot = gr.Plot(score_vs_ratio(entries), label="Score vs compression ratio")
                 prefill_plot = gr.Plot(score_vs_prefill(entries), label="Score vs prefill time")
+            long_audio_tab(service.store)
             with gr.Tab("Submit", id="submit"):
                 gr.Markdown(SUBMIT_HELP)
                 with gr.Row():
