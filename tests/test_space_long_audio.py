@@ -73,8 +73,8 @@ def test_tab_scores_equal_score_with_the_datasets_durations(store_with_runs, imp
         assert got["by_duration"] == expected["by_duration"]
         assert got["by_evidence_position"]["available"] is False  # an imported release marks no evidence
     fig_d, fig_e, fig_r = view.figures()
-    assert len(fig_d.axes[0].lines) == 2  # one line per submission
-    assert len(fig_r.axes[0].lines) >= 1  # the fastv line over 0 % and 50 %
+    assert len(fig_d.axes[0].get_legend().get_texts()) == 2  # one line per submission
+    assert [t.get_text() for t in fig_r.axes[0].get_legend().get_texts()][0].startswith("Long-Model-1B · fastv")
 
 
 CHROMIUM = "/usr/bin/chromium"
