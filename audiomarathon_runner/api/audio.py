@@ -32,14 +32,17 @@ def pcm16(audio: np.ndarray) -> np.ndarray:
     return scaled.astype("<i2")
 
 
-def wav_bytes(samples: np.ndarray, rate: int = SAMPLING_RATE) -> bytes:
-    data = pcm16(samples).tobytes()
+def wav_pieces(samples: np.ndarray, rate: int = SAMPLING_RATE) -> list:
+    """16-bit PCM WAV as [header + first data byte, the rest of the data (a view, not a copy)]:
+    the 45-byte first piece is a whole number of base64 groups, so the pieces encode separately
+    to exactly the base64 of the whole file without ever joining 10 MB of bytes."""
+    data = memoryview(pcm16(samples)).cast("B")
     header = struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + len(data), b"WAVE", b"fmt ", 16, 1, 1, rate,
                          rate * 2, 2, 16, b"data", len(data))
-    return header + data
+    return [header + bytes(data[:1]), data[1:]]
 
 
-def _soundfile_bytes(samples: np.ndarray, fmt: str, rate: int = SAMPLING_RATE) -> bytes:
+def _soundfile_pieces(samples: np.ndarray, fmt: str, rate: int = SAMPLING_RATE) -> list:
     import soundfile as sf
 
     buf = io.BytesIO()
@@ -47,24 +50,34 @@ def _soundfile_bytes(samples: np.ndarray, fmt: str, rate: int = SAMPLING_RATE) -
         sf.write(buf, pcm16(samples), rate, format="FLAC", subtype="PCM_16")
     else:
         sf.write(buf, samples.astype(np.float32), rate, format=fmt)
-    return buf.getvalue()
+    return [buf.getvalue()]
 
 
+# Each returns the file as byte pieces whose lengths, all but the last, are multiples of 3.
 ENCODERS = {
-    "wav": wav_bytes,
-    "flac": lambda samples: _soundfile_bytes(samples, "FLAC"),
-    "mp3": lambda samples: _soundfile_bytes(samples, "MP3"),
+    "wav": wav_pieces,
+    "flac": lambda samples: _soundfile_pieces(samples, "FLAC"),
+    "mp3": lambda samples: _soundfile_pieces(samples, "MP3"),
 }
+
+
+def encode_file(samples: np.ndarray, fmt: str) -> bytes:
+    """The whole encoded file (what the server decodes)."""
+    return b"".join(bytes(p) for p in ENCODERS[fmt](samples))
 
 
 @dataclass
 class AudioPart:
-    b64: bytes  # base64 of the encoded part (ASCII, goes into the JSON body as is)
+    b64: tuple  # the base64 of the encoded part, in pieces (ASCII; joined once into the request body)
     seconds: float
+
+    @property
+    def size(self) -> int:
+        return sum(len(p) for p in self.b64)
 
 
 def encode_part(samples: np.ndarray, fmt: str) -> AudioPart:
-    return AudioPart(base64.b64encode(ENCODERS[fmt](samples)), samples.size / SAMPLING_RATE)
+    return AudioPart(tuple(base64.b64encode(p) for p in ENCODERS[fmt](samples)), samples.size / SAMPLING_RATE)
 
 
 def chunk(audio: np.ndarray, seconds: float) -> list[np.ndarray]:

@@ -31,7 +31,7 @@ def build_body(model: str, prompt: str, parts: list[AudioPart], fmt: str, max_to
         json.dumps(_AUDIO_SLOT).encode())
     out = [pieces[0]]
     for part, rest in zip(parts, pieces[1:]):
-        out += [b'"', part.b64, b'"', rest]
+        out += [b'"', *part.b64, b'"', rest]
     return b"".join(out)
 
 

@@ -33,8 +33,8 @@ class ApiRunner:
     # ------------------------------------------------------------ one sample
     def _body_size(self, prompt: str, max_tokens: int):
         def size(parts: list[AudioPart]) -> int:
-            empty = [AudioPart(b"", p.seconds) for p in parts]
-            return len(self._body(prompt, empty, max_tokens)) + sum(len(p.b64) for p in parts)
+            empty = [AudioPart((), p.seconds) for p in parts]
+            return len(self._body(prompt, empty, max_tokens)) + sum(p.size for p in parts)
         return size
 
     def _body(self, prompt: str, parts: list[AudioPart], max_tokens: int) -> bytes:
