@@ -402,11 +402,13 @@ def write_results(config: RunConfig, samples: Sequence[Sample], adapter: AudioLM
     if config.api is not None:
         from .api import backend_summary
 
-        backend = {"backend": backend_summary(config.api, [by_id[s.id] for s in wanted]), "commit_hash": None,
-                   "model_type": None, "adapter": None, "device": None}
+        backend = {"backend": backend_summary(config.api, [by_id[s.id] for s in wanted]),
+                   "weights": config.api.weights, "commit_hash": None, "model_type": None, "adapter": None,
+                   "device": None}
     else:
         model_config = adapter.model.config
-        backend = {"backend": {"kind": "transformers"}, "commit_hash": getattr(model_config, "_commit_hash", None),
+        backend = {"backend": {"kind": "transformers"}, "weights": "open",
+                   "commit_hash": getattr(model_config, "_commit_hash", None),
                    "model_type": model_config.model_type, "adapter": adapter.describe(),
                    "device": str(adapter.device)}
     results = {

@@ -266,13 +266,14 @@ def build_entry(results: dict, scored: dict, key: AnswerKey, preds: Sequence[Pre
     tasks = scored.get("tasks", {})
     prefills = [p.prefill_s for p in preds if p.prefill_s is not None]
     method = config.get("method") or "none"
+    # A local run loads public weights; an API run declares its model's ("weights": "closed").
+    closed = config.get("weights") == "closed"
     return Entry(
         model=display_name(config["model"]),
         source=VERIFIED,
-        # The runner evaluates weights it loads itself, so every submission is an open model;
-        # the config's "model_type" is the transformers architecture (e.g. "qwen2_audio").
-        model_type="open",
-        size_b=model_size_b(results),
+        # (the config's "model_type" is the transformers architecture, e.g. "qwen2_audio")
+        model_type="closed" if closed else "open",
+        size_b=None if closed else model_size_b(results),
         method=str(method),
         ratio=float(config.get("ratio") or 0.0) if method != "none" else 0.0,
         config=config,

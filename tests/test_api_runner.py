@@ -253,3 +253,16 @@ def test_sigkill_then_resume_sends_each_sample_once_more_at_most(imported_datase
         assert sent_before - len(done_before) <= 2
     res = json.loads((out / "results.json").read_text())
     assert res["samples"]["effective"] == {"TAU": 3, "GTZAN": 3, "VESUS": 3, "HAD": 3}
+
+
+@pytest.mark.parametrize("weights", ["closed", "open"])
+def test_api_runs_submit_to_the_space_marked_closed_or_open(weights, echo_server, imported_dataset, tmp_path):
+    from space.service import submit_run_dir
+
+    out = tmp_path / "run"
+    assert main(["run", "--model", "gpt-4o-audio-preview", "--data", str(imported_dataset), "--out", str(out),
+                 *_api(echo_server.base_url, "--concurrency", 8, "--weights", weights)]) == 0
+    assert json.loads((out / "results.json").read_text())["config"]["weights"] == weights
+    entry = submit_run_dir(out, tmp_path / "board.sqlite", [imported_dataset], show=False)
+    assert entry.model == "gpt-4o-audio-preview" and entry.model_type == weights
+    assert entry.size_b is None and entry.method == "none"

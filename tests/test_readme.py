@@ -26,6 +26,9 @@ BIN = Path(sys.executable).parent
 NOT_RUN = {
     "make demo": "the two commands: CI runs `make test` itself, and test_demo.py runs what `make demo` runs",
     'load_dataset("<org>/audiomarathon"': "needs the real Hub; push is run against a local endpoint",
+    "api.openai.com": "needs OpenAI and Gemini keys; tests/test_api_runner.py runs the backend on a local server",
+    "vllm serve": "needs GPUs and vLLM; tests/test_api_runner.py runs the backend on a local server",
+    "sglang.launch_server": "needs GPUs and SGLang; tests/test_api_runner.py runs the backend on a local server",
 }
 
 SUBSTITUTIONS = [

@@ -10,6 +10,7 @@ AUDIO_FORMATS = ("wav", "flac", "mp3")
 # What happens to a clip over --max-audio-seconds or a request over --max-request-mb.
 TOO_LONG_POLICIES = ("refuse", "split")
 MAX_TOKENS_FIELDS = ("max_tokens", "max_completion_tokens")
+WEIGHTS = ("closed", "open")
 
 
 @dataclass
@@ -27,6 +28,9 @@ class ApiConfig:
     price_in: float | None = None  # USD per million input tokens
     price_out: float | None = None  # USD per million output tokens
     max_tokens_field: str = "max_tokens"
+    # Whether the served model's weights are public (vLLM/SGLang serving a Hub checkpoint) or not
+    # (GPT-4o, Gemini): the leaderboard's open/closed column.
+    weights: str = "closed"
 
     def __post_init__(self) -> None:
         self.base_urls = tuple(u.rstrip("/") for u in self.base_urls)
@@ -56,6 +60,8 @@ class ApiConfig:
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 0 (USD per million tokens), got {value}")
+        if self.weights not in WEIGHTS:
+            raise ValueError(f"--weights must be one of {', '.join(WEIGHTS)}, got {self.weights!r}")
         if self.api_key_env is not None and not self.api_key_env:
             raise ValueError("--api-key-env: give the name of an environment variable")
 
@@ -84,7 +90,7 @@ class ApiConfig:
             "timeout_s": self.timeout_s, "max_retries": self.max_retries, "backoff_s": self.backoff_s,
             "audio_format": self.audio_format, "max_request_mb": self.max_request_mb,
             "on_too_long": self.on_too_long, "price_in": self.price_in, "price_out": self.price_out,
-            "max_tokens_field": self.max_tokens_field,
+            "max_tokens_field": self.max_tokens_field, "weights": self.weights,
         }
 
 
@@ -117,6 +123,9 @@ def add_api_arguments(parser) -> None:
     group.add_argument("--max-tokens-field", choices=MAX_TOKENS_FIELDS, default="max_tokens",
                        help="request field carrying the registry's max tokens (default max_tokens; "
                             "max_completion_tokens for servers that reject it)")
+    group.add_argument("--weights", choices=WEIGHTS, default="closed",
+                       help="the served model's weights: closed (GPT-4o, Gemini; default) or open (a public "
+                            "checkpoint behind vLLM/SGLang); the leaderboard's open/closed column")
 
 
 def api_config_from_args(args) -> ApiConfig | None:
@@ -127,4 +136,5 @@ def api_config_from_args(args) -> ApiConfig | None:
         timeout_s=args.request_timeout, max_retries=args.max_retries, backoff_s=args.retry_backoff,
         audio_format=args.audio_format, max_request_mb=args.max_request_mb, on_too_long=args.on_too_long,
         price_in=args.price_in, price_out=args.price_out, max_tokens_field=args.max_tokens_field,
+        weights=args.weights,
     )
