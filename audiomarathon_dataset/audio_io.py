@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import stat
 import struct
 from dataclasses import dataclass
 
@@ -28,6 +30,15 @@ MISSING = "missing_audio"
 UNDECODABLE = "undecodable_audio"
 TRUNCATED = "truncated_audio"
 EMPTY = "empty_audio"
+UNREADABLE = "unreadable_audio"  # permission denied, a symlink loop, not a regular file
+IMPLAUSIBLE = "implausible_audio"  # a header whose rate or length no real recording has
+
+# What a header may declare before anything is decoded: a 40 KB WAV claiming 1 Hz would
+# otherwise resample to 20,000 s (gigabytes). No corpus records below 4 kHz or above 384 kHz,
+# and no clip or instance of the benchmark lasts an hour.
+MIN_RATE = 4_000
+MAX_RATE = 384_000
+MAX_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -71,7 +82,14 @@ def _read_with_ffmpeg(path: str) -> tuple[np.ndarray, int]:
     except Exception as exc:  # torchcodec missing or FFmpeg libraries absent
         raise AudioError(UNDECODABLE, path, f"format not readable by libsndfile and FFmpeg is unavailable ({exc})")
     try:
-        samples = AudioDecoder(path).get_all_samples()
+        decoder = AudioDecoder(path)
+        meta = decoder.metadata
+        seconds = meta.duration_seconds_from_header or meta.duration_seconds
+        if meta.sample_rate:
+            check_plausible(path, meta.sample_rate, (seconds or 0.0) * meta.sample_rate)
+        samples = decoder.get_all_samples()
+    except AudioError:
+        raise
     except Exception as exc:
         # FFmpeg's message ends with the useful part ("Invalid data found when processing input")
         reason = str(exc).strip().splitlines()[-1].split(path)[-1].strip(" :,") or type(exc).__name__
@@ -91,15 +109,38 @@ def to_mono_16k(data: np.ndarray, rate: int) -> np.ndarray:
 
 
 def check_file(path: str) -> None:
-    """What every clip must pass before its audio is read: it exists, is not empty, and (for a
-    WAV) holds the data its header declares. Raises AudioError naming the file."""
-    if not os.path.isfile(path):
-        raise AudioError(MISSING, path, "file not found")
-    if os.path.getsize(path) == 0:
+    """What every clip must pass before its audio is read: it exists, can be read, is not empty,
+    and (for a WAV) holds the data its header declares. Raises AudioError naming the file."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise AudioError(MISSING, path, "file not found" if not os.path.islink(path)
+                         else "symbolic link to a file that does not exist") from None
+    except OSError as exc:
+        reason = "symbolic link loop" if exc.errno == errno.ELOOP else exc.strerror or str(exc)
+        raise AudioError(UNREADABLE, path, f"cannot be read: {reason}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise AudioError(UNREADABLE, path, "not a regular file")
+    if info.st_size == 0:
         raise AudioError(EMPTY, path, "file is empty (0 bytes)")
-    shortfall = _riff_shortfall(path)
+    try:
+        shortfall = _riff_shortfall(path)
+    except OSError as exc:
+        raise AudioError(UNREADABLE, path, f"cannot be read: {exc.strerror or exc}") from None
+    except struct.error:
+        raise AudioError(TRUNCATED, path, "RIFF chunk header cut short") from None
     if shortfall:
         raise AudioError(TRUNCATED, path, f"WAV data chunk is {shortfall} bytes shorter than its header declares")
+
+
+def check_plausible(path: str, rate: float, frames: float) -> None:
+    """Refuse a header declaring a rate or a length no recording has, before decoding it."""
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise AudioError(IMPLAUSIBLE, path, f"the header declares {rate:g} Hz; refused before decoding "
+                                            f"(accepted: {MIN_RATE}-{MAX_RATE} Hz)")
+    if frames / rate > MAX_SECONDS:
+        raise AudioError(IMPLAUSIBLE, path, f"the header declares {frames / rate:.0f} s of audio; refused before "
+                                            f"decoding (at most {MAX_SECONDS:.0f} s)")
 
 
 def decode_file(path: str, expected_duration: float | None = None, tolerance: float = 1.0) -> Decoded:
@@ -113,8 +154,9 @@ def decode_file(path: str, expected_duration: float | None = None, tolerance: fl
     try:
         with sf.SoundFile(path) as f:
             declared = f.frames
-            data = f.read(dtype="float32", always_2d=True)
             rate = f.samplerate
+            check_plausible(path, rate, declared)
+            data = f.read(dtype="float32", always_2d=True)
     except sf.LibsndfileError as exc:
         msg = str(exc)
         if "lost sync" in msg or "unexpected end" in msg.lower():
@@ -126,6 +168,8 @@ def decode_file(path: str, expected_duration: float | None = None, tolerance: fl
             raise AudioError(UNDECODABLE, path, f"cannot decode audio: {msg}") from None
     except (RuntimeError, ValueError) as exc:
         raise AudioError(UNDECODABLE, path, f"cannot decode audio: {exc}") from None
+    except OSError as exc:  # the file went away or became unreadable after check_file
+        raise AudioError(UNREADABLE, path, f"cannot be read: {exc.strerror or exc}") from None
     if 0 < declared and len(data) < declared - rate // 100:
         raise AudioError(TRUNCATED, path, f"decoded {len(data)} of {declared} frames declared")
     if len(data) == 0:

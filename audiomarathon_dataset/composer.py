@@ -36,6 +36,7 @@ from .audio_io import (
     UNDECODABLE,
     AudioError,
     check_file,
+    check_plausible,
     decode_file,
     encode_flac,
     to_mono_16k,
@@ -140,6 +141,7 @@ def probe_seconds(ref: ClipRef, render_speech: bool = True) -> float:
     check_file(path)
     try:
         info = sf.info(path)
+        check_plausible(path, info.samplerate, info.frames)
         seconds = info.frames / info.samplerate if info.samplerate else 0.0
     except (sf.LibsndfileError, RuntimeError) as exc:
         if "Format not recognised" not in str(exc) and "unknown format" not in str(exc).lower():
@@ -158,6 +160,10 @@ def _probe_with_ffmpeg(path: str) -> float:
 
         meta = AudioDecoder(path).metadata
         seconds = meta.duration_seconds_from_header or meta.duration_seconds
+        if meta.sample_rate and seconds:
+            check_plausible(path, meta.sample_rate, seconds * meta.sample_rate)
+    except AudioError:
+        raise
     except Exception as exc:
         raise AudioError(UNDECODABLE, path, f"cannot read the audio header: {exc}") from None
     if not seconds:

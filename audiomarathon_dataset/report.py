@@ -94,3 +94,5 @@ class Report:
 # Kinds added by the builder (issue 3).
 TOO_LONG = "clip_too_long"  # a clip or instance over the maximum where the task never cuts clips
 NO_QUESTION = "no_question"  # a composed instance offers no valid question (no entity, no absent event)
+UNREADABLE = "unreadable_file"  # a metadata file, transcript or folder that cannot be read (permissions, encoding, loops)
+MISSING_CLASS = "missing_class"  # a label class with no record at all (e.g. an empty or unreadable HAD fake/)

@@ -145,7 +145,7 @@ def test_bad_record_fields(release, tmp_path):
     _, saved = _import(release, tmp_path / "out")
     bad = [i for i in saved["issues"] if i["kind"] == "bad_record"]
     assert [(i["record"], i["message"]) for i in bad] == [
-        ("#0", "missing field 'question'"), ("#1", "record is a str, not an object")]
+        ("#0 (uniq_id=tau_000)", "missing field 'question'"), ("#1", "record is a str, not an object")]
     assert len(saved["issues"]) == 2
 
 

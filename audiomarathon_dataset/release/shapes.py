@@ -6,6 +6,7 @@ Each shape turns one metadata file (or one folder, for the folder-only shapes) i
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any, ClassVar, Iterator
 from audiomarathon.prompts import LETTERS
 from audiomarathon.tasks import Task
 
-from ..report import ANSWER_NOT_IN_OPTIONS, BAD_RECORD, Issue
+from ..report import ANSWER_NOT_IN_OPTIONS, BAD_RECORD, MISSING_CLASS, UNREADABLE, Issue
 from .paths import resolve_listed
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".opus", ".aac", ".aiff", ".aif")
@@ -47,6 +48,8 @@ class Context:
     def rel(self, path: Path | str) -> str:
         try:
             return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+        except (RuntimeError, OSError):  # a symlink loop: name the link itself
+            return _lexical_rel(path, self.root)
         except ValueError:
             return str(path)
 
@@ -57,6 +60,32 @@ class Context:
         """A listed path relative to the metadata's folder (or its wav/), then the task root;
         absolute paths from the authors' machines are matched by their longest suffix there."""
         return resolve_listed(listed, self.base or self.task_dir, self.task_dir, self.root)
+
+
+def _lexical_rel(path: Path | str, root: Path) -> str:
+    p, r = os.path.abspath(path), os.path.abspath(root)
+    return Path(os.path.relpath(p, r)).as_posix() if p.startswith(r + os.sep) else str(path)
+
+
+def read_text(path: Path) -> str:
+    """A metadata or transcript file as UTF-8 text; ValueError naming why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte {exc.start}: {exc.object[exc.start:exc.start + 1]!r})") from None
+    except OSError as exc:
+        reason = "symbolic link loop" if exc.errno == errno.ELOOP else exc.strerror or str(exc)
+        raise ValueError(f"cannot be read: {reason}") from None
+
+
+def text_field(item: dict, key: str) -> str:
+    """A field that must hold text (numbers are accepted as their text): a null, an object or a
+    list is a bad record, never stringified into "None" or "{'x': 1}"."""
+    value = item[key]
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        kind = "null" if value is None else f"a JSON {'object' if isinstance(value, dict) else 'list' if isinstance(value, list) else type(value).__name__}"
+        raise ValueError(f"field {key!r} is {kind}, not text")
+    return str(value)
 
 
 def resolve_answer(answer: Any, choices: list[str]) -> tuple[str, str] | None:
@@ -101,6 +130,7 @@ class JsonShape:
             if not isinstance(item, dict):
                 yield ctx.issue(BAD_RECORD, file, locator, f"record is a {type(item).__name__}, not an object")
                 continue
+            locator = self.locate(item, locator)
             try:
                 yield self.parse(item, ctx, file, locator)
             except KeyError as exc:
@@ -108,13 +138,17 @@ class JsonShape:
             except (TypeError, ValueError, AttributeError) as exc:
                 yield ctx.issue(BAD_RECORD, file, locator, f"malformed record: {exc}")
 
+    def locate(self, item: dict, locator: str) -> str:
+        """The record's locator in reports: its position, plus its own id when it has one."""
+        return locator
+
     def _record(
         self, ctx: Context, file: str, locator: str, audio: str, question: str,
         choices: list[str], answer: Any, meta: dict, key: str,
     ) -> SourceRecord | Issue:
         if not isinstance(audio, str) or not audio:
             return ctx.issue(BAD_RECORD, file, locator, "record names no audio file")
-        choices = [str(c) for c in choices]
+        question = text_field({"question": question}, "question")
         task = ctx.task
         if task.fixed_choices:
             # The prompt fixes the option order ('a' = Male); a release listing them in another
@@ -160,18 +194,22 @@ class FlatChoices(JsonShape):
                 return obj
         return None
 
+    def locate(self, item, locator):
+        ident = item.get("uniq_id", item.get("id"))
+        if ident is None:
+            return locator
+        return f"{locator} ({'uniq_id' if 'uniq_id' in item else 'id'}={ident})"
+
     def parse(self, item, ctx, file, locator):
         choices = []
         for key in self.CHOICE_KEYS:
             value = item.get(key)
-            if value is None or str(value).strip() == "":
+            if value is None or (isinstance(value, str) and value.strip() == ""):
                 break
-            choices.append(value)
+            choices.append(text_field(item, key))
         meta = {k: v for k, v in item.items() if k not in self.USED}
         ident = item.get("uniq_id", item.get("id"))
         key = f"id={ident}" if ident is not None else f"{item['path']}|{item['question']}"
-        if ident is not None:
-            locator = f"{locator} ({'uniq_id' if 'uniq_id' in item else 'id'}={ident})"
         return self._record(ctx, file, locator, item["path"], item["question"], choices, item["answer_gt"], meta, key)
 
 
@@ -196,7 +234,7 @@ class DesedTasks(JsonShape):
         letters = sorted(k.strip().upper() for k in options)
         if letters != list(LETTERS[: len(letters)]):
             raise ValueError(f"choice letters {sorted(options)} are not consecutive from A")
-        by_letter = {k.strip().upper(): v for k, v in options.items()}
+        by_letter = {k.strip().upper(): text_field(options, k) for k in options}
         choices = [by_letter[letter] for letter in letters]
         meta = {k: v for k, v in item.items() if k not in self.USED}
         key = f"{item['path']}|{item['question']}"
@@ -223,6 +261,7 @@ class RaceList(JsonShape):
         options = item["options"]
         if not isinstance(options, list):
             raise ValueError("'options' is not a list")
+        options = [text_field({f"options[{i}]": o}, f"options[{i}]") for i, o in enumerate(options)]
         meta = {k: v for k, v in item.items() if k not in self.USED}
         qid = item.get("question_idx", item["question"])
         key = f"{item.get('article_id', item['audio_path'])}|{qid}"
@@ -239,12 +278,30 @@ def detect_json_shape(obj: Any) -> JsonShape | None:
     return None
 
 
-def _audio_files(folder: Path) -> list[Path]:
+def _audio_files(folder: Path, errors: list[OSError] | None = None) -> list[Path]:
+    """Audio files under ``folder`` in name order; folders that cannot be listed go to ``errors``
+    (os.walk would skip them silently)."""
     found = []
-    for dirpath, dirnames, filenames in os.walk(folder):
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=errors.append if errors is not None else None):
         dirnames.sort()
         found.extend(Path(dirpath) / f for f in sorted(filenames) if f.lower().endswith(AUDIO_EXTENSIONS))
     return found
+
+
+def _chapter_audio(chapters: tuple[Path, ...], errors: list[OSError]) -> list[Path]:
+    found = []
+    for chapter in chapters:
+        try:
+            found += [p for p in sorted(chapter.iterdir()) if p.is_file() and p.name.lower().endswith(AUDIO_EXTENSIONS)]
+        except OSError as exc:
+            errors.append(exc)
+    return found
+
+
+def _walk_issues(errors: list[OSError], ctx: Context) -> Iterator[Issue]:
+    for exc in errors:
+        yield ctx.issue(UNREADABLE, _lexical_rel(exc.filename or "", ctx.root), "",
+                        f"folder cannot be read ({exc.strerror or exc}); its audio files are missing from the import")
 
 
 class FolderShape:
@@ -271,7 +328,13 @@ class RealFakeFolders(FolderShape):
         task = ctx.task
         labels = list(task.labels or ("Real", "Fake"))
         for letter, sub in zip(LETTERS, ("real", "fake")):
-            for path in _audio_files(folder / sub):
+            errors: list[OSError] = []
+            paths = _audio_files(folder / sub, errors)
+            yield from _walk_issues(errors, ctx)
+            if not paths:  # a whole class gone would still leave a dataset that looks complete
+                yield ctx.issue(MISSING_CLASS, ctx.rel(folder / sub), "",
+                                f"no audio file in {sub}/: the {labels[LETTERS.index(letter)]} class has no record")
+            for path in paths:
                 rel = ctx.rel(path)
                 yield SourceRecord(
                     task=task.name, file=rel, record="", audio=path, question=task.question,
@@ -297,7 +360,7 @@ class LibriSpeechTree(FolderShape):
     @staticmethod
     def _trans_lines(path: Path) -> dict[str, str]:
         lines = {}
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for line in read_text(path).splitlines():
             if line.strip():
                 utt, _, text = line.strip().partition(" ")
                 lines[utt] = text.strip()
@@ -307,21 +370,29 @@ class LibriSpeechTree(FolderShape):
         """Every audio file under ``folder``, or only in ``chapters`` (the folders holding
         transcripts) when given."""
         task = ctx.task
-        trans_cache: dict[Path, dict[str, str]] = {}
-        paths = _audio_files(folder) if chapters is None else [
-            p for chapter in chapters for p in sorted(chapter.iterdir())
-            if p.is_file() and p.name.lower().endswith(AUDIO_EXTENSIONS)]
+        errors: list[OSError] = []
+        trans_cache: dict[Path, dict[str, str]] = {}  # an unreadable one: {} after one issue
+        paths = _audio_files(folder, errors) if chapters is None else _chapter_audio(chapters, errors)
+        yield from _walk_issues(errors, ctx)
         for path in paths:
             base = path.stem
             rel = ctx.rel(path)
             text = None
             own = path.with_suffix(".txt")
             if own.is_file():
-                text = " ".join(own.read_text(encoding="utf-8").split())
+                try:
+                    text = " ".join(read_text(own).split())
+                except ValueError as exc:
+                    yield ctx.issue(UNREADABLE, ctx.rel(own), "", f"transcript {exc}; {rel} skipped")
+                    continue
             else:
                 for trans in sorted(path.parent.glob("*.trans.txt")):
                     if trans not in trans_cache:
-                        trans_cache[trans] = self._trans_lines(trans)
+                        try:
+                            trans_cache[trans] = self._trans_lines(trans)
+                        except ValueError as exc:
+                            trans_cache[trans] = {}
+                            yield ctx.issue(UNREADABLE, ctx.rel(trans), "", f"transcripts {exc}; their utterances are skipped")
                     if base in trans_cache[trans]:
                         text = trans_cache[trans][base]
                         break

@@ -1,0 +1,155 @@
+"""Hostile input to import-release and build: unreadable files and folders, symlink loops,
+non-UTF-8 transcripts, wrongly typed fields, implausible audio headers. Each is reported by
+file and record, nothing else is lost, and no traceback reaches the user.
+
+Unreadable files are made with chmod 000; as root (which ignores file modes) the command runs
+without the two capabilities that let root read anything (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from audiomarathon_dataset.release import REPORT_NAME, import_release
+from audiomarathon_dataset.synthetic_release import write_synthetic_release
+
+ROOT = Path(__file__).resolve().parent.parent
+PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 24, 1, 2
+
+
+def _as_plain_user() -> None:
+    """In the child before exec: root loses the right to bypass file modes (exec drops the
+    capabilities from the permitted set once they are out of the bounding set)."""
+    if os.geteuid() == 0:
+        libc = ctypes.CDLL(None, use_errno=True)
+        for cap in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+            if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+                raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) refused")
+
+
+def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "audiomarathon", *args], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, preexec_fn=_as_plain_user, timeout=300,
+                          cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def modes_apply(tmp_path_factory) -> None:
+    probe = tmp_path_factory.mktemp("probe") / "secret"
+    probe.write_text("x")
+    probe.chmod(0)
+    try:
+        readable = subprocess.run([sys.executable, "-c", f"open({str(probe)!r}).read()"],
+                                  preexec_fn=_as_plain_user, capture_output=True).returncode == 0
+    except subprocess.SubprocessError:
+        readable = True
+    if readable:
+        pytest.skip("file modes cannot be enforced here (root without CAP_SETPCAP)")
+
+
+def _wav(path: Path, rate: int, n_bytes: int) -> None:
+    data = b"\x00\x01" * (n_bytes // 2)
+    fmt = struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+    path.write_bytes(b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " + fmt + b"data"
+                     + struct.pack("<I", len(data)) + data)
+
+
+def _report(out: Path) -> dict:
+    return json.loads((out / REPORT_NAME).read_text())
+
+
+def _issue(report: dict, kind: str, file: str) -> dict:
+    found = [i for i in report["issues"] if i["kind"] == kind and i["file"] == file]
+    assert len(found) == 1, report["issues"]
+    return found[0]
+
+
+def test_import_reports_every_hostile_file_and_keeps_the_rest(modes_apply, tmp_path):
+    rel = write_synthetic_release(tmp_path / "rel", per_task=3, tasks=["TAU", "HAD", "LibriSpeech"])
+    libri = rel / "LibriSpeech" / "test-clean"
+    own_txt = sorted(p for p in libri.rglob("*.txt") if not p.name.endswith(".trans.txt"))
+    trans = sorted(libri.rglob("*.trans.txt"))
+    assert own_txt and trans
+    own_txt[0].chmod(0)  # an unreadable transcript
+    trans[0].write_bytes(trans[0].read_bytes().replace(b"\n", b" caf\xe9\n", 1))  # Latin-1, not UTF-8
+    (rel / "TAU" / "audio" / "tau_001.wav").chmod(0)  # unreadable audio
+    (rel / "HAD" / "fake").chmod(0)  # the whole Fake class unreadable
+    (rel / "HAD" / "real" / "loop_a.wav").symlink_to("loop_b.wav")  # a symlink loop
+    (rel / "HAD" / "real" / "loop_b.wav").symlink_to("loop_a.wav")
+    out = tmp_path / "out"
+    try:
+        proc = _cli("import-release", str(rel), str(out), "--no-progress")
+    finally:
+        for p in (own_txt[0], rel / "TAU" / "audio" / "tau_001.wav", rel / "HAD" / "fake"):
+            p.chmod(0o755)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    report = _report(out)
+    assert "cannot be read: Permission denied" in _issue(report, "unreadable_audio", "TAU/tau_meta.json")["message"]
+    assert "Permission denied" in _issue(report, "unreadable_file", own_txt[0].relative_to(rel).as_posix())["message"]
+    assert "not UTF-8" in _issue(report, "unreadable_file", trans[0].relative_to(rel).as_posix())["message"]
+    assert "Permission denied" in _issue(report, "unreadable_file", "HAD/fake")["message"]
+    assert "the Fake class has no record" in _issue(report, "missing_class", "HAD/fake")["message"]
+    loops = [i for i in report["issues"] if i["file"].startswith("HAD/real/loop_")]
+    assert [(i["kind"], i["message"]) for i in loops] == [("unreadable_audio", "cannot be read: symbolic link loop")] * 2
+    # nothing else is lost: the two other TAU records, HAD's real ones, the readable utterances
+    assert report["counts"]["TAU"]["written"] == 2
+    assert report["counts"]["HAD"]["written"] == len(list((rel / "HAD" / "real").glob("had_*.wav")))
+    assert report["counts"]["LibriSpeech"]["written"] == 3 - 2
+    assert "problem(s)" in proc.stdout and "no problems" not in proc.stdout
+
+
+def test_wrongly_typed_fields_are_bad_records_not_text(tmp_path):
+    rel = write_synthetic_release(tmp_path / "rel", per_task=3, tasks=["TAU", "DESED", "RACE"])
+    tau = rel / "TAU" / "tau_meta.json"
+    meta = json.loads(tau.read_text())
+    items = meta["samples"] if isinstance(meta, dict) else meta
+    items[0]["question"] = None
+    items[1]["choice_b"] = {"x": 1}
+    tau.write_text(json.dumps(meta))
+    desed = rel / "DESED" / "desed_tasks.json"
+    doc = json.loads(desed.read_text())
+    doc["tasks"][0]["choices"]["B"] = ["a", "list"]
+    desed.write_text(json.dumps(doc))
+    race = rel / "RACE" / "race_audio_qa.json"
+    qa = json.loads(race.read_text())
+    qa[0]["options"][2] = None
+    race.write_text(json.dumps(qa))
+    import_release(rel, tmp_path / "out", progress=False)
+    report = _report(tmp_path / "out")
+    bad = {(i["file"], i["record"]): i["message"] for i in report["issues"] if i["kind"] == "bad_record"}
+    assert bad == {
+        ("TAU/tau_meta.json", "#0 (uniq_id=tau_000)"): "malformed record: field 'question' is null, not text",
+        ("TAU/tau_meta.json", "#1 (uniq_id=tau_001)"): "malformed record: field 'choice_b' is a JSON object, not text",
+        ("DESED/desed_tasks.json", "#0"): "malformed record: field 'B' is a JSON list, not text",
+        ("RACE/race_audio_qa.json", "#0"): "malformed record: field 'options[2]' is null, not text",
+    }
+    import datasets
+
+    written = datasets.load_dataset(str(tmp_path / "out"), "all", split="test")
+    texts = [written["question"], *written["choices"]]
+    assert not any(t in ("None", "{'x': 1}") for column in texts for t in (column if isinstance(column, list) else [column]))
+
+
+def test_implausible_header_is_refused_before_decoding(tmp_path):
+    """A 40 KB WAV declaring 1 Hz used to decode to 20,000 s at 16 kHz (2.6 GB of memory)."""
+    rel = write_synthetic_release(tmp_path / "rel", per_task=3, tasks=["TAU"])
+    _wav(rel / "TAU" / "audio" / "tau_001.wav", rate=1, n_bytes=40_000)
+    code = (f"import resource; from audiomarathon_dataset.release import import_release; "
+            f"import_release({str(rel)!r}, {str(tmp_path / 'out')!r}, progress=False); "
+            f"print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout.split()[-1]) < 1_000_000  # KiB: nowhere near the 2.6 GB of a decode
+    issue = _issue(_report(tmp_path / "out"), "implausible_audio", "TAU/tau_meta.json")
+    assert issue["record"] == "#1 (uniq_id=tau_001)" and "declares 1 Hz; refused before decoding" in issue["message"]
+    assert _report(tmp_path / "out")["counts"]["TAU"]["written"] == 2
