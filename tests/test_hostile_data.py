@@ -74,7 +74,10 @@ def _issue(report: dict, kind: str, file: str) -> dict:
 
 
 def test_import_reports_every_hostile_file_and_keeps_the_rest(modes_apply, tmp_path):
-    rel = write_synthetic_release(tmp_path / "rel", per_task=3, tasks=["TAU", "HAD", "LibriSpeech"])
+    rel = write_synthetic_release(tmp_path / "rel", per_task=3, tasks=["TAU", "HAD", "LibriSpeech", "GTZAN"])
+    (rel / "TAU" / "deep.json").write_text("[" * 100_000 + "]" * 100_000)  # past json's recursion limit
+    gtzan_meta = next((rel / "GTZAN").glob("*.json"))
+    gtzan_meta.chmod(0)  # unreadable metadata
     libri = rel / "LibriSpeech" / "test-clean"
     own_txt = sorted(p for p in libri.rglob("*.txt") if not p.name.endswith(".trans.txt"))
     trans = sorted(libri.rglob("*.trans.txt"))
@@ -89,10 +92,12 @@ def test_import_reports_every_hostile_file_and_keeps_the_rest(modes_apply, tmp_p
     try:
         proc = _cli("import-release", str(rel), str(out), "--no-progress")
     finally:
-        for p in (own_txt[0], rel / "TAU" / "audio" / "tau_001.wav", rel / "HAD" / "fake"):
+        for p in (own_txt[0], rel / "TAU" / "audio" / "tau_001.wav", rel / "HAD" / "fake", gtzan_meta):
             p.chmod(0o755)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     report = _report(out)
+    assert "nested deeper than any metadata" in _issue(report, "malformed_json", "TAU/deep.json")["message"]
+    assert "Permission denied" in _issue(report, "malformed_json", gtzan_meta.relative_to(rel).as_posix())["message"]
     assert "cannot be read: Permission denied" in _issue(report, "unreadable_audio", "TAU/tau_meta.json")["message"]
     assert "Permission denied" in _issue(report, "unreadable_file", own_txt[0].relative_to(rel).as_posix())["message"]
     assert "not UTF-8" in _issue(report, "unreadable_file", trans[0].relative_to(rel).as_posix())["message"]

@@ -31,7 +31,7 @@ from audiomarathon.tasks import TASKS, Task, get_task, task_for_folder
 
 from .. import report as rp
 from ..report import Issue
-from .shapes import AUDIO_EXTENSIONS, DesedTasks, FlatChoices, RaceList, detect_json_shape
+from .shapes import AUDIO_EXTENSIONS, TOO_DEEP, DesedTasks, FlatChoices, RaceList, detect_json_shape
 
 JSON = "json"
 REAL_FAKE = "real_fake_folders"
@@ -187,6 +187,8 @@ def _read_json(path: Path, disc: Discovery) -> Any | None:
     except OSError as exc:
         disc.issues.append(Issue(rp.MALFORMED_JSON, _task_by_name(path, disc.root), rel, "",
                                  f"cannot be read: {exc.strerror or exc}"))
+    except RecursionError:
+        disc.issues.append(Issue(rp.MALFORMED_JSON, _task_by_name(path, disc.root), rel, "", TOO_DEEP))
     return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
@@ -19,7 +20,7 @@ from ..report import Issue, Report
 from ..writer import DatasetWriter, Row
 from .discovery import JSON, REAL_FAKE, Discovery, DiscoveryError, Source, discover, explicit_source, parse_task_files, settle
 from .paths import within
-from .shapes import Context, LibriSpeechTree, RealFakeFolders, SourceRecord, detect_json_shape
+from .shapes import TOO_DEEP, Context, LibriSpeechTree, RealFakeFolders, SourceRecord, detect_json_shape
 
 REPORT_NAME = "import_report.json"
 
@@ -78,6 +79,8 @@ def collect_records(task: Task, source: Source, disc: Discovery) -> tuple[list[S
                 return [], [ctx.issue(rp.MALFORMED_JSON, rel, f"line {exc.lineno} col {exc.colno}", exc.msg)]
             except OSError as exc:
                 return [], [ctx.issue(rp.MALFORMED_JSON, rel, "", f"cannot be read: {exc.strerror or exc}")]
+            except RecursionError:
+                return [], [ctx.issue(rp.MALFORMED_JSON, rel, "", TOO_DEEP)]
         shape = detect_json_shape(obj)
         if shape is None:
             return [], [ctx.issue(rp.UNKNOWN_SHAPE, rel, "", "JSON matches no known release metadata shape")]
@@ -113,6 +116,8 @@ def group_by_audio(root: Path, records: list[tuple[str, SourceRecord]]) -> list[
         if g is None:
             try:
                 rel = rec.audio.resolve().relative_to(root).as_posix()
+            except (RuntimeError, OSError):  # a symlink loop: named as listed, reported when decoded
+                rel = Path(os.path.relpath(rec.audio, root)).as_posix()
             except ValueError:
                 rel = str(rec.audio)
             g = groups[rec.audio] = _Group(rec.audio, rel, [])

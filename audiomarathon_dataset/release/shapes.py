@@ -18,6 +18,9 @@ from audiomarathon.tasks import Task
 from ..report import ANSWER_NOT_IN_OPTIONS, BAD_RECORD, MISSING_CLASS, UNREADABLE, Issue
 from .paths import resolve_listed
 
+# json.loads raises RecursionError past ~1,000 levels; no release metadata nests beyond a few.
+TOO_DEEP = "nested deeper than any metadata (over Python's JSON nesting limit); not release metadata"
+
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".opus", ".aac", ".aiff", ".aif")
 
 
