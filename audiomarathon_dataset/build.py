@@ -36,6 +36,7 @@ from .questions import QUESTION_MAKERS, NoQuestion
 from .recipes import RECIPES
 from .report import Issue, Report
 from .sources import CORPORA, MissingCorpusError
+from .sources.base import SourceFileError
 from .writer import DatasetWriter, Row
 
 REPORT_NAME = "build_report.json"
@@ -158,7 +159,8 @@ def _plans(task: Task, folder: Path, sources: Path, options: BuildOptions, stats
     durations = options.durations(task)
     pending: list[Issue] = []
     counters: dict = {}
-    for item in corpus.groups(folder, sources, task, **recipe.reader_options):
+    for item in _guarded(corpus.groups(folder, sources, task, **recipe.reader_options), task, corpus.name,
+                         folder, sources):
         if isinstance(item, Issue):
             pending.append(item)
             continue
@@ -178,6 +180,23 @@ def _plans(task: Task, folder: Path, sources: Path, options: BuildOptions, stats
     stats.dropped_seconds = counters.get("dropped_seconds", 0.0)
     stats.unused_clips = counters.get("unused_clips", 0)
     yield None, pending
+
+
+def _guarded(items: Iterator, task: Task, corpus: str, folder: Path, sources: Path) -> Iterator:
+    """A reader's groups and issues; a folder or file it could not get past (readers report
+    single unreadable files themselves) ends it with an issue naming the path: the groups read
+    so far are kept and no traceback reaches the user."""
+    try:
+        yield from items
+    except (OSError, ValueError, RecursionError) as exc:
+        if isinstance(exc, SourceFileError):
+            where, why = exc.path, exc.reason
+        elif isinstance(exc, OSError):
+            where, why = exc.filename or str(folder), f"cannot be read: {exc.strerror or exc}"
+        else:
+            where, why = str(folder), f"{type(exc).__name__}: {exc}"
+        yield Issue(rp.UNREADABLE, task.name, CORPORA[corpus].rel(where, sources), "",
+                    f"{why}; corpus {corpus} was not read past it")
 
 
 def _jobs(task: Task, folder: Path, sources: Path, options: BuildOptions, stats: TaskBuild,

@@ -158,3 +158,46 @@ def test_implausible_header_is_refused_before_decoding(tmp_path):
     issue = _issue(_report(tmp_path / "out"), "implausible_audio", "TAU/tau_meta.json")
     assert issue["record"] == "#1 (uniq_id=tau_001)" and "declares 1 Hz; refused before decoding" in issue["message"]
     assert _report(tmp_path / "out")["counts"]["TAU"]["written"] == 2
+
+
+def test_build_reports_every_hostile_source_file_and_keeps_the_rest(modes_apply, tmp_path):
+    from audiomarathon_dataset.synthetic_sources import write_synthetic_sources
+
+    src = write_synthetic_sources(tmp_path / "src", seed=0, groups=3, speech=False,
+                                  corpora=["librispeech", "race", "gtzan", "had"])
+    trans = sorted((src / "LibriSpeech").rglob("*.trans.txt"))[0]
+    trans.write_bytes(trans.read_bytes() + b"caf\xe9\n")  # Latin-1, not UTF-8
+    articles = sorted((src / "RACE" / "test").rglob("*.txt"))
+    articles[0].write_text("[" * 100_000 + "]" * 100_000)  # past json's recursion limit
+    articles[1].chmod(0)
+    genres = sorted(p for p in (src / "GTZAN" / "genres").iterdir())
+    genres[0].chmod(0)  # a whole genre folder unreadable
+    clip = sorted(genres[1].glob("*.wav"))[0]
+    clip.chmod(0)  # one clip unreadable
+    (genres[1] / "loop_a.wav").symlink_to("loop_b.wav")
+    (genres[1] / "loop_b.wav").symlink_to("loop_a.wav")
+    label = next((src / "HAD").rglob("*label*.txt"))
+    label.chmod(0)
+    out = tmp_path / "out"
+    try:
+        proc = _cli("build", "--sources", str(src), "--out", str(out), "--tasks", "ASR,SCR,MC,SD",
+                    "--min-duration", "8", "--max-duration", "16", "--no-progress", "--no-speech-rendering")
+    finally:
+        for p in (articles[1], genres[0], clip, label):
+            p.chmod(0o755)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    report = json.loads((out / "build_report.json").read_text())
+
+    def issue(kind: str, path: Path) -> str:
+        return _issue(report, kind, path.relative_to(src).as_posix())["message"]
+
+    assert "not UTF-8 text" in issue("unreadable_file", trans)
+    assert "nested past the JSON parser's limit" in issue("malformed_json", articles[0])
+    assert "cannot be read: Permission denied" in issue("unreadable_file", articles[1])
+    assert "Permission denied; genre skipped" in issue("unreadable_file", genres[0])
+    assert "cannot be read: Permission denied" in issue("unreadable_audio", clip)
+    assert "symbolic link loop" in issue("unreadable_audio", genres[1] / "loop_a.wav")
+    assert "Permission denied" in issue("unreadable_file", label)
+    # the rest is built: LibriSpeech's other chapter, the other RACE articles, the other genres
+    for task in ("LibriSpeech", "RACE", "GTZAN"):
+        assert report["counts"][task]["written"] >= 1, report["counts"]

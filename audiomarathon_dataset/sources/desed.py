@@ -10,6 +10,7 @@ classes absent (they become the distractors) and records every event's position.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +18,8 @@ from pathlib import Path
 from audiomarathon.tasks import Task
 
 from ..audio_io import MISSING
-from ..report import BAD_RECORD, Issue
-from .base import ClipRef, Corpus, Group, Span, audio_index
+from ..report import BAD_RECORD, UNREADABLE, Issue
+from .base import ClipRef, Corpus, Group, SourceFileError, Span, audio_index, read_text
 
 LAYOUT = """  DESED/metadata/validation/validation.tsv   tab-separated "filename<TAB>onset<TAB>offset<TAB>event_label"
   DESED/audio/validation/<filename>          (any sub-folder of audio/ is searched, e.g. validation_16k/)
@@ -40,28 +41,32 @@ class DESED(Corpus):
                 continue
             rel = self.rel(path, sources)
             events: dict[str, list[Span]] = {}
-            with path.open(encoding="utf-8", newline="") as f:
-                reader = csv.DictReader(f, delimiter="\t")
-                if "filename" not in (reader.fieldnames or []):
-                    yield Issue(BAD_RECORD, task.name, rel, "header",
-                                "no 'filename' column; expected filename, onset, offset, event_label")
+            try:
+                text = read_text(path)
+            except SourceFileError as err:
+                yield Issue(UNREADABLE, task.name, rel, "", f"{err.reason}; its clips are skipped")
+                continue
+            reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t")
+            if "filename" not in (reader.fieldnames or []):
+                yield Issue(BAD_RECORD, task.name, rel, "header",
+                            "no 'filename' column; expected filename, onset, offset, event_label")
+                continue
+            for n, row in enumerate(reader, 2):
+                name = (row.get("filename") or "").strip()
+                spans = events.setdefault(name, [])
+                label = (row.get("event_label") or "").strip()
+                if not label:  # a clip without events
                     continue
-                for n, row in enumerate(reader, 2):
-                    name = (row.get("filename") or "").strip()
-                    spans = events.setdefault(name, [])
-                    label = (row.get("event_label") or "").strip()
-                    if not label:  # a clip without events
-                        continue
-                    try:
-                        onset, offset = float(row["onset"]), float(row["offset"])
-                    except (KeyError, TypeError, ValueError):
-                        yield Issue(BAD_RECORD, task.name, rel, f"line {n}", "onset/offset are not numbers; event ignored")
-                        continue
-                    if label not in task.labels or offset <= onset:
-                        yield Issue(BAD_RECORD, task.name, rel, f"line {n}",
-                                    f"event {label!r} [{onset}, {offset}] is not a valid DESED event; ignored")
-                        continue
-                    spans.append(Span(label, onset, offset))
+                try:
+                    onset, offset = float(row["onset"]), float(row["offset"])
+                except (KeyError, TypeError, ValueError):
+                    yield Issue(BAD_RECORD, task.name, rel, f"line {n}", "onset/offset are not numbers; event ignored")
+                    continue
+                if label not in task.labels or offset <= onset:
+                    yield Issue(BAD_RECORD, task.name, rel, f"line {n}",
+                                f"event {label!r} [{onset}, {offset}] is not a valid DESED event; ignored")
+                    continue
+                spans.append(Span(label, onset, offset))
             clips = []
             for name in sorted(events):
                 audio = index.get(Path(name).stem)

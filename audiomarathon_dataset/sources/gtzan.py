@@ -9,8 +9,8 @@ from pathlib import Path
 
 from audiomarathon.tasks import Task
 
-from ..report import BAD_RECORD, Issue
-from .base import ClipRef, Corpus, Group, sorted_audio, sorted_dirs
+from ..report import BAD_RECORD, UNREADABLE, Issue
+from .base import ClipRef, Corpus, Group, SourceFileError, sorted_audio, sorted_dirs
 
 LAYOUT = """  GTZAN/genres/<genre>/<genre>.000NN.wav   (or .au; 10 genre folders: blues, classical, ..., rock)
   (genres_original/ from the Kaggle copy is accepted in place of genres/)"""
@@ -37,7 +37,11 @@ class GTZAN(Corpus):
                 yield Issue(BAD_RECORD, task.name, self.rel(genre_dir, sources), "",
                             f"folder {genre_dir.name!r} is not a GTZAN genre ({', '.join(task.labels)}); skipped")
                 continue
-            clips = [ClipRef(str(p), self.rel(p, sources)) for p in sorted_audio(genre_dir)]
+            try:
+                clips = [ClipRef(str(p), self.rel(p, sources)) for p in sorted_audio(genre_dir)]
+            except SourceFileError as err:
+                yield Issue(UNREADABLE, task.name, self.rel(genre_dir, sources), "", f"{err.reason}; genre skipped")
+                continue
             if clips:
                 yield Group(genre, self.rel(genre_dir, sources), clips, label=genre, meta={"genre_label": genre})
 

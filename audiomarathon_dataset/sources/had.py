@@ -16,8 +16,8 @@ from pathlib import Path
 from audiomarathon.tasks import Task
 
 from ..audio_io import MISSING
-from ..report import BAD_RECORD, Issue
-from .base import ClipRef, Corpus, Group, Span, audio_index
+from ..report import BAD_RECORD, UNREADABLE, Issue
+from .base import ClipRef, Corpus, Group, SourceFileError, Span, audio_index, read_text
 
 LAYOUT = """  HAD/HAD_test/HAD_test_label.txt   lines "<name> 0.00-1.94-T/1.94-2.57-F/2.57-3.93-T [label]"
   HAD/HAD_test/<any sub-folder>/<name>.wav   (e.g. HAD/HAD_test/test/; train/dev splits are read the same way)"""
@@ -50,7 +50,12 @@ class HAD(Corpus):
         pools: dict[str, list[ClipRef]] = {REAL: [], FAKE: []}
         for path in label_files:
             rel = self.rel(path, sources)
-            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            try:
+                text = read_text(path)
+            except SourceFileError as err:
+                yield Issue(UNREADABLE, task.name, rel, "", f"{err.reason}; its utterances are skipped")
+                continue
+            for n, line in enumerate(text.splitlines(), 1):
                 fields = line.split()
                 if not fields:
                     continue

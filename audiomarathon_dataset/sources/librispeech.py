@@ -13,8 +13,8 @@ from pathlib import Path
 
 from audiomarathon.tasks import Task
 
-from ..report import BAD_RECORD, Issue
-from .base import ClipRef, Corpus, Group, sorted_audio, sorted_dirs
+from ..report import BAD_RECORD, UNREADABLE, Issue
+from .base import ClipRef, Corpus, Group, SourceFileError, read_text, sorted_audio, sorted_dirs
 
 LAYOUT = """  LibriSpeech/test-clean/<speaker>/<chapter>/<speaker>-<chapter>-<utt>.flac
   LibriSpeech/test-clean/<speaker>/<chapter>/<speaker>-<chapter>.trans.txt   ("<utt-id> TRANSCRIPT" lines)
@@ -30,12 +30,22 @@ class LibriSpeech(Corpus):
 
     def groups(self, folder: Path, sources: Path, task: Task) -> Iterator[Group | Issue]:
         for speaker in sorted_dirs(folder / self.split):
-            for chapter in sorted_dirs(speaker):
+            try:
+                chapters = [(chapter, sorted_audio(chapter)) for chapter in sorted_dirs(speaker)]
+            except SourceFileError as err:
+                yield Issue(UNREADABLE, task.name, self.rel(err.path, sources), "", f"{err.reason}; speaker skipped")
+                continue
+            for chapter, chapter_audio in chapters:
                 trans = chapter / f"{speaker.name}-{chapter.name}.trans.txt"
                 rel_trans = self.rel(trans, sources)
                 texts: dict[str, str] = {}
-                if trans.is_file():
-                    for n, line in enumerate(trans.read_text(encoding="utf-8").splitlines(), 1):
+                try:
+                    lines = read_text(trans).splitlines() if trans.is_file() else []
+                except SourceFileError as err:
+                    lines = []
+                    yield Issue(UNREADABLE, task.name, rel_trans, "", f"{err.reason}; its transcripts are missing")
+                if lines:
+                    for n, line in enumerate(lines, 1):
                         if not line.strip():
                             continue
                         utt, _, text = line.strip().partition(" ")
@@ -44,11 +54,16 @@ class LibriSpeech(Corpus):
                             continue
                         texts[utt] = text.strip()
                 clips = []
-                for audio in sorted_audio(chapter):
+                for audio in chapter_audio:
                     text = texts.get(audio.stem)
                     if text is None:
                         single = audio.with_suffix(".txt")  # some long-form copies keep one .txt per utterance
-                        text = single.read_text(encoding="utf-8").strip() if single.is_file() else None
+                        try:
+                            text = read_text(single).strip() if single.is_file() else None
+                        except SourceFileError as err:
+                            yield Issue(UNREADABLE, task.name, self.rel(single, sources), "",
+                                        f"{err.reason}; {self.rel(audio, sources)} skipped")
+                            continue
                     if not text:
                         yield Issue(BAD_RECORD, task.name, self.rel(audio, sources), "",
                                     f"no transcript for {audio.stem} in {rel_trans}; clip skipped")

@@ -17,8 +17,8 @@ from pathlib import Path
 from audiomarathon.prompts import LETTERS
 from audiomarathon.tasks import Task
 
-from ..report import BAD_RECORD, MALFORMED_JSON, Issue
-from .base import AUDIO_EXTENSIONS, ClipRef, Corpus, Group, sorted_dirs
+from ..report import BAD_RECORD, MALFORMED_JSON, UNREADABLE, Issue
+from .base import AUDIO_EXTENSIONS, ClipRef, Corpus, Group, SourceFileError, read_text, sorted_dirs
 
 LAYOUT = """  RACE/test/high/<n>.txt, RACE/test/middle/<n>.txt   one JSON object each:
       {"article": "...", "questions": [...], "options": [[4 options], ...], "answers": ["B", ...], "id": "high1234.txt"}
@@ -49,9 +49,16 @@ class RACE(Corpus):
             for path in sorted(level_dir.glob("*.txt"), key=lambda p: p.name):
                 rel = self.rel(path, sources)
                 try:
-                    obj = json.loads(path.read_text(encoding="utf-8"))
-                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                    yield Issue(MALFORMED_JSON, task.name, rel, "", f"not a RACE JSON record: {exc}")
+                    obj = json.loads(read_text(path))
+                except SourceFileError as err:
+                    yield Issue(UNREADABLE, task.name, rel, "", f"{err.reason}; article skipped")
+                    continue
+                except (json.JSONDecodeError, RecursionError) as exc:
+                    reason = exc if isinstance(exc, json.JSONDecodeError) else "nested past the JSON parser's limit"
+                    yield Issue(MALFORMED_JSON, task.name, rel, "", f"not a RACE JSON record: {reason}")
+                    continue
+                if not isinstance(obj, dict):
+                    yield Issue(MALFORMED_JSON, task.name, rel, "", f"not a RACE JSON record: a JSON {type(obj).__name__}")
                     continue
                 questions = []
                 qs, opts, answers = obj.get("questions") or [], obj.get("options") or [], obj.get("answers") or []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import io
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,8 +19,8 @@ from pathlib import Path
 from audiomarathon.tasks import Task
 
 from ..audio_io import MISSING
-from ..report import BAD_RECORD, Issue
-from .base import AUDIO_EXTENSIONS, ClipRef, Corpus, Group
+from ..report import BAD_RECORD, UNREADABLE, Issue
+from .base import AUDIO_EXTENSIONS, ClipRef, Corpus, Group, SourceFileError, read_text
 
 LAYOUT = """  slue-voxpopuli/slue-voxpopuli_dev.tsv   (and/or slue-voxpopuli_test.tsv) tab-separated, header
       "id<TAB>raw_text<TAB>normalized_text<TAB>speaker_id<TAB>split<TAB>raw_ner<TAB>normalized_ner",
@@ -57,22 +58,26 @@ class SLUE(Corpus):
             if not tsv.is_file():
                 continue
             rel = self.rel(tsv, sources)
-            with tsv.open(encoding="utf-8", newline="") as f:
-                reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-                for n, row in enumerate(reader, 2):
-                    text = (row.get("normalized_text") or "").strip()
-                    try:
-                        # raw spans keep the entities' capitalization for the answer options
-                        ents = parse_ner(row.get("raw_ner") or "", row.get("raw_text") or "")
-                        if not ents:
-                            ents = parse_ner(row.get("normalized_ner") or "", text)
-                    except (ValueError, SyntaxError, TypeError, IndexError) as exc:
-                        yield Issue(BAD_RECORD, task_name, rel, f"line {n}", f"malformed NER cell: {exc}; row skipped")
-                        continue
-                    if not row.get("id") or not row.get("speaker_id"):
-                        yield Issue(BAD_RECORD, task_name, rel, f"line {n}", "no id or speaker_id; row skipped")
-                        continue
-                    yield split, row, ents
+            try:
+                text = read_text(tsv)
+            except SourceFileError as err:
+                yield Issue(UNREADABLE, task_name, rel, "", f"{err.reason}; its utterances are skipped")
+                continue
+            reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
+            for n, row in enumerate(reader, 2):
+                text = (row.get("normalized_text") or "").strip()
+                try:
+                    # raw spans keep the entities' capitalization for the answer options
+                    ents = parse_ner(row.get("raw_ner") or "", row.get("raw_text") or "")
+                    if not ents:
+                        ents = parse_ner(row.get("normalized_ner") or "", text)
+                except (ValueError, SyntaxError, TypeError, IndexError) as exc:
+                    yield Issue(BAD_RECORD, task_name, rel, f"line {n}", f"malformed NER cell: {exc}; row skipped")
+                    continue
+                if not row.get("id") or not row.get("speaker_id"):
+                    yield Issue(BAD_RECORD, task_name, rel, f"line {n}", "no id or speaker_id; row skipped")
+                    continue
+                yield split, row, ents
 
     def vocabulary(self, folder: Path) -> tuple[tuple[str, str], ...]:
         found = set()

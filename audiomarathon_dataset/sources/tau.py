@@ -10,14 +10,15 @@ kept once (device ``a``, the reference recorder, when present) so no sound repea
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from audiomarathon.tasks import Task
 
-from ..report import BAD_RECORD, Issue
-from .base import ClipRef, Corpus, Group
+from ..report import BAD_RECORD, UNREADABLE, Issue
+from .base import ClipRef, Corpus, Group, SourceFileError, read_text
 
 LAYOUT = """  TAU-urban-acoustic-scenes-2020-mobile-development/meta.csv
       tab-separated, header "filename<TAB>scene_label<TAB>identifier<TAB>source_label",
@@ -42,26 +43,30 @@ class TAU(Corpus):
         rel_meta = self.rel(meta, sources)
         # meta.csv is small (one line per 10 s file); grouping needs all rows of a location
         groups: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
-        with meta.open(encoding="utf-8", newline="") as f:
-            reader = csv.DictReader(f, delimiter="\t")
-            missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-            if missing:
-                yield Issue(BAD_RECORD, task.name, rel_meta, "header",
-                            f"missing column(s) {', '.join(missing)}; expected {', '.join(REQUIRED_COLUMNS)} (tab-separated)")
-                return
-            for n, row in enumerate(reader, 2):
-                filename = (row.get("filename") or "").strip()
-                scene = (row.get("scene_label") or "").strip()
-                ident = (row.get("identifier") or "").strip()
-                if not filename or not ident or scene not in task.labels:
-                    yield Issue(BAD_RECORD, task.name, rel_meta, f"line {n}",
-                                f"unusable row (filename={filename!r}, scene_label={scene!r}, identifier={ident!r}); skipped")
-                    continue
-                segment, device = _segment_key(filename)
-                by_segment = groups.setdefault((scene, ident), {})
-                kept = by_segment.get(segment)
-                if kept is None or (device == "a" and kept[1] != "a"):
-                    by_segment[segment] = (filename, device)
+        try:
+            text = read_text(meta)
+        except SourceFileError as err:
+            yield Issue(UNREADABLE, task.name, rel_meta, "", f"{err.reason}; no TAU instance can be built")
+            return
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t")
+        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            yield Issue(BAD_RECORD, task.name, rel_meta, "header",
+                        f"missing column(s) {', '.join(missing)}; expected {', '.join(REQUIRED_COLUMNS)} (tab-separated)")
+            return
+        for n, row in enumerate(reader, 2):
+            filename = (row.get("filename") or "").strip()
+            scene = (row.get("scene_label") or "").strip()
+            ident = (row.get("identifier") or "").strip()
+            if not filename or not ident or scene not in task.labels:
+                yield Issue(BAD_RECORD, task.name, rel_meta, f"line {n}",
+                            f"unusable row (filename={filename!r}, scene_label={scene!r}, identifier={ident!r}); skipped")
+                continue
+            segment, device = _segment_key(filename)
+            by_segment = groups.setdefault((scene, ident), {})
+            kept = by_segment.get(segment)
+            if kept is None or (device == "a" and kept[1] != "a"):
+                by_segment[segment] = (filename, device)
         for (scene, ident) in sorted(groups):
             clips = []
             for segment in sorted(groups[(scene, ident)]):

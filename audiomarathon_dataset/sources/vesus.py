@@ -8,14 +8,15 @@ One group per actor and emotion: an instance is one actor speaking in one emotio
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from audiomarathon.tasks import Task
 
-from ..report import BAD_RECORD, Issue
-from .base import ClipRef, Corpus, Group, sorted_dirs, walk_audio
+from ..report import BAD_RECORD, UNREADABLE, Issue
+from .base import ClipRef, Corpus, Group, SourceFileError, read_text, sorted_dirs, walk_audio
 
 LAYOUT = """  VESUS/Audio/<actor>/<emotion>/<NNN>.wav      (emotion folders: angry, fearful, happy, neutral, sad)
   VESUS/VESUS_Key.csv   optional; columns File (path relative to VESUS/Audio or the file name) and Emotion
@@ -38,23 +39,27 @@ class VESUS(Corpus):
         labels: dict[str, str] = {}
         issues: list[Issue] = []
         for path in keys:
-            with path.open(encoding="utf-8-sig", newline="") as f:
-                reader = csv.DictReader(f)
-                cols = {c.strip().lower(): c for c in (reader.fieldnames or [])}
-                fcol = next((cols[c] for c in FILE_COLUMNS if c in cols), None)
-                ecol = next((cols[c] for c in EMOTION_COLUMNS if c in cols), None)
-                if fcol is None or ecol is None:
-                    issues.append(Issue(BAD_RECORD, task.name, self.rel(path, sources), "header",
-                                        "needs a File and an Emotion column; key ignored"))
+            try:
+                text = read_text(path, "utf-8-sig")
+            except SourceFileError as err:
+                issues.append(Issue(UNREADABLE, task.name, self.rel(path, sources), "", f"{err.reason}; key ignored"))
+                continue
+            reader = csv.DictReader(io.StringIO(text, newline=""))
+            cols = {c.strip().lower(): c for c in (reader.fieldnames or [])}
+            fcol = next((cols[c] for c in FILE_COLUMNS if c in cols), None)
+            ecol = next((cols[c] for c in EMOTION_COLUMNS if c in cols), None)
+            if fcol is None or ecol is None:
+                issues.append(Issue(BAD_RECORD, task.name, self.rel(path, sources), "header",
+                                    "needs a File and an Emotion column; key ignored"))
+                continue
+            for n, row in enumerate(reader, 2):
+                emotion = _norm(row.get(ecol) or "")
+                name = (row.get(fcol) or "").strip().replace("\\", "/")
+                if emotion not in task.labels or not name:
+                    issues.append(Issue(BAD_RECORD, task.name, self.rel(path, sources), f"line {n}",
+                                        f"emotion {row.get(ecol)!r} is not one of {', '.join(task.labels)}; row ignored"))
                     continue
-                for n, row in enumerate(reader, 2):
-                    emotion = _norm(row.get(ecol) or "")
-                    name = (row.get(fcol) or "").strip().replace("\\", "/")
-                    if emotion not in task.labels or not name:
-                        issues.append(Issue(BAD_RECORD, task.name, self.rel(path, sources), f"line {n}",
-                                            f"emotion {row.get(ecol)!r} is not one of {', '.join(task.labels)}; row ignored"))
-                        continue
-                    labels[name] = emotion
+                labels[name] = emotion
         return labels, issues
 
     def groups(self, folder: Path, sources: Path, task: Task) -> Iterator[Group | Issue]:
@@ -63,7 +68,12 @@ class VESUS(Corpus):
         yield from issues
         for actor in sorted_dirs(audio_root):
             by_emotion: dict[str, list[ClipRef]] = {}
-            for path in walk_audio(actor):
+            try:
+                paths = list(walk_audio(actor))  # one actor's files: a few hundred names
+            except SourceFileError as err:
+                yield Issue(UNREADABLE, task.name, self.rel(err.path, sources), "", f"{err.reason}; actor skipped")
+                continue
+            for path in paths:
                 rel_audio = path.relative_to(audio_root).as_posix()
                 emotion = key.get(rel_audio) or key.get(path.name) or key.get(path.stem)
                 if emotion is None:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from audiomarathon.tasks import Task
 
-from ..report import BAD_RECORD, Issue
-from .base import ClipRef, Corpus, Group, walk_audio
+from ..report import BAD_RECORD, UNREADABLE, Issue
+from .base import ClipRef, Corpus, Group, SourceFileError, _raise_walk_error, read_text, walk_audio
 
 LAYOUT = """  VoxCeleb/vox1_meta.csv   tab-separated "VoxCeleb1 ID<TAB>VGGFace1 ID<TAB>Gender<TAB>Nationality<TAB>Set" (gender m/f)
   VoxCeleb/vox2_meta.csv   comma-separated "VoxCeleb2 ID ,VGGFace2 ID ,Gender ,Set " (optional)
@@ -35,7 +35,7 @@ GENDER = {"m": "Male", "male": "Male", "f": "Female", "female": "Female"}
 
 
 def _read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    text = path.read_text(encoding="utf-8-sig")
+    text = read_text(path, "utf-8-sig")
     first = text.splitlines()[0] if text else ""
     delimiter = "\t" if "\t" in first else ","
     rows = list(csv.reader(text.splitlines(), delimiter=delimiter))
@@ -86,7 +86,11 @@ class VoxCeleb(Corpus):
         out: dict[str, str] = {}
         issues = []
         for path in sorted(folder.glob("vox*_meta.csv")):
-            header, rows = _read_table(path)
+            try:
+                header, rows = _read_table(path)
+            except SourceFileError as err:
+                issues.append(Issue(UNREADABLE, task.name, self.rel(path, sources), "", f"{err.reason}; file ignored"))
+                continue
             id_col = _column(header, ID_COLUMNS, contains="id")
             g_col = _column(header, ("gender",))
             if id_col is None or g_col is None:
@@ -111,7 +115,11 @@ class VoxCeleb(Corpus):
             issues.append(Issue(BAD_RECORD, task.name, self.rel(folder, sources), "",
                                 "no age-label csv (a file named *age*.csv) found; no VoxAge instance can be labelled"))
         for path in files:
-            header, rows = _read_table(path)
+            try:
+                header, rows = _read_table(path)
+            except SourceFileError as err:
+                issues.append(Issue(UNREADABLE, task.name, self.rel(path, sources), "", f"{err.reason}; file ignored"))
+                continue
             id_col = _column(header, ID_COLUMNS)
             a_col = _column(header, AGE_COLUMNS)
             if id_col is None or a_col is None:
@@ -135,7 +143,7 @@ class VoxCeleb(Corpus):
         return out, issues
 
     def speaker_dirs(self, folder: Path) -> Iterator[Path]:
-        for dirpath, dirnames, _ in os.walk(folder):
+        for dirpath, dirnames, _ in os.walk(folder, onerror=_raise_walk_error):
             dirnames.sort()
             speakers = [d for d in dirnames if SPEAKER_DIR.match(d)]
             for d in speakers:
@@ -152,7 +160,11 @@ class VoxCeleb(Corpus):
             if value is None:
                 unlabelled.append(speaker)
                 continue
-            clips = [ClipRef(str(p), self.rel(p, sources)) for p in walk_audio(speaker_dir)]
+            try:
+                clips = [ClipRef(str(p), self.rel(p, sources)) for p in walk_audio(speaker_dir)]
+            except SourceFileError as err:
+                yield Issue(UNREADABLE, task.name, self.rel(err.path, sources), "", f"{err.reason}; speaker skipped")
+                continue
             if clips:
                 yield Group(speaker, self.rel(speaker_dir, sources), clips, label=value,
                             meta={"speaker_id": speaker, f"speaker_{label}": value})
