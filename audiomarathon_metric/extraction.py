@@ -1,21 +1,32 @@
 """Answer extraction: a raw model reply -> one option letter, or *invalid*.
 
-Never guesses. Rules are tried in tiers, strongest first; the first tier that finds anything
-decides. If that tier finds two different letters the reply is invalid ("conflict"): a reply
-that asserts two answers has not answered. Nothing at all -> invalid ("refusal" or "no_answer").
+Never guesses. The reply is cleaned first (markup, echoed prompt lines, an echoed option list);
+then rules are tried in tiers, strongest first, and the first tier that finds anything decides.
+If that tier finds two different letters the reply is invalid ("conflict"): a reply that asserts
+two answers has not answered. Nothing at all -> invalid ("refusal" or "no_answer").
 
 Tiers (``Extraction.rule`` names the one that decided):
 
 1. ``bare_letter``     the whole reply is one letter: "B", "(b)", "B.", "'a'", "**C**"
-2. ``option_text``     the whole reply is one option's text: "Rock", "metro station"
-   ``letter_text``     the whole reply is a letter plus that option's text: "B. Rock", "(B) Rock"
-3. ``answer_phrase``   "Answer: B", "ANSWER: C", "The answer is (B)", "Option B: Rock",
-                       "I choose b", or a reply that starts with "B." / "b)" / "B:" / "B\\n"
-4. ``lone_letter``     exactly one option letter standing alone in the text: "I'd go with C."
-5. ``option_mention``  exactly one option (or a label synonym: real/authentic, fake/synthesized,
-                       male/man, female/woman) named in the text, negated mentions ignored:
-                       "This is a female voice." "The genre is rock."
-Invalid rules: ``empty``, ``conflict``, ``negated``, ``refusal``, ``no_answer``.
+2. ``option_text``     the whole reply is one option, in any of its forms: "Rock", "metro station",
+                       "Indoor shopping mall", "shopping_mall", "Mid Career", "41-50"
+   ``letter_text``     the whole reply is a letter plus that option: "B. Rock", "(B) Rock"
+3. ``json_field``      a JSON/key-value answer field: {"answer": "C"}, answer = "B. Rock"
+   ``answer_phrase``   "Answer: B", "The answer is (B)", "Option B: Rock", "I choose b",
+                       "A is the correct answer", "答案是B", "La respuesta es C", or a reply that
+                       starts with "B." / "b)" / "B:" / "B\\n"
+4. ``lone_letter``     one option letter standing alone in the text: "I'd go with C."
+5. ``option_mention``  one option named in the text (any of its forms, or a label synonym):
+                       "This is a female voice." "The genre is CLASSICAL." "Rock music"
+Negated letters and options ("not A", "A is incorrect", "rather than rock") are never asserted.
+Invalid rules: ``empty``, ``too_long``, ``conflict``, ``negated``, ``refusal``, ``no_answer``.
+
+Every step is one pass of a regular expression over text whose whitespace runs have been
+collapsed first, or a look at a bounded window around a match, so extraction time is linear in
+the reply length. A reply holding more than ``MAX_READ`` characters besides whitespace (about
+1,700 words: far beyond any real multiple-choice reply, which is capped by the generation
+length, while a model caught in a repetition loop produces such text) is not read: invalid,
+``too_long``.
 """
 
 from __future__ import annotations
@@ -30,30 +41,59 @@ from audiomarathon.prompts import LETTERS
 from audiomarathon.tasks import Task
 from audiomarathon.tasks import get_task
 
-INVALID_RULES = ("empty", "conflict", "negated", "refusal", "no_answer")
-VALID_RULES = ("bare_letter", "option_text", "letter_text", "answer_phrase", "lone_letter", "option_mention")
+INVALID_RULES = ("empty", "too_long", "conflict", "negated", "refusal", "no_answer")
+VALID_RULES = ("bare_letter", "option_text", "letter_text", "json_field", "answer_phrase", "lone_letter",
+               "option_mention")
 RULES = VALID_RULES + INVALID_RULES
 
 # Words a model uses for the two-choice label tasks besides the label itself (HAD's prompt says
 # "completely authentic (real)" and "artificially synthesized segments (fake)").
 LABEL_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "real": ("authentic", "genuine", "bona fide", "bonafide"),
-    "fake": ("synthesized", "synthetic", "artificial", "artificially synthesized", "spoofed", "deepfake"),
-    "male": ("man", "masculine"),
-    "female": ("woman", "feminine"),
+    "real": ("authentic", "genuine", "bona fide", "bonafide", "not fake", "no fake segments"),
+    "fake": ("synthesized", "synthetic", "artificial", "artificially synthesized", "spoofed", "deepfake",
+             "not real", "not authentic", "not genuine"),
+    "male": ("man", "masculine", "men"),
+    "female": ("woman", "feminine", "women"),
 }
 
-_NEGATION = re.compile(r"(?:\bnot|\bno|n't|\bnon|\bneither|\bnor|\bwithout)[\s-]+(?:\w+[\s-]+){0,2}$")
-_REFUSAL = re.compile(
-    r"\b(?:sorry|cannot|can't|can not|unable|not able|don't know|do not know|not sure|unclear|"
-    r"impossible|not possible|no audio|as an ai|i apologi[sz]e)\b",
+MAX_READ = 10_000
+# Whole-reply tiers only look at short replies: an option's text or a letter is never long.
+_SHORT = 200
+_WINDOW = 48  # characters of context looked at for a negation, before or after a match
+
+_NEG_AFTER = re.compile(
+    r"^[\"')\]]?[\s.,:]*(?:\([^)]{0,40}\)\s*)?(?:is|seems|appears|would be|must be|can be|looks)?\s*"
+    r"(?:not\b|incorrect|wrong|unlikely|ruled out|excluded|eliminated|false\b|isn't|is not)",
     re.IGNORECASE,
 )
-_ANSWER_WORDS = (
-    r"(?:final\s+answer|correct\s+answer|best\s+answer|answer|correct\s+option|best\s+option|option|"
-    r"correct\s+choice|choice|selection|i\s+choose|i\s+select|i\s+pick|i\s+would\s+choose|"
-    r"i\s+would\s+select|i'd\s+choose|i'd\s+select|i'd\s+go\s+with|i\s+would\s+go\s+with|"
-    r"i\s+would\s+answer|i'd\s+answer|go\s+with|select|choose)"
+_REFUSAL = re.compile(
+    r"\b(?:sorry|cannot|can't|can not|unable|not able|don't know|do not know|not sure|unclear|"
+    r"impossible|not possible|no audio|as an ai|i apologi[sz]e|unsure|uncertain|hard to tell|difficult to determine)\b"
+    r"|无法|不确定|抱歉|不知道|わかりません",
+    re.IGNORECASE,
+)
+_ANSWER_EN = (
+    r"final\s+answer|correct\s+answer|right\s+answer|best\s+answer|answer|correct\s+option|best\s+option|"
+    r"right\s+option|option|correct\s+choice|best\s+choice|choice|selection|prediction|"
+    r"i\s+choose|i\s+select|i\s+pick|i\s+would\s+choose|i\s+would\s+select|i\s+would\s+pick|i'd\s+choose|"
+    r"i'd\s+select|i'd\s+pick|i'd\s+go\s+with|i\s+would\s+go\s+with|i\s+will\s+go\s+with|i'll\s+go\s+with|"
+    r"i\s+would\s+answer|i'd\s+answer|i\s+answer|go\s+with|select|choose|pick|"
+    r"respuesta(?:\s+correcta)?|r[ée]ponse(?:\s+correcte)?|antwort|resposta(?:\s+correta)?|risposta(?:\s+corretta)?"
+)
+_ANSWER_CJK = r"正确答案|答案|选项|選項|选择|選擇|我选|应选|应该选|答え|正解|정답|답"
+_COPULA = (r"(?:is|would\s+be|will\s+be|should\s+be|must\s+be|=|:|es|est|ist|é|è|是|为|為|は|은|는|"
+           r"is\s+therefore|is\s+clearly|is\s+probably|is\s+likely)")
+# After a letter: what tells a letter used as an answer ("A is correct") from the article ("A dog").
+_ANSWER_VERB = r"(?:is|would|will|seems|should|must|looks|appears|fits|matches|it\s+is|it's)\b"
+_ASCII_WORD = r"[A-Za-z0-9_'’-]"
+_ARTICLE = re.compile(rf"[ ](?!(?i:{_ANSWER_VERB}))[a-z]")
+
+# A quoted key ({"answer": "C"}) or key = value; a plain "Answer: C" is an answer phrase.
+_FIELD = re.compile(
+    r"(?:[\"'](?:final_answer|answer|choice|option|prediction|selected_option|letter|label)[\"'][ ]?[:=]|"
+    r"\b(?:final_answer|answer|choice|option|prediction)[ ]?=)[ ]?"
+    r"(?:\"([^\"\n]{1,80})\"|'([^'\n]{1,80})'|([^\s,;}\"']{1,40}))",
+    re.IGNORECASE,
 )
 
 
@@ -69,22 +109,100 @@ class Extraction:
         return self.letter is not None
 
 
+def _key(text: str) -> str:
+    """Comparison key of an option form: casefolded letters and digits only ("Hip-hop" = "hiphop")."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
+
+
 def _norm_text(text: str) -> str:
-    """Casefold, underscores/hyphens to spaces, strip quotes and end punctuation, collapse spaces."""
+    """Casefold, underscores to spaces, strip quotes and end punctuation, collapse spaces."""
     text = unicodedata.normalize("NFKC", text).casefold().replace("_", " ")
     text = re.sub(r"[\"'`“”‘’]", "", text)
     text = re.sub(r"\s+", " ", text).strip()
     return text.strip(" .,:;!?()[]{}")
 
 
+def _collapse_ws(text: str) -> str:
+    # Each whitespace run becomes one space, or one newline if it held one: every later pattern
+    # then meets runs of length 1, which keeps their backtracking bounded. (str.split runs in C.)
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+_TAG = re.compile(r"</?[ ]?[A-Za-z_][\w =\"'-]{0,60}>")
+_FENCE = re.compile(r"```[A-Za-z]{0,10}")
+_HEADING = re.compile(r"(?m)^[ ]?#{1,6}[ ]?")
+_STAR = re.compile(r"(?<!\w)\*(?![\s*])|(?<![\s*])\*(?!\w)")
+
+
 def _clean_reply(reply: str) -> str:
-    """Drop markup that carries no answer: markdown emphasis, headings, code ticks, XML-ish tags."""
-    text = unicodedata.normalize("NFKC", reply)
-    text = re.sub(r"</?\s*[A-Za-z_][\w\s=\"'-]*>", " ", text)  # <answer>B</answer>
-    text = text.replace("**", "").replace("__", " ").replace("`", "")
-    text = re.sub(r"(?m)^\s*#+\s*", "", text)  # markdown headings
-    text = re.sub(r"(?<!\w)\*(?!\s)|(?<!\s)\*(?!\w)", "", text)  # *B*
-    return text.strip()
+    """Drop markup that carries no answer: markdown emphasis, headings, code fences, XML-ish tags."""
+    text = _collapse_ws(unicodedata.normalize("NFKC", reply))
+    if len(text) > MAX_READ:
+        return text
+    text = _TAG.sub(" ", text)  # <answer>B</answer>
+    text = _FENCE.sub(" ", text).replace("**", "").replace("__", " ").replace("`", "")
+    text = _HEADING.sub("", text)
+    text = _STAR.sub("", text)  # *B*
+    return _collapse_ws(text).strip()
+
+
+def _unquote(text: str) -> str:
+    start, end = 0, len(text)
+    while end - start >= 2 and text[start] in "\"'“‘" and text[end - 1] in "\"'”’":
+        start, end = start + 1, end - 1
+    return text[start:end].strip()
+
+
+# ---------------------------------------------------------------- option forms
+
+_RANGE = re.compile(r"^(\d{1,3})\s*(?:-|–|—|to)\s*(\d{1,3})$")
+_PLUS = re.compile(r"^(\d{1,3})\s*\+$")
+
+
+def _range_patterns(part: str) -> list[str]:
+    """Regex forms of an age range: "18-30" (also "18 to 30", "18–30"), "71+" (also "71 and over")."""
+    part = part.strip()
+    m = _RANGE.match(part)
+    if m:
+        return [rf"{m.group(1)}\s?(?:-|–|—|to)\s?{m.group(2)}"]
+    m = _PLUS.match(part)
+    if m:
+        return [rf"{m.group(1)}\s?(?:\+|plus\b|and\s(?:over|above|older)\b|or\s(?:over|above|older)\b)"]
+    return []
+
+
+def _phrase_pattern(phrase: str) -> str:
+    # Words joined by any of space, underscore, hyphen or nothing: "hip-hop" ~ "hip hop" ~ "hiphop".
+    parts = [re.escape(p) for p in re.split(r"[\s_\-]+", phrase.strip().casefold()) if p]
+    return r"[\s_-]?".join(parts)
+
+
+def option_forms(text: str, task: Task | None = None) -> tuple[list[str], list[str]]:
+    """(keys, regex patterns) naming one option: its full text, and for "Display - label" options
+    either part (the registry's label and official text where the task has them), for
+    "Name (range)" options the name and the range, and the label's synonyms."""
+    phrases = {text}
+    label = task.option_label(text) if task is not None and task.labels else None
+    if label:
+        phrases.add(label)
+        phrases.add(task.option_text(label))
+    for p in list(phrases):
+        if " - " in p:
+            left, _, right = p.rpartition(" - ")
+            phrases.update((left, right))
+    patterns: list[str] = []
+    for p in list(phrases):
+        m = re.match(r"^(.*?)\s*\(([^()]*)\)\s*$", p)
+        if m:
+            phrases.add(m.group(1))
+            patterns += _range_patterns(m.group(2))
+    for p in list(phrases):
+        phrases.update(LABEL_SYNONYMS.get(_norm_text(p), ()))
+    phrases = {p for p in phrases if _key(p)}
+    keys = sorted({_key(p) for p in phrases})
+    patterns += [_phrase_pattern(p.replace("(", " ").replace(")", " ").replace("+", " plus ")) for p in phrases]
+    return keys, patterns
 
 
 @dataclass(frozen=True)
@@ -92,65 +210,73 @@ class _Options:
     """Precompiled matchers for one (choices, task) combination."""
 
     letters: tuple[str, ...]
-    texts: tuple[str, ...]  # normalized option texts, letter order
-    mention: tuple[tuple[str, re.Pattern], ...]  # (letter, pattern matching the option or a synonym)
+    by_key: dict  # option key -> set of letters
+    own_keys: tuple[frozenset, ...]  # letter order
+    mention_re: re.Pattern  # one alternation over every option form, longest first
+    mention_letter: tuple[str, ...]  # group index - 1 -> letter
     answer_re: re.Pattern
     leading_re: re.Pattern
     lone_re: re.Pattern
     bare_re: re.Pattern
     letter_text_re: re.Pattern
     list_re: re.Pattern  # two letters joined by "or", "and", ",", "/"
-
-
-def _word_pattern(phrase: str) -> str:
-    parts = [re.escape(p) for p in re.split(r"[\s_-]+", phrase) if p]
-    return r"(?<![\w])" + r"[\s_-]+".join(parts) + r"(?![\w])"
+    option_line_re: re.Pattern
+    echo_fragments: tuple[str, ...]  # casefolded fixed text of the task's prompt
 
 
 @functools.lru_cache(maxsize=4096)
-def _options(choices: tuple[str, ...], n_choices: int) -> _Options:
-    n = len(choices) or n_choices
+def _options(choices: tuple[str, ...], task: Task) -> _Options:
+    n = len(choices) or task.n_choices
     if not 1 <= n <= len(LETTERS):
         raise ValueError(f"an MCQ item needs 1..{len(LETTERS)} choices, got {n}")
     letters = tuple(LETTERS[:n])
-    texts = tuple(_norm_text(c) for c in choices)
-    mention = []
-    for letter, text in zip(letters, texts):
-        if not text:
-            continue
-        words = (text, *LABEL_SYNONYMS.get(text, ()))
-        mention.append((letter, re.compile("|".join(_word_pattern(w) for w in words), re.IGNORECASE)))
+    by_key: dict[str, set] = {}
+    own: list[frozenset] = []
+    forms: list[tuple[str, str]] = []  # (pattern, letter)
+    for letter, text in zip(letters, choices):
+        keys, patterns = option_forms(text, task)
+        own.append(frozenset(keys))
+        for k in keys:
+            by_key.setdefault(k, set()).add(letter)
+        forms += [(p, letter) for p in patterns]
+    # A form shared by two options (a synonym of both) names neither.
+    shared = {p for p, _ in forms if len({letter for q, letter in forms if q == p}) > 1}
+    forms = sorted({f for f in forms if f[0] not in shared}, key=lambda f: (-len(f[0]), f))
+    mention_re = re.compile(
+        r"(?<!\w)(?:" + "|".join(f"({p})" for p, _ in forms) + r")(?!\w)" if forms else r"(?!x)x", re.IGNORECASE)
     up = "".join(letters)
     low = up.lower()
     q = r"[\"'“”‘’]?"  # optional quote around a letter
     # A lowercase letter only counts when nothing word-like follows ("answer is a bit" is not A).
-    letter_group = rf"(?:\(|\[)?{q}(?:([{up}])(?![\w'-])|([{low}])(?=\s*(?:[.,;:!?)\]\"'”’]|$)))"
-    answer_re = re.compile(rf"(?i:\b{_ANSWER_WORDS})\b(?:\s+(?:is|would\s+be|will\s+be|should\s+be|=|:))?"
-                           rf"\s*[:=]?\s*(?i:option\s+|letter\s+|choice\s+)?{letter_group}")
-    leading_re = re.compile(rf"^{q}(?:\(|\[)?{q}(?:([{up}])|([{low}]))(?:\)|\])?{q}(?:\s*[.:)\]]|\s*\n|\s*$)")
-    lone_re = re.compile(rf"(?<![\w'’-])(?:\(([{up}{low}])\)|([{up}]))(?![\w'’-])")
-    bare_re = re.compile(rf"^\s*(?:\(|\[)?\s*([{up}{low}])\s*(?:\)|\])?\s*[.:!]?\s*$")
+    letter_group = (rf"(?:\(|\[)?{q}(?:([{up}])(?!{_ASCII_WORD})|([{low}])"
+                    rf"(?=[ ]?(?:[.,;:!?)\]\"'”’。，]|$|\n)))")
+    answer_re = re.compile(
+        rf"(?:(?i:\b(?:{_ANSWER_EN}))\b|{_ANSWER_CJK})(?:[ ]?(?i:{_COPULA}))?(?:[ ]?(?i:the\s)?)?"
+        rf"[ ]?[:=：]?[ ]?(?i:option[ ]|letter[ ]|choice[ ]|选项|選項)?{letter_group}"
+    )
+    leading_re = re.compile(
+        rf"^{q}(?:\(|\[)?{q}(?:([{up}])|([{low}]))(?:\)|\])?{q}(?:[ ]?[.:)\]]|[ ]?\n|[ ]?$|[ ](?i:{_ANSWER_VERB}))"
+    )
+    lone_re = re.compile(rf"(?<!{_ASCII_WORD})(?:\(([{up}{low}])\)|([{up}]))(?!{_ASCII_WORD})")
+    bare_re = re.compile(rf"^[ ]?(?:\(|\[)?[ ]?([{up}{low}])[ ]?(?:\)|\])?[ ]?[.:!]?[ ]?$")
     # A letter plus text needs a separator: "a female" is an article, "a) female" is a letter.
     letter_text_re = re.compile(
-        rf"^\s*(?:\(\s*([{up}{low}])\s*\)|\[\s*([{up}{low}])\s*\]|([{up}{low}])\s*[.:)\-])\s*(.+?)\s*$", re.DOTALL
+        rf"^(?:\([ ]?([{up}{low}])[ ]?\)|\[[ ]?([{up}{low}])[ ]?\]|([{up}{low}])[ ]?[.:)\-])[ ]?(.+?)[ ]?$", re.DOTALL
     )
-    one = rf"(?:\(\s*[{up}{low}]\s*\)|{q}[{up}]{q}|[\"'“‘][{low}][\"'”’])"
-    list_re = re.compile(rf"(?<![\w'’-])({one})\s*(?:,|/|&|\bor\b|\band\b|\bnor\b)\s*({one})(?![\w'’-])")
-    return _Options(letters, texts, tuple(mention), answer_re, leading_re, lone_re, bare_re, letter_text_re, list_re)
-
-
-def _unquote(text: str) -> str:
-    text = text.strip()
-    while len(text) >= 2 and text[0] in "\"'“‘" and text[-1] in "\"'”’":
-        text = text[1:-1].strip()
-    return text
+    one = rf"(?:\([ ]?[{up}{low}][ ]?\)|{q}[{up}]{q}|[\"'“‘][{low}][\"'”’])"
+    list_re = re.compile(rf"(?<!{_ASCII_WORD})({one})[ ]?(?:,|/|&|\bor\b|\band\b|\bnor\b)[ ]?(?:(?i:or)[ ])?({one})(?!{_ASCII_WORD})")
+    option_line_re = re.compile(rf"^[ ]?(?:[-*•][ ]?)?[(\[]?([{up}])[)\].:][ ]?(.+)$")
+    fragments = tuple(f.strip().casefold() for f in re.split(r"\{[a-z]+\}|\n", task.prompt.template)
+                      if len(f.strip()) >= 16)
+    return _Options(letters, {k: frozenset(v) for k, v in by_key.items()}, tuple(own), mention_re,
+                    tuple(letter for _, letter in forms), answer_re, leading_re, lone_re, bare_re, letter_text_re,
+                    list_re, option_line_re, fragments)
 
 
 def _text_option(opts: _Options, text: str) -> str | None:
-    """The letter of the one option whose normalized text equals `text` (None if 0 or 2+)."""
-    norm = _norm_text(text)
-    hits = [letter for letter, t in zip(opts.letters, opts.texts) if t and t == norm]
-    return hits[0] if len(hits) == 1 else None
+    """The letter of the one option one of whose forms is exactly `text` (None if 0 or 2+)."""
+    hits = opts.by_key.get(_key(text), ())
+    return next(iter(hits)) if len(hits) == 1 else None
 
 
 def _letter_of(token: str) -> str:
@@ -164,14 +290,73 @@ def _decide(letters: list[str], rule: str) -> Extraction:
     return Extraction(None, "conflict")
 
 
+_NEG_WORDS = frozenset(("not", "no", "neither", "nor", "without", "except", "unlike", "exclude", "excluding",
+                        "eliminate", "never", "non", "isn't", "aren't", "wasn't", "can't", "cannot"))
+_NEG_PAIRS = frozenset(("rather than", "instead of", "other than", "rule out", "ruled out", "apart from"))
+_FILLERS = frozenset(("option", "choice", "letter", "the", "a", "an", "answer", "be", "is", "it", "its"))
+_NEG_CJK = ("不是", "不选", "不", "非", "并非")
+_NEG_AFTER_HINTS = ("not", "incorrect", "wrong", "unlikely", "rule", "exclud", "eliminat", "false", "n't")
+
+
+def _negated_before(before: str) -> bool:
+    """Does the text before a mention end in a negation, up to two filler words away
+    ("not", "not option", "rather than the", "isn't", "不是")?"""
+    if before.rstrip(" \"'([“‘").endswith(_NEG_CJK):
+        return True
+    words = [w.strip("\"'([“‘,:") for w in before.casefold().replace("-", " ").split()[-4:]]
+    skipped = 0
+    while words and words[-1] in _FILLERS and skipped < 2:
+        words.pop()
+        skipped += 1
+    if not words:
+        return False
+    last = words[-1]
+    return last in _NEG_WORDS or last.endswith("n't") or " ".join(words[-2:]) in _NEG_PAIRS
+
+
+def _negated(text: str, start: int, end: int) -> bool:
+    """A mention is negated by what stands just before it ("not", "rather than", "不是") or
+    just after it ("A is incorrect", "rock is not right")."""
+    before = text[max(0, start - _WINDOW):start]
+    if "\n" in before:
+        before = before[before.rindex("\n") + 1:]
+    if _negated_before(before):
+        return True
+    after = text[end:end + _WINDOW]
+    low = after.casefold()
+    return any(h in low for h in _NEG_AFTER_HINTS) and bool(_NEG_AFTER.match(after))
+
+
 def _followed_by_other_option(opts: _Options, letter: str, rest: str) -> bool:
     """True when the letter is followed by another option's text ("B: Jazz" while B is Rock)."""
-    rest = re.sub(r"^\s*[.:)\]\-]?\s*", "", rest)
-    own = opts.texts[opts.letters.index(letter)] if letter in opts.letters and opts.texts else ""
-    norm = _norm_text(rest.split("\n", 1)[0])
-    if not norm or (own and norm.startswith(own)):
+    line = rest[:_SHORT].split("\n", 1)[0]
+    line = re.sub(r"^[ ]?[.:)\]\-]?[ ]?", "", line)
+    if not line:
         return False
-    return any(t and t != own and (norm == t or norm.startswith(t + " ")) for t in opts.texts)
+    named = _text_option(opts, line.rstrip(" .!"))
+    own = opts.own_keys[opts.letters.index(letter)] if letter in opts.letters else frozenset()
+    return named is not None and named != letter and _key(line) not in own
+
+
+def _strip_echo(opts: _Options, text: str) -> str:
+    """Drop echoed prompt lines and an echoed option list (two or more lines "X. <option X>"),
+    so that the answer after them is read."""
+    lines = text.split("\n")
+    keep = []
+    option_lines = []
+    for i, line in enumerate(lines):
+        low = line.casefold()
+        if opts.echo_fragments and any(f in low for f in opts.echo_fragments):
+            continue
+        m = opts.option_line_re.match(line)
+        if m and m.group(1) in opts.letters and _key(m.group(2)) in opts.own_keys[opts.letters.index(m.group(1))]:
+            option_lines.append(i)
+        keep.append(i)
+    if len({lines[i].lstrip(" -*•([")[:1] for i in option_lines}) >= 2:
+        dropped = set(option_lines)
+        keep = [i for i in keep if i not in dropped]
+    header = re.compile(r"^[ ]?(?:options|choices|the options are|选项)[ ]?[:：]?[ ]?$", re.IGNORECASE)
+    return "\n".join(lines[i] for i in keep if not header.match(lines[i])).strip()
 
 
 def _resolve_task(task: str | Task) -> Task:
@@ -187,6 +372,17 @@ def default_choices(task: str | Task) -> tuple[str, ...]:
     return ()
 
 
+def _json_answer(opts: _Options, text: str, depth: int) -> Extraction | None:
+    """{"answer": "C"}, answer: "B. Rock", 'option': 'b' -> the field's value read as a reply."""
+    values = []
+    for m in _FIELD.finditer(text):
+        value = m.group(1) or m.group(2) or m.group(3)
+        got = _extract(opts, value, depth + 1)
+        if got.valid:
+            values.append(got.letter)
+    return _decide(values, "json_field") if values else None
+
+
 def extract_answer(reply: str, choices: Sequence[str], task: str | Task) -> Extraction:
     """Read the option letter a reply asserts. See the module docstring for the rules."""
     t = _resolve_task(task)
@@ -195,69 +391,106 @@ def extract_answer(reply: str, choices: Sequence[str], task: str | Task) -> Extr
     if not isinstance(reply, str):
         raise TypeError(f"reply must be a string, got {type(reply).__name__}")
     choices = tuple(choices) if choices else default_choices(t)
-    opts = _options(choices, t.n_choices)
+    return _extract(_options(choices, t), reply, 0)
+
+
+def _extract(opts: _Options, reply: str, depth: int) -> Extraction:
+    if len(reply) > 2 * MAX_READ and len(reply) - sum(reply.count(c) for c in " \n\t\r") > MAX_READ:
+        return Extraction(None, "too_long")  # decided by C-speed counts, before any pass over the text
     text = _unquote(_clean_reply(reply))
     if not text:
         return Extraction(None, "empty")
+    if len(text) > MAX_READ:
+        return Extraction(None, "too_long")
+    short = len(text) <= _SHORT
 
     # Tier 1: the reply is a letter.
-    m = opts.bare_re.match(text)
-    if m:
-        return Extraction(m.group(1).upper(), "bare_letter")
+    if short:
+        m = opts.bare_re.match(text)
+        if m:
+            return Extraction(m.group(1).upper(), "bare_letter")
 
-    # Tier 2: the reply is an option's text, or a letter plus its option's text.
-    letter = _text_option(opts, text)
-    if letter:
-        return Extraction(letter, "option_text")
-    m = opts.letter_text_re.match(text)
-    if m:
-        said = (m.group(1) or m.group(2) or m.group(3)).upper()
-        named = _text_option(opts, _unquote(m.group(4)))
-        if named:
-            return Extraction(said, "letter_text") if named == said else Extraction(None, "conflict")
+    # Tier 2: the reply is an option (any form), or a letter plus its option.
+    if short:
+        letter = _text_option(opts, text)
+        if letter:
+            return Extraction(letter, "option_text")
+        m = opts.letter_text_re.match(text)
+        if m:
+            said = (m.group(1) or m.group(2) or m.group(3)).upper()
+            named = _text_option(opts, _unquote(m.group(4)).rstrip(" .!"))
+            if named:
+                return Extraction(said, "letter_text") if named == said else Extraction(None, "conflict")
+
+    if depth == 0:
+        got = _json_answer(opts, text, depth)
+        if got is not None:
+            return got
+    text = _strip_echo(opts, text)
+    if not text:
+        return Extraction(None, "no_answer")
 
     # "A or B", "B, C", "(A) and (D)": two letters offered together is not an answer.
     for m in opts.list_re.finditer(text):
         if _letter_of(m.group(1)) != _letter_of(m.group(2)):
             return Extraction(None, "conflict")
 
-    # Tier 3: explicit answer statements and a leading "B." / "b)".
+    # Tier 3: explicit answer statements and a leading "B." / "b)" / "A is correct".
     found: list[str] = []
+    negated = False
     for m in opts.answer_re.finditer(text):
-        found.append((m.group(1) or m.group(2)).upper())
-        if _followed_by_other_option(opts, found[-1], text[m.end():]):
+        letter = (m.group(1) or m.group(2)).upper()
+        if _negated(text, m.start(1) if m.group(1) else m.start(2), m.end()):
+            negated = True
+            continue
+        if _followed_by_other_option(opts, letter, text[m.end():m.end() + _SHORT]):
             return Extraction(None, "conflict")
+        if found and letter != found[0]:
+            return Extraction(None, "conflict")
+        found.append(letter)
     m = opts.leading_re.match(text)
     if m:
-        found.append((m.group(1) or m.group(2)).upper())
-        if _followed_by_other_option(opts, found[-1], text[m.end() - 1:]):
+        letter = (m.group(1) or m.group(2)).upper()
+        at = m.start(1) if m.group(1) else m.start(2)
+        if _negated(text, at, at + 1):
+            negated = True
+        elif _followed_by_other_option(opts, letter, text[at + 1:at + 1 + _SHORT]):
             return Extraction(None, "conflict")
+        else:
+            found.append(letter)
     if found:
         return _decide(found, "answer_phrase")
 
     # Tier 4: letters standing alone ("I'd go with C.", "(b) seems right").
     for m in opts.lone_re.finditer(text):
         letter = (m.group(1) or m.group(2)).upper()
-        # "A dog barks" / "I think": an article or pronoun, not an option letter.
-        if m.group(2) in ("A", "I") and re.match(r"\s+[a-z]", text[m.end():]):
+        if found and letter == found[0]:
+            continue  # already asserted; a repeat changes nothing
+        # "A dog barks" / "I think": an article or pronoun, not an option letter ("A is right" is one).
+        if m.group(2) in ("A", "I") and _ARTICLE.match(text, m.end()):
             continue
+        if _negated(text, m.start(), m.end()):
+            negated = True
+            continue
+        if found and letter != found[0]:
+            return Extraction(None, "conflict")
         found.append(letter)
     if found:
         return _decide(found, "lone_letter")
 
-    # Tier 5: option texts (and label synonyms) named in the text, negations ignored.
-    spans: list[tuple[int, int, str, bool]] = []
-    for letter, pattern in opts.mention:
-        for m in pattern.finditer(text):
-            negated = bool(_NEGATION.search(text[: m.start()].lower()[-40:]))
-            spans.append((m.start(), m.end(), letter, negated))
-    # Drop a mention inside a longer one of another option ("metro" inside "metro station").
-    spans = [s for s in spans if not any(o[0] <= s[0] and s[1] <= o[1] and (o[1] - o[0]) > (s[1] - s[0])
-                                         for o in spans)]
-    asserted = [s[2] for s in spans if not s[3]]
+    # Tier 5: options (any form, or a label synonym) named in the text, negations ignored.
+    asserted, mentioned = [], False
+    for m in opts.mention_re.finditer(text):
+        mentioned = True
+        if asserted and opts.mention_letter[m.lastindex - 1] == asserted[0]:
+            continue
+        if not _negated(text, m.start(), m.end()):
+            asserted.append(opts.mention_letter[m.lastindex - 1])
+            if asserted[-1] != asserted[0]:
+                return Extraction(None, "conflict")
     if asserted:
         return _decide(asserted, "option_mention")
-    if spans:
+    if mentioned or negated:
         return Extraction(None, "negated")
     if _REFUSAL.search(text):
         return Extraction(None, "refusal")

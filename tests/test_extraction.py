@@ -84,6 +84,7 @@ CASES = [
     ("The speaker sounds happy and excited.", "ER", EMOTIONS, "B", "option_mention"),
     # invalid: nothing, two answers, negation only, refusals
     ("", "MC", GENRES, None, "empty"),
+    ("B " * 6000, "MC", GENRES, None, "too_long"),  # a repetition loop past MAX_READ is not read
     ("   \n", "MC", GENRES, None, "empty"),
     ("A or B", "MC", GENRES, None, "conflict"),
     ("B, C", "MC", GENRES, None, "conflict"),
@@ -92,11 +93,14 @@ CASES = [
     ("Answer: A. Actually, the answer is C.", "MC", GENRES, None, "conflict"),
     ("C: jazz", "MC", GENRES, None, "conflict"),
     ("Option B: rock", "MC", GENRES, None, "conflict"),
-    ("Please select the correct answer (A, B, C, D, or E).", "SAR", AGES, None, "conflict"),
+    ("Please select the correct answer (A, B, C, D, or E).", "SAR", AGES, None, "no_answer"),  # the prompt, echoed
     ("Answer with only 'a' or 'b'.", "SD", NONE, None, "conflict"),
     ("It could be jazz or rock.", "MC", GENRES, None, "conflict"),
     ("The voice could be male or female.", "SGR", NONE, None, "conflict"),
-    ("It is not fake.", "SD", NONE, None, "negated"),
+    ("It is not fake.", "SD", NONE, "A", "option_mention"),  # "not fake" is HAD's other label
+    ("It is not rock.", "MC", GENRES, None, "negated"),
+    ('{"answer": "C"}', "MC", GENRES, "C", "json_field"),
+    ('```json\n{"answer": "B. metal", "confidence": 0.8}\n```', "MC", GENRES, "B", "json_field"),
     ("Definitely not metal.", "MC", GENRES, None, "negated"),
     ("I'm sorry, but I cannot listen to audio files.", "MC", GENRES, None, "refusal"),
     ("I am unable to determine the speaker's age.", "SAR", AGES, None, "refusal"),
