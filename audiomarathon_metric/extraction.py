@@ -31,6 +31,7 @@ length, while a model caught in a repetition loop produces such text) is not rea
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
@@ -61,9 +62,12 @@ MAX_READ = 10_000
 _SHORT = 200
 _WINDOW = 48  # characters of context looked at for a negation, before or after a match
 
+# After a mention: "A is incorrect", "rock is not right", "B (metal) is wrong". A bare ", not B"
+# after a mention negates B, not the mention.
 _NEG_AFTER = re.compile(
-    r"^[\"')\]]?[\s.,:]*(?:\([^)]{0,40}\)\s*)?(?:is|seems|appears|would be|must be|can be|looks)?\s*"
-    r"(?:not\b|incorrect|wrong|unlikely|ruled out|excluded|eliminated|false\b|isn't|is not)",
+    r"^[\"')\]]?[ ]?(?:\([^)]{0,40}\)[ ]?)?"
+    r"(?:(?:is|seems|appears|would\sbe|must\sbe|can\sbe|looks|was)[ ](?:not\b|incorrect|wrong|unlikely|ruled\sout|"
+    r"excluded|eliminated|false\b)|isn't|is\snot|incorrect|wrong\b|unlikely|can\sbe\sruled\sout|is\sruled\sout)",
     re.IGNORECASE,
 )
 _REFUSAL = re.compile(
@@ -192,15 +196,17 @@ def option_forms(text: str, task: Task | None = None) -> tuple[list[str], list[s
             left, _, right = p.rpartition(" - ")
             phrases.update((left, right))
     patterns: list[str] = []
+    ranges: set[str] = set()
     for p in list(phrases):
         m = re.match(r"^(.*?)\s*\(([^()]*)\)\s*$", p)
         if m:
             phrases.add(m.group(1))
             patterns += _range_patterns(m.group(2))
+            ranges.add(m.group(2))  # a whole reply "41-50" names the group; mentions use the range patterns
     for p in list(phrases):
         phrases.update(LABEL_SYNONYMS.get(_norm_text(p), ()))
     phrases = {p for p in phrases if _key(p)}
-    keys = sorted({_key(p) for p in phrases})
+    keys = sorted({_key(p) for p in phrases | ranges if _key(p)})
     patterns += [_phrase_pattern(p.replace("(", " ").replace(")", " ").replace("+", " plus ")) for p in phrases]
     return keys, patterns
 
@@ -293,7 +299,8 @@ def _decide(letters: list[str], rule: str) -> Extraction:
 _NEG_WORDS = frozenset(("not", "no", "neither", "nor", "without", "except", "unlike", "exclude", "excluding",
                         "eliminate", "never", "non", "isn't", "aren't", "wasn't", "can't", "cannot"))
 _NEG_PAIRS = frozenset(("rather than", "instead of", "other than", "rule out", "ruled out", "apart from"))
-_FILLERS = frozenset(("option", "choice", "letter", "the", "a", "an", "answer", "be", "is", "it", "its"))
+_FILLERS = frozenset(("option", "choice", "letter", "the", "a", "an", "answer", "be", "is", "it", "its", "choose",
+                      "select", "pick", "say", "with", "go", "answer"))
 _NEG_CJK = ("不是", "不选", "不", "非", "并非")
 _NEG_AFTER_HINTS = ("not", "incorrect", "wrong", "unlikely", "rule", "exclud", "eliminat", "false", "n't")
 
@@ -430,17 +437,26 @@ def _extract(opts: _Options, reply: str, depth: int) -> Extraction:
     if not text:
         return Extraction(None, "no_answer")
 
-    # "A or B", "B, C", "(A) and (D)": two letters offered together is not an answer.
-    for m in opts.list_re.finditer(text):
-        if _letter_of(m.group(1)) != _letter_of(m.group(2)):
-            return Extraction(None, "conflict")
+    # "A or B", "B, C", "(A) and (D)": two letters offered together is not an answer, unless an
+    # answer statement outside every such list settles it ("Between B and D, I choose D").
+    hedges = [(m.start(), m.end()) for m in opts.list_re.finditer(text)
+              if _letter_of(m.group(1)) != _letter_of(m.group(2))]
+
+    starts = [a for a, _ in hedges]  # finditer spans: sorted and disjoint
+
+    def in_hedge(pos: int) -> bool:
+        i = bisect.bisect_right(starts, pos) - 1
+        return i >= 0 and pos < hedges[i][1]
 
     # Tier 3: explicit answer statements and a leading "B." / "b)" / "A is correct".
     found: list[str] = []
     negated = False
     for m in opts.answer_re.finditer(text):
         letter = (m.group(1) or m.group(2)).upper()
-        if _negated(text, m.start(1) if m.group(1) else m.start(2), m.end()):
+        at = m.start(1) if m.group(1) else m.start(2)
+        if in_hedge(at):
+            continue
+        if _negated(text, at, m.end()) or _negated_before(text[max(0, m.start() - _WINDOW):m.start()]):
             negated = True
             continue
         if _followed_by_other_option(opts, letter, text[m.end():m.end() + _SHORT]):
@@ -452,7 +468,9 @@ def _extract(opts: _Options, reply: str, depth: int) -> Extraction:
     if m:
         letter = (m.group(1) or m.group(2)).upper()
         at = m.start(1) if m.group(1) else m.start(2)
-        if _negated(text, at, at + 1):
+        if in_hedge(at):
+            pass
+        elif _negated(text, at, at + 1):
             negated = True
         elif _followed_by_other_option(opts, letter, text[at + 1:at + 1 + _SHORT]):
             return Extraction(None, "conflict")
@@ -460,6 +478,8 @@ def _extract(opts: _Options, reply: str, depth: int) -> Extraction:
             found.append(letter)
     if found:
         return _decide(found, "answer_phrase")
+    if hedges:
+        return Extraction(None, "conflict")
 
     # Tier 4: letters standing alone ("I'd go with C.", "(b) seems right").
     for m in opts.lone_re.finditer(text):

@@ -154,7 +154,9 @@ class TaskResult:
 def _class_key(task: Task, choices: tuple[str, ...], letter: str) -> str:
     # Closed label-set tasks score by label text (option order varies per item); others by letter.
     if task.f1_classes == "labels":
-        return _norm_text(choices[LETTERS.index(letter)])
+        text = choices[LETTERS.index(letter)]
+        # "Urban park - park", "park" and "Park" are one class: the registry's label where it knows one.
+        return _norm_text(task.option_label(text) or text)
     return letter
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,6 +21,8 @@ EMOTIONS = ["angry", "happy", "neutral", "sad"]
 RACE = ["He was tired.", "She lost her keys.", "They went home early.", "Nobody knows."]
 SED = ["Dog", "Blender", "Speech", "Frying"]
 NONE = []  # HAD / VoxGender: fixed options from the registry
+OFFICIAL_SCENES = [get_task("TAU").option_text(x) for x in ("shopping_mall", "metro_station", "metro", "park")]
+OFFICIAL_GENRES = [get_task("GTZAN").option_text(x) for x in ("blues", "classical", "jazz", "rock")]
 
 # (reply, task, choices, expected letter or None, expected rule)
 CASES = [
@@ -83,6 +88,25 @@ CASES = [
     ("The scene is a metro station.", "ASC", SCENES, "B", "option_mention"),
     ("The speaker sounds happy and excited.", "ER", EMOTIONS, "B", "option_mention"),
     # invalid: nothing, two answers, negation only, refusals
+    # the issue's real reply styles: "Display - label" options, age groups, leading letters, negations,
+    # echoed option lists, CJK answer phrases
+    ("shopping mall", "ASC", OFFICIAL_SCENES, "A", "option_text"),
+    ("Indoor shopping mall", "ASC", OFFICIAL_SCENES, "A", "option_text"),
+    ("The genre is CLASSICAL.", "MC", OFFICIAL_GENRES, "B", "option_mention"),
+    ("Rock music", "MC", OFFICIAL_GENRES, "D", "option_mention"),
+    ("mid career", "SAR", AGES, "C", "option_text"),
+    ("41-50", "SAR", AGES, "C", "option_text"),
+    ("Senior", "SAR", AGES, "D", "option_text"),
+    ("The speaker is probably between 31 to 40.", "SAR", AGES, "B", "option_mention"),
+    ("A is the correct answer.", "SCR", RACE, "A", "answer_phrase"),
+    ("A would be my answer.", "SCR", RACE, "A", "answer_phrase"),
+    ("The answer is not A.", "SCR", RACE, None, "negated"),
+    ("I would not choose A; C fits better.", "SCR", RACE, "C", "lone_letter"),
+    ("Between B and D, I choose D.", "SCR", RACE, "D", "answer_phrase"),
+    ("A. jazz\nB. metal\nC. rock\nD. pop\nThe correct answer is B.", "MC", GENRES, "B", "answer_phrase"),
+    ("A. jazz\nB. metal\nC. rock\nD. pop", "MC", GENRES, None, "no_answer"),
+    ("答案是B", "SCR", RACE, "B", "answer_phrase"),
+    ("选项D", "SCR", RACE, "D", "answer_phrase"),
     ("", "MC", GENRES, None, "empty"),
     ("B " * 6000, "MC", GENRES, None, "too_long"),  # a repetition loop past MAX_READ is not read
     ("   \n", "MC", GENRES, None, "empty"),
@@ -123,6 +147,23 @@ def test_realistic_reply(reply, task, choices, letter, rule):
     assert got == Extraction(letter, rule)
     assert got.valid == (letter is not None)
     assert got.rule in (VALID_RULES if got.valid else INVALID_RULES)
+
+
+CORPUS = Path(__file__).parent / "data" / "replies.jsonl"
+
+
+def test_reply_corpus_scores_at_least_98_percent():
+    """Replies in the styles audio LLMs write (tests/data/make_replies.py), each with the letter a
+    careful human grader assigns, or null for invalid."""
+    rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 300
+    wrong = [(r["task"], r["reply"], r["grade"], extract_answer(r["reply"], r["choices"], r["task"]).letter)
+             for r in rows if extract_answer(r["reply"], r["choices"], r["task"]).letter != r["grade"]]
+    assert 1 - len(wrong) / len(rows) >= 0.98, wrong
+    styles = {r["style"] for r in rows}
+    assert {"verbose", "echo", "refusal", "hedge", "multilingual", "cjk", "json", "markdown", "negation",
+            "display_label", "age_group", "leading_letter", "handwritten"} <= styles
+    assert {r["task"] for r in rows} == {t.name for t in TASKS if t.is_mcq}
 
 
 def test_answer_c_is_c_not_a():
