@@ -13,8 +13,14 @@ busy without that.
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import multiprocessing as mp
+import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -37,7 +43,8 @@ class Executor:
         if self.num_proc > 1:
             workers = self.num_proc - 1  # the calling process is the last one
             # spawn: workers never inherit the parent's threads (pyarrow, tqdm) mid-state
-            self._pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
+                                             initializer=die_with_parent, initargs=(os.getpid(),))
             if self.preload:
                 # start every worker and its imports now, while the caller does its own
                 # set-up (importing datasets takes the main process most of a second)
@@ -112,3 +119,29 @@ def _run_one_here(fn: Callable, window: deque[list], skip: Callable[[object], bo
         entry[2] = mine
         return True
     return False
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """Worker initializer: end this worker when the process that started it dies, even by
+    SIGKILL (which runs no clean-up in the parent). Linux delivers SIGKILL on the parent's
+    death (PR_SET_PDEATHSIG); elsewhere a daemon thread watches the parent pid. Once the
+    workers are gone, multiprocessing's resource tracker sees its pipe close and exits too."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != parent:  # the parent died before the call
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="die-with-parent").start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -244,3 +245,46 @@ def test_push_offline_or_unreachable_is_one_clear_error(imported_dataset):
         assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr
         assert proc.stderr.startswith("audiomarathon push: error: could not push to my-org/x") and reason in proc.stderr
         assert "nothing was committed" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; only its exit status waits to be collected
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_sigkilled_parallel_import_leaves_no_worker_or_tracker_behind(tmp_path):
+    rel = write_synthetic_release(tmp_path / "rel", per_task=40, duration=(20.0, 30.0), tasks=["TAU", "GTZAN"])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "audiomarathon", "import-release", str(rel), str(tmp_path / "out"), "--num-proc", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(tmp_path.glob(".out.tmp-*/*/.part-*")):
+        time.sleep(0.05)
+    children = _children(proc.pid)  # the worker and multiprocessing's resource tracker
+    assert len(children) >= 2, children
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 15
+    while time.time() < deadline and any(_alive(c) for c in children):
+        time.sleep(0.1)
+    left = [c for c in children if _alive(c)]
+    for pid in left:  # do not leave them running after a failure either
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "orphaned: " + ", ".join(Path(f"/proc/{c}/cmdline").read_text() for c in left)
