@@ -64,6 +64,7 @@ class ApiConfig:
             raise ValueError(f"--weights must be one of {', '.join(WEIGHTS)}, got {self.weights!r}")
         if self.api_key_env is not None and not self.api_key_env:
             raise ValueError("--api-key-env: give the name of an environment variable")
+        self.api_key()  # a missing key fails here, before any sample is loaded
 
     def api_key(self) -> str:
         """The key, read from the environment at run time (never stored in any output)."""

@@ -13,7 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Iterable, Iterator
 
 from .audio import AudioPart, TooLongError, plan_requests
-from .request import ApiFatalError, RequestFailed, build_body, send
+from .request import ApiFatalError, Body, RequestFailed, build_body, send
 
 __all__ = ["ApiFatalError", "ApiRunner", "backend_summary"]
 
@@ -34,10 +34,10 @@ class ApiRunner:
     def _body_size(self, prompt: str, max_tokens: int):
         def size(parts: list[AudioPart]) -> int:
             empty = [AudioPart((), p.seconds) for p in parts]
-            return len(self._body(prompt, empty, max_tokens)) + sum(p.size for p in parts)
+            return self._body(prompt, empty, max_tokens).size + sum(p.size for p in parts)
         return size
 
-    def _body(self, prompt: str, parts: list[AudioPart], max_tokens: int) -> bytes:
+    def _body(self, prompt: str, parts: list[AudioPart], max_tokens: int) -> Body:
         return build_body(self.config.model, prompt, parts, self.api.audio_format, max_tokens,
                           self.api.max_tokens_field)
 
@@ -67,7 +67,7 @@ class ApiRunner:
             replies, sent = [], 0
             for parts in requests:
                 body = self._body(prompt, parts, max_tokens)
-                sent += len(body)
+                sent += body.size
                 replies.append(send(self.clients, slot, body, sample.id, self.api, self.stop))
             # Several requests only for transcription: the transcripts of consecutive parts, in order.
             text = replies[0].text if len(replies) == 1 else " ".join(r.text.strip() for r in replies)
