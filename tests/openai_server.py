@@ -35,13 +35,14 @@ FAULTS = ("429", "500", "503", "timeout", "malformed", "no-content", "400", "401
 class ChatServer:
     def __init__(self, model_dir: str | Path | None = None, *, delay_s: float = 0.0, reply: str = "A",
                  timeout_fault_s: float = 3.0, port: int = 0, served_name: str | None = None,
-                 fingerprint: str = "fp_tiny_0"):
+                 fingerprint: str = "fp_tiny_0", decode: bool = True):
         self.model_dir = model_dir
         self.delay_s = delay_s
         self.reply = reply
         self.timeout_fault_s = timeout_fault_s
         self.served_name = served_name
         self.fingerprint = fingerprint
+        self.decode = decode  # False (fixed replies only): skip audio decoding, for throughput runs
         self.faults: collections.deque[str] = collections.deque()
         self.log: list[dict] = []  # one entry per request received (faulted ones included)
         self.in_flight = 0
@@ -91,6 +92,11 @@ class ChatServer:
             return self.faults.popleft() if self.faults else None
 
     def answer(self, request: dict) -> dict:
+        if not self.decode and self.adapter is None:
+            if self.delay_s:
+                time.sleep(self.delay_s)
+            return {"text": self.reply, "prompt_tokens": 1, "completion_tokens": 1, "audio_samples": None,
+                    "formats": None, "prompt": None, "audio_sha": None}
         audio, prompt, formats = decode_request(request)
         max_tokens = int(request.get("max_tokens") or request.get("max_completion_tokens") or 16)
         if self.adapter is None:
@@ -239,8 +245,9 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each fixed reply")
     parser.add_argument("--reply", default="A")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--no-decode", action="store_true", help="fixed replies without decoding the audio")
     args = parser.parse_args()
-    server = ChatServer(args.model, delay_s=args.delay, reply=args.reply, port=args.port)
+    server = ChatServer(args.model, delay_s=args.delay, reply=args.reply, port=args.port, decode=not args.no_decode)
     print(server.base_url, flush=True)
     server.httpd.serve_forever()
 
