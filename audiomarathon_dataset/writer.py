@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -61,6 +62,18 @@ class Row:
             # sort_keys: the same meta always serializes to the same bytes
             "meta": json.dumps(self.meta, sort_keys=True, ensure_ascii=False),
         }
+
+
+class WriteError(OSError):
+    """The output could not be written (disk full, quota, read-only); OUT was left as it was."""
+
+    def __init__(self, out: Path, exc: OSError):
+        reason = exc.strerror or str(exc)
+        super().__init__(exc.errno, f"cannot write the dataset to {out}: {reason}; nothing was written "
+                                    f"and {out} was left as it was")
+
+    def __str__(self) -> str:
+        return self.strerror
 
 
 @dataclass
@@ -146,8 +159,20 @@ class DatasetWriter:
                 raise FileExistsError(f"output directory {self.out} exists (pass overwrite=True to replace it)")
         self.out.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_temps(self.out)
-        self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-{os.getpid()}-", dir=self.out.parent))
+        with self._writing():
+            self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-{os.getpid()}-", dir=self.out.parent))
         return self
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Where this writer's own writes fail (a full disk, a quota, a read-only file system):
+        one WriteError naming OUT. OUT itself is only ever replaced by a finished folder."""
+        try:
+            yield
+        except WriteError:
+            raise
+        except OSError as exc:
+            raise WriteError(self.out, exc) from None
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if self._tmp is not None and self._tmp.exists():
@@ -163,17 +188,19 @@ class DatasetWriter:
         """Stream rows of one task into shards; returns its statistics."""
         stats = TaskStats(task.name)
         task_dir = self.tmp / task.name
-        task_dir.mkdir()
+        with self._writing():
+            task_dir.mkdir()
         parts: list[Path] = []
         writer: pq.ParquetWriter | None = None
         shard_bytes = 0
         try:
             for batch in _batches(rows, self.rows_per_group):
                 if writer is None or shard_bytes >= self.max_shard_bytes:
-                    if writer is not None:
-                        writer.close()
-                    parts.append(task_dir / f".part-{len(parts):05d}")
-                    writer = _parquet_writer(parts[-1], self._schema)
+                    with self._writing():
+                        if writer is not None:
+                            writer.close()
+                        parts.append(task_dir / f".part-{len(parts):05d}")
+                        writer = _parquet_writer(parts[-1], self._schema)
                     shard_bytes = 0
                 for row in batch:
                     if row.task != task.name:
@@ -183,23 +210,27 @@ class DatasetWriter:
                                            "answer_text": row.answer_text, "choices": row.choices})
                     shard_bytes += len(row.audio)
                 table = pa.Table.from_pylist([r.to_record() for r in batch], schema=self._schema)
-                writer.write_table(table, row_group_size=self.rows_per_group)
+                with self._writing():
+                    writer.write_table(table, row_group_size=self.rows_per_group)
         finally:
             if writer is not None:
-                writer.close()
+                with self._writing():
+                    writer.close()
         if not parts:
             task_dir.rmdir()
             return stats
         for i, part in enumerate(parts):
             final = task_dir / f"{SPLIT}-{i:05d}-of-{len(parts):05d}.parquet"
-            part.rename(final)
+            with self._writing():
+                part.rename(final)
             stats.num_bytes += final.stat().st_size
             stats.shards.append(final.name)
         self.stats[task.name] = stats
         return stats
 
     def write_file(self, name: str, text: str) -> None:
-        (self.tmp / name).write_text(text, encoding="utf-8")
+        with self._writing():
+            (self.tmp / name).write_text(text, encoding="utf-8")
 
     def commit(self, title: str = "AudioMarathon", extra_card_text: str = "") -> Path:
         """Write the dataset card and move the finished directory into place."""
@@ -207,13 +238,19 @@ class DatasetWriter:
             raise ValueError("no instance was written for any task; nothing to commit")
         from .card import write_card
 
-        write_card(self.tmp / "README.md", self.stats, fingerprint=dataset_fingerprint(self._key_rows),
-                   title=title, extra_text=extra_card_text)
-        backup = None
-        if self.out.exists():
-            backup = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
-            self.out.rename(backup)
-        self.tmp.rename(self.out)
+        with self._writing():
+            write_card(self.tmp / "README.md", self.stats, fingerprint=dataset_fingerprint(self._key_rows),
+                       title=title, extra_text=extra_card_text)
+            backup = None
+            if self.out.exists():
+                backup = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
+                self.out.rename(backup)
+            try:
+                self.tmp.rename(self.out)
+            except OSError:
+                if backup is not None:  # put the previous dataset back
+                    backup.rename(self.out)
+                raise
         self._tmp = None
         if backup is not None:
             shutil.rmtree(backup, ignore_errors=True)

@@ -49,6 +49,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from ..build import REPORT_NAME, BuildFailed, build_benchmark
     from ..sources import MissingCorpusError
+    from ..writer import WriteError
 
     if args.num_proc < 1:
         raise CommandError(f"--num-proc must be at least 1, got {args.num_proc}")
@@ -62,7 +63,7 @@ def run(args) -> int:
         )
     except BuildFailed as err:
         raise CommandError(f"{err}\nnothing was written to {args.out}") from None
-    except (MissingCorpusError, FileNotFoundError, FileExistsError, UnknownTaskError, ValueError) as err:
+    except (MissingCorpusError, FileNotFoundError, FileExistsError, UnknownTaskError, ValueError, WriteError) as err:
         raise CommandError(str(err)) from None
     report.print_issues()
     print(report.summary_line())

@@ -23,6 +23,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from ..release import REPORT_NAME, ImportFailed, import_release
+    from ..writer import WriteError
 
     if args.num_proc < 1:
         raise CommandError(f"--num-proc must be at least 1, got {args.num_proc}")
@@ -33,7 +34,7 @@ def run(args) -> int:
         )
     except ImportFailed as err:
         raise CommandError(str(err)) from None
-    except (FileNotFoundError, FileExistsError, UnknownTaskError) as err:
+    except (FileNotFoundError, FileExistsError, UnknownTaskError, WriteError) as err:
         raise CommandError(str(err)) from None
     for line in report.source_lines():
         print(line)
