@@ -12,7 +12,6 @@ UNKNOWN_SHAPE = "unknown_shape"
 BAD_RECORD = "bad_record"
 ANSWER_NOT_IN_OPTIONS = "answer_not_in_options"
 DUPLICATE_ID = "duplicate_id"
-UNKNOWN_FOLDER = "unknown_task_folder"
 MISSING_CORPUS = "missing_corpus"
 TOO_SHORT = "group_too_short"
 PATH_OUTSIDE_ROOT = "path_outside_root"  # a listed path leading out of the release: refused, never read

@@ -295,3 +295,15 @@ def test_cli_prints_which_file_became_which_task(tmp_path):
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert "TAU <- subsetTAU/concatenated_resampled/acoustic_scene_task_meta.json (--task-file)" in run.stdout
+
+
+def test_metadata_links_out_of_the_root_and_fifos_are_not_read(tmp_path):
+    root = tmp_path / "rel"
+    outside = _tau_file(tmp_path / "elsewhere" / "scenes.json")
+    (root / "TAU").mkdir(parents=True)
+    os.symlink(outside, root / "TAU" / "linked.json")
+    os.mkfifo(root / "TAU" / "pipe.json")  # reading it would block the import forever
+    disc = discover(root)
+    assert [(i.kind, i.file) for i in disc.issues] == [
+        ("path_outside_root", "TAU/linked.json"), ("malformed_json", "TAU/pipe.json")]
+    assert not disc.sources and not disc.documents

@@ -31,11 +31,13 @@ from audiomarathon.tasks import TASKS, Task, get_task, task_for_folder
 
 from .. import report as rp
 from ..report import Issue
-from .shapes import AUDIO_EXTENSIONS, TOO_DEEP, DesedTasks, FlatChoices, RaceList, detect_json_shape
+from .paths import within
+from .shapes import (AUDIO_EXTENSIONS, TOO_DEEP, DesedTasks, FlatChoices, LibriSpeechTree, RaceList, RealFakeFolders,
+                     detect_json_shape)
 
 JSON = "json"
-REAL_FAKE = "real_fake_folders"
-LIBRISPEECH = "librispeech_tree"
+REAL_FAKE = RealFakeFolders.name
+LIBRISPEECH = LibriSpeechTree.name
 EXPLICIT = "--task-file"
 
 
@@ -213,8 +215,7 @@ def discover(root: str | Path, skip: Sequence[Path] = ()) -> Discovery:
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and here / d not in skipped)
-        names = {d.lower(): d for d in dirnames}
-        if "real" in names and "fake" in names:
+        if "real" in dirnames and "fake" in dirnames:
             _add(disc, Source("HAD", here, REAL_FAKE, "real/ + fake/ folders"))
         files = sorted(f for f in filenames if not f.startswith("."))
         if _is_transcript_folder(files):
@@ -222,6 +223,13 @@ def discover(root: str | Path, skip: Sequence[Path] = ()) -> Discovery:
         for name in files:
             path = here / name
             if not name.lower().endswith(".json") or path in skipped:
+                continue
+            if not within(path, root):
+                disc.issues.append(Issue(rp.PATH_OUTSIDE_ROOT, "", disc.rel(path), "",
+                                         "a link leading outside the release root; refused, not read"))
+                continue
+            if not path.is_file():  # a FIFO or device would block or never end
+                disc.issues.append(Issue(rp.MALFORMED_JSON, "", disc.rel(path), "", "not a regular file; skipped"))
                 continue
             obj = _read_json(path, disc)
             if obj is None:
@@ -272,7 +280,7 @@ def explicit_source(task: str, listed: str, root: Path) -> Source:
     if path.is_file():
         return Source(task, path, JSON, EXPLICIT)
     if path.is_dir():
-        names = {p.name.lower() for p in path.iterdir() if p.is_dir()}
+        names = {p.name for p in path.iterdir() if p.is_dir()}
         if {"real", "fake"} <= names:
             return Source(task, path, REAL_FAKE, EXPLICIT)
         found = [Path(d) for d, _, files in os.walk(path) if _is_transcript_folder(sorted(files))]

@@ -308,12 +308,9 @@ def _walk_issues(errors: list[OSError], ctx: Context) -> Iterator[Issue]:
 
 
 class FolderShape:
-    """A release layout defined by folders and files rather than JSON."""
+    """A release layout defined by folders and files rather than JSON (found by ``discovery``)."""
 
     name: ClassVar[str]
-
-    def detect(self, folder: Path) -> bool:
-        raise NotImplementedError
 
     def records(self, folder: Path, ctx: Context) -> Iterator[SourceRecord | Issue]:
         raise NotImplementedError
@@ -323,9 +320,6 @@ class RealFakeFolders(FolderShape):
     """HAD: real/*.wav and fake/*.wav; the label comes from the folder."""
 
     name = "real_fake_folders"
-
-    def detect(self, folder):
-        return (folder / "real").is_dir() and (folder / "fake").is_dir()
 
     def records(self, folder, ctx):
         task = ctx.task
@@ -350,15 +344,6 @@ class LibriSpeechTree(FolderShape):
     """test-clean/<speaker>/<chapter>/*.flac with <base>.txt or <speaker>-<chapter>.trans.txt."""
 
     name = "librispeech_tree"
-
-    def detect(self, folder):
-        for _dirpath, _dirs, files in os.walk(folder):
-            if any(f.endswith(".trans.txt") for f in files):
-                return True
-            bases = {os.path.splitext(f)[0] for f in files if f.lower().endswith(AUDIO_EXTENSIONS)}
-            if any(f.endswith(".txt") and f[:-4] in bases for f in files):
-                return True
-        return False
 
     @staticmethod
     def _trans_lines(path: Path) -> dict[str, str]:
@@ -410,13 +395,3 @@ class LibriSpeechTree(FolderShape):
                 task=task.name, file=rel, record="", audio=path, question=task.question,
                 choices=[], answer="", answer_text=text, key=rel, meta=meta,
             )
-
-
-FOLDER_SHAPES: tuple[FolderShape, ...] = (RealFakeFolders(), LibriSpeechTree())
-
-
-def detect_folder_shape(folder: Path) -> FolderShape | None:
-    for shape in FOLDER_SHAPES:
-        if shape.detect(folder):
-            return shape
-    return None
