@@ -145,6 +145,7 @@ def test_cli_overview_and_tasks_command():
     assert listing.returncode == 0 and all(t.name in listing.stdout for t in TASKS)
     one = _cli("tasks", "ASC")
     assert one.returncode == 0 and "TAU (ASC)" in one.stdout and "street_traffic" in one.stdout
+    assert "A: Airport - airport\n" in one.stdout  # the example prompt shows the official option texts
     bad = _cli("tasks", "nope")
     assert bad.returncode == 1 and "unknown task 'nope'" in bad.stderr
     unknown = _cli("frobnicate")

@@ -22,7 +22,9 @@ def run(args) -> int:
         print(f"metric: {t.metric}; choices: {t.n_choices}; max new tokens: {t.max_new_tokens}")
         if t.labels:
             print("labels: " + ", ".join(t.labels))
-        example = list(t.labels[: t.n_choices]) if t.labels else [f"option {i + 1}" for i in range(t.n_choices)]
+        if t.option_texts:
+            print("official option texts: " + ", ".join(t.choice_texts))
+        example = list(t.choice_texts[: t.n_choices]) if t.labels else [f"option {i + 1}" for i in range(t.n_choices)]
         print("\nprompt:\n" + t.render_prompt(t.question or "<question>", example))
         return 0
     print(f"{'config':<12} {'abbrev':<6} {'category':<27} {'choices':>7} {'paper n':>7}  source")
