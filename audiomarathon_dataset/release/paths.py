@@ -10,22 +10,29 @@ importer: nothing outside the root is ever opened.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 # Sub-folders of the metadata's folder the authors' scripts also look in.
 AUDIO_SUBFOLDERS = ("", "wav")
 
 
+@lru_cache(maxsize=64)
+def _real(root: str) -> str:
+    return os.path.realpath(root)
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
 def within(path: Path, root: Path) -> bool:
     """True when ``path`` stays inside ``root`` once ``..`` and symlinks are resolved."""
-    real = Path(os.path.realpath(path))
-    real_root = Path(os.path.realpath(root))
-    return real == real_root or real_root in real.parents
+    return _inside(os.path.realpath(path), _real(str(root)))
 
 
 def _lexically_within(path: Path, root: Path) -> bool:
-    norm = Path(os.path.normpath(path))
-    return norm == Path(os.path.normpath(root)) or Path(os.path.normpath(root)) in norm.parents
+    return _inside(os.path.normpath(path), os.path.normpath(root))
 
 
 def _parts(listed: str) -> tuple[bool, tuple[str, ...]]:
