@@ -70,11 +70,10 @@ _NEG_AFTER = re.compile(
     r"excluded|eliminated|false\b)|isn't|is\snot|incorrect|wrong\b|unlikely|can\sbe\sruled\sout|is\sruled\sout)",
     re.IGNORECASE,
 )
-_REFUSAL = re.compile(
+_REFUSAL = re.compile(  # matched against the lowercased text
     r"\b(?:sorry|cannot|can't|can not|unable|not able|don't know|do not know|not sure|unclear|"
     r"impossible|not possible|no audio|as an ai|i apologi[sz]e|unsure|uncertain|hard to tell|difficult to determine)\b"
     r"|无法|不确定|抱歉|不知道|わかりません",
-    re.IGNORECASE,
 )
 _ANSWER_EN = (
     r"final\s+answer|correct\s+answer|right\s+answer|best\s+answer|answer|correct\s+option|best\s+option|"
@@ -84,12 +83,16 @@ _ANSWER_EN = (
     r"i\s+would\s+answer|i'd\s+answer|i\s+answer|go\s+with|select|choose|pick|"
     r"respuesta(?:\s+correcta)?|r[ée]ponse(?:\s+correcte)?|antwort|resposta(?:\s+correta)?|risposta(?:\s+corretta)?"
 )
+_ANSWER_EN_LOW = _ANSWER_EN.replace(r"\s+", "[ ]").replace("[ée]", "[ée]")
 _ANSWER_CJK = r"正确答案|答案|选项|選項|选择|選擇|我选|应选|应该选|答え|正解|정답|답"
 _COPULA = (r"(?:is|would\s+be|will\s+be|should\s+be|must\s+be|=|:|es|est|ist|é|è|是|为|為|は|은|는|"
            r"is\s+therefore|is\s+clearly|is\s+probably|is\s+likely)")
 # After a letter: what tells a letter used as an answer ("A is correct") from the article ("A dog").
 _ANSWER_VERB = r"(?:is|would|will|seems|should|must|looks|appears|fits|matches|it\s+is|it's)\b"
 _ASCII_WORD = r"[A-Za-z0-9_'’-]"
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+# A lowercase letter only counts when nothing word-like follows ("answer is a bit" is not A).
+_LOWER_LETTER_END = re.compile(r"[ ]?(?:[.,;:!?)\]\"'”’。，]|$|\n)")
 _ARTICLE = re.compile(rf"[ ](?!(?i:{_ANSWER_VERB}))[a-z]")
 
 # A quoted key ({"answer": "C"}) or key = value; a plain "Answer: C" is an answer phrase.
@@ -144,11 +147,17 @@ def _clean_reply(reply: str) -> str:
     text = _collapse_ws(unicodedata.normalize("NFKC", reply))
     if len(text) > MAX_READ:
         return text
-    text = _TAG.sub(" ", text)  # <answer>B</answer>
-    text = _FENCE.sub(" ", text).replace("**", "").replace("__", " ").replace("`", "")
-    text = _HEADING.sub("", text)
-    text = _STAR.sub("", text)  # *B*
-    return _collapse_ws(text).strip()
+    marked = any(c in text for c in "<`*_#")
+    if "<" in text:
+        text = _TAG.sub(" ", text)  # <answer>B</answer>
+    if "`" in text:
+        text = _FENCE.sub(" ", text).replace("`", "")
+    text = text.replace("**", "").replace("__", " ")
+    if "#" in text:
+        text = _HEADING.sub("", text)
+    if "*" in text:
+        text = _STAR.sub("", text)  # *B*
+    return (_collapse_ws(text) if marked else text).strip()
 
 
 def _unquote(text: str) -> str:
@@ -212,14 +221,9 @@ def option_forms(text: str, task: Task | None = None) -> tuple[list[str], list[s
 
 
 @dataclass(frozen=True)
-class _Options:
-    """Precompiled matchers for one (choices, task) combination."""
+class _LetterPatterns:
+    """Matchers that depend only on the number of options (letters A..)."""
 
-    letters: tuple[str, ...]
-    by_key: dict  # option key -> set of letters
-    own_keys: tuple[frozenset, ...]  # letter order
-    mention_re: re.Pattern  # one alternation over every option form, longest first
-    mention_letter: tuple[str, ...]  # group index - 1 -> letter
     answer_re: re.Pattern
     leading_re: re.Pattern
     lone_re: re.Pattern
@@ -227,38 +231,21 @@ class _Options:
     letter_text_re: re.Pattern
     list_re: re.Pattern  # two letters joined by "or", "and", ",", "/"
     option_line_re: re.Pattern
-    echo_fragments: tuple[str, ...]  # casefolded fixed text of the task's prompt
 
 
-@functools.lru_cache(maxsize=4096)
-def _options(choices: tuple[str, ...], task: Task) -> _Options:
-    n = len(choices) or task.n_choices
-    if not 1 <= n <= len(LETTERS):
-        raise ValueError(f"an MCQ item needs 1..{len(LETTERS)} choices, got {n}")
-    letters = tuple(LETTERS[:n])
-    by_key: dict[str, set] = {}
-    own: list[frozenset] = []
-    forms: list[tuple[str, str]] = []  # (pattern, letter)
-    for letter, text in zip(letters, choices):
-        keys, patterns = option_forms(text, task)
-        own.append(frozenset(keys))
-        for k in keys:
-            by_key.setdefault(k, set()).add(letter)
-        forms += [(p, letter) for p in patterns]
-    # A form shared by two options (a synonym of both) names neither.
-    shared = {p for p, _ in forms if len({letter for q, letter in forms if q == p}) > 1}
-    forms = sorted({f for f in forms if f[0] not in shared}, key=lambda f: (-len(f[0]), f))
-    mention_re = re.compile(
-        r"(?<!\w)(?:" + "|".join(f"({p})" for p, _ in forms) + r")(?!\w)" if forms else r"(?!x)x", re.IGNORECASE)
-    up = "".join(letters)
+@functools.lru_cache(maxsize=None)
+def _letter_patterns(n: int) -> _LetterPatterns:
+    up = LETTERS[:n]
     low = up.lower()
     q = r"[\"'“”‘’]?"  # optional quote around a letter
     # A lowercase letter only counts when nothing word-like follows ("answer is a bit" is not A).
     letter_group = (rf"(?:\(|\[)?{q}(?:([{up}])(?!{_ASCII_WORD})|([{low}])"
                     rf"(?=[ ]?(?:[.,;:!?)\]\"'”’。，]|$|\n)))")
+    # Matched against the ASCII-lowercased text (case-insensitive matching is several times slower
+    # in Python's engine); the letter's case is then read from the reply itself.
     answer_re = re.compile(
-        rf"(?:(?i:\b(?:{_ANSWER_EN}))\b|{_ANSWER_CJK})(?:[ ]?(?i:{_COPULA}))?(?:[ ]?(?i:the\s)?)?"
-        rf"[ ]?[:=：]?[ ]?(?i:option[ ]|letter[ ]|choice[ ]|选项|選項)?{letter_group}"
+        rf"(?:\b(?:{_ANSWER_EN_LOW})\b|{_ANSWER_CJK})(?:[ ]?{_COPULA})?(?:[ ]?the[ ])?"
+        rf"[ ]?[:=：]?[ ]?(?:option[ ]|letter[ ]|choice[ ]|选项|選項)?(?:\(|\[)?{q}([{low}])(?![a-z0-9_-]|['’][a-z])"
     )
     leading_re = re.compile(
         rf"^{q}(?:\(|\[)?{q}(?:([{up}])|([{low}]))(?:\)|\])?{q}(?:[ ]?[.:)\]]|[ ]?\n|[ ]?$|[ ](?i:{_ANSWER_VERB}))"
@@ -270,13 +257,60 @@ def _options(choices: tuple[str, ...], task: Task) -> _Options:
         rf"^(?:\([ ]?([{up}{low}])[ ]?\)|\[[ ]?([{up}{low}])[ ]?\]|([{up}{low}])[ ]?[.:)\-])[ ]?(.+?)[ ]?$", re.DOTALL
     )
     one = rf"(?:\([ ]?[{up}{low}][ ]?\)|{q}[{up}]{q}|[\"'“‘][{low}][\"'”’])"
-    list_re = re.compile(rf"(?<!{_ASCII_WORD})({one})[ ]?(?:,|/|&|\bor\b|\band\b|\bnor\b)[ ]?(?:(?i:or)[ ])?({one})(?!{_ASCII_WORD})")
+    list_re = re.compile(rf"(?<!{_ASCII_WORD})({one})[ ]?(?:,|/|&|\bor\b|\band\b|\bnor\b)[ ]?(?:(?i:or)[ ])?({one})"
+                         rf"(?!{_ASCII_WORD})")
     option_line_re = re.compile(rf"^[ ]?(?:[-*•][ ]?)?[(\[]?([{up}])[)\].:][ ]?(.+)$")
-    fragments = tuple(f.strip().casefold() for f in re.split(r"\{[a-z]+\}|\n", task.prompt.template)
-                      if len(f.strip()) >= 16)
-    return _Options(letters, {k: frozenset(v) for k, v in by_key.items()}, tuple(own), mention_re,
-                    tuple(letter for _, letter in forms), answer_re, leading_re, lone_re, bare_re, letter_text_re,
-                    list_re, option_line_re, fragments)
+    return _LetterPatterns(answer_re, leading_re, lone_re, bare_re, letter_text_re, list_re, option_line_re)
+
+
+@functools.lru_cache(maxsize=16384)
+def _option_matcher(text: str, task_name: str) -> tuple[frozenset, re.Pattern | None]:
+    """(keys, mention pattern) of one option text, compiled once per text. (Caches are keyed by
+    the task's name: hashing the Task dataclass costs more than the lookup saves.)"""
+    keys, patterns = option_forms(text, get_task(task_name))
+    patterns = sorted(set(patterns), key=lambda p: (-len(p), p))  # longest form first
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)", re.IGNORECASE) if patterns else None
+    return frozenset(keys), pattern
+
+
+@functools.lru_cache(maxsize=None)
+def _echo_fragments(task_name: str) -> tuple[str, ...]:
+    """Casefolded fixed text of the task's prompt: a reply line holding one is an echo."""
+    return tuple(f.strip().casefold() for f in re.split(r"\{[a-z]+\}|\n", get_task(task_name).prompt.template)
+                 if len(f.strip()) >= 16)
+
+
+@dataclass(frozen=True)
+class _Options:
+    """Matchers for one (choices, task) combination."""
+
+    letters: tuple[str, ...]
+    by_key: dict  # option key -> set of letters
+    own_keys: tuple[frozenset, ...]  # letter order
+    mentions: tuple[tuple[str, re.Pattern], ...]  # (letter, pattern of its forms)
+    pat: _LetterPatterns
+    echo_fragments: tuple[str, ...]
+
+
+@functools.lru_cache(maxsize=8192)
+def _options(choices: tuple[str, ...], task_name: str) -> _Options:
+    task = get_task(task_name)
+    n = len(choices) or task.n_choices
+    if not 1 <= n <= len(LETTERS):
+        raise ValueError(f"an MCQ item needs 1..{len(LETTERS)} choices, got {n}")
+    letters = tuple(LETTERS[:n])
+    by_key: dict[str, set] = {}
+    own: list[frozenset] = []
+    mentions = []
+    for letter, text in zip(letters, choices):
+        keys, pattern = _option_matcher(text, task_name)
+        own.append(keys)
+        for k in keys:
+            by_key.setdefault(k, set()).add(letter)
+        if pattern is not None:
+            mentions.append((letter, pattern))
+    return _Options(letters, {k: frozenset(v) for k, v in by_key.items()}, tuple(own), tuple(mentions),
+                    _letter_patterns(n), _echo_fragments(task_name))
 
 
 def _text_option(opts: _Options, text: str) -> str | None:
@@ -348,14 +382,17 @@ def _followed_by_other_option(opts: _Options, letter: str, rest: str) -> bool:
 def _strip_echo(opts: _Options, text: str) -> str:
     """Drop echoed prompt lines and an echoed option list (two or more lines "X. <option X>"),
     so that the answer after them is read."""
+    low = text.casefold()
+    echoed = opts.echo_fragments and any(f in low for f in opts.echo_fragments)
+    if "\n" not in text:  # one line: an option list needs two
+        return "" if echoed else text
     lines = text.split("\n")
     keep = []
     option_lines = []
     for i, line in enumerate(lines):
-        low = line.casefold()
-        if opts.echo_fragments and any(f in low for f in opts.echo_fragments):
+        if echoed and any(f in line.casefold() for f in opts.echo_fragments):
             continue
-        m = opts.option_line_re.match(line)
+        m = opts.pat.option_line_re.match(line)
         if m and m.group(1) in opts.letters and _key(m.group(2)) in opts.own_keys[opts.letters.index(m.group(1))]:
             option_lines.append(i)
         keep.append(i)
@@ -381,6 +418,11 @@ def default_choices(task: str | Task) -> tuple[str, ...]:
 
 def _json_answer(opts: _Options, text: str, depth: int) -> Extraction | None:
     """{"answer": "C"}, answer: "B. Rock", 'option': 'b' -> the field's value read as a reply."""
+    if '"' not in text and "'" not in text and "=" not in text:
+        return None
+    low = text.casefold()
+    if not any(k in low for k in ("answer", "choice", "option", "prediction", "letter", "label")):
+        return None
     values = []
     for m in _FIELD.finditer(text):
         value = m.group(1) or m.group(2) or m.group(3)
@@ -398,7 +440,7 @@ def extract_answer(reply: str, choices: Sequence[str], task: str | Task) -> Extr
     if not isinstance(reply, str):
         raise TypeError(f"reply must be a string, got {type(reply).__name__}")
     choices = tuple(choices) if choices else default_choices(t)
-    return _extract(_options(choices, t), reply, 0)
+    return _extract(_options(choices, t.name), reply, 0)
 
 
 def _extract(opts: _Options, reply: str, depth: int) -> Extraction:
@@ -413,7 +455,7 @@ def _extract(opts: _Options, reply: str, depth: int) -> Extraction:
 
     # Tier 1: the reply is a letter.
     if short:
-        m = opts.bare_re.match(text)
+        m = opts.pat.bare_re.match(text)
         if m:
             return Extraction(m.group(1).upper(), "bare_letter")
 
@@ -422,7 +464,7 @@ def _extract(opts: _Options, reply: str, depth: int) -> Extraction:
         letter = _text_option(opts, text)
         if letter:
             return Extraction(letter, "option_text")
-        m = opts.letter_text_re.match(text)
+        m = opts.pat.letter_text_re.match(text)
         if m:
             said = (m.group(1) or m.group(2) or m.group(3)).upper()
             named = _text_option(opts, _unquote(m.group(4)).rstrip(" .!"))
@@ -436,10 +478,11 @@ def _extract(opts: _Options, reply: str, depth: int) -> Extraction:
     text = _strip_echo(opts, text)
     if not text:
         return Extraction(None, "no_answer")
+    low = text.translate(_ASCII_LOWER)  # same length and positions as text
 
     # "A or B", "B, C", "(A) and (D)": two letters offered together is not an answer, unless an
     # answer statement outside every such list settles it ("Between B and D, I choose D").
-    hedges = [(m.start(), m.end()) for m in opts.list_re.finditer(text)
+    hedges = [(m.start(), m.end()) for m in opts.pat.list_re.finditer(text)
               if _letter_of(m.group(1)) != _letter_of(m.group(2))]
 
     starts = [a for a, _ in hedges]  # finditer spans: sorted and disjoint
@@ -451,9 +494,12 @@ def _extract(opts: _Options, reply: str, depth: int) -> Extraction:
     # Tier 3: explicit answer statements and a leading "B." / "b)" / "A is correct".
     found: list[str] = []
     negated = False
-    for m in opts.answer_re.finditer(text):
-        letter = (m.group(1) or m.group(2)).upper()
-        at = m.start(1) if m.group(1) else m.start(2)
+    for m in opts.pat.answer_re.finditer(low):
+        at = m.start(1)
+        letter = text[at]
+        if letter.islower() and not _LOWER_LETTER_END.match(text, at + 1):
+            continue
+        letter = letter.upper()
         if in_hedge(at):
             continue
         if _negated(text, at, m.end()) or _negated_before(text[max(0, m.start() - _WINDOW):m.start()]):
@@ -464,7 +510,7 @@ def _extract(opts: _Options, reply: str, depth: int) -> Extraction:
         if found and letter != found[0]:
             return Extraction(None, "conflict")
         found.append(letter)
-    m = opts.leading_re.match(text)
+    m = opts.pat.leading_re.match(text)
     if m:
         letter = (m.group(1) or m.group(2)).upper()
         at = m.start(1) if m.group(1) else m.start(2)
@@ -482,7 +528,7 @@ def _extract(opts: _Options, reply: str, depth: int) -> Extraction:
         return Extraction(None, "conflict")
 
     # Tier 4: letters standing alone ("I'd go with C.", "(b) seems right").
-    for m in opts.lone_re.finditer(text):
+    for m in opts.pat.lone_re.finditer(text):
         letter = (m.group(1) or m.group(2)).upper()
         if found and letter == found[0]:
             continue  # already asserted; a repeat changes nothing
@@ -498,21 +544,28 @@ def _extract(opts: _Options, reply: str, depth: int) -> Extraction:
     if found:
         return _decide(found, "lone_letter")
 
-    # Tier 5: options (any form, or a label synonym) named in the text, negations ignored.
-    asserted, mentioned = [], False
-    for m in opts.mention_re.finditer(text):
-        mentioned = True
-        if asserted and opts.mention_letter[m.lastindex - 1] == asserted[0]:
+    # Tier 5: options (any form, or a label synonym) named in the text, negations ignored. A mention
+    # inside a longer one of another option ("metro" in "metro station") is that longer one's.
+    spans = sorted(((m.start(), -m.end(), letter) for letter, pattern in opts.mentions
+                    for m in pattern.finditer(text)))
+    asserted, mentioned, reach, prev = [], False, -1, None
+    for start, neg_end, letter in spans:
+        end = -neg_end
+        if end <= reach and (start, end) != prev:
             continue
-        if not _negated(text, m.start(), m.end()):
-            asserted.append(opts.mention_letter[m.lastindex - 1])
+        reach, prev = max(reach, end), (start, end)
+        mentioned = True
+        if asserted and letter == asserted[0]:
+            continue
+        if not _negated(text, start, end):
+            asserted.append(letter)
             if asserted[-1] != asserted[0]:
                 return Extraction(None, "conflict")
     if asserted:
         return _decide(asserted, "option_mention")
     if mentioned or negated:
         return Extraction(None, "negated")
-    if _REFUSAL.search(text):
+    if _REFUSAL.search(low):
         return Extraction(None, "refusal")
     return Extraction(None, "no_answer")
 

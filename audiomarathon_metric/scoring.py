@@ -6,6 +6,7 @@ Definitions: ../shared/DESIGN.md §3 and this package's README (the metric card)
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -126,7 +127,8 @@ def prepare_items(predictions, references, tasks, choices=None, ids=None) -> tup
                     raise ScoringInputError(f"choices[{i}][{j}] must be a string, got {type(c).__name__}")
             # The two-way prompts name the letters themselves ("if it is real, answer 'a'"), so other
             # options, or these in another order, would silently swap the classes.
-            if task.fixed_choices and [_norm_text(c) for c in item_choices] != [_norm_text(c) for c in task.labels]:
+            if task.fixed_choices and item_choices != task.labels and (
+                    [_norm_text(c) for c in item_choices] != [_norm_text(c) for c in task.labels]):
                 raise ScoringInputError(
                     f"choices[{i}] = {list(item_choices)!r}: {task.name} ({task.abbrev}) options are fixed by its "
                     f"prompt as {list(task.labels)!r} in that order (or pass no choices)"
@@ -154,10 +156,14 @@ class TaskResult:
 def _class_key(task: Task, choices: tuple[str, ...], letter: str) -> str:
     # Closed label-set tasks score by label text (option order varies per item); others by letter.
     if task.f1_classes == "labels":
-        text = choices[LETTERS.index(letter)]
-        # "Urban park - park", "park" and "Park" are one class: the registry's label where it knows one.
-        return _norm_text(task.option_label(text) or text)
+        return _label_class(task.name, choices[LETTERS.index(letter)])
     return letter
+
+
+@functools.lru_cache(maxsize=65536)
+def _label_class(task_name: str, text: str) -> str:
+    # "Urban park - park", "park" and "Park" are one class: the registry's label where it knows one.
+    return _norm_text(get_task(task_name).option_label(text) or text)
 
 
 @dataclass
