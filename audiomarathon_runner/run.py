@@ -157,10 +157,10 @@ def make_compression_config(method="none", ratio=0.0, layer=2, seed=0, press_sco
                                     press_scope=press_scope)
 
 
-def compression_context(model, inputs, audio_mask, config):
+def compression_context(model, inputs, audio_mask, config, sample=None):
     if config is None:
         return contextlib.nullcontext(_NoCompressionStats())
-    return _compression_module().compression_session(model, inputs, audio_mask, config)
+    return _compression_module().compression_session(model, inputs, audio_mask, config, sample=sample)
 
 
 # ------------------------------------------------------------ one sample
@@ -213,7 +213,7 @@ class SampleRunner:
         reset_peak_memory(self.device)
         eos = self.adapter.eos_token_ids
         with torch.inference_mode(), EncoderTimer(self.adapter.audio_encoder, self.device) as enc:
-            with compression_context(self.adapter.model, inputs, mask, self.compression) as stats:
+            with compression_context(self.adapter.model, inputs, mask, self.compression, sample.id) as stats:
                 clock.mark("start")
                 out = self.adapter.model.generate(
                     **inputs, **DECODING, **self.adapter.generate_kwargs(),

@@ -32,7 +32,7 @@ from transformers import DynamicCache, Qwen2Config, Qwen2ForCausalLM
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from audiomarathon_runner.compression import CompressionConfig, compression_session  # noqa: E402
 from audiomarathon_runner.compression.pruning import PRUNERS, kept_count  # noqa: E402
-from audiomarathon_runner.compression.registry import PRESS_CLASSES  # noqa: E402
+from audiomarathon_runner.compression.presses import PRESSES  # noqa: E402
 
 TOKENS_PER_SECOND = 25
 TEXT_BEFORE, TEXT_AFTER = 20, 60  # chat template + instruction around the audio
@@ -216,7 +216,7 @@ def main(argv=None, defaults=None) -> int:
     args = p.parse_args(argv)
 
     have_kvpress = importlib.util.find_spec("kvpress") is not None
-    methods = args.methods or [*PRUNERS, *(PRESS_CLASSES if have_kvpress else [])]
+    methods = args.methods or [*PRUNERS, *(PRESSES if have_kvpress else [])]
     if not have_kvpress and not args.methods:
         print("# kvpress not installed: presses section skipped", file=sys.stderr)
     torch.set_grad_enabled(False)

@@ -11,7 +11,7 @@ import torch
 from audiomarathon_runner.compression import PRUNERS, CompressionConfig, compression_session, kept_count
 from audiomarathon_runner.compression.layer_kwargs import bind_call
 from audiomarathon_runner.compression.model_parts import text_decoder
-from audiomarathon_runner.compression.registry import PRESS_CLASSES
+from audiomarathon_runner.compression.presses import PRESSES
 from audiomarathon_runner.compression.tiny_decoders import TINY_DECODERS, build_tiny_decoder, tiny_prompt
 
 FAMILIES = list(TINY_DECODERS)
@@ -37,7 +37,7 @@ def test_every_method_ratio_zero_is_exact_and_ratio_half_matches_counts(family_m
     with compression_session(model, inputs, audio_mask, CompressionConfig()) as base_stats:
         base = _generate(model, inputs)
     n_layers = len(text_decoder(model).layers)
-    for method in [*PRUNERS, *PRESS_CLASSES]:
+    for method in [*PRUNERS, *PRESSES]:
         with compression_session(model, inputs, audio_mask, CompressionConfig(method, 0.0)) as stats:
             out = _generate(model, inputs)
         assert torch.equal(out.sequences, base.sequences), (family, method)

@@ -8,9 +8,11 @@ from audiomarathon_runner.compression.pruning import PruneContext, last_token_at
 
 def _ctx(seq=40, audio=(5, 30), heads=4, kv_heads=2, dim=8, seed=0):
     g = torch.Generator().manual_seed(seed)
+    hidden = torch.randn(seq, 16, generator=g)
     return PruneContext(
         audio_positions=torch.arange(*audio),
-        hidden_states=torch.randn(seq, 16, generator=g),
+        hidden_states=hidden,
+        normed_hidden=hidden,  # the same tensor: edits to one are edits to the other
         query_last=torch.randn(heads, dim, generator=g),
         keys=torch.randn(kv_heads, seq, dim, generator=g),
         scaling=dim ** -0.5,

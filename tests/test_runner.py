@@ -159,7 +159,6 @@ def test_audio_controls_keep_length_and_change_config_hash(tiny_model, imported_
         (["--device", "cuda"], "CUDA is not available"),
         (["--tasks", "NOPE"], "unknown task 'NOPE'"),
         (["--batch-size", "4"], "only batch size 1"),
-        (["--method", "nonsense"], "unknown compression method"),
     ],
 )
 def test_cli_errors_are_clear(tiny_model, imported_dataset, tmp_path, capsys, args, message):

@@ -18,10 +18,6 @@ def add_model_data_arguments(parser) -> None:
     parser.add_argument("--max-audio-seconds", type=float, default=600.0, help="refuse longer clips (per-sample error)")
     parser.add_argument("--max-new-tokens", type=int, default=None,
                         help="cap every task's max new tokens (default: the task registry's values)")
-    parser.add_argument("--layer", type=int, default=2, help="pruning layer K (token-pruning methods)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for random methods and noise controls")
-    parser.add_argument("--press-scope", choices=("audio", "all"), default="audio",
-                        help="KV-cache presses: evict only audio positions (audio) or any (all)")
     parser.add_argument("--retry-failed", action="store_true", help="re-run samples recorded with an error")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--prefetch", type=int, default=None,

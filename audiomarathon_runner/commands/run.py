@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from ..api.config import add_api_arguments, api_config_from_args
+from ..compression.config import add_compression_arguments
 from .options import add_model_data_arguments, expected_errors, run_config_kwargs
 
 
 def add_arguments(parser) -> None:
     add_model_data_arguments(parser)
-    parser.add_argument("--method", default="none", help="compression method (none, fastv, dart, random, frame, snapkv, ...)")
-    parser.add_argument("--ratio", type=float, default=0.0, help="fraction of audio tokens removed")
+    add_compression_arguments(parser)
     add_api_arguments(parser)
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from ..api.config import add_api_arguments, api_config_from_args
+from ..compression.config import add_compression_arguments
 from .options import add_model_data_arguments, expected_errors, run_config_kwargs
 
 
 def add_arguments(parser) -> None:
     add_model_data_arguments(parser)
-    parser.add_argument("--methods", default="none", help="comma-separated methods, e.g. none,fastv,dart,snapkv")
-    parser.add_argument("--ratios", default="0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9",
-                        help="comma-separated fractions of audio tokens removed")
+    add_compression_arguments(parser, sweep=True)
     add_api_arguments(parser)
 
 

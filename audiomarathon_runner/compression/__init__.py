@@ -1,4 +1,4 @@
-"""Compressed-attention generation: audio-token pruning and KV-cache presses (DESIGN.md §5).
+"""Compressed-attention generation: audio-token pruning and KV-cache presses.
 
 Public API::
 
@@ -12,20 +12,23 @@ Imports only torch and transformers; kvpress is imported when a press is applied
 """
 from .config import CompressionConfig, add_compression_arguments, config_from_args
 from .pruning import PRUNERS, TokenPruner, kept_count
-from .registry import PRESS_CLASSES, PRESS_SCOPES, method_names
+from .presses import PRESSES, PressSpec
+from .registry import PRESS_SCOPES, method_kind, method_names
 from .session import compression_session
 from .stats import CompressionStats
 
 __all__ = [
     "CompressionConfig",
     "CompressionStats",
-    "PRESS_CLASSES",
+    "PRESSES",
     "PRESS_SCOPES",
     "PRUNERS",
+    "PressSpec",
     "TokenPruner",
     "add_compression_arguments",
     "config_from_args",
     "compression_session",
     "kept_count",
+    "method_kind",
     "method_names",
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .registry import PRESS_SCOPES, method_kind, method_names
+from .registry import PRESS_SCOPES, method_kind, method_names, methods_help
 
 
 @dataclass(frozen=True)
@@ -45,18 +45,36 @@ class CompressionConfig:
         return asdict(self)
 
 
-def add_compression_arguments(parser) -> None:
-    """The command-line options of a compressed run (--method, --ratio, --layer, --seed, --press-scope)."""
-    group = parser.add_argument_group("compression (DESIGN §5)")
-    group.add_argument("--method", default="none", choices=method_names(),
-                       help="audio-token pruning (fastv, dart, random, frame) or a kvpress KV-cache press")
-    group.add_argument("--ratio", type=float, default=0.0, help="fraction of audio tokens removed, in [0, 1)")
-    group.add_argument("--layer", type=int, default=2, help="decoder layer K at which tokens are pruned")
-    group.add_argument("--seed", type=int, default=0, help="seed of random pruning / kv_random")
-    group.add_argument("--press-scope", choices=list(PRESS_SCOPES), default="audio",
-                       help="audio: only audio positions evicted, ratio over audio tokens; all: paper behaviour")
+DEFAULT_SWEEP_RATIOS = "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9"
 
 
-def config_from_args(args) -> CompressionConfig:
-    return CompressionConfig(method=args.method, ratio=args.ratio, layer=args.layer, seed=args.seed,
-                             press_scope=args.press_scope)
+def add_compression_arguments(parser, *, sweep: bool = False) -> None:
+    """The command-line options of compression, declared once for ``run`` (``--method``/``--ratio``)
+    and ``sweep`` (``--methods``/``--ratios``); both take ``--layer``, ``--seed`` and ``--press-scope``.
+    Method names and their help come from the method tables."""
+    defaults = CompressionConfig()
+    group = parser.add_argument_group("compression")
+    if sweep:
+        group.add_argument("--methods", default="none", metavar="M1,M2,...",
+                           help=f"comma-separated compression methods ({', '.join(method_names())})")
+        group.add_argument("--ratios", default=DEFAULT_SWEEP_RATIOS, metavar="R1,R2,...",
+                           help="comma-separated fractions of audio tokens removed, each in [0, 1)")
+    else:
+        group.add_argument("--method", default=defaults.method, choices=method_names(), metavar="METHOD",
+                           help=f"compression method. {methods_help()}")
+        group.add_argument("--ratio", type=float, default=defaults.ratio,
+                           help="fraction of audio tokens removed, in [0, 1)")
+    group.add_argument("--layer", type=int, default=defaults.layer,
+                       help="decoder layer K at which token-pruning methods prune (layer K-1 is scored)")
+    group.add_argument("--seed", type=int, default=defaults.seed,
+                       help="seed of the random methods (random, kv_random) and of the noise audio control")
+    group.add_argument("--press-scope", choices=list(PRESS_SCOPES), default=defaults.press_scope,
+                       help="KV-cache presses: audio = evict only audio positions, ratio over audio tokens; "
+                            "all = any position, ratio over the whole prompt (the paper's behaviour)")
+
+
+def config_from_args(args, method: str | None = None, ratio: float | None = None) -> CompressionConfig:
+    """The CompressionConfig of parsed options (``method``/``ratio`` given explicitly for a sweep point)."""
+    return CompressionConfig(method=args.method if method is None else method,
+                             ratio=args.ratio if ratio is None else ratio,
+                             layer=args.layer, seed=args.seed, press_scope=args.press_scope)

@@ -56,6 +56,14 @@ def _first_hidden(layer: nn.Module, hidden: torch.Tensor) -> torch.Tensor:
     return hidden[0]
 
 
+def _batch_of_hidden(layer: nn.Module, hidden: torch.Tensor) -> int:
+    return hidden.shape[0]
+
+
+def _altup_batch(layer: nn.Module, hidden: torch.Tensor) -> int:
+    return hidden.shape[1]
+
+
 def _altup_active_hidden(layer: nn.Module, hidden: torch.Tensor) -> torch.Tensor:
     # Gemma-3n carries [altup_num_inputs, B, L, D]; the active stream is the model's hidden state.
     return hidden[layer.config.altup_active_idx][0]
@@ -76,6 +84,8 @@ class LayerFamily:
     )
     # [L, D] hidden state of the (batch-1) sequence, for similarity-based pruners.
     primary_hidden: Callable[[nn.Module, torch.Tensor], torch.Tensor] = _first_hidden
+    # batch size of the layer's hidden-state input
+    batch_size: Callable[[nn.Module, torch.Tensor], int] = _batch_of_hidden
 
 
 DEFAULT_FAMILY = LayerFamily()  # Qwen2, Qwen2.5-Omni thinker, Llama/Mistral (Voxtral), Phi-4, ...
@@ -84,6 +94,7 @@ FAMILIES: dict[str, LayerFamily] = {
     "Gemma3nTextDecoderLayer": LayerFamily(
         arguments={**DEFAULT_FAMILY.arguments, "per_layer_input": "seq"},
         primary_hidden=_altup_active_hidden,
+        batch_size=_altup_batch,
     ),
 }
 

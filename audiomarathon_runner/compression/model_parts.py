@@ -36,3 +36,12 @@ def text_decoder(model: nn.Module) -> nn.Module:
 
 def decoder_layers(model: nn.Module) -> nn.ModuleList:
     return text_decoder(model).layers
+
+
+def final_norm(decoder: nn.Module) -> nn.Module:
+    """The norm the decoder applies to its last layer's output before the LM head."""
+    norm = getattr(decoder, "norm", None)
+    if not isinstance(norm, nn.Module):
+        raise ValueError(f"{type(decoder).__name__} has no final norm module `norm`: DART cannot compare "
+                         "normed states on this model")
+    return norm

@@ -24,33 +24,18 @@ import contextlib
 import functools
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import torch
 from torch import nn
 
 from .attention_tap import install_tap
-from .config import CompressionConfig
-from .registry import PRESS_CLASSES
+from .guards import check_batch_one, check_dynamic_cache
+from .seeding import generator
 from .stats import CompressionStats
 
-# Presses whose score uses attention rows of the last `window` queries: name -> window attribute / size.
-ATTENTION_WINDOW: dict[str, str | int] = {"snapkv": "window_size", "pyramidkv": "window_size", "tova": 1}
-
-
-def load_press(config: CompressionConfig):
-    """The kvpress press object for ``config`` (kvpress imported here, lazily)."""
-    try:
-        import kvpress
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(f"method {config.method!r} needs kvpress (pip install kvpress)") from exc
-    cls = getattr(kvpress, PRESS_CLASSES[config.method])
-    if config.method in PRESS_OVERRIDES:
-        cls = PRESS_OVERRIDES[config.method](cls)
-    kwargs = {"compression_ratio": float(config.ratio)}
-    if config.method == "kv_random":
-        kwargs["seed"] = config.seed
-    return cls(**kwargs)
+if TYPE_CHECKING:
+    from .config import CompressionConfig
 
 
 def averaged_rope_rotation(cos: torch.Tensor, sin: torch.Tensor, head_dim: int) -> torch.Tensor:
@@ -68,6 +53,8 @@ def averaged_rope_rotation(cos: torch.Tensor, sin: torch.Tensor, head_dim: int) 
     rotation[:rotary, :rotary] = (cos.unsqueeze(1) * eye + sin.unsqueeze(1) * swap).mean(dim=0)
     return rotation
 
+
+# ---- our subclasses of kvpress presses, where kvpress's own needs one ---------------------------------
 
 @functools.cache
 def _rope_aware_expected_attention(base: type) -> type:
@@ -88,8 +75,84 @@ def _rope_aware_expected_attention(base: type) -> type:
     return RopeAwareExpectedAttentionPress
 
 
-# method -> our subclass of kvpress's press class, where kvpress's own needs one
-PRESS_OVERRIDES: dict[str, Callable[[type], type]] = {"expected_attention": _rope_aware_expected_attention}
+@functools.cache
+def _ranked_streaming(base: type) -> type:
+    @dataclass
+    class RankedStreamingLLMPress(base):
+        """StreamingLLM as a ranking: the ``n_sink`` first keys rank above all, then the more recent the
+        higher. Keeping the top n gives StreamingLLM's sinks + recent window for any n, with no ties, so
+        under scope ``audio`` the kept audio tokens are exactly the sinks and the most recent ones."""
+
+        def score(self, module, hidden_states, keys, values, attentions, kwargs):
+            length = keys.shape[-2]
+            scores = torch.arange(length, device=keys.device, dtype=torch.float32)
+            scores[: self.n_sink] = float("inf")
+            return scores.expand(*keys.shape[:-2], length)
+
+    return RankedStreamingLLMPress
+
+
+@functools.cache
+def _per_layer_random(base: type) -> type:
+    @dataclass
+    class SeededRandomPress(base):
+        """Random scores from a CPU generator seeded by (seed, sample id, layer): reproducible on every
+        device, independent between samples and between layers."""
+
+        sample: object = None
+
+        def score(self, module, hidden_states, keys, values, attentions, kwargs):
+            gen = generator(self.seed, self.sample, module.layer_idx)
+            return torch.rand(keys.shape[:-1], generator=gen).to(keys.device)
+
+    return SeededRandomPress
+
+
+def _no_arguments(config: "CompressionConfig", sample: object) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class PressSpec:
+    """Everything the runner knows about one KV-cache press."""
+
+    kvpress_class: str  # the class's name in kvpress (kvpress is imported only when a press is applied)
+    summary: str  # one line for the command line's help
+    # Score reads the attention rows of the last `window` queries: the press's attribute naming the
+    # window size, or the size itself; None: the score needs no attention rows.
+    window: str | int | None = None
+    override: Callable[[type], type] | None = None  # our subclass of the kvpress class
+    arguments: Callable[["CompressionConfig", object], dict] = _no_arguments  # extra constructor arguments
+
+
+# Method name -> press. "random" is taken by token pruning, so kvpress's RandomPress is ``kv_random``.
+PRESSES: dict[str, PressSpec] = {
+    "snapkv": PressSpec("SnapKVPress", "KV press: keys most attended by the last prompt window", window="window_size"),
+    "tova": PressSpec("TOVAPress", "KV press: keys most attended by the last prompt token", window=1),
+    "knorm": PressSpec("KnormPress", "KV press: keys with the smallest L2 norm"),
+    "streaming": PressSpec("StreamingLLMPress", "KV press: sink tokens + the most recent tokens",
+                           override=_ranked_streaming),
+    "expected_attention": PressSpec("ExpectedAttentionPress", "KV press: keys with the largest expected "
+                                    "attention from future queries", override=_rope_aware_expected_attention),
+    "kv_random": PressSpec("RandomPress", "KV press: random keys, seeded by (seed, sample, layer)",
+                           override=_per_layer_random,
+                           arguments=lambda config, sample: {"seed": config.seed, "sample": sample}),
+    "pyramidkv": PressSpec("PyramidKVPress", "KV press: SnapKV with budgets shrinking over layers",
+                           window="window_size"),
+}
+
+
+def load_press(config: "CompressionConfig", sample: object = None):
+    """The kvpress press object for ``config`` (kvpress imported here, lazily)."""
+    spec = PRESSES[config.method]
+    try:
+        import kvpress
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(f"method {config.method!r} needs kvpress (pip install kvpress)") from exc
+    cls = getattr(kvpress, spec.kvpress_class)
+    if spec.override is not None:
+        cls = spec.override(cls)
+    return cls(compression_ratio=float(config.ratio), **spec.arguments(config, sample))
 
 
 # ---- per-family views for presses that re-derive queries (ExpectedAttention) -------------------------
@@ -250,8 +313,11 @@ class PressRunner:
     def hook(self, module, args, kwargs, output):
         hidden = kwargs["hidden_states"] if "hidden_states" in kwargs else args[0]
         cache = kwargs.get("past_key_values")
-        layer = self.layer_cache(cache, module.layer_idx)
         q_len = hidden.shape[-2]
+        if q_len == self.audio_mask.numel():  # prefill of this prompt
+            check_batch_one(hidden.shape[0])
+            check_dynamic_cache(cache)
+        layer = self.layer_cache(cache, module.layer_idx)
         attentions = self.pending_attention.pop(module.layer_idx, None)
         if layer is None or not isinstance(getattr(layer, "keys", None), torch.Tensor):
             return output
@@ -300,10 +366,10 @@ def _compressible(attn: nn.Module) -> bool:
 
 
 @contextlib.contextmanager
-def kv_press(model: nn.Module, decoder: nn.Module, audio_mask: torch.Tensor, config: CompressionConfig,
-             stats: CompressionStats):
-    press = load_press(config)
-    window = ATTENTION_WINDOW.get(config.method)
+def kv_press(model: nn.Module, decoder: nn.Module, audio_mask: torch.Tensor, config: "CompressionConfig",
+             stats: CompressionStats, sample: object = None):
+    press = load_press(config, sample)
+    window = PRESSES[config.method].window
     if isinstance(window, str):
         window = getattr(press, window)
     press.post_init_from_model(model)

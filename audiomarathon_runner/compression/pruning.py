@@ -11,17 +11,18 @@ from typing import ClassVar
 
 import torch
 
-from .registry import PRUNER_NAMES
+from .seeding import generator
 
+# Method name -> pruner class; the registry of every token-pruning method (filled by @register_pruner).
 PRUNERS: dict[str, type["TokenPruner"]] = {}
 
 
 def register_pruner(name: str):
     def wrap(cls):
+        if name in PRUNERS:
+            raise ValueError(f"pruning method {name!r} is registered twice")
         cls.name = name
         PRUNERS[name] = cls
-        if name not in PRUNER_NAMES:
-            PRUNER_NAMES.append(name)
         return cls
 
     return wrap
@@ -39,6 +40,8 @@ class PruneContext:
 
     audio_positions: torch.Tensor  # LongTensor[A]: positions of audio tokens in the prefill sequence
     hidden_states: torch.Tensor  # [L, D]: input of layer K (= output of layer K-1)
+    # [L, D]: the same states through the decoder's final norm (what the model's head would read)
+    normed_hidden: torch.Tensor | None = None
     # Captured from layer K-1's attention call (post-norm, post-RoPE, exactly what the model attends with):
     query_last: torch.Tensor | None = None  # [H, d]: the last prompt token's query
     keys: torch.Tensor | None = None  # [H_kv, L, d]
@@ -57,7 +60,10 @@ class TokenPruner:
 
     ratio: float = 0.0
     seed: int = 0
+    sample: object = None  # the sample's id: seeds random choices per sample
+    layer: int = 0  # K
     name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""  # one line for the command line's help
     # Whether layer K-1's attention inputs (last query row + keys) must be captured.
     needs_attention: ClassVar[bool] = False
 
@@ -96,6 +102,8 @@ def last_token_attention(ctx: PruneContext) -> torch.Tensor:
 class FastVPruner(TokenPruner):
     """FastV: keep the audio tokens the last prompt token attends to most at layer K-1."""
 
+    summary: ClassVar[str] = "token pruning at layer K: audio tokens the last prompt token attends to most at K-1"
+
     needs_attention: ClassVar[bool] = True
 
     def choose(self, ctx: PruneContext, keep: int) -> torch.Tensor:
@@ -107,8 +115,11 @@ class FastVPruner(TokenPruner):
 @dataclass
 class DARTPruner(TokenPruner):
     """DART (duplication-aware): pivots are the audio/text tokens with the largest key L1 norm at
-    layer K-1; for each pivot the audio tokens least cosine-similar to it (layer K-1 output hidden
-    states) are kept, without duplicates. Audio pivots are kept; text pivots are not."""
+    layer K-1; for each pivot the audio tokens least cosine-similar to it are kept, without duplicates.
+    Similarity is taken on layer K-1's output through the decoder's final norm, as DART defines it.
+    Audio pivots are kept; text pivots are not."""
+
+    summary: ClassVar[str] = "token pruning at layer K: audio tokens least similar to key-norm pivots (duplicates dropped)"
 
     audio_pivots: int = 4
     text_pivots: int = 4
@@ -130,7 +141,9 @@ class DARTPruner(TokenPruner):
         text_piv = text[key_l1[text].topk(min(self.text_pivots, text.numel())).indices]
         pivots_pos = torch.cat([audio[audio_piv], text_piv])
 
-        hs = torch.nn.functional.normalize(ctx.hidden_states.float(), dim=-1)
+        if ctx.normed_hidden is None:
+            raise RuntimeError("dart: the final-norm states of layer K-1 were not provided")
+        hs = torch.nn.functional.normalize(ctx.normed_hidden.float(), dim=-1)
         sim = hs[pivots_pos] @ hs[audio].T  # [P, A] cosine similarity
         available = torch.ones(audio.numel(), dtype=torch.bool, device=device)
         available[audio_piv] = False
@@ -151,10 +164,12 @@ class DARTPruner(TokenPruner):
 @register_pruner("random")
 @dataclass
 class RandomPruner(TokenPruner):
-    """Random: a seeded uniform sample of the audio tokens (same seed, same tokens)."""
+    """Random: a uniform sample of the audio tokens, seeded by (seed, sample id, K)."""
+
+    summary: ClassVar[str] = "token pruning at layer K: a seeded uniform sample of the audio tokens"
 
     def choose(self, ctx: PruneContext, keep: int) -> torch.Tensor:
-        gen = torch.Generator().manual_seed(self.seed)  # CPU generator: identical across devices
+        gen = generator(self.seed, self.sample, self.layer)  # CPU: the same choice on every device
         return torch.randperm(ctx.audio_positions.numel(), generator=gen)[:keep]
 
 
@@ -163,12 +178,15 @@ class RandomPruner(TokenPruner):
 class FramePruner(TokenPruner):
     """Frame: a uniform stride over the audio span (every n-th audio frame)."""
 
+    summary: ClassVar[str] = "token pruning at layer K: every n-th audio token (uniform stride)"
+
     def choose(self, ctx: PruneContext, keep: int) -> torch.Tensor:
         n_audio = ctx.audio_positions.numel()
         return torch.div(torch.arange(keep) * n_audio, keep, rounding_mode="floor")
 
 
-def make_pruner(method: str, ratio: float, seed: int = 0) -> TokenPruner:
+def make_pruner(method: str, ratio: float, seed: int = 0, sample: object = None, layer: int = 0) -> TokenPruner:
     if method not in PRUNERS:
         raise ValueError(f"unknown pruning method {method!r}; known: {', '.join(PRUNERS)}")
-    return PRUNERS[method](ratio=ratio, seed=seed)
+    return PRUNERS[method](ratio=ratio, seed=seed, sample=sample, layer=layer)
+

@@ -1,38 +1,39 @@
-"""Method names -> kinds. Pruners and presses register themselves in their own modules;
-this module only holds the name tables so that the config can validate without importing kvpress."""
+"""Every compression method by name, from the two tables: ``PRUNERS`` (one registered class per
+token-pruning method) and ``PRESSES`` (one spec per KV-cache press). Adding a method is one entry in
+one of them; names, kinds and the command line's help all come from here."""
 from __future__ import annotations
 
+from .presses import PRESSES
+from .pruning import PRUNERS
+
 PRESS_SCOPES = ("audio", "all")
-
-# Filled by ``pruning.register_pruner``; kept here so config validation sees every name.
-PRUNER_NAMES: list[str] = []
-
-# CLI name -> kvpress class name. "random" is taken by token pruning, so kvpress's RandomPress is
-# ``kv_random``. kvpress itself is imported lazily (only when a press is actually applied).
-PRESS_CLASSES: dict[str, str] = {
-    "snapkv": "SnapKVPress",
-    "tova": "TOVAPress",
-    "knorm": "KnormPress",
-    "streaming": "StreamingLLMPress",
-    "expected_attention": "ExpectedAttentionPress",
-    "kv_random": "RandomPress",
-    "pyramidkv": "PyramidKVPress",
-}
+KINDS = {"none": "no compression"}
 
 
 def method_names() -> list[str]:
-    from . import pruning  # noqa: F401  (registers the pruners)
-
-    return ["none", *PRUNER_NAMES, *PRESS_CLASSES]
+    return ["none", *PRUNERS, *PRESSES]
 
 
 def method_kind(name: str) -> str:
-    from . import pruning  # noqa: F401
-
+    """``none``, ``prune`` (audio-token pruning) or ``press`` (KV-cache press)."""
     if name == "none":
         return "none"
-    if name in PRUNER_NAMES:
+    if name in PRUNERS:
         return "prune"
-    if name in PRESS_CLASSES:
+    if name in PRESSES:
         return "press"
     raise ValueError(f"unknown compression method {name!r}; known methods: {', '.join(method_names())}")
+
+
+def method_summary(name: str) -> str:
+    kind = method_kind(name)
+    if kind == "prune":
+        return PRUNERS[name].summary
+    if kind == "press":
+        return PRESSES[name].summary
+    return KINDS["none"]
+
+
+def methods_help() -> str:
+    """One ``name: what it keeps`` clause per method, for ``--method``'s help."""
+    return "; ".join(f"{name}: {method_summary(name)}" for name in method_names())

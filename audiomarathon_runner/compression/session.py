@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from .config import CompressionConfig
+from .guards import batch_of_inputs, check_batch_one, check_not_compiled
 from .model_parts import text_decoder
 from .stats import CompressionStats, record_cache
 
@@ -29,25 +30,28 @@ def _prefill_cache_recorder(decoder: nn.Module, stats: CompressionStats):
 
 @contextlib.contextmanager
 def compression_session(
-    model: nn.Module, inputs, audio_mask: torch.Tensor, config: CompressionConfig
+    model: nn.Module, inputs, audio_mask: torch.Tensor, config: CompressionConfig, sample: object = None
 ) -> Iterator[CompressionStats]:
     """Apply ``config`` to every forward of ``model`` inside the block (wrap ``model.generate``).
 
     ``inputs``: the processor output of one sample (batch size 1); ``audio_mask``: BoolTensor[seq_len]
     marking the audio-token positions of ``inputs["input_ids"]``. Yields a :class:`CompressionStats`
     that is filled in during prefill. Method ``none`` changes nothing (it only records the cache size).
+    ``sample``: the sample's id; random methods draw from a generator seeded by (seed, sample, layer).
+    Batches of more than one sample, static caches and compiled models are refused (ValueError).
     """
     from .apply import APPLIERS  # local: keeps config validation import-light
 
     audio_mask = torch.as_tensor(audio_mask, dtype=torch.bool).flatten()
-    input_ids = inputs["input_ids"] if "input_ids" in inputs else None
-    if input_ids is not None:
-        if input_ids.shape[0] != 1:
-            raise ValueError(f"compression_session needs batch size 1, got input_ids of shape {tuple(input_ids.shape)}")
-        if input_ids.shape[-1] != audio_mask.numel():
-            raise ValueError(
-                f"audio_mask has {audio_mask.numel()} positions but input_ids has {input_ids.shape[-1]} tokens"
-            )
+    batch = batch_of_inputs(inputs)
+    if batch is not None:
+        check_batch_one(batch)
+    for name in ("input_ids", "inputs_embeds"):
+        value = inputs[name] if name in inputs else None
+        if isinstance(value, torch.Tensor) and value.dim() >= 2 and value.shape[1] != audio_mask.numel():
+            raise ValueError(f"audio_mask has {audio_mask.numel()} positions but {name} has {value.shape[1]} tokens")
+    if config.active:
+        check_not_compiled(model)
     is_prune = config.kind == "prune"
     stats = CompressionStats(
         method=config.method,
@@ -65,5 +69,5 @@ def compression_session(
         handle = _prefill_cache_recorder(decoder, stats)
         stack.callback(handle.remove)
         if config.active:
-            stack.enter_context(APPLIERS[config.kind](model, decoder, audio_mask, config, stats))
+            stack.enter_context(APPLIERS[config.kind](model, decoder, audio_mask, config, stats, sample))
         yield stats

@@ -20,8 +20,10 @@ from torch import nn
 
 from .attention_tap import install_tap
 from .config import CompressionConfig
+from .guards import check_batch_one, check_dynamic_cache
 from .layer_kwargs import family_of, slice_call
-from .pruning import PruneContext, kept_count, make_pruner
+from .model_parts import final_norm
+from .pruning import DARTPruner, PruneContext, kept_count, make_pruner
 from .stats import CompressionStats
 
 
@@ -53,19 +55,22 @@ def _bool_to_additive(mask_row: torch.Tensor) -> torch.Tensor:
 
 @contextlib.contextmanager
 def token_pruning(model: nn.Module, decoder: nn.Module, audio_mask: torch.Tensor, config: CompressionConfig,
-                  stats: CompressionStats):
+                  stats: CompressionStats, sample: object = None):
     layers = decoder.layers
     k = config.layer
     if k >= len(layers):
         raise ValueError(f"pruning layer K={k} but the text decoder has only {len(layers)} layers")
     _check_kv_sharing(layers, k)
-    pruner = make_pruner(config.method, config.ratio, config.seed)
+    pruner = make_pruner(config.method, config.ratio, config.seed, sample=sample, layer=k)
+    norm = final_norm(decoder) if isinstance(pruner, DARTPruner) else None
     state = _State(prompt_len=audio_mask.numel(), audio_positions=torch.nonzero(audio_mask).flatten())
     removers = []
 
     def phase_hook(module, args, kwargs):
         hidden = args[0] if args else kwargs["hidden_states"]
         cache = kwargs.get("past_key_values")
+        check_batch_one(family_of(module).batch_size(module, hidden))
+        check_dynamic_cache(cache)
         empty = cache is None or cache.get_seq_length() == 0
         if _seq_len(hidden) == state.prompt_len and empty:
             state.phase, state.keep_index = "prefill", None
@@ -115,7 +120,7 @@ def token_pruning(model: nn.Module, decoder: nn.Module, audio_mask: torch.Tensor
                 raise RuntimeError(f"layer {k} got {_seq_len(hidden)} tokens, expected the prompt's {state.prompt_len}")
             _sync(hidden)
             start = time.perf_counter()
-            state.keep_index = _choose(module, hidden, pruner, state, k)
+            state.keep_index = _choose(module, hidden, pruner, state, k, norm)
             _sync(hidden)  # honest timing on GPUs (the step ends in a host-side count anyway)
             stats.prune_ms += (time.perf_counter() - start) * 1000.0
         if state.keep_index.numel() == state.prompt_len:
@@ -137,14 +142,17 @@ def token_pruning(model: nn.Module, decoder: nn.Module, audio_mask: torch.Tensor
             remove()
 
 
-def _choose(layer: nn.Module, hidden: torch.Tensor, pruner, state: _State, k: int) -> torch.Tensor:
+def _choose(layer: nn.Module, hidden: torch.Tensor, pruner, state: _State, k: int,
+            norm: nn.Module | None) -> torch.Tensor:
     """Prompt positions that layers >= K keep: every non-audio token plus the chosen audio tokens."""
     audio = state.audio_positions.to(hidden.device)
     if pruner.needs_attention and "keys" not in state.captured:
         raise RuntimeError(f"{pruner.name}: layer {k - 1}'s attention inputs were not captured")
+    primary = family_of(layer).primary_hidden(layer, hidden)
     ctx = PruneContext(
         audio_positions=audio,
-        hidden_states=family_of(layer).primary_hidden(layer, hidden),
+        hidden_states=primary,
+        normed_hidden=norm(primary) if norm is not None else None,
         query_last=state.captured.get("query_last"),
         keys=state.captured.get("keys"),
         scaling=state.captured.get("scaling"),

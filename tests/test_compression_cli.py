@@ -1,0 +1,57 @@
+"""The compression options are declared once, from the method tables, for `run` and `sweep`."""
+import argparse
+
+import pytest
+
+from audiomarathon.cli import build_parser
+from audiomarathon_runner.compression import (PRESSES, PRUNERS, CompressionConfig, add_compression_arguments,
+                                              config_from_args, method_kind, method_names)
+
+
+def test_method_table_is_the_union_of_pruners_and_presses():
+    assert method_names() == ["none", *PRUNERS, *PRESSES]
+    assert not set(PRUNERS) & set(PRESSES)
+    assert {method_kind(m) for m in PRUNERS} == {"prune"} and {method_kind(m) for m in PRESSES} == {"press"}
+
+
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_run_and_sweep_take_the_same_compression_options(command):
+    parser, _ = build_parser(command)
+    actions = {a.dest: a for a in parser._actions}
+    reference = argparse.ArgumentParser()
+    add_compression_arguments(reference, sweep=command == "sweep")
+    for action in reference._actions:
+        if action.dest == "help":
+            continue
+        ours = actions[action.dest]
+        assert (ours.option_strings, ours.default, ours.choices, ours.help) == (
+            action.option_strings, action.default, action.choices, action.help)
+    for dest in ("layer", "seed", "press_scope"):
+        assert dest in actions
+
+
+@pytest.mark.parametrize("method", method_names())
+def test_method_choice_and_help_come_from_the_tables(method):
+    parser, _ = build_parser("run")
+    (action,) = [a for a in parser._actions if a.dest == "method"]
+    assert method in action.choices
+    assert f"{method}: " in action.help
+    summary = PRUNERS[method].summary if method in PRUNERS else PRESSES[method].summary if method in PRESSES else ""
+    assert summary in action.help
+
+
+def test_unknown_method_is_refused_naming_the_option(capsys):
+    parser, _ = build_parser("run")
+    with pytest.raises(SystemExit) as exc:
+        parser.parse_args(["--model", "m", "--data", "d", "--out", "o", "--method", "nonsense"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--method" in err and "nonsense" in err and "fastv" in err
+
+
+def test_config_from_sweep_options():
+    parser = argparse.ArgumentParser()
+    add_compression_arguments(parser, sweep=True)
+    args = parser.parse_args(["--methods", "fastv,snapkv", "--layer", "3", "--press-scope", "all"])
+    assert config_from_args(args, method="snapkv", ratio=0.25) == CompressionConfig(
+        "snapkv", 0.25, layer=3, press_scope="all")
