@@ -1,0 +1,109 @@
+"""The attention tap under every attention implementation, and the settings compression refuses."""
+import pytest
+import torch
+from transformers import AttentionInterface
+from transformers.integrations.sdpa_attention import sdpa_attention_forward
+from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
+
+from audiomarathon_runner.compression import CompressionConfig, compression_session, kept_count
+from audiomarathon_runner.compression.tiny_decoders import build_tiny_decoder, tiny_prompt
+
+from test_compression_selection import N_AFTER, N_AUDIO, N_BEFORE, fastv_reference, kept_keys, observed_keep
+
+KERNEL = "audiomarathon_test_kernel"
+CALLS = []
+
+
+def external_kernel(module, query, key, value, attention_mask, dropout=0.0, **kwargs):
+    """Stands in for an external kernel (flash-attn): finds itself by the config's name, as
+    transformers' flash-attention path does, then computes attention."""
+    if module.config._attn_implementation != KERNEL:
+        raise KeyError(f"no kernel named {module.config._attn_implementation!r}")
+    CALLS.append(module.layer_idx)
+    return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, **kwargs)
+
+
+AttentionInterface.register(KERNEL, external_kernel)
+
+
+@pytest.mark.parametrize("family", ["qwen2", "gemma3n"])
+def test_tap_calls_through_a_registered_kernel_by_its_own_name(family):
+    model = build_tiny_decoder(family, seed=0, attn_implementation=KERNEL)
+    inputs, audio_mask = tiny_prompt(N_AUDIO, N_BEFORE, N_AFTER, seed=2)
+    CALLS.clear()
+    kept = observed_keep(model, inputs, audio_mask, CompressionConfig("fastv", 0.3))
+    assert CALLS, "the model's own kernel was not called"
+    assert kept == fastv_reference(model, inputs, audio_mask, 0.3)
+    for heads in kept_keys(model, inputs, audio_mask, CompressionConfig("snapkv", 0.75)).values():
+        assert all(len(h) == audio_mask.numel() - N_AUDIO + kept_count(N_AUDIO, 0.75) for h in heads)
+    with compression_session(model, inputs, audio_mask, CompressionConfig("fastv", 0.5)), torch.no_grad():
+        out = model.generate(**inputs, max_new_tokens=3, do_sample=False)
+    assert out.shape[-1] == audio_mask.numel() + 3
+    assert model.config._attn_implementation == KERNEL
+    # the entry is restored after the session (kvpress, once imported, wraps every entry in its own patch)
+    assert ALL_ATTENTION_FUNCTIONS[KERNEL] is external_kernel or \
+        ALL_ATTENTION_FUNCTIONS[KERNEL].__code__.co_filename.endswith("kvpress/attention_patch.py")
+
+
+@pytest.mark.parametrize("attn", ["eager", "sdpa"])
+def test_tap_leaves_the_attention_entry_as_it_found_it(attn):
+    import kvpress  # noqa: F401  (kvpress re-wraps every registered entry at import; the tap must cope)
+
+    model = build_tiny_decoder("llama", seed=0, attn_implementation=attn)
+    modeling = __import__(type(model.model.layers[0].self_attn).__module__, fromlist=["x"])
+    before = modeling.eager_attention_forward if attn == "eager" else ALL_ATTENTION_FUNCTIONS[attn]
+    inputs, audio_mask = tiny_prompt(N_AUDIO, N_BEFORE, N_AFTER, seed=2)
+    assert observed_keep(model, inputs, audio_mask, CompressionConfig("fastv", 0.75)) == \
+        fastv_reference(model, inputs, audio_mask, 0.75)
+    after = modeling.eager_attention_forward if attn == "eager" else ALL_ATTENTION_FUNCTIONS[attn]
+    assert after is before
+
+
+@pytest.fixture(scope="module")
+def qwen2():
+    return build_tiny_decoder("qwen2", seed=0)
+
+
+@pytest.mark.parametrize("method", ["fastv", "snapkv"])
+def test_static_cache_is_refused_naming_the_option(method):
+    qwen2 = build_tiny_decoder("qwen2", seed=0)  # generate keeps its static cache on the model: a fresh one
+    inputs, audio_mask = tiny_prompt(N_AUDIO, N_BEFORE, N_AFTER)
+    with pytest.raises(ValueError, match="cache_implementation"):
+        with compression_session(qwen2, inputs, audio_mask, CompressionConfig(method, 0.5)), torch.no_grad():
+            qwen2.generate(**inputs, max_new_tokens=2, do_sample=False, cache_implementation="static")
+    qwen2.generation_config.cache_implementation = "static"
+    try:
+        with pytest.raises(ValueError, match="cache_implementation='static'"):
+            with compression_session(qwen2, inputs, audio_mask, CompressionConfig(method, 0.5)):
+                pass
+    finally:
+        qwen2.generation_config.cache_implementation = None
+
+
+def test_compiled_model_is_refused(qwen2):
+    inputs, audio_mask = tiny_prompt(N_AUDIO, N_BEFORE, N_AFTER)
+    compiled = torch.compile(qwen2)  # lazy: nothing is compiled unless called
+    with pytest.raises(ValueError, match="torch.compile"):
+        with compression_session(compiled, inputs, audio_mask, CompressionConfig("fastv", 0.5)):
+            pass
+    qwen2.model.layers[1].compile()
+    try:
+        with pytest.raises(ValueError, match="torch.compile"):
+            with compression_session(qwen2, inputs, audio_mask, CompressionConfig("snapkv", 0.5)):
+                pass
+    finally:
+        qwen2.model.layers[1]._compiled_call_impl = None
+
+
+@pytest.mark.parametrize("method", ["fastv", "dart", "snapkv"])
+def test_batch_above_one_is_refused_on_every_input_path(qwen2, method):
+    inputs, audio_mask = tiny_prompt(N_AUDIO, N_BEFORE, N_AFTER)
+    embeds = qwen2.get_input_embeddings()(inputs["input_ids"])
+    two = torch.cat([embeds, embeds.flip(1)])
+    config = CompressionConfig(method, 0.5)
+    with pytest.raises(ValueError, match="batch size 2"):  # declared up front through inputs_embeds
+        with compression_session(qwen2, {"inputs_embeds": two}, audio_mask, config):
+            pass
+    with pytest.raises(ValueError, match="batch size 2"):  # or only seen by the model's forward
+        with compression_session(qwen2, {"inputs_embeds": embeds}, audio_mask, config), torch.no_grad():
+            qwen2(inputs_embeds=two)
