@@ -55,7 +55,7 @@ class ChatServer:
 
             self.adapter = load_adapter(str(model_dir), "fp32", "cpu")
             self.adapter.set_feature_device(self.adapter.device)
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self.httpd = _Server(("127.0.0.1", port), _handler(self))
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -152,6 +152,14 @@ def decode_request(request: dict) -> tuple[np.ndarray, str, list[str]]:
     if not parts:
         raise ValueError("no input_audio part")
     return np.concatenate(parts).astype(np.float32), "".join(texts), formats
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):  # a client that gave up
+            super().handle_error(request, client_address)
 
 
 def _handler(server: ChatServer):

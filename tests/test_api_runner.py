@@ -65,7 +65,7 @@ def _by_id(path: Path) -> dict:
     return {r["id"]: r for r in read_records(path)}
 
 
-def test_api_run_equals_local_run_through_faults(tiny_model, model_server, imported_dataset, tmp_path):
+def test_api_run_equals_local_run_through_faults(tiny_model, model_server, imported_dataset, tmp_path, capsys):
     local = tmp_path / "local"
     assert main(["run", "--model", str(tiny_model), "--data", str(imported_dataset), "--out", str(local), "--tasks",
                  TASKS, "--limit", "2", "--max-new-tokens", str(CAP), "--dtype", "fp32", "--device", "cpu",
@@ -78,6 +78,7 @@ def test_api_run_equals_local_run_through_faults(tiny_model, model_server, impor
                  TASKS, "--limit", "2", "--max-new-tokens", str(CAP),
                  *_api(model_server.base_url, "--concurrency", 3, "--request-timeout", 1.5,
                        "--price-in", 2.5, "--price-out", 10)]) == 0
+    printed = capsys.readouterr().out
     want, got = _by_id(local / "predictions.jsonl"), _by_id(api / "predictions.jsonl")
     assert sorted(got) == sorted(want) and len(read_records(api / "predictions.jsonl")) == 6
     for sid, rec in got.items():
@@ -112,6 +113,8 @@ def test_api_run_equals_local_run_through_faults(tiny_model, model_server, impor
     assert backend["input_tokens"] == sum(r["timings"]["input_tokens"] for r in want.values())
     assert backend["cost_usd"] == pytest.approx(sum(r["api"]["cost_usd"] for r in got.values()))
     assert "api_key" not in json.dumps(res).replace("api_key_env", "")
+    n_in, n_out = backend["input_tokens"], backend["output_tokens"]
+    assert f"API: 6 requests (13 attempts), tokens in {n_in} / out {n_out}, cost ${backend['cost_usd']:.4f}" in printed
     # Same command again: resumes with nothing to do, sends nothing.
     before, sent = (api / "predictions.jsonl").read_bytes(), len(model_server.log)
     assert main(["run", "--model", "tiny-served", "--data", str(imported_dataset), "--out", str(api), "--tasks",
@@ -266,3 +269,15 @@ def test_api_runs_submit_to_the_space_marked_closed_or_open(weights, echo_server
     entry = submit_run_dir(out, tmp_path / "board.sqlite", [imported_dataset], show=False)
     assert entry.model == "gpt-4o-audio-preview" and entry.model_type == weights
     assert entry.size_b is None and entry.method == "none"
+
+
+def test_a_stopped_run_does_not_wait_for_requests_in_flight(imported_dataset, tmp_path):
+    """A fatal reply while other requests hang: the process exits at once (a resume re-asks them)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    with ChatServer(None, delay_s=120) as server:
+        server.inject("401")
+        args = [sys.executable, "-m", "audiomarathon", "run", "--model", "m", "--data", str(imported_dataset),
+                "--tasks", "TAU", "--out", str(tmp_path / "o"), *_api(server.base_url, "--concurrency", 3)]
+        proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=100)
+    assert proc.returncode == 1 and "HTTP 401" in proc.stderr
+    assert 1 <= len(server.log) <= 3  # at most the 3 in flight; nothing started after the fatal reply

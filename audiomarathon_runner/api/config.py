@@ -104,23 +104,23 @@ def add_api_arguments(parser) -> None:
     group.add_argument("--api-key-env", default=None, metavar="VAR",
                        help="environment variable holding the API key (default: OPENAI_API_KEY if set, "
                             "else none, as local vLLM/SGLang servers need)")
-    group.add_argument("--concurrency", type=int, default=4, help="requests in flight (default 4)")
-    group.add_argument("--request-timeout", type=float, default=600.0,
+    group.add_argument("--concurrency", type=int, default=4, metavar="N", help="requests in flight (default 4)")
+    group.add_argument("--request-timeout", type=float, default=600.0, metavar="SECONDS",
                        help="seconds per request attempt before it is retried (default 600)")
-    group.add_argument("--max-retries", type=int, default=6,
+    group.add_argument("--max-retries", type=int, default=6, metavar="N",
                        help="retries on 429, 5xx, timeouts and malformed replies (default 6)")
-    group.add_argument("--retry-backoff", type=float, default=1.0,
+    group.add_argument("--retry-backoff", type=float, default=1.0, metavar="SECONDS",
                        help="first retry delay in seconds, doubled each retry up to 60 s (default 1)")
     group.add_argument("--audio-format", choices=AUDIO_FORMATS, default="wav",
                        help="input_audio encoding: wav (16-bit PCM, lossless for the benchmark's audio; default), "
                             "flac (lossless, smaller; vLLM/SGLang) or mp3 (lossy, smallest; OpenAI, Gemini)")
-    group.add_argument("--max-request-mb", type=float, default=None,
+    group.add_argument("--max-request-mb", type=float, default=None, metavar="MB",
                        help="the server's request size limit in MB (10^6 bytes); default: none")
     group.add_argument("--on-too-long", choices=TOO_LONG_POLICIES, default="refuse",
                        help="a clip over --max-audio-seconds or a request over --max-request-mb: refuse "
                             "(the sample is recorded as failed) or split (consecutive parts; never cut)")
-    group.add_argument("--price-in", type=float, default=None, help="USD per million input tokens (cost estimate)")
-    group.add_argument("--price-out", type=float, default=None, help="USD per million output tokens (cost estimate)")
+    group.add_argument("--price-in", type=float, default=None, metavar="USD", help="USD per million input tokens (cost estimate)")
+    group.add_argument("--price-out", type=float, default=None, metavar="USD", help="USD per million output tokens (cost estimate)")
     group.add_argument("--max-tokens-field", choices=MAX_TOKENS_FIELDS, default="max_tokens",
                        help="request field carrying the registry's max tokens (default max_tokens; "
                             "max_completion_tokens for servers that reject it)")

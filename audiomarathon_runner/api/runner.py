@@ -6,10 +6,10 @@ once), so a killed run loses only the requests in flight and a resumed one asks 
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 import traceback
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Iterable, Iterator
 
 from .audio import AudioPart, TooLongError, plan_requests
@@ -106,35 +106,50 @@ class ApiRunner:
     # ------------------------------------------------------------ the run
     def records(self, samples: Iterable, config_hash: str) -> Iterator[dict]:
         """Records of ``samples`` in the order they finish, ``concurrency`` requests in flight, each
-        new sample starting on the server with the fewest requests in flight (the lowest on a tie)."""
+        new sample starting on the server with the fewest requests in flight (the lowest on a tie).
+
+        The workers are daemon threads: a run that stops (fatal error, Ctrl-C) exits at once instead
+        of waiting out the requests still in flight, which a resumed run simply asks again."""
         items = iter(samples)
-        pool = ThreadPoolExecutor(max_workers=self.api.concurrency, thread_name_prefix="api")
-        pending: dict[Future, int] = {}
+        jobs: queue.Queue = queue.Queue()
+        done: queue.Queue = queue.Queue()
         load = [0] * len(self.clients)
+        in_flight = 0
 
-        def fill() -> None:
-            while len(pending) < self.api.concurrency:
-                sample = next(items, None)
-                if sample is None:
-                    return
-                slot = load.index(min(load))
-                load[slot] += 1
-                pending[pool.submit(self.record, sample, config_hash, slot)] = slot
+        def work() -> None:
+            while (job := jobs.get()) is not None:
+                sample, slot = job
+                try:
+                    done.put((slot, self.record(sample, config_hash, slot), None))
+                except BaseException as err:  # noqa: BLE001 - handed to the consuming thread
+                    done.put((slot, None, err))
 
+        workers = [threading.Thread(target=work, name=f"api-{i}", daemon=True) for i in range(self.api.concurrency)]
+        for thread in workers:
+            thread.start()
         try:
-            fill()
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    load[pending.pop(fut)] -= 1
-                    yield fut.result()  # ApiFatalError propagates and ends the run
-                fill()
+            while True:
+                while in_flight < self.api.concurrency and (sample := next(items, None)) is not None:
+                    slot = load.index(min(load))
+                    load[slot] += 1
+                    in_flight += 1
+                    jobs.put((sample, slot))
+                if not in_flight:
+                    return
+                slot, rec, err = done.get()
+                load[slot] -= 1
+                in_flight -= 1
+                if err is not None:
+                    raise err  # ApiFatalError: ends the run
+                yield rec
         finally:
-            # Killed, interrupted or fatal: stop retry waits, drop queued work; nothing half-written.
-            self.stop.set()
-            for fut in pending:
-                fut.cancel()
-            pool.shutdown(wait=False, cancel_futures=True)
+            self.stop.set()  # ends retry waits
+            while not jobs.empty():  # samples not started yet stay unsent
+                jobs.get_nowait()
+            for _ in workers:
+                jobs.put(None)
+            for client in self.clients:
+                client.close()
 
 
 def _total(values) -> int | None:

@@ -45,6 +45,13 @@ def format_summary(results: dict) -> str:
     s = results.get("samples", {})
     if s.get("failed"):
         lines.append(f"failed samples: {len(s['failed'])} (see predictions.jsonl 'error')")
+    backend = results.get("config", {}).get("backend") or {}
+    if backend.get("kind") == "openai-chat":
+        cost = f", cost ${backend['cost_usd']:.4f}" if backend.get("cost_usd") is not None else ""
+        latency = backend.get("latency_ms", {}).get("median")
+        lines.append(f"API: {backend.get('requests', 0)} requests ({backend.get('attempts', 0)} attempts), tokens in "
+                     f"{backend.get('input_tokens')} / out {backend.get('output_tokens')}{cost}"
+                     + (f", median latency {latency:.0f} ms" if latency is not None else ""))
     t = results.get("timing", {})
     if "prefill_ms" in t:
         lines.append(f"prefill (TTFT) median {t['prefill_ms']['median']:.1f} ms over {t['samples']} samples "
