@@ -12,7 +12,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("src", help="the release root: the official release as downloaded (metadata files are found "
                         "at any depth and assigned to tasks by name and content), or one folder per task (TAU/, ...)")
     parser.add_argument("out", help="output folder for parquet shards and the dataset card (replaced atomically)")
-    parser.add_argument("--tasks", default=None, help="comma-separated config names or abbreviations (default: every task folder found)")
+    parser.add_argument("--tasks", default=None, help="comma-separated config names or abbreviations (default: every task found in SRC)")
     parser.add_argument("--task-file", action="append", default=[], metavar="TASK=PATH",
                         help="assign a metadata file (or a real/+fake/ folder, a LibriSpeech tree) under SRC to a task "
                              "explicitly, settling an ambiguity; repeatable")
