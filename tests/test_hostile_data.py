@@ -163,19 +163,25 @@ def test_implausible_header_is_refused_before_decoding(tmp_path):
 def test_build_reports_every_hostile_source_file_and_keeps_the_rest(modes_apply, tmp_path):
     from audiomarathon_dataset.synthetic_sources import write_synthetic_sources
 
-    src = write_synthetic_sources(tmp_path / "src", seed=0, groups=3, speech=False,
+    src = write_synthetic_sources(tmp_path / "src", seed=0, groups=4, speech=False,
                                   corpora=["librispeech", "race", "gtzan", "had"])
     trans = sorted((src / "LibriSpeech").rglob("*.trans.txt"))[0]
     trans.write_bytes(trans.read_bytes() + b"caf\xe9\n")  # Latin-1, not UTF-8
     articles = sorted((src / "RACE" / "test").rglob("*.txt"))
     articles[0].write_text("[" * 100_000 + "]" * 100_000)  # past json's recursion limit
     articles[1].chmod(0)
+    for article, (field, index) in ((articles[2], ("questions", 0)), (articles[3], ("options", 0))):
+        typed = json.loads(article.read_text())  # the article's other question stays
+        typed[field][index] = None if field == "questions" else [{"x": 1}, "b", "c", "d"]
+        article.write_text(json.dumps(typed))
     genres = sorted(p for p in (src / "GTZAN" / "genres").iterdir())
     genres[0].chmod(0)  # a whole genre folder unreadable
     clip = sorted(genres[1].glob("*.wav"))[0]
     clip.chmod(0)  # one clip unreadable
     (genres[1] / "loop_a.wav").symlink_to("loop_b.wav")
     (genres[1] / "loop_b.wav").symlink_to("loop_a.wav")
+    one_hz = genres[2] / f"{genres[2].name}.00099.wav"
+    _wav(one_hz, rate=1, n_bytes=40_000)  # would resample to 20,000 s
     label = next((src / "HAD").rglob("*label*.txt"))
     label.chmod(0)
     out = tmp_path / "out"
@@ -198,6 +204,9 @@ def test_build_reports_every_hostile_source_file_and_keeps_the_rest(modes_apply,
     assert "cannot be read: Permission denied" in issue("unreadable_audio", clip)
     assert "symbolic link loop" in issue("unreadable_audio", genres[1] / "loop_a.wav")
     assert "Permission denied" in issue("unreadable_file", label)
+    assert "declares 1 Hz; refused before decoding" in issue("implausible_audio", one_hz)
+    for article in articles[2:4]:
+        assert "must be text" in _issue(report, "bad_record", article.relative_to(src).as_posix())["message"]
     # the rest is built: LibriSpeech's other chapter, the other RACE articles, the other genres
     for task in ("LibriSpeech", "RACE", "GTZAN"):
         assert report["counts"][task]["written"] >= 1, report["counts"]

@@ -29,6 +29,10 @@ LAYOUT = """  RACE/test/high/<n>.txt, RACE/test/middle/<n>.txt   one JSON object
 LEVELS = ("high", "middle")
 
 
+def _is_text(value) -> bool:
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class RACE(Corpus):
     split: str = "test"
@@ -64,6 +68,11 @@ class RACE(Corpus):
                 qs, opts, answers = obj.get("questions") or [], obj.get("options") or [], obj.get("answers") or []
                 for i, (q, o, a) in enumerate(zip(qs, opts, answers)):
                     a = str(a).strip().upper()
+                    texts = [q, *o] if isinstance(o, list) else [q]
+                    if not isinstance(o, list) or not all(_is_text(t) for t in texts):
+                        yield Issue(BAD_RECORD, task.name, rel, f"question {i}",
+                                    "the question and each option must be text (found null, an object or a list); skipped")
+                        continue
                     if len(o) != task.n_choices or a not in LETTERS[: len(o)]:
                         yield Issue(BAD_RECORD, task.name, rel, f"question {i}",
                                     f"needs {task.n_choices} options and a letter answer, got {len(o)} options and {a!r}")
