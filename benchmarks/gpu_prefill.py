@@ -75,11 +75,14 @@ def tiny_config() -> Qwen2_5OmniThinkerConfig:
 PRESETS = {"omni7b": omni7b_config, "tiny": tiny_config}
 
 
-def build_model(preset: str, device: str, dtype: torch.dtype, attn: str = "sdpa"):
+def build_model(preset: str, device: str, dtype: torch.dtype, attn: str = "sdpa", token_ids: dict | None = None):
     """Random weights: the module tree is built on the meta device (no memory), materialized on
     ``device`` and initialised there by transformers' own initialisation (which also recomputes the
-    rotary and sinusoid buffers)."""
+    rotary and sinusoid buffers). ``token_ids``: special-token ids to use instead of the preset's
+    (to match another tokenizer)."""
     config = PRESETS[preset]()
+    for name, value in (token_ids or {}).items():
+        setattr(config, name, value)
     config._attn_implementation = attn
     for sub in ("text_config", "audio_config", "vision_config"):
         getattr(config, sub)._attn_implementation = attn

@@ -30,3 +30,33 @@ def test_gpu_prefill_refuses_zero_repetitions(capsys):
     with pytest.raises(SystemExit):
         gpu_prefill.main(["--preset", "tiny", "--device", "cpu", "--reps", "0"])
     assert "--reps" in capsys.readouterr().err
+
+
+def test_gpu_runner_runs_both_loops_at_tiny_size(tmp_path):
+    import gpu_runner
+
+    out = tmp_path / "runner.json"
+    assert gpu_runner.main(["--preset", "tiny", "--device", "cpu", "--dtype", "float32", "--seconds", "3",
+                            "--samples", "2", "--new-tokens", "2", "--matmul-size", "256", "--out", str(out)]) == 0
+    (row,) = json.loads(out.read_text())["rows"]
+    assert row["runner_audio_tokens"] == 75
+    assert row["runner_samples_per_s"] > 0 and row["authors_samples_per_s"] > 0
+    for key in ("runner_features_ms", "runner_encoder_ms", "runner_prefill_ms", "runner_decode_ms"):
+        assert row[key] > 0, key
+    assert row["matmul_tflops"] > 0 and row["prefill_tflops"] > 0
+
+
+def test_gpu_benchmarks_import_only_torch_transformers_and_the_repository():
+    import subprocess
+
+    code = ("import sys; sys.path.insert(0, 'benchmarks'); import builtins; seen = []; real = builtins.__import__\n"
+            "def spy(name, g=None, *a, **k):\n"
+            "    if (g or {}).get('__name__', '').split('.')[0] in ('gpu_prefill', 'gpu_runner', 'audiomarathon',\n"
+            "            'audiomarathon_runner', 'audiomarathon_metric'): seen.append(name.split('.')[0])\n"
+            "    return real(name, g, *a, **k)\n"
+            "builtins.__import__ = spy\nimport gpu_prefill, gpu_runner\nprint(sorted(set(seen)))")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    imported = set(eval(out.stdout.strip().splitlines()[-1]))
+    forbidden = {"datasets", "soundfile", "evaluate", "kvpress", "sklearn", "jiwer", "pyarrow", "gradio"}
+    assert not imported & forbidden, imported & forbidden
