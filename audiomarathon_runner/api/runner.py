@@ -109,7 +109,8 @@ class ApiRunner:
         new sample starting on the server with the fewest requests in flight (the lowest on a tie).
 
         The workers are daemon threads: a run that stops (fatal error, Ctrl-C) exits at once instead
-        of waiting out the requests still in flight, which a resumed run simply asks again."""
+        of waiting out the requests still in flight, which a resumed run simply asks again. The
+        connections are closed at the end: one ``records`` pass per ApiRunner (one per run)."""
         items = iter(samples)
         jobs: queue.Queue = queue.Queue()
         done: queue.Queue = queue.Queue()
