@@ -261,8 +261,7 @@ class SampleRunner:
         waited = prepared.wait_ms if prepared is not None else 0.0
         rec = {"id": sample.id, "task": sample.task, "reply": None, "parsed": None, "rule": None,
                "reference": sample.reference, "choices": list(sample.choices), "timings": {},
-               "compression": None, "config_hash": config_hash, "error": None,
-               "duration": sample.duration, "evidence_position": sample.evidence_position}
+               "compression": None, "config_hash": config_hash, "error": None, **sample.record_fields()}
         try:
             reply, timings, stats = self.generate(sample, prepared)
             parsed, rule = parse_reply(reply, sample)

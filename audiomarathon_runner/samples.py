@@ -41,6 +41,10 @@ class Sample:
         """What the metric compares against: the letter (MCQ) or the transcript (ASR)."""
         return self.answer if self.task_info.is_mcq else self.answer_text
 
+    def record_fields(self) -> dict:
+        """What every predictions.jsonl record carries about its item for the long-audio tables."""
+        return {"duration": self.duration, "evidence_position": self.evidence_position}
+
     def prompt(self) -> str:
         return self.task_info.render_prompt(self.question, self.choices)
 

@@ -3,7 +3,8 @@
 
 synthetic source corpora -> build all 10 configs -> load_dataset -> a tiny random audio LLM with
 no compression, FastV at 0.5 and SnapKV at 0.5 -> scores -> submit into a local leaderboard store
--> print the leaderboard, write an efficiency plot -> the command that serves the Space.
+-> print the leaderboard, write an efficiency plot -> scores by duration and a paired comparison
+(long-audio analysis) -> the command that serves the Space.
 
 The tiny model answers at random: the point is that every stage runs for real.
 """
@@ -19,7 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `space` is a folder of the repo, not an installed package
 
-STAGES = 7
+STAGES = 8
+DEMO_DURATION_BINS = (8.0, 12.0, 16.0)  # the demo's instances are 8-16 s long
 
 
 class Stages:
@@ -126,6 +128,24 @@ def main(argv=None) -> int:
     png = work / "efficiency.png"
     score_vs_ratio(service.entries()).savefig(png, dpi=110)
     print(f"   wrote {png}")
+    stages.done()
+
+    stages.start("long-audio analysis: scores by duration bin, none vs fastv@0.5 item by item, plots")
+    from audiomarathon_metric.long_plots import write_plots
+    from audiomarathon_metric.run_compare import compare_runs, duration_table, load_run
+
+    runs = [load_run(work / "runs" / row["folder"]) for row in rows]
+    result = compare_runs(runs[:2], duration_bins=DEMO_DURATION_BINS, n_bootstrap=200, seed=args.seed)
+    for run in runs[:2]:
+        print(f"   {run.name}: score by duration (trend: points per minute, p-value)")
+        for line in duration_table(result["runs"][run.name]["scores"]).splitlines():
+            print(f"     {line}")
+    diff = result["comparisons"][0]
+    print(f"   {diff['a']} - {diff['b']}: {diff['average_diff']:+.1f} points on average over "
+          f"{diff['n_common']} paired items")
+    plots = write_plots(work / "long_audio", [(r.name, f"tiny · {r.method}", r.ratio, result["runs"][r.name]["scores"])
+                                              for r in runs[:2]])
+    print(f"   wrote {', '.join(p.name for p in plots)} in {work / 'long_audio'}")
     stages.done()
 
     print(f"\nDemo finished in {time.perf_counter() - stages.t0:.0f} s. Serve the leaderboard with:\n"

@@ -38,6 +38,7 @@ SUBSTITUTIONS = [
     ('dtype="bf16"', 'dtype="fp32"'),
     ("--nproc-per-node 4", "--nproc-per-node 2"),
     ("--ratios 0.1,0.3,0.5,0.7,0.9", "--ratios 0.5"),
+    ("--durations 90,180,300", "--durations 8,12,16"),  # the synthetic corpora hold ~30 s per group
     ("python space/app.py", f"{sys.executable} {ROOT}/space/app.py"),
     ("python builder_scripts/", f"{sys.executable} {ROOT}/builder_scripts/"),
     ('evaluate.load("audiomarathon_metric"', f'evaluate.load("{ROOT}/audiomarathon_metric"'),

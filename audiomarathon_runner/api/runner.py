@@ -52,7 +52,8 @@ class ApiRunner:
         t0 = time.perf_counter()
         rec = {"id": sample.id, "task": sample.task, "reply": None, "parsed": None, "rule": None,
                "reference": sample.reference, "choices": list(sample.choices), "timings": {},
-               "compression": None, "config_hash": config_hash, "error": None, "api": None}
+               "compression": None, "config_hash": config_hash, "error": None, "api": None,
+               **sample.record_fields()}
         try:
             audio = apply_audio_control(sample.load_audio(), self.config.audio_control, sample.id, self.config.seed)
             prompt = sample.prompt()
