@@ -163,7 +163,9 @@ Long-audio understanding benchmark for audio language models ([paper]({PAPER_URL
 The instances of this copy last {low:.1f}–{high:.1f} s (mean {mean:.1f} s). Every instance is one
 recording with a multiple-choice question (or a transcript for ASR), in one schema shared by all
 configs: `id, task, audio (16 kHz mono FLAC), duration, question, choices, answer, answer_text,
-segments, meta`.
+segments, meta`. `segments` lists each source clip as `{{source_id, start, end, evidence}}`; `evidence`
+is true for the clips holding the answer (DESED: the asked event heard; SLUE: the entity named;
+HAD: a fake part), false for the others of those tasks, and null where it is not known.
 
 ```python
 from datasets import load_dataset
