@@ -2,6 +2,7 @@
 import pytest
 import torch
 from transformers import AttentionInterface
+from transformers.masking_utils import AttentionMaskInterface, flash_attention_mask
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 
@@ -25,24 +26,47 @@ def external_kernel(module, query, key, value, attention_mask, dropout=0.0, **kw
 
 AttentionInterface.register(KERNEL, external_kernel)
 
+FLASH_LIKE = "audiomarathon_test_padding_mask_kernel"  # a name with "flash" in it makes transformers look for a flash kernel
 
-@pytest.mark.parametrize("family", ["qwen2", "gemma3n"])
-def test_tap_calls_through_a_registered_kernel_by_its_own_name(family):
-    model = build_tiny_decoder(family, seed=0, attn_implementation=KERNEL)
+
+def flash_like_kernel(module, query, key, value, attention_mask, dropout=0.0, scaling=None, **kwargs):
+    """Stands in for flash_attention_2: gets flash's masks (None, or a 2-D padding mask), is causal by
+    itself, finds itself by the config's name."""
+    if module.config._attn_implementation != FLASH_LIKE:
+        raise KeyError(f"no kernel named {module.config._attn_implementation!r}")
+    assert attention_mask is None or attention_mask.dim() == 2
+    CALLS.append(module.layer_idx)
+    groups = query.shape[1] // key.shape[1]
+    out = torch.nn.functional.scaled_dot_product_attention(
+        query, key.repeat_interleave(groups, 1), value.repeat_interleave(groups, 1),
+        is_causal=query.shape[-2] > 1, scale=scaling)
+    return out.transpose(1, 2).contiguous(), None
+
+
+AttentionInterface.register(FLASH_LIKE, flash_like_kernel)
+
+
+@pytest.mark.parametrize("family,kernel", [("qwen2", KERNEL), ("gemma3n", KERNEL), ("llama", FLASH_LIKE)])
+def test_tap_calls_through_a_registered_kernel_by_its_own_name(family, kernel):
+    eager = build_tiny_decoder(family, seed=0, attn_implementation="eager")  # the same weights
+    model = build_tiny_decoder(family, seed=0, attn_implementation=kernel)
+    if kernel == FLASH_LIKE:  # flash attention's masks: None, or a 2-D padding mask
+        AttentionMaskInterface.register(FLASH_LIKE, flash_attention_mask)
     inputs, audio_mask = tiny_prompt(N_AUDIO, N_BEFORE, N_AFTER, seed=2)
     CALLS.clear()
     kept = observed_keep(model, inputs, audio_mask, CompressionConfig("fastv", 0.3))
     assert CALLS, "the model's own kernel was not called"
-    assert kept == fastv_reference(model, inputs, audio_mask, 0.3)
+    assert kept == fastv_reference(eager, inputs, audio_mask, 0.3)
     for heads in kept_keys(model, inputs, audio_mask, CompressionConfig("snapkv", 0.75)).values():
         assert all(len(h) == audio_mask.numel() - N_AUDIO + kept_count(N_AUDIO, 0.75) for h in heads)
     with compression_session(model, inputs, audio_mask, CompressionConfig("fastv", 0.5)), torch.no_grad():
         out = model.generate(**inputs, max_new_tokens=3, do_sample=False)
     assert out.shape[-1] == audio_mask.numel() + 3
-    assert model.config._attn_implementation == KERNEL
+    assert model.config._attn_implementation == kernel
     # the entry is restored after the session (kvpress, once imported, wraps every entry in its own patch)
-    assert ALL_ATTENTION_FUNCTIONS[KERNEL] is external_kernel or \
-        ALL_ATTENTION_FUNCTIONS[KERNEL].__code__.co_filename.endswith("kvpress/attention_patch.py")
+    own = external_kernel if kernel == KERNEL else flash_like_kernel
+    assert ALL_ATTENTION_FUNCTIONS[kernel] is own or \
+        ALL_ATTENTION_FUNCTIONS[kernel].__code__.co_filename.endswith("kvpress/attention_patch.py")
 
 
 @pytest.mark.parametrize("attn", ["eager", "sdpa"])

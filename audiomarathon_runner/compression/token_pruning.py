@@ -46,6 +46,8 @@ def _seq_len(hidden: torch.Tensor) -> int:
 
 
 def _bool_to_additive(mask_row: torch.Tensor) -> torch.Tensor:
+    if mask_row.dtype != torch.bool and not mask_row.is_floating_point():  # 0/1 padding mask
+        mask_row = mask_row.bool()
     if mask_row.dtype == torch.bool:
         return torch.zeros(mask_row.shape, dtype=torch.float32, device=mask_row.device).masked_fill(
             ~mask_row, float("-inf")
@@ -85,7 +87,9 @@ def token_pruning(model: nn.Module, decoder: nn.Module, audio_mask: torch.Tensor
         if state.phase == "prefill":
             mask_row = None
             if isinstance(attention_mask, torch.Tensor):
-                mask_row = _bool_to_additive(attention_mask[0, 0, -1, -key.shape[-2]:])
+                # 4-D [B, 1, Lq, Lk] (eager, sdpa) or 2-D [B, Lk] padding mask (flash attention)
+                row = attention_mask[0, 0, -1] if attention_mask.dim() == 4 else attention_mask[0]
+                mask_row = _bool_to_additive(row[-key.shape[-2]:])
             state.captured.update(
                 query_last=query[0, :, -1].detach(),
                 keys=key[0].detach(),
