@@ -21,5 +21,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 "$VENV/bin/python" -c "import transformers; print('transformers', transformers.__version__)"
 exec "$VENV/bin/python" -m pytest -q tests/test_compression_families.py tests/test_presses.py \
+  tests/test_compression_selection.py tests/test_compression_guards.py tests/test_compression_cli.py \
+  tests/test_gpu_benchmarks.py \
   tests/test_pruning_methods.py tests/test_compression_e2e.py tests/test_adapters.py \
   tests/test_runner_prefetch.py tests/test_runner.py -k "not serve" "$@"
