@@ -12,7 +12,6 @@ recorded under the same configuration hash are skipped.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import platform
 import time
@@ -23,18 +22,24 @@ from typing import TYPE_CHECKING, Sequence
 
 import torch
 
+from audiomarathon.records import (
+    PREDICTIONS_FILE,
+    RESULTS_FILE,
+    RESULTS_SCHEMA,
+    PredictionLog,
+    latest_records,
+    parse_prediction_lines,
+    read_predictions,
+    read_results,
+    write_predictions,
+)
+from audiomarathon.records import write_results as write_results_file
+from audiomarathon.run_identity import GREEDY, run_id, run_identity
 from audiomarathon.tasks import SAMPLING_RATE, resolve_tasks
 
 from . import distributed
 from .adapters import AudioLMAdapter, load_adapter, resolve_device
 from .prefetch import Prefetcher, Prepared, prepare_one
-from .records import (
-    PredictionLog,
-    latest_by_key,
-    read_records,
-    write_json_atomic,
-    write_jsonl_atomic,
-)
 from .samples import (
     AUDIO_CONTROLS,
     Sample,
@@ -53,10 +58,6 @@ from .timing import (
 
 if TYPE_CHECKING:
     from .api import ApiConfig
-
-PREDICTIONS = "predictions.jsonl"
-RESULTS = "results.json"
-RESULTS_SCHEMA = 1
 
 
 @dataclass
@@ -107,26 +108,25 @@ class RunConfig:
     def compression(self):
         return make_compression_config(self.method, self.ratio, self.layer, self.seed, self.press_scope)
 
-    def hash_fields(self) -> dict:
-        """What changes a sample's output (the resume key): not the output folder, limit or device."""
-        return {
-            "model": self.model, "revision": self.revision, "method": self.method,
-            "ratio": float(self.ratio) if self.method != "none" else 0.0,
-            "layer": self.layer, "seed": self.seed, "press_scope": self.press_scope,
-            "dtype": self.dtype, "audio_control": self.audio_control, "decoding": DECODING,
-            "max_new_tokens": self.max_new_tokens,
-            **({"dtype": None, "backend": self.api.hash_fields(self.max_audio_seconds)} if self.api else {}),
-        }
+    def identity(self, dataset_fingerprint: str | None) -> dict:
+        """The run identity (what changes a sample's output): never the output folder, data path,
+        limit, device, prefetch or the API servers' addresses. Samples recorded under the same
+        identity are not run again."""
+        settings = {k: v for k, v in asdict(self).items() if k != "api"}
+        if self.api is not None:
+            settings["backend"] = {"kind": "openai-chat", **self.api.public()}
+        return run_identity(settings, dataset_fingerprint)
 
     def max_new_tokens_for(self, task) -> int:
         return min(task.max_new_tokens, self.max_new_tokens) if self.max_new_tokens else task.max_new_tokens
 
-    def config_hash(self) -> str:
-        return hashlib.sha256(json.dumps(self.hash_fields(), sort_keys=True).encode()).hexdigest()[:12]
+    def config_hash(self, dataset_fingerprint: str | None) -> str:
+        """The run id of this configuration on that dataset version (prediction records' ``config_hash``)."""
+        return run_id(self.identity(dataset_fingerprint))
 
 
 # Greedy and identical for every task; only max_new_tokens varies (from the registry).
-DECODING = {"do_sample": False, "num_beams": 1}
+DECODING = GREEDY
 
 
 # ------------------------------------------------------------ compression (issue 6 contract)
@@ -293,14 +293,40 @@ def parse_reply(reply: str, sample: Sample) -> tuple[str | None, str]:
 def _versions() -> dict:
     import importlib.metadata as md
 
+    import audiomarathon
+
     out = {"python": platform.python_version()}
-    for pkg in ("audiomarathon", "torch", "transformers", "datasets", "kvpress", "numpy", "accelerate", "openai"):
+    for pkg in ("audiomarathon-hf", "torch", "transformers", "datasets", "kvpress", "numpy", "accelerate", "openai"):
         try:
             out[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
             out[pkg] = None
+    out["audiomarathon-hf"] = out["audiomarathon-hf"] or audiomarathon.__version__  # a source checkout
+    out["audiomarathon_git_commit"] = _toolkit_commit()
     out["cuda"] = torch.version.cuda
     return out
+
+
+def _toolkit_commit() -> str | None:
+    """The git commit of the toolkit's own checkout (``+dirty`` with uncommitted changes), or None
+    when it is installed from a wheel or git is not available."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists():
+        return None
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("+dirty" if dirty else "") if head else None
+
+
+def _shard_name(rank) -> str:
+    return f"predictions.rank{rank}.jsonl"
 
 
 def run_evaluation(config: RunConfig, adapter: AudioLMAdapter | None = None,
@@ -322,18 +348,18 @@ def run_evaluation(config: RunConfig, adapter: AudioLMAdapter | None = None,
         samples = [s for s in samples if s.task in chosen]
     if not samples:
         raise ValueError(f"no samples for tasks {config.tasks!r} in {config.data!r}")
+    dataset = dataset_version(config.data, samples)
     if adapter is None and config.api is None:
         device = resolve_device(config.device) if config.device else None
         if dist.world_size > 1 and (device or "").startswith("cuda"):
             device = f"cuda:{dist.local_rank}"
         adapter = load_adapter(config.model, config.dtype, device or dist.default_device(), config.revision)
-    chash = config.config_hash()
+    chash = config.config_hash(dataset["fingerprint"])
 
-    pred_path = out / PREDICTIONS
-    shard_path = out / (PREDICTIONS if dist.world_size == 1 else f"predictions.rank{dist.rank}.jsonl")
-    previous = latest_by_key(r for p in [pred_path, *sorted(out.glob("predictions.rank*.jsonl"))]
-                             for r in read_records(p))
-    done = {i for (i, h), r in previous.items() if h == chash and not (config.retry_failed and r.get("error"))}
+    shard_path = out / (PREDICTIONS_FILE if dist.world_size == 1 else _shard_name(dist.rank))
+    previous = [r for p in [out / PREDICTIONS_FILE, *sorted(out.glob(_shard_name("*")))]
+                for r in read_predictions(p, chash)]
+    done = {r["id"] for r in latest_records(previous) if not (config.retry_failed and r.get("error"))}
     todo = [s for s in dist.shard(samples) if s.id not in done]
 
     if config.api is not None:
@@ -350,12 +376,11 @@ def run_evaluation(config: RunConfig, adapter: AudioLMAdapter | None = None,
     dist.barrier()
     results = None
     if dist.rank == 0:
-        if dist.world_size > 1:
-            merge_shards(out)
-        results = write_results(config, samples, adapter, out)
+        compact_predictions(out)
+        results = write_results(config, samples, adapter, out, dataset, chash)
     dist.barrier()
     if results is None:
-        results = json.loads((out / RESULTS).read_text())
+        results = read_results(out / RESULTS_FILE)
     return results
 
 
@@ -367,22 +392,26 @@ def _progress(items, enabled: bool, desc: str, total: int | None = None):
     return tqdm(items, desc=desc, unit="sample", total=total)
 
 
-def merge_shards(out: Path) -> None:
-    """Fold per-rank files into predictions.jsonl (atomic replace), then remove them."""
-    pred = out / PREDICTIONS
-    shards = sorted(out.glob("predictions.rank*.jsonl"))
-    merged = latest_by_key(r for p in [pred, *shards] for r in read_records(p))
-    write_jsonl_atomic(pred, sorted(merged.values(), key=lambda r: (r.get("config_hash") or "", r["id"])))
+def compact_predictions(out: Path) -> None:
+    """Fold per-rank files into predictions.jsonl and keep one record per (id, run id), the
+    latest (a retried sample replaces its failure), in an atomic replace; then remove the shards.
+    Nothing is rewritten when there is nothing to fold."""
+    pred = out / PREDICTIONS_FILE
+    shards = sorted(out.glob(_shard_name("*")))
+    lines = [rec for p in [pred, *shards] if p.exists()
+             for _, rec in parse_prediction_lines(p.read_bytes(), str(p), check_shape=False)]
+    records = latest_records(lines)
+    if shards or len(records) != len(lines):
+        write_predictions(pred, records)
     for p in shards:
         p.unlink()
 
 
-def write_results(config: RunConfig, samples: Sequence[Sample], adapter: AudioLMAdapter, out: Path) -> dict:
+def write_results(config: RunConfig, samples: Sequence[Sample], adapter: AudioLMAdapter, out: Path,
+                  dataset: dict, chash: str) -> dict:
     from audiomarathon_metric import score
 
-    chash = config.config_hash()
-    records = latest_by_key(read_records(out / PREDICTIONS))
-    by_id = {i: r for (i, h), r in records.items() if h == chash}
+    by_id = {r["id"]: r for r in read_predictions(out / PREDICTIONS_FILE, chash)}
     wanted = [s for s in samples if s.id in by_id]
     missing = [s.id for s in samples if s.id not in by_id]
     failed = {s.id: by_id[s.id]["error"] for s in wanted if by_id[s.id].get("error")}
@@ -410,6 +439,7 @@ def write_results(config: RunConfig, samples: Sequence[Sample], adapter: AudioLM
                    "commit_hash": getattr(model_config, "_commit_hash", None),
                    "model_type": model_config.model_type, "adapter": adapter.describe(),
                    "device": str(adapter.device)}
+    compression = config.compression()
     results = {
         "schema": RESULTS_SCHEMA,
         "config": {
@@ -417,15 +447,16 @@ def write_results(config: RunConfig, samples: Sequence[Sample], adapter: AudioLM
             "model_id": config.model,
             **backend,
             "config_hash": chash,
-            "compression": config.compression().to_dict() if config.compression() is not None else {"method": "none"},
+            "compression": compression.to_dict() if compression is not None else {"method": "none"},
             "decoding": {**DECODING, "max_new_tokens": {t.name: config.max_new_tokens_for(t) for t in resolve_tasks(config.tasks)}},
             "world_size": distributed.current().world_size,
         },
+        "identity": config.identity(dataset["fingerprint"]),
         "versions": _versions(),
-        "dataset": dataset_version(config.data, samples),
+        "dataset": dataset,
         "scores": scores,
         "timing": summarize([by_id[s.id]["timings"] for s in wanted if not by_id[s.id].get("error")]),
         "samples": {"original": original, "effective": effective, "failed": failed, "missing": missing},
     }
-    write_json_atomic(out / RESULTS, results)
-    return results
+    write_results_file(out / RESULTS_FILE, results)
+    return json.loads(json.dumps(results, default=str))  # what results.json holds

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Sequence
 
 from audiomarathon.files import write_atomic
+from audiomarathon.records import PREDICTIONS_FILE, read_predictions, write_json
 from audiomarathon.tasks import resolve_tasks
 
 from .adapters import load_adapter
-from .records import write_json_atomic
 from .run import RunConfig, run_evaluation
 from .samples import load_samples
 
@@ -75,15 +75,11 @@ def summary_row(cfg: RunConfig, results: dict) -> dict:
     row["prefill_ms_median"] = timing.get("prefill_ms", {}).get("median")
     row["kv_cache_bytes_mean"] = timing.get("kv_cache_bytes", {}).get("mean")
     row["audio_tokens_mean"] = timing.get("audio_tokens", {}).get("mean")
-    kept = []
-    for path in [Path(cfg.out) / "predictions.jsonl"]:
-        from .records import read_records
-
-        for rec in read_records(path):
-            comp = rec.get("compression") or {}
-            layers = comp.get("kept_audio_tokens_per_layer")
-            if rec.get("config_hash") == cfg.config_hash() and layers:
-                kept.append(min(layers))
+    # The same samples as the timing summary's audio_tokens_mean: warm-up left out unless alone.
+    kept = [((rec.get("timings") or {}).get("warmup"), min(layers))
+            for rec in read_predictions(Path(cfg.out) / PREDICTIONS_FILE, results["config"]["config_hash"])
+            if (layers := (rec.get("compression") or {}).get("kept_audio_tokens_per_layer"))]
+    kept = [k for warm, k in kept if not warm] or [k for _, k in kept]
     row["kept_audio_tokens_mean"] = sum(kept) / len(kept) if kept else None
     return row
 
@@ -100,7 +96,7 @@ def write_summary(out: Path, rows: list[dict], task_names: list[str]) -> None:
     md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     md += ["| " + " | ".join(_fmt(row.get(c)) for c in cols) + " |" for row in rows]
     write_atomic(out / "sweep_summary.md", "\n".join(md) + "\n")
-    write_json_atomic(out / "sweep_summary.json", rows)
+    write_json(out / "sweep_summary.json", rows)
 
 
 def _fmt(v) -> str:

@@ -86,18 +86,54 @@ def bench_render(tmp: Path, rows: int, repeats: int, http: bool) -> dict:
     return out
 
 
+def scaled_key(base, per_task: dict[str, int]):
+    """A key with the paper's instance counts, cycling the base key's items of each task (a
+    full-size submission without building a full-size dataset)."""
+    from space.answer_key import AnswerKey
+
+    by_task: dict[str, list] = {}
+    for ident, item in base.items.items():
+        by_task.setdefault(item.task, []).append(ident)
+    items, origin = {}, {}
+    for task, n in per_task.items():
+        pool = by_task[task]
+        for i in range(n):
+            items[f"{task}-{i:05d}"] = base.items[pool[i % len(pool)]]
+            origin[f"{task}-{i:05d}"] = pool[i % len(pool)]
+    return AnswerKey(f"{base.fingerprint}-x{sum(per_task.values())}", items, base.source), origin
+
+
+def full_size_run(tmp: Path, dataset: Path, key, origin: dict) -> Path:
+    """The tiny model's real run on the small dataset, its records repeated to the full key's ids."""
+    from audiomarathon.records import read_predictions, read_results, write_predictions, write_results
+    from audiomarathon_runner.run import RunConfig, run_evaluation
+    from audiomarathon_runner.tiny import save_tiny_model
+
+    model = save_tiny_model("qwen2_audio", tmp / "Bench-Full-7B")
+    small = tmp / "small-run"
+    run_evaluation(RunConfig(model=str(model), data=str(dataset), out=str(small), dtype="fp32", device="cpu",
+                             max_new_tokens=8, progress=False))
+    by_id = {r["id"]: r for r in read_predictions(small / "predictions.jsonl")}
+    run = tmp / "run"
+    run.mkdir()
+    write_predictions(run / "predictions.jsonl", [dict(by_id[origin[i]], id=i) for i in key.items])
+    results = read_results(small / "results.json")
+    results["dataset"]["fingerprint"] = key.fingerprint
+    write_results(run / "results.json", results)
+    return run
+
+
 def bench_rescore(tmp: Path, repeats: int) -> dict:
     from audiomarathon_dataset.release import import_release
     from audiomarathon_dataset.synthetic_release import write_synthetic_release
 
     from space.answer_key import build_answer_key
-    from space.synthetic_run import make_run, scaled_key
     from space.validation import parse_predictions, rescore, submit_files
 
     src = write_synthetic_release(tmp / "release", per_task=3, seed=0, duration=(1.0, 1.5))
     import_release(src, tmp / "dataset", progress=False)
-    key = scaled_key(build_answer_key(tmp / "dataset"), {t.name: t.paper_count for t in TASKS})
-    run = make_run(key, tmp / "run", model="Bench-Full-7B", accuracy=0.7, seed=0)
+    key, origin = scaled_key(build_answer_key(tmp / "dataset"), {t.name: t.paper_count for t in TASKS})
+    run = full_size_run(tmp, tmp / "dataset", key, origin)
     preds = parse_predictions((run / "predictions.jsonl").read_bytes())
     rescore_s, _ = timed(lambda: rescore(preds, key), repeats)
     times = []

@@ -7,28 +7,23 @@ and line it comes from; a rejected submission never touches the store.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from audiomarathon.records import PREDICTIONS_FILE as PREDICTIONS
+from audiomarathon.records import RESULTS_FILE as RESULTS
+from audiomarathon.records import RecordError, parse_prediction_lines
+from audiomarathon.records import parse_results as parse_results_record
+from audiomarathon.run_identity import run_id, run_identity
 from audiomarathon.tasks import TASK_NAMES
 
 from space.answer_key import AnswerKey
 from space.store import VERIFIED, DuplicateEntry, Entry, Store
 
-PREDICTIONS = "predictions.jsonl"
-RESULTS = "results.json"
 MAX_PROBLEMS_SHOWN = 12
-# Run settings that change where or how fast a run happened, not what was computed: two runs
-# differing only in these are the same configuration.
-NON_SEMANTIC_CONFIG_KEYS = frozenset(
-    {"output_dir", "output", "out", "device", "device_map", "num_workers", "resume", "shard",
-     "num_shards", "shard_index", "cache_dir", "log_level", "progress", "overwrite"}
-)
 
 
 @dataclass(frozen=True)
@@ -55,7 +50,7 @@ class Prediction:
     reply: str
     task: str | None
     line: int
-    prefill_s: float | None = None
+    prefill_ms: float | None = None  # None for a failed sample and for the process's warm-up sample
 
 
 @dataclass
@@ -80,77 +75,46 @@ def _text(data: bytes, name: str, limit: int) -> str:
 
 
 def parse_results(data: bytes, limits: Limits = Limits()) -> dict:
+    """results.json checked against the run-record format (the error names the field at fault)."""
     text = _text(data, RESULTS, limits.max_results_bytes)
     try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SubmissionRejected([f"{RESULTS}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"]) from None
-    problems = []
-    if not isinstance(obj, dict):
-        raise SubmissionRejected([f"{RESULTS}: expected a JSON object, found {type(obj).__name__}"])
-    config = obj.get("config")
-    if not isinstance(config, dict):
-        problems.append(f"{RESULTS}: missing the \"config\" object (model, method, ratio, ...)")
-    else:
-        model = config.get("model")
-        if not isinstance(model, str) or not model.strip():
-            problems.append(f"{RESULTS}: config.model must be a non-empty string")
-        elif len(model) > 200:
-            problems.append(f"{RESULTS}: config.model is longer than 200 characters")
-        ratio = config.get("ratio", 0.0)
-        if ratio is not None and (not isinstance(ratio, (int, float)) or isinstance(ratio, bool)
-                                  or not math.isfinite(ratio) or not 0.0 <= ratio < 1.0):
-            problems.append(f"{RESULTS}: config.ratio must be a number in [0, 1), found {ratio!r}")
-        method = config.get("method", "none")
-        if method is not None and not isinstance(method, str):
-            problems.append(f"{RESULTS}: config.method must be a string, found {method!r}")
-    dataset = obj.get("dataset", {})
-    if not isinstance(dataset, dict):
-        problems.append(f"{RESULTS}: \"dataset\" must be an object with path, fingerprint, num_ids")
-    if problems:
-        raise SubmissionRejected(problems)
-    return obj
+        return parse_results_record(text, RESULTS)
+    except RecordError as exc:
+        raise SubmissionRejected([str(exc)]) from None
+    except ValueError as exc:  # e.g. an integer literal too long to convert
+        raise SubmissionRejected([f"{RESULTS}: {exc}"]) from None
 
 
-def parse_predictions(data: bytes, limits: Limits = Limits()) -> list[Prediction]:
+def parse_predictions(data: bytes, limits: Limits = Limits(), run: str | None = None) -> list[Prediction]:
+    """The records of predictions.jsonl in the run-record format; with ``run`` (results.json's run
+    id) only that run's records, so a folder that also holds another configuration's records
+    submits the one its results.json describes."""
     text = _text(data, PREDICTIONS, limits.max_predictions_bytes)
     problems: list[str] = []
+    lines = parse_prediction_lines(text.encode("utf-8"), PREDICTIONS, torn_tail_ok=False, problems=problems)
+    if run is not None and any(rec.get("config_hash") == run for _, rec in lines):
+        lines = [(n, rec) for n, rec in lines if rec.get("config_hash") == run]
     preds: list[Prediction] = []
     first_line: dict[str, int] = {}
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+    for lineno, rec in lines:
         where = f"{PREDICTIONS} line {lineno}"
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{where}: malformed JSON ({exc.msg} at column {exc.colno})")
-            continue
-        if not isinstance(rec, dict):
-            problems.append(f"{where}: expected a JSON object")
-            continue
-        ident = rec.get("id")
-        if not isinstance(ident, str) or not ident:
-            problems.append(f"{where}: missing the \"id\" string")
+        ident = rec["id"]
+        if not ident:
+            problems.append(f"{where}: \"id\" is empty")
             continue
         if ident in first_line:
             problems.append(f"{where}: duplicate id {ident!r} (first on line {first_line[ident]})")
             continue
         first_line[ident] = lineno
-        reply = rec.get("reply")
-        if reply is None:
-            reply = ""  # a failed generation (error set): scored as an invalid reply, never dropped
-        if not isinstance(reply, str):
-            problems.append(f"{where}: \"reply\" must be a string or null (id {ident!r})")
-            continue
+        # A failed sample (reply null, error set) is scored as an invalid reply, never dropped.
+        reply = rec["reply"] if rec["reply"] is not None else ""
         if len(reply) > limits.max_reply_chars:
             problems.append(f"{where}: reply of {len(reply):,} characters is over {limits.max_reply_chars:,} (id {ident!r})")
             continue
-        task = rec.get("task")
-        timings = rec.get("timings") if isinstance(rec.get("timings"), dict) else {}
-        prefill = timings.get("prefill_s")
-        prefill = float(prefill) if isinstance(prefill, (int, float)) and math.isfinite(prefill) and prefill >= 0 else None
-        preds.append(Prediction(ident, reply, task if isinstance(task, str) else None, lineno, prefill))
+        timings = rec["timings"]
+        prefill = None if timings.get("warmup") else timings.get("prefill_ms")
+        prefill = float(prefill) if isinstance(prefill, (int, float)) and prefill >= 0 else None
+        preds.append(Prediction(ident, reply, rec["task"], lineno, prefill))
     if problems:
         raise SubmissionRejected(problems)
     if not preds:
@@ -229,10 +193,10 @@ def rescore(preds: Sequence[Prediction], key: AnswerKey, mode: str = "strict") -
 
 
 def config_key(config: dict, fingerprint: str) -> str:
-    """Same model + same configuration on the same dataset version => same key."""
-    semantic = {k: v for k, v in sorted(config.items()) if k not in NON_SEMANTIC_CONFIG_KEYS}
-    blob = json.dumps([semantic, fingerprint], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return "cfg:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()[:24]
+    """Same model + same configuration on the same dataset version => same key: the run id of
+    the run identity (the runner's resume key), so where and how fast a run happened, the case
+    or spacing of a model name and keys the identity does not know never make two entries."""
+    return run_id(run_identity(config, fingerprint))
 
 
 _SIZE = re.compile(r"(?<![A-Za-z0-9.])[Ee]?(\d+(?:\.\d+)?)\s*[Bb](?![A-Za-z])")
@@ -264,7 +228,7 @@ def _scalars(d: dict) -> dict:
 def build_entry(results: dict, scored: dict, key: AnswerKey, preds: Sequence[Prediction]) -> Entry:
     config = dict(results["config"])
     tasks = scored.get("tasks", {})
-    prefills = [p.prefill_s for p in preds if p.prefill_s is not None]
+    prefills = [p.prefill_ms for p in preds if p.prefill_ms is not None]
     method = config.get("method") or "none"
     # A local run loads public weights; an API run declares its model's ("weights": "closed").
     closed = config.get("weights") == "closed"
@@ -281,7 +245,7 @@ def build_entry(results: dict, scored: dict, key: AnswerKey, preds: Sequence[Pre
         scores={t: float(v["score"]) for t, v in tasks.items() if t in TASK_NAMES},
         categories={c: float(v) if not isinstance(v, dict) else float(v.get("score")) for c, v in (scored.get("categories") or {}).items()},
         average=float(scored["average"]) if scored.get("average") is not None else None,
-        prefill_s=sum(prefills) / len(prefills) if prefills else None,
+        prefill_s=sum(prefills) / len(prefills) / 1000.0 if prefills else None,  # mean, warm-up excluded
         dataset_fingerprint=key.fingerprint,
         details={t: _scalars(v) for t, v in tasks.items()},
     )
@@ -297,8 +261,9 @@ def validate_submission(predictions: bytes, results: bytes, keys: Sequence[Answe
         parsed_results = parse_results(results, limits)
     except SubmissionRejected as exc:
         problems += exc.problems
+    run = (parsed_results or {}).get("config", {}).get("config_hash")
     try:
-        parsed_preds = parse_predictions(predictions, limits)
+        parsed_preds = parse_predictions(predictions, limits, run if isinstance(run, str) else None)
     except SubmissionRejected as exc:
         problems += exc.problems
     if problems:

@@ -26,3 +26,11 @@ def imported_dataset(synthetic_release, tmp_path_factory):
     report = import_release(synthetic_release, out, progress=False)
     assert report.ok, report.issues
     return out
+
+
+@pytest.fixture(scope="session")
+def runner_runs(imported_dataset, tmp_path_factory):
+    """Run folders written by the real runner with a tiny model (see tests/runner_runs.py)."""
+    from runner_runs import RunnerRuns
+
+    return RunnerRuns(tmp_path_factory.mktemp("runner-runs"), imported_dataset)

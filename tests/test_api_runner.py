@@ -26,7 +26,7 @@ from openai_server import ChatServer  # noqa: E402
 
 from audiomarathon.cli import main  # noqa: E402
 from audiomarathon.tasks import get_task  # noqa: E402
-from audiomarathon_runner.records import read_records  # noqa: E402
+from audiomarathon.records import read_predictions as read_records  # noqa: E402
 from audiomarathon_runner.samples import load_samples  # noqa: E402
 from audiomarathon_runner.tiny import save_tiny_model  # noqa: E402
 

@@ -35,10 +35,10 @@ def test_score_command_errors_name_the_line_or_index(tmp_path, capsys):
     bad_json = tmp_path / "bad.jsonl"
     bad_json.write_text(json.dumps(RECORDS[0]) + "\n{oops\n")
     assert main(["score", str(bad_json)]) == 1
-    assert "bad.jsonl:2: not valid JSON" in capsys.readouterr().err
+    assert "bad.jsonl line 2: malformed JSON" in capsys.readouterr().err
     missing = write_jsonl(tmp_path / "missing.jsonl", [{"task": "HAD", "prediction": "a"}])
     assert main(["score", str(missing)]) == 1
-    assert "missing.jsonl:1: missing field 'reference'" in capsys.readouterr().err
+    assert "missing.jsonl line 1: missing field 'reference'" in capsys.readouterr().err
     bad_task = write_jsonl(tmp_path / "task.jsonl", [RECORDS[1], {**RECORDS[1], "id": "x", "task": "Nope"}])
     assert main(["score", str(bad_task)]) == 1
     assert "tasks[1]: unknown task 'Nope'" in capsys.readouterr().err

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from audiomarathon.cli import main
-from audiomarathon_runner.records import read_records
+from audiomarathon.records import read_predictions as read_records
 from audiomarathon_runner.run import RunConfig, run_evaluation
 from audiomarathon_runner.samples import Sample, apply_audio_control, fingerprint, load_samples
 from audiomarathon_runner.tiny import save_tiny_model

@@ -18,7 +18,7 @@ from audiomarathon_runner.features import (
     accelerate_feature_extractor,
 )
 from audiomarathon_runner.prefetch import Prefetcher
-from audiomarathon_runner.records import read_records
+from audiomarathon.records import read_predictions as read_records
 from audiomarathon_runner.run import RunConfig, SampleRunner, run_evaluation
 from audiomarathon_runner.samples import load_samples
 from audiomarathon_runner.tiny import save_tiny_model

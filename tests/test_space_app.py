@@ -23,7 +23,6 @@ from audiomarathon_metric.published import PUBLISHED  # noqa: E402
 
 from space.answer_key import build_answer_key  # noqa: E402
 from space.store import VERIFIED, Store  # noqa: E402
-from space.synthetic_run import make_run  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -102,10 +101,10 @@ def _submit(client, run: Path) -> str:
     return out[0]
 
 
-def test_concurrent_submissions_then_sigkill_and_restart_lose_nothing(app, key, tmp_path):
+def test_concurrent_submissions_then_sigkill_and_restart_lose_nothing(app, key, tmp_path, runner_runs):
     from gradio_client import Client
 
-    runs = [make_run(key, tmp_path / f"run{i}", model=f"Http-Model-{i}-1B", seed=i) for i in range(30)]
+    runs = [runner_runs.make(tmp_path / f"run{i}", model=f"Http-Model-{i}-1B") for i in range(30)]
     acked, errors = [], []
     lock = threading.Lock()
 
@@ -191,21 +190,20 @@ ROWS_JS = "() => document.querySelectorAll('#leaderboard-table [role=row]:has([r
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Debian chromium not installed at {CHROMIUM} "
                     "(scripts/setup_env.sh installs it: apt-get install chromium chromium-driver)")
-def test_browser_reads_published_averages_submits_and_sees_rescored_row(app, key, tmp_path):
+def test_browser_reads_published_averages_submits_and_sees_rescored_row(app, key, tmp_path, runner_runs):
     from playwright.sync_api import sync_playwright
 
     from space.store import Store
 
     model = 'Tiny <b>Bold</b> <img src=x onerror="alert(1)">-2B'  # must appear as text, not markup
-    run = make_run(key, tmp_path / "run", model=model, method="fastv", ratio=0.5, accuracy=0.8, seed=7)
+    run = runner_runs.make(tmp_path / "run", model=model, method="random", ratio=0.5)
     ARTIFACTS.mkdir(exist_ok=True)
     # Two more runs of another model, stored by a second process-level client of the same store,
     # so the Efficiency tab has a line (0% -> 25%) and a Pareto frontier to draw.
     from space.validation import submit_files
 
-    for method, ratio, t in (("none", 0.0, 1.0), ("fastv", 0.25, 0.7)):
-        other = make_run(key, tmp_path / f"other-{method}", model="Tiny-Audio-2B", method=method, ratio=ratio,
-                         prefill_s=t, accuracy=0.9 - ratio)
+    for method, ratio in (("none", 0.0), ("random", 0.25)):
+        other = runner_runs.make(tmp_path / f"other-{method}", model="Tiny-Audio-2B", method=method, ratio=ratio)
         submit_files(Store(app.db), other / "predictions.jsonl", other / "results.json")
     dialogs = []
     with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
@@ -243,7 +241,7 @@ def test_browser_reads_published_averages_submits_and_sees_rescored_row(app, key
             assert row[header.index("Source")] == "verified submission"
             assert float(row[header.index("Average")]) == pytest.approx(round(entry.average, 1))
             assert float(row[header.index("ASC")]) == pytest.approx(round(entry.scores["TAU"], 1))
-            assert row[header.index("Method")] == "fastv"
+            assert row[header.index("Method")] == "random"
             assert page.locator("#leaderboard-table b, #leaderboard-table img").count() == 0
             for _ in "bold":
                 search.press("Backspace")

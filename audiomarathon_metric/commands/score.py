@@ -51,26 +51,33 @@ def _field(record: dict, name: str, where: str, required: bool = True):
 
 
 def read_predictions(path: Path) -> dict:
+    """Columns for score() from a JSONL file, read by the run-record reader (lines split on
+    ``\n`` only). A runner's predictions.jsonl keeps the latest record per (id, run id), so a
+    retried sample counts once, and a failed sample (reply null) is scored as an invalid reply."""
+    from audiomarathon.records import RecordError, latest_records, parse_prediction_lines
+
     cols = {"predictions": [], "references": [], "tasks": [], "choices": [], "ids": [], "durations": [],
             "evidence": []}
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{where}: not valid JSON ({err.msg})") from None
-            if not isinstance(record, dict):
-                raise ValueError(f"{where}: expected a JSON object")
-            cols["predictions"].append(_field(record, "prediction", where))
-            cols["references"].append(_field(record, "reference", where))
-            cols["tasks"].append(_field(record, "task", where))
-            cols["choices"].append(_field(record, "choices", where, required=False) or [])
-            cols["ids"].append(_field(record, "id", where, required=False) or f"line-{lineno}")
-            cols["durations"].append(_field(record, "duration", where, required=False))
-            cols["evidence"].append(record.get("evidence_position", MISSING))
+    try:
+        lines = parse_prediction_lines(path.read_bytes(), str(path), check_shape=False, torn_tail_ok=False)
+    except RecordError as err:
+        raise ValueError(str(err)) from None
+    for lineno, record in lines:
+        if not isinstance(record, dict):
+            raise ValueError(f"{path} line {lineno}: expected a JSON object")
+    if lines and all("config_hash" in rec for _, rec in lines):  # the runner's own format
+        keep = {id(rec) for rec in latest_records([rec for _, rec in lines])}
+        lines = [(n, rec) for n, rec in lines if id(rec) in keep]
+    for lineno, record in lines:
+        where = f"{path} line {lineno}"
+        prediction = _field(record, "prediction", where)
+        cols["predictions"].append("" if prediction is None else prediction)
+        cols["references"].append(_field(record, "reference", where))
+        cols["tasks"].append(_field(record, "task", where))
+        cols["choices"].append(_field(record, "choices", where, required=False) or [])
+        cols["ids"].append(_field(record, "id", where, required=False) or f"line-{lineno}")
+        cols["durations"].append(_field(record, "duration", where, required=False))
+        cols["evidence"].append(record.get("evidence_position", MISSING))
     if not cols["predictions"]:
         raise ValueError(f"{path}: no records")
     return cols

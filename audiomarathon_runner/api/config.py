@@ -76,14 +76,6 @@ class ApiConfig:
         # Local vLLM/SGLang servers accept any key; the client insists on one.
         return os.environ.get("OPENAI_API_KEY") or "EMPTY"
 
-    def hash_fields(self, max_audio_seconds: float) -> dict:
-        """What changes the replies: the wire format and how long clips are cut into parts, never
-        the servers' addresses (data parallelism over servers keeps resuming the same run)."""
-        fields = {"kind": "openai-chat", "audio_format": self.audio_format, "max_tokens_field": self.max_tokens_field}
-        if self.on_too_long == "split":
-            fields["split"] = {"max_audio_seconds": max_audio_seconds, "max_request_mb": self.max_request_mb}
-        return fields
-
     def public(self) -> dict:
         """For results.json: everything but secrets (the key's variable name is not a secret)."""
         return {
