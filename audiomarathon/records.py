@@ -119,7 +119,10 @@ class RunSettings(TypedDict):
     config_hash: NotRequired[str]  # the run id
     model_id: NotRequired[str]
     commit_hash: NotRequired[str | None]  # the model checkpoint's commit on the Hub
-    model_type: NotRequired[str]
+    model_type: NotRequired[str | None]  # the transformers architecture; None for a model behind an API
+    backend: NotRequired[dict]  # {"kind": "transformers"} or the API's settings and totals
+    adapter: NotRequired[dict | None]
+    device: NotRequired[str | None]
     num_parameters: NotRequired[int | None]
     decoding: NotRequired[dict]
     compression: NotRequired[dict]

@@ -49,18 +49,19 @@ class Run:
 
 
 def _read_jsonl(path: Path) -> list[dict]:
+    """Records by the run-record reader (lines split on ``\n`` only; a retried sample once)."""
+    from audiomarathon.records import RecordError, latest_records, parse_prediction_lines
+
+    try:
+        lines = parse_prediction_lines(path.read_bytes(), str(path), check_shape=False, torn_tail_ok=False)
+    except RecordError as err:
+        raise RunError(str(err)) from None
     out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise RunError(f"{path}:{n}: not valid JSON ({err.msg})") from None
+    for n, rec in lines:
         if not isinstance(rec, dict) or "id" not in rec or "task" not in rec:
-            raise RunError(f"{path}:{n}: expected a record with 'id' and 'task'")
+            raise RunError(f"{path} line {n}: expected a record with 'id' and 'task'")
         out.append(rec)
-    return out
+    return latest_records(out)
 
 
 def load_run(path: str | Path, name: str | None = None) -> Run:
