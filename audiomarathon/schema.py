@@ -1,4 +1,4 @@
-"""The unified instance schema shared by every config (DESIGN.md §2), defined once.
+"""The unified instance schema shared by every config, defined once.
 
 `datasets` is imported on first use of the features, so modules that only move rows around
 (worker processes of the importer and builder) start without it.

@@ -90,7 +90,7 @@ class Report:
         return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
 
 
-# Kinds added by the builder (issue 3).
+# Kinds added by the builder.
 TOO_LONG = "clip_too_long"  # a clip or instance over the maximum where the task never cuts clips
 NO_QUESTION = "no_question"  # a composed instance offers no valid question (no entity, no absent event)
 UNREADABLE = "unreadable_file"  # a metadata file, transcript or folder that cannot be read (permissions, encoding, loops)

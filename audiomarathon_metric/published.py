@@ -2,8 +2,7 @@
 
 Source: AudioMarathon (arXiv 2510.07293), main results table, as committed in the authors'
 repository github.com/DabDans/AudioMarathon, file main_results.tex (commit 9595183b), table
-"tab:AudioMarathon_results_categories_avg". The Qwen2.5-Omni-7B row is also quoted in this
-project's DESIGN.md §1. ``average`` is the paper's Avg. column; tests recompute it from the
+"tab:AudioMarathon_results_categories_avg". ``average`` is the paper's Avg. column; tests recompute it from the
 task scores with :func:`audiomarathon_metric.aggregate`. The Space seeds its leaderboard from here.
 """
 

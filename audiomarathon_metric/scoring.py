@@ -1,7 +1,7 @@
 """`score(...)`: the one implementation behind the evaluate module, the runner and the Space.
 
 Raw replies in, per-task scores + leaderboard aggregate + statistics out (a JSON-ready dict).
-Definitions: ../shared/DESIGN.md §3 and this package's README (the metric card).
+Definitions: this package's README (the metric card).
 """
 
 from __future__ import annotations

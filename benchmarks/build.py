@@ -22,7 +22,7 @@ instance lengths in a subprocess at each process count and reports:
   listed. ``--num-proc N`` is N processes in all: the main process composes too (see
   ``audiomarathon_dataset/parallel.py``).
 
-Targets (issue 3): >= 300x real time per core, >= 1.8x with 2 processes, peak < 1 GiB at any size.
+Targets: >= 300x real time per core, >= 1.8x with 2 processes, peak < 1 GiB at any size.
 """
 
 from __future__ import annotations

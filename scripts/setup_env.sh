@@ -18,7 +18,7 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libavcodec\.so'; then
   echo "[setup] installing FFmpeg (Debian ffmpeg) for torchcodec"
   apt_install ffmpeg
 fi
-# Headless Chromium for the Space's browser tests (issue 7); only when the test extra is wanted.
+# Headless Chromium for the Space's browser tests; only when the test extra is wanted.
 if [ "${WITH_BROWSER:-1}" = 1 ] && ! command -v chromium >/dev/null; then
   echo "[setup] installing Debian chromium for browser tests"
   apt_install chromium chromium-driver || echo "[setup] warning: chromium could not be installed; browser tests will skip"

@@ -9,7 +9,7 @@ from audiomarathon.tasks import CATEGORIES, MCQ, WER, task_for_folder
 
 import official_texts as official
 
-PAPER = {  # DESIGN.md §1: abbreviation -> (config, paper instances, category)
+PAPER = {  # the paper's task table: abbreviation -> (config, paper instances, category)
     "ASR": ("LibriSpeech", 204, "Speech content extraction"),
     "SCR": ("RACE", 820, "Speech content extraction"),
     "SER": ("SLUE", 490, "Speech content extraction"),
