@@ -9,7 +9,8 @@ from locally downloaded source corpora (one BuilderConfig per task of the regist
 >>> ds = builder.as_dataset(split="test")
 
 Config options (keyword arguments of the constructor): ``seed``, ``min_duration``,
-``max_duration``, ``limit``, ``loudness``, ``crossfade``, ``num_proc``. For the whole
+``max_duration``, ``limit``, ``loudness``, ``crossfade``, ``num_proc``, and for a controlled build
+``evidence_position`` ("start" | "middle" | "end") and ``durations`` (a tuple of seconds). For the whole
 benchmark in the distribution layout use ``audiomarathon build`` / ``build_benchmark``.
 """
 
@@ -26,6 +27,7 @@ from audiomarathon.tasks import TASKS, get_task
 
 from .build import BuildOptions, TaskBuild, task_rows
 from .composer import compose
+from .controlled import check_task
 from .parallel import Executor
 from .recipes import RECIPES
 from .report import Report
@@ -55,10 +57,14 @@ class AudioMarathonConfig(datasets.BuilderConfig):
     loudness: float | None = None
     crossfade: float = 0.0
     num_proc: int = 1  # worker processes composing audio (the output does not depend on it)
+    evidence_position: str | None = None  # controlled build: where the evidence clip goes
+    durations: tuple[float, ...] | None = None  # controlled build: every item at each length
 
     def options(self) -> BuildOptions:
         return BuildOptions(seed=self.seed, min_duration=self.min_duration, max_duration=self.max_duration,
-                            limit=self.limit, loudness=self.loudness, crossfade=self.crossfade)
+                            limit=self.limit, loudness=self.loudness, crossfade=self.crossfade,
+                            evidence_position=self.evidence_position,
+                            lengths=None if self.durations is None else tuple(self.durations))
 
 
 def _config(task) -> AudioMarathonConfig:
@@ -96,7 +102,11 @@ class AudioMarathon(datasets.GeneratorBasedBuilder):
         root = os.path.abspath(os.path.expanduser(data_dir))
         task = get_task(self.config.name)
         folder = CORPORA[RECIPES[task.name].corpus].locate(root)  # MissingCorpusError names the layout
-        self.config.options().durations(task)  # bad duration options fail before any work
+        options = self.config.options()
+        options.durations(task)  # bad duration options fail before any work
+        if options.controlled.active:
+            recipe = RECIPES[task.name]
+            check_task(task.name, recipe.questions, recipe.evidence, options.controlled)
         return [datasets.SplitGenerator(name=datasets.Split.TEST, gen_kwargs={"root": root, "folder": str(folder)})]
 
     def _generate_examples(self, root: str, folder: str):

@@ -221,3 +221,20 @@ def test_controlled_build_cli(sources, tmp_path, capsys):
     assert main(["build", "--sources", str(sources), "--out", str(tmp_path / "p"), "--tasks", "ASR",
                  "--durations", "10,20"]) == 1
     assert "no controlled build" in capsys.readouterr().err
+
+
+def test_generator_based_builder_makes_the_same_controlled_rows(sources, tmp_path):
+    from audiomarathon_dataset.audiomarathon import AudioMarathon
+
+    build_benchmark(sources, tmp_path / "cli", tasks="DESED", seed=0, progress=False, durations=[10, 20],
+                    evidence_position="start")
+    want = _rows(tmp_path / "cli", "DESED")
+    builder = AudioMarathon(config_name="DESED", data_dir=str(sources), cache_dir=str(tmp_path / "cache"),
+                            durations=(10.0, 20.0), evidence_position="start")
+    builder.download_and_prepare()
+    got = list(builder.as_dataset(split="test").remove_columns("audio"))
+    assert [(r["id"], r["question"], r["choices"], r["segments"], r["meta"]) for r in got] == \
+        [(r["id"], r["question"], r["choices"], r["segments"], r["meta"]) for r in want]
+    with pytest.raises(ValueError, match="needs evidence held by one clip"):
+        AudioMarathon(config_name="TAU", data_dir=str(sources), cache_dir=str(tmp_path / "c2"),
+                      evidence_position="end").download_and_prepare()

@@ -64,7 +64,10 @@ def run(args) -> int:
         raise CommandError(str(err)) from None
     table = markdown_table(result)
     if args.out:
-        from audiomarathon_metric.long_plots import write_plots
+        try:
+            from audiomarathon_metric.long_plots import write_plots
+        except ImportError as err:
+            raise CommandError(f"the plots need matplotlib ({err}): pip install -e '.[space]'") from None
 
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
