@@ -11,12 +11,11 @@ recorded under the same configuration hash are skipped.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import platform
 import time
 import traceback
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -39,6 +38,7 @@ from audiomarathon.tasks import SAMPLING_RATE, resolve_tasks
 
 from . import distributed
 from .adapters import AudioLMAdapter, load_adapter, resolve_device
+from .compression import CompressionConfig, compression_session
 from .prefetch import Prefetcher, Prepared, prepare_one
 from .samples import (
     AUDIO_CONTROLS,
@@ -67,11 +67,8 @@ class RunConfig:
     out: str = "runs/out"
     tasks: str = "all"
     limit: int | None = None
-    method: str = "none"
-    ratio: float = 0.0
-    layer: int = 2
-    seed: int = 0
-    press_scope: str = "audio"
+    # method, ratio, pruning layer, seed (also of the noise control) and press scope
+    compression: CompressionConfig = field(default_factory=CompressionConfig)
     dtype: str = "bf16"
     device: str | None = None  # None: cuda when available, else cpu
     batch_size: int = 1
@@ -105,14 +102,23 @@ class RunConfig:
         if self.prefetch is not None and self.prefetch < 0:
             raise ValueError(f"--prefetch must be >= 0, got {self.prefetch}")
 
-    def compression(self):
-        return make_compression_config(self.method, self.ratio, self.layer, self.seed, self.press_scope)
+    # Read-only views of the compression setting (stored once, in ``compression``).
+    method = property(lambda self: self.compression.method)
+    ratio = property(lambda self: self.compression.ratio)
+    layer = property(lambda self: self.compression.layer)
+    seed = property(lambda self: self.compression.seed)
+    press_scope = property(lambda self: self.compression.press_scope)
+
+    def settings(self) -> dict:
+        """The run's settings as one flat mapping (results.json's ``config`` starts from it)."""
+        out = {k: v for k, v in asdict(self).items() if k not in ("compression", "api", "progress", "retry_failed")}
+        return {**out, **self.compression.to_dict()}
 
     def identity(self, dataset_fingerprint: str | None) -> dict:
         """The run identity (what changes a sample's output): never the output folder, data path,
         limit, device, prefetch or the API servers' addresses. Samples recorded under the same
         identity are not run again."""
-        settings = {k: v for k, v in asdict(self).items() if k != "api"}
+        settings = self.settings()
         if self.api is not None:
             settings["backend"] = {"kind": "openai-chat", **self.api.public()}
         return run_identity(settings, dataset_fingerprint)
@@ -129,40 +135,6 @@ class RunConfig:
 DECODING = GREEDY
 
 
-# ------------------------------------------------------------ compression (issue 6 contract)
-@dataclass
-class _NoCompressionStats:
-    method: str = "none"
-
-    def to_dict(self) -> dict:
-        return {"method": "none", "note": "audiomarathon_runner.compression not installed"}
-
-
-def _compression_module():
-    try:
-        from . import compression
-    except ImportError:
-        return None
-    return compression
-
-
-def make_compression_config(method="none", ratio=0.0, layer=2, seed=0, press_scope="audio"):
-    module = _compression_module()
-    if module is None:
-        if method != "none":
-            raise ValueError(f"compression method {method!r} needs audiomarathon_runner.compression, which is "
-                             "missing; only --method none is available")
-        return None
-    return module.CompressionConfig(method=method, ratio=float(ratio), layer=int(layer), seed=int(seed),
-                                    press_scope=press_scope)
-
-
-def compression_context(model, inputs, audio_mask, config, sample=None):
-    if config is None:
-        return contextlib.nullcontext(_NoCompressionStats())
-    return _compression_module().compression_session(model, inputs, audio_mask, config, sample=sample)
-
-
 # ------------------------------------------------------------ one sample
 class SampleRunner:
     """Evaluates samples one at a time with a loaded adapter, measuring where time goes."""
@@ -170,9 +142,9 @@ class SampleRunner:
     def __init__(self, adapter: AudioLMAdapter, config: RunConfig):
         self.adapter = adapter
         self.config = config
-        self.compression = config.compression()
+        self.compression = config.compression
         layers = len(adapter.decoder_layers)
-        if getattr(self.compression, "kind", "none") == "prune" and not config.layer < layers:
+        if self.compression.kind == "prune" and not config.layer < layers:
             raise ValueError(f"--layer {config.layer}: pruning needs K < the {layers} decoder layers of {config.model}")
         self.device = adapter.device
         self.evaluated = 0  # samples run in this process (the first is the warm-up)
@@ -213,14 +185,13 @@ class SampleRunner:
         reset_peak_memory(self.device)
         eos = self.adapter.eos_token_ids
         with torch.inference_mode(), EncoderTimer(self.adapter.audio_encoder, self.device) as enc:
-            with compression_context(self.adapter.model, inputs, mask, self.compression, sample.id) as stats:
+            with compression_session(self.adapter.model, inputs, mask, self.compression, sample=sample.id) as stats:
                 clock.mark("start")
                 out = self.adapter.model.generate(
                     **inputs, **DECODING, **self.adapter.generate_kwargs(),
                     max_new_tokens=self.config.max_new_tokens_for(task), streamer=streamer,
                     eos_token_id=eos or None, pad_token_id=self.adapter.tokenizer.pad_token_id,
                 )
-        t1 = time.perf_counter()
         prompt_len = inputs["input_ids"].shape[-1]
         new = out[0, prompt_len:]
         if eos:
@@ -249,7 +220,6 @@ class SampleRunner:
             **peak_memory(self.device),
             "warmup": self.evaluated == 0,
         }
-        self._t_model_end = t1
         self.evaluated += 1
         return reply, timings, stats_d
 
@@ -439,15 +409,14 @@ def write_results(config: RunConfig, samples: Sequence[Sample], adapter: AudioLM
                    "commit_hash": getattr(model_config, "_commit_hash", None),
                    "model_type": model_config.model_type, "adapter": adapter.describe(),
                    "device": str(adapter.device)}
-    compression = config.compression()
     results = {
         "schema": RESULTS_SCHEMA,
         "config": {
-            **{k: v for k, v in asdict(config).items() if k not in ("progress", "retry_failed", "api")},
+            **config.settings(),
             "model_id": config.model,
             **backend,
             "config_hash": chash,
-            "compression": compression.to_dict() if compression is not None else {"method": "none"},
+            "compression": config.compression.to_dict(),
             "decoding": {**DECODING, "max_new_tokens": {t.name: config.max_new_tokens_for(t) for t in resolve_tasks(config.tasks)}},
             "world_size": distributed.current().world_size,
         },

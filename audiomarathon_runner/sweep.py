@@ -45,8 +45,9 @@ def sweep_configs(base: RunConfig, methods: Sequence[str], ratios: Sequence[floa
     for method in methods:
         for ratio in ([0.0] if method == "none" else ratios):
             name = "none" if method == "none" else f"{method}-r{ratio:g}"
-            cfg = replace(base, method=method, ratio=float(ratio), out=str(root / name))
-            cfg.compression()  # validate early: unknown method / bad ratio fails before any model work
+            # CompressionConfig validates: an unknown method or a bad ratio fails before any model work
+            compression = replace(base.compression, method=method, ratio=float(ratio))
+            cfg = replace(base, compression=compression, out=str(root / name))
             out.append(cfg)
     return out
 

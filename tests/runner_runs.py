@@ -44,8 +44,11 @@ class RunnerRuns:
         """A fresh runner invocation (the tiny model, every sample of the dataset) into ``out``."""
         from audiomarathon_runner.run import RunConfig, run_evaluation
 
-        config = RunConfig(model=str(self.model_dir), data=str(data or self.dataset), out=str(out), method=method,
-                           ratio=ratio, dtype="fp32", device="cpu", max_new_tokens=MAX_NEW_TOKENS,
+        from audiomarathon_runner.compression import CompressionConfig
+
+        config = RunConfig(model=str(self.model_dir), data=str(data or self.dataset), out=str(out),
+                           compression=CompressionConfig(method=method, ratio=ratio), dtype="fp32", device="cpu",
+                           max_new_tokens=MAX_NEW_TOKENS,
                            progress=False, prefetch=prefetch)
         run_evaluation(config, adapter=self.adapter, samples=self.samples)
         return Path(out)

@@ -77,7 +77,7 @@ def test_long_audio_policy_is_applied(adapter):
 
 
 def test_decoder_is_found_through_public_accessors(adapter):
-    decoder = adapter.language_model
+    decoder = adapter.text_decoder  # the module the compression hooks attach to
     assert len(adapter.decoder_layers) == 4
     assert any(child is adapter.model.get_input_embeddings() for child in decoder.children())
     assert adapter.audio_encoder is not None

@@ -14,7 +14,9 @@ from typing import ClassVar, Sequence
 import numpy as np
 import torch
 
-SAMPLING_RATE = 16_000
+from audiomarathon.tasks import SAMPLING_RATE  # noqa: F401 - re-exported for the family adapters
+
+from ..compression.model_parts import text_decoder
 
 NATIVE = "native"  # the whole clip is one audio entry; the encoder handles any length
 SEGMENTS = "segments"  # the clip is cut into fixed windows, one audio entry (placeholder) each
@@ -126,25 +128,13 @@ class AudioLMAdapter:
         raise NotImplementedError
 
     @property
-    def language_model(self) -> torch.nn.Module:
-        """The text decoder, found through public accessors rather than attribute paths.
-
-        ``get_decoder()`` is tried first; some classes (the Omni thinker) return themselves, so
-        the fallback is the module that owns ``get_input_embeddings()`` and a ``layers`` list."""
-        decoder = self.model.get_decoder()
-        if isinstance(getattr(decoder, "layers", None), torch.nn.ModuleList):
-            return decoder
-        embeddings = self.model.get_input_embeddings()
-        for _, module in sorted(self.model.named_modules(), key=lambda item: item[0].count(".")):
-            if isinstance(getattr(module, "layers", None), torch.nn.ModuleList) and any(
-                child is embeddings for child in module.children()
-            ):
-                return module
-        raise AttributeError(f"cannot find the text decoder of {type(self.model).__name__}")
+    def text_decoder(self) -> torch.nn.Module:
+        """The text decoder: the same module the compression hooks attach to."""
+        return text_decoder(self.model)
 
     @property
     def decoder_layers(self) -> Sequence[torch.nn.Module]:
-        return self.language_model.layers
+        return self.text_decoder.layers
 
     @property
     def audio_encoder(self) -> torch.nn.Module | None:

@@ -29,8 +29,8 @@ def run_config_kwargs(args) -> dict:
     return dict(
         model=args.model, revision=args.revision, tasks=args.tasks, data=args.data, out=args.out, limit=args.limit,
         dtype=args.dtype, device=args.device, batch_size=args.batch_size, audio_control=args.audio_control,
-        max_audio_seconds=args.max_audio_seconds, max_new_tokens=args.max_new_tokens, layer=args.layer,
-        seed=args.seed, press_scope=args.press_scope, retry_failed=args.retry_failed, progress=not args.no_progress,
+        max_audio_seconds=args.max_audio_seconds, max_new_tokens=args.max_new_tokens,
+        retry_failed=args.retry_failed, progress=not args.no_progress,
         prefetch=args.prefetch,
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..api.config import add_api_arguments, api_config_from_args
-from ..compression.config import add_compression_arguments
+from ..compression.config import add_compression_arguments, config_from_args
 from .options import add_model_data_arguments, expected_errors, run_config_kwargs
 
 
@@ -20,7 +20,7 @@ def run(args) -> int:
     from .. import distributed
 
     try:
-        config = RunConfig(method=args.method, ratio=args.ratio, api=api_config_from_args(args),
+        config = RunConfig(compression=config_from_args(args), api=api_config_from_args(args),
                            **run_config_kwargs(args))
         results = run_evaluation(config)
     except expected_errors() as err:

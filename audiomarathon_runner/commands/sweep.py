@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..api.config import add_api_arguments, api_config_from_args
-from ..compression.config import add_compression_arguments
+from ..compression.config import add_compression_arguments, config_from_args
 from .options import add_model_data_arguments, expected_errors, run_config_kwargs
 
 
@@ -23,7 +23,9 @@ def run(args) -> int:
     if not methods:
         raise CommandError("--methods: no method given")
     try:
-        rows = run_sweep(RunConfig(api=api_config_from_args(args), **run_config_kwargs(args)), methods, args.ratios)
+        base = RunConfig(compression=config_from_args(args, method="none", ratio=0.0), api=api_config_from_args(args),
+                         **run_config_kwargs(args))
+        rows = run_sweep(base, methods, args.ratios)
     except expected_errors() as err:
         raise CommandError(str(err)) from None
     print((__import__("pathlib").Path(args.out) / "sweep_summary.md").read_text())
