@@ -8,7 +8,6 @@ Seconds of audio are shown with one decimal: they are sums of float durations.
 from __future__ import annotations
 
 import sys
-import time
 
 from tqdm.auto import tqdm
 
@@ -20,7 +19,6 @@ class TaskProgress:
         self.stream = stream or sys.stderr
         self.enabled = enabled
         self.n = 0.0
-        self._started = time.perf_counter()
         self._bar = None
         if enabled and _is_terminal(self.stream):
             count = f"{{n:.{decimals}f}}" + (f"/{{total:.{decimals}f}}" if total is not None else "")
@@ -39,10 +37,8 @@ class TaskProgress:
             self._bar.close()
             self._bar = None
         elif self.enabled:
-            seconds = time.perf_counter() - self._started
             of = f"/{self.total:.{self.decimals}f}" if self.total is not None else ""
-            print(f"{self.desc}: {self.n:.{self.decimals}f}{of} {self.unit} in {seconds:.1f} s",
-                  file=self.stream, flush=True)
+            print(f"{self.desc}: {self.n:.{self.decimals}f}{of} {self.unit}", file=self.stream, flush=True)
         self.enabled = False  # closing twice prints once
 
 

@@ -45,7 +45,7 @@ def test_a_log_gets_one_line_per_task_with_one_decimal(sources, tmp_path):
     for config in ("TAU", "GTZAN"):
         lines = [line for line in proc.stderr.replace("\r", "\n").splitlines() if line.startswith(f"build {config}:")]
         assert len(lines) == 1, proc.stderr
-        shown = re.fullmatch(rf"build {config}: (\d+\.\d) s audio in \d+\.\d s", lines[0])
+        shown = re.fullmatch(rf"build {config}: (\d+\.\d) s audio", lines[0])
         assert shown, lines[0]
         assert float(shown.group(1)) == pytest.approx(_seconds_written(out, config), abs=0.05)
 
@@ -56,7 +56,7 @@ def test_import_log_counts_records(synthetic_release, tmp_path):
                           capture_output=True, text=True, env=_env(), timeout=300)
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.startswith("import ")]
-    assert [re.sub(r" in \d+\.\d s$", "", line) for line in lines] == ["import TAU: 3/3 records", "import HAD: 3/3 records"]
+    assert lines == ["import TAU: 3/3 records", "import HAD: 3/3 records"]
 
 
 def _on_a_terminal(args: list[str]) -> str:
