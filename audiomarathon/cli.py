@@ -1,53 +1,72 @@
-"""The `audiomarathon` command. Subcommands live in their own packages and are imported
-only when used, so `audiomarathon --help` stays fast and the core depends on nothing."""
+"""The `audiomarathon` command.
+
+Each package registers its own commands: its ``commands`` package holds a ``COMMANDS`` table
+(name -> ``Command``), declared under the ``audiomarathon.commands`` entry-point group in
+setup.cfg. The core finds them there, so it imports no package above it, and imports a
+command's module only when that command runs, so `audiomarathon --help` stays fast."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import sys
+import warnings
 from dataclasses import dataclass
+
+ENTRY_POINT_GROUP = "audiomarathon.commands"
 
 
 @dataclass(frozen=True)
 class Command:
     module: str  # defines add_arguments(parser) and run(args) -> int
     help: str
+    order: int = 100  # place in the overview (the order of the workflow)
 
 
-COMMANDS: dict[str, Command] = {
-    "tasks": Command("audiomarathon.commands.tasks", "List the 10 tasks (config names, abbreviations, prompts)."),
-    "import-release": Command(
-        "audiomarathon_dataset.commands.import_release",
-        "Import an official AudioMarathon release (per-task folders) into parquet + dataset card.",
-    ),
-    "score": Command(
-        "audiomarathon_metric.commands.score",
-        "Score a predictions.jsonl (raw replies) with the AudioMarathon metric.",
-    ),
-    "compare": Command(
-        "audiomarathon_metric.commands.compare",
-        "Compare runs item by item (McNemar, paired bootstrap), per task and per duration bin; long-audio plots.",
-    ),
-    "push": Command("audiomarathon_dataset.commands.push", "Upload a built dataset folder to a Hub dataset repo."),
-    "build": Command(
-        "audiomarathon_dataset.commands.build",
-        "Compose all 10 tasks from the nine source corpora into parquet + dataset card.",
-    ),
-    "serve": Command("audiomarathon.commands.serve", "Start the leaderboard Space (Gradio) on localhost."),
-    "run": Command(
-        "audiomarathon_runner.commands.run",
-        "Evaluate an audio LLM on AudioMarathon: predictions.jsonl + results.json (resumable).",
-    ),
-    "sweep": Command(
-        "audiomarathon_runner.commands.sweep",
-        "Run compression methods x ratios with the model loaded once; summary CSV + markdown.",
-    ),
+# The core's own commands; the others come from the entry points.
+CORE_COMMANDS: dict[str, Command] = {
+    "tasks": Command("audiomarathon.commands.tasks", "List the 10 tasks (config names, abbreviations, prompts).", 10),
 }
 
 
-def _overview() -> str:
-    width = max(len(n) for n in COMMANDS)
+def _entry_points() -> list:
+    entries = list(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
+    if entries:
+        return entries
+    # An editable checkout installed before its setup.cfg declared the group: read the same
+    # declaration from the checkout's setup.cfg until the metadata is refreshed (pip install -e .).
+    import configparser
+    from pathlib import Path
+
+    cfg = configparser.ConfigParser()
+    cfg.read(Path(__file__).resolve().parents[1] / "setup.cfg", encoding="utf-8")
+    lines = cfg.get("options.entry_points", ENTRY_POINT_GROUP, fallback="").splitlines()
+    return [importlib.metadata.EntryPoint(name.strip(), value.strip(), ENTRY_POINT_GROUP)
+            for name, _, value in (line.partition("=") for line in lines) if value.strip()]
+
+
+def commands() -> dict[str, Command]:
+    """Every installed command, in workflow order."""
+    found = dict(CORE_COMMANDS)
+    for entry in _entry_points():
+        try:
+            table = entry.load()
+        except Exception as exc:  # noqa: BLE001 - one broken package must not take the others' commands
+            warnings.warn(f"audiomarathon: commands of {entry.value} cannot be loaded: {exc}", stacklevel=2)
+            continue
+        found.update(table)
+    return dict(sorted(found.items(), key=lambda item: (item[1].order, item[0])))
+
+
+def __getattr__(name: str):
+    if name == "COMMANDS":  # the table as a module attribute, read from the entry points on use
+        return commands()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _overview(table: dict[str, Command]) -> str:
+    width = max(len(n) for n in table)
     lines = [
         "usage: audiomarathon <command> [options]",
         "",
@@ -55,13 +74,13 @@ def _overview() -> str:
         "",
         "commands:",
     ]
-    lines += [f"  {name.ljust(width)}  {cmd.help}" for name, cmd in COMMANDS.items()]
+    lines += [f"  {name.ljust(width)}  {cmd.help}" for name, cmd in table.items()]
     lines += ["", "Run 'audiomarathon <command> --help' for a command's options."]
     return "\n".join(lines)
 
 
-def build_parser(name: str) -> tuple[argparse.ArgumentParser, object]:
-    cmd = COMMANDS[name]
+def build_parser(name: str, table: dict[str, Command] | None = None) -> tuple[argparse.ArgumentParser, object]:
+    cmd = (table or commands())[name]
     module = importlib.import_module(cmd.module)
     parser = argparse.ArgumentParser(prog=f"audiomarathon {name}", description=cmd.help)
     module.add_arguments(parser)
@@ -70,8 +89,9 @@ def build_parser(name: str) -> tuple[argparse.ArgumentParser, object]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    table = commands()
     if not argv or argv[0] in ("-h", "--help", "help"):
-        print(_overview())
+        print(_overview(table))
         return 0
     if argv[0] in ("-V", "--version"):
         from . import __version__
@@ -79,11 +99,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"audiomarathon {__version__}")
         return 0
     name = argv[0]
-    if name not in COMMANDS:
-        print(f"audiomarathon: unknown command {name!r}; choose from: {', '.join(COMMANDS)}", file=sys.stderr)
+    if name not in table:
+        print(f"audiomarathon: unknown command {name!r}; choose from: {', '.join(table)}", file=sys.stderr)
         return 2
     try:
-        parser, module = build_parser(name)  # a command may refuse here (e.g. serve without gradio)
+        parser, module = build_parser(name, table)  # a command may refuse here (e.g. serve without gradio)
         args = parser.parse_args(argv[1:])
         return int(module.run(args) or 0)
     except KeyboardInterrupt:

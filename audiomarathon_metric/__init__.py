@@ -1,21 +1,37 @@
 """AudioMarathon metric: answer extraction, per-task scores, leaderboard aggregate, statistics.
 
 One implementation shared by the evaluate module (audiomarathon_metric.py), the runner and the
-Space. Import is light: jiwer/transformers are imported only when a transcript is scored.
+Space. Import is light: each part loads on first use, and jiwer/transformers only when a
+transcript is scored.
 """
 
-from .aggregate import aggregate
-from .comparison import compare
-from .extraction import Extraction
-from .extraction import RULES
-from .extraction import clean_transcript
-from .extraction import extract_answer
-from .normalizers import NORMALIZERS
-from .normalizers import get_normalizer
-from .scoring import METRIC_VERSION
-from .scoring import MODES
-from .scoring import ScoringInputError
-from .scoring import score
+import importlib
+
+# Public name -> the module defining it. Loaded on first use, so importing a light part of the
+# package (its command table, the normalizers) does not load scipy and numpy.
+_EXPORTS = {
+    "aggregate": "aggregate",
+    "compare": "comparison",
+    "Extraction": "extraction",
+    "RULES": "extraction",
+    "clean_transcript": "extraction",
+    "extract_answer": "extraction",
+    "NORMALIZERS": "normalizers",
+    "get_normalizer": "normalizers",
+    "METRIC_VERSION": "scoring",
+    "MODES": "scoring",
+    "ScoringInputError": "scoring",
+    "score": "scoring",
+}
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Extraction",

@@ -1,0 +1,17 @@
+"""The dataset package's commands, registered under the ``audiomarathon.commands`` entry points."""
+
+from audiomarathon.cli import Command
+
+COMMANDS = {
+    "import-release": Command(
+        "audiomarathon_dataset.commands.import_release",
+        "Import an official AudioMarathon release (per-task folders) into parquet + dataset card.",
+        20,
+    ),
+    "build": Command(
+        "audiomarathon_dataset.commands.build",
+        "Compose all 10 tasks from the nine source corpora into parquet + dataset card.",
+        25,
+    ),
+    "push": Command("audiomarathon_dataset.commands.push", "Upload a built dataset folder to a Hub dataset repo.", 30),
+}
