@@ -292,7 +292,9 @@ def _outcomes(task, result, settings) -> tuple[np.ndarray, np.ndarray]:
     if task.metric == MCQ:
         keep = np.array([settings.mode != "paper" or s["parsed"] is not None for s in samples], dtype=bool)
         return keep, np.array([bool(s["correct"]) for s in samples], dtype=float)
-    return np.ones(len(samples), dtype=bool), np.array([100.0 - s["wer"] for s in samples], dtype=float)
+    # paper mode skips utterances with an empty transcript, as the ASR score does
+    keep = np.array([settings.mode != "paper" or bool(str(s["parsed"] or "").split()) for s in samples], dtype=bool)
+    return keep, np.array([100.0 - s["wer"] for s in samples], dtype=float)
 
 
 def by_duration(groups, replies, settings, scorers, results, durations: np.ndarray, bins: Bins) -> dict:

@@ -366,3 +366,10 @@ def test_compare_command_errors(tmp_path, capsys):
     assert "different task or reference" in capsys.readouterr().err
     assert main(["compare", str(a), str(tmp_path / "nope")]) == 1
     assert "no such run folder" in capsys.readouterr().err
+
+
+def test_asr_trend_in_paper_mode_skips_empty_transcripts():
+    refs = ["the cat sat on the mat"] * 8
+    hyps = ["the cat sat on the mat", "", "the cat sat", "", "the cat sat on a mat", "", "cat", "the cat"]
+    out = score(hyps, refs, "ASR", durations=[100 + 20 * i for i in range(8)], mode="paper", n_bootstrap=0)
+    assert out["by_duration"]["tasks"]["LibriSpeech"]["trend"]["n"] == 5
