@@ -36,7 +36,7 @@ def timed(fn, repeats: int) -> tuple[float, object]:
 
 
 def fill_store(store: Store, n: int, seed: int = 0) -> None:
-    from audiomarathon_metric import aggregate
+    from audiomarathon_metric.aggregate import aggregate
 
     rng = np.random.default_rng(seed)
     methods = ["none", "fastv", "dart", "random", "snapkv", "tova"]

@@ -61,7 +61,7 @@ class LongAudio:
         if key is None or info is None or raw is None:
             return None
         replies = {}
-        for line in raw.decode("utf-8").splitlines():
+        for line in raw.decode("utf-8").split("\n"):  # records split on \n only (a reply may hold U+2028)
             if line.strip():
                 rec = json.loads(line)
                 replies[str(rec.get("id"))] = rec.get("reply") if isinstance(rec.get("reply"), str) else ""

@@ -12,7 +12,7 @@ MODEL_TYPES = {"open-source": "open", "closed-source": "closed", "human": "human
 
 
 def published_entries() -> list[Entry]:
-    from audiomarathon_metric import aggregate
+    from audiomarathon_metric.aggregate import aggregate
     from audiomarathon_metric.published import PUBLISHED, published_scores
 
     entries = []

@@ -15,7 +15,8 @@ import pytest
 
 import audiomarathon_metric
 from audiomarathon.tasks import CATEGORIES, TASKS, get_task
-from audiomarathon_metric import ScoringInputError, aggregate, compare, score
+from audiomarathon_metric import ScoringInputError, compare, score
+from audiomarathon_metric.aggregate import aggregate  # the package name `aggregate` is also its submodule
 from audiomarathon_metric.normalizers import benchmark, get_normalizer
 from audiomarathon_metric.published import PUBLISHED, get_published, published_scores
 

@@ -9,7 +9,6 @@ import tempfile
 from pathlib import Path
 
 import datasets
-import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,32 +21,16 @@ from space.store import VERIFIED, Store  # noqa: E402
 from space.validation import submit_files  # noqa: E402
 
 
-def _run(key, out: Path, model: str, method: str, ratio: float, accuracy: float, seed: int) -> Path:
-    rng = np.random.default_rng(seed)
-    out.mkdir(parents=True)
-    lines = []
-    for ident, item in key.items.items():
-        ok = rng.random() < accuracy
-        if item.choices:
-            letters = "ABCDE"[: len(item.choices)]
-            reply = item.reference if ok else next(x for x in letters if x != item.reference)
-        else:
-            reply = item.reference if ok else "mistake " + item.reference
-        lines.append(json.dumps({"id": ident, "task": item.task, "reply": reply}))
-    (out / "predictions.jsonl").write_text("\n".join(lines) + "\n")
-    (out / "results.json").write_text(json.dumps({
-        "config": {"model": model, "method": method, "ratio": ratio, "seed": seed, "dtype": "float32"},
-        "dataset": {"path": key.source, "fingerprint": key.fingerprint, "num_ids": key.num_ids}}))
-    return out
+RUNS = (("none", 0.0), ("fastv", 0.5))
 
 
 @pytest.fixture
-def store_with_runs(tmp_path, imported_dataset):
+def store_with_runs(tmp_path, imported_dataset, runner_runs):
     key = build_answer_key(imported_dataset)
     store = Store(tmp_path / "lb.sqlite")
     store.put_answer_key(key)
-    for i, (method, ratio, acc) in enumerate((("none", 0.0, 0.9), ("fastv", 0.5, 0.6))):
-        run = _run(key, tmp_path / f"run{i}", "Long-Model-1B", method, ratio, acc, seed=i)
+    for i, (method, ratio) in enumerate(RUNS):  # the real runner's output (tests/runner_runs.py)
+        run = runner_runs.make(tmp_path / f"run{i}", model="Long-Model-1B", method=method, ratio=ratio)
         submit_files(store, run / "predictions.jsonl", run / "results.json")
     return store, key
 
@@ -64,7 +47,8 @@ def test_tab_scores_equal_score_with_the_datasets_durations(store_with_runs, imp
     entries = store.entries(VERIFIED)
     assert len(entries) == 2
     for entry in entries:
-        replies = {json.loads(x)["id"]: json.loads(x)["reply"] for x in store.predictions(entry.id).decode().splitlines()}
+        replies = {json.loads(x)["id"]: json.loads(x)["reply"] or ""
+                   for x in store.predictions(entry.id).decode().split("\n") if x.strip()}
         ids = list(key.items)
         expected = score([replies[i] for i in ids], [key.items[i].reference for i in ids],
                          [key.items[i].task for i in ids], choices=[list(key.items[i].choices) for i in ids],
@@ -81,7 +65,7 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Debian chromium not installed at {CHROMIUM}")
-def test_long_audio_tab_in_a_browser(tmp_path, imported_dataset):
+def test_long_audio_tab_in_a_browser(tmp_path, imported_dataset, runner_runs):
     from playwright.sync_api import sync_playwright
 
     from test_space_app import App, _launch_browser
@@ -90,8 +74,8 @@ def test_long_audio_tab_in_a_browser(tmp_path, imported_dataset):
     db = tmp_path / "lb.sqlite"
     app = App(db, imported_dataset).start()
     try:
-        for i, (method, ratio, acc) in enumerate((("none", 0.0, 0.9), ("fastv", 0.5, 0.6))):
-            run = _run(key, tmp_path / f"run{i}", "Long-Model-1B", method, ratio, acc, seed=i)
+        for i, (method, ratio) in enumerate(RUNS):
+            run = runner_runs.make(tmp_path / f"run{i}", model="Long-Model-1B", method=method, ratio=ratio)
             submit_files(Store(db), run / "predictions.jsonl", run / "results.json")
         artifacts = ROOT / "test-artifacts"
         artifacts.mkdir(exist_ok=True)
