@@ -7,10 +7,13 @@ transcript is scored.
 
 import importlib
 
+# Imported now: the function shares its module's name, and a later import of the submodule would
+# otherwise leave the module, not the function, as the package's ``aggregate``. It is light.
+from .aggregate import aggregate
+
 # Public name -> the module defining it. Loaded on first use, so importing a light part of the
 # package (its command table, the normalizers) does not load scipy and numpy.
 _EXPORTS = {
-    "aggregate": "aggregate",
     "compare": "comparison",
     "Extraction": "extraction",
     "RULES": "extraction",

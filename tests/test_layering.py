@@ -116,3 +116,15 @@ def test_comments_and_docstrings_cite_nothing_outside_the_repository():
             if pattern.search(line):
                 bad.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()[:100]}")
     assert bad == []
+
+
+def test_the_metric_packages_lazy_exports_are_the_functions_not_modules():
+    code = ("import importlib, pkgutil, types, audiomarathon_metric as m\n"
+            "for info in pkgutil.iter_modules(m.__path__):\n"
+            "    if info.name not in ('app', 'export', 'long_plots'):\n"
+            "        importlib.import_module('audiomarathon_metric.' + info.name)\n"
+            "bad = [n for n in m.__all__ if isinstance(getattr(m, n), types.ModuleType)]\n"
+            "print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"

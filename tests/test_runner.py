@@ -195,6 +195,8 @@ def test_sweep_loads_once_and_writes_summary(tiny_model, imported_dataset, tmp_p
     assert none["failed"] == rnd["failed"] == 0
     # random pruning at 0.5 keeps about half of the audio tokens at layer K.
     assert rnd["kept_audio_tokens_mean"] == pytest.approx(none["audio_tokens_mean"] / 2, abs=1)
+    # Kept and total audio tokens are means over the same samples (the warm-up left out of both).
+    assert none["kept_audio_tokens_mean"] == pytest.approx(none["audio_tokens_mean"])
     md = (out / "sweep_summary.md").read_text()
     assert "| random | 0.50 |" in md and "| snapkv | 0.50 |" in md
     res = json.loads((out / "random-r0.5" / "results.json").read_text())
