@@ -75,14 +75,27 @@ def _overview(table: dict[str, Command]) -> str:
         "commands:",
     ]
     lines += [f"  {name.ljust(width)}  {cmd.help}" for name, cmd in table.items()]
-    lines += ["", "Run 'audiomarathon <command> --help' for a command's options."]
+    lines += ["", "options:", "  -h, --help     this overview", "  -V, --version  the toolkit's version",
+              "", "Run 'audiomarathon <command> --help' for a command's options."]
     return "\n".join(lines)
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, except where its help already says it or there is none to show."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text or action.required or any(action.default is v for v in (None, False, argparse.SUPPRESS)):
+            return text
+        return super()._get_help_string(action)
 
 
 def build_parser(name: str, table: dict[str, Command] | None = None) -> tuple[argparse.ArgumentParser, object]:
     cmd = (table or commands())[name]
     module = importlib.import_module(cmd.module)
-    parser = argparse.ArgumentParser(prog=f"audiomarathon {name}", description=cmd.help)
+    # Every option's help shows its default (options without one say nothing more).
+    parser = argparse.ArgumentParser(prog=f"audiomarathon {name}", description=cmd.help,
+                                     formatter_class=HelpFormatter)
     module.add_arguments(parser)
     return parser, module
 
@@ -90,6 +103,8 @@ def build_parser(name: str, table: dict[str, Command] | None = None) -> tuple[ar
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     table = commands()
+    if argv and argv[0] == "help" and len(argv) > 1:  # `audiomarathon help run` = `audiomarathon run --help`
+        argv = [argv[1], "--help"]
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_overview(table))
         return 0
@@ -116,6 +131,31 @@ def main(argv: list[str] | None = None) -> int:
 
 class CommandError(Exception):
     """An expected failure (bad path, bad option): printed without a traceback."""
+
+
+def add_folder_option(parser: argparse.ArgumentParser, flag: str, help: str, old_positional: str | None = None,
+                      aliases: tuple[str, ...] = ()) -> None:
+    """One way to name a folder in every command (`--data` for the dataset, `--out` for what is
+    written). Older spellings still work but are not shown: a positional argument and `aliases`."""
+    dest = flag.lstrip("-").replace("-", "_")
+    parser.add_argument(flag, dest=dest, default=None, help=f"{help} (required)")
+    for alias in aliases:
+        parser.add_argument(alias, dest=dest, default=None, help=argparse.SUPPRESS)
+    if old_positional:
+        parser.add_argument(f"_{dest}_positional", nargs="?", default=None, metavar=old_positional.upper(),
+                            help=argparse.SUPPRESS)
+
+
+def folder_option(args: argparse.Namespace, flag: str) -> str:
+    """The folder given as `flag` or by the older positional spelling; refused when missing or both differ."""
+    dest = flag.lstrip("-").replace("-", "_")
+    named, positional = getattr(args, dest, None), getattr(args, f"_{dest}_positional", None)
+    if named and positional and named != positional:
+        raise CommandError(f"two different folders given: {flag} {named} and {positional}")
+    value = named or positional
+    if not value:
+        raise CommandError(f"{flag} is required")
+    return value
 
 
 if __name__ == "__main__":

@@ -307,7 +307,6 @@ def run_evaluation(config: RunConfig, adapter: AudioLMAdapter | None = None,
     rank; under torch.distributed only rank 0 writes results.json).
     """
     out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
     dist = distributed.setup()
     if samples is None:
         if not config.data:
@@ -324,6 +323,8 @@ def run_evaluation(config: RunConfig, adapter: AudioLMAdapter | None = None,
         if dist.world_size > 1 and (device or "").startswith("cuda"):
             device = f"cuda:{dist.local_rank}"
         adapter = load_adapter(config.model, config.dtype, device or dist.default_device(), config.revision)
+    # Only now: a model or dataset that fails to load leaves no empty run folder behind.
+    out.mkdir(parents=True, exist_ok=True)
     chash = config.config_hash(dataset["fingerprint"])
 
     shard_path = out / (PREDICTIONS_FILE if dist.world_size == 1 else _shard_name(dist.rank))
@@ -408,7 +409,9 @@ def write_results(config: RunConfig, samples: Sequence[Sample], adapter: AudioLM
         backend = {"backend": {"kind": "transformers"}, "weights": "open",
                    "commit_hash": getattr(model_config, "_commit_hash", None),
                    "model_type": model_config.model_type, "adapter": adapter.describe(),
-                   "device": str(adapter.device)}
+                   "device": str(adapter.device),
+                   # The leaderboard's size column: counted, not guessed from the model's name.
+                   "num_parameters": sum(p.numel() for p in adapter.model.parameters())}
     results = {
         "schema": RESULTS_SCHEMA,
         "config": {

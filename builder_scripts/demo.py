@@ -149,7 +149,7 @@ def main(argv=None) -> int:
     stages.done()
 
     print(f"\nDemo finished in {time.perf_counter() - stages.t0:.0f} s. Serve the leaderboard with:\n"
-          f"   .venv/bin/audiomarathon serve --db {db} --dataset {dataset}")
+          f"   .venv/bin/audiomarathon serve --db {db} --data {dataset}")
     return 0
 
 

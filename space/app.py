@@ -1,6 +1,6 @@
 """The AudioMarathon leaderboard: a Gradio 6 app.
 
-Run locally with `audiomarathon serve --dataset DATASET` or `python space/app.py --dataset DATASET`
+Run locally with `audiomarathon serve --data DATASET` or `python space/app.py --data DATASET`
 (localhost only by default); on a Hugging Face Space it starts with the settings in
 space/settings.json (see README.md in this folder).
 """
@@ -31,6 +31,9 @@ from space.settings import Settings, add_arguments, settings_from  # noqa: E402
 from space.validation import SubmissionRejected  # noqa: E402
 
 CSS = """
+.gradio-container { max-width: 100% !important; }
+#leaderboard-table table { font-size: 13px; }
+#leaderboard-table th, #leaderboard-table td { padding-left: 3px; padding-right: 3px; }
 .am-msg { padding: 0.6em 0.9em; border-radius: 6px; margin-top: 0.4em; }
 .am-ok { background: #e8f6ec; border: 1px solid #5aa469; }
 .am-error { background: #fdecec; border: 1px solid #d9534f; }
@@ -83,12 +86,39 @@ instance: `id`, `reply`, ...) and **results.json** (`config`: model, method, rat
 fingerprint). The server re-scores the raw replies with its own answer key. A submission is refused
 when ids are missing or duplicated, when they belong to another dataset version, when a file is
 malformed or too large, or when the same model and configuration is already on the board.
+
+From the command line: `audiomarathon submit RUN_DIR --space URL`, or through the API endpoint
+`/submit_run` (two files in, JSON out) with `gradio_client`:
+`Client(URL).predict(handle_file("predictions.jsonl"), handle_file("results.json"), api_name="/submit_run")`
+returns `{"accepted": true|false, "reasons": [...], "entry_id": ...}`.
 """
+API_NAME = "submit_run"
 
 
-def build_app(service: Service) -> gr.Blocks:
+def purge_upload(path) -> None:
+    """Delete an uploaded temporary file (and its per-upload folder) once it has been read: the
+    store keeps what it needs, so nothing of a submission stays in the server's temp space. Only
+    files inside Gradio's upload folder are touched."""
+    if not path:
+        return
+    from gradio.utils import get_upload_folder
+
+    root = Path(get_upload_folder()).resolve()
+    target = Path(path).resolve()
+    if root not in target.parents:
+        return
+    try:
+        target.unlink(missing_ok=True)
+        if target.parent != root:
+            target.parent.rmdir()  # Gradio gives each upload its own folder; left alone when not empty
+    except OSError:
+        pass
+
+
+def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
     entries = service.entries()
-    with gr.Blocks(title="AudioMarathon leaderboard") as demo:
+    ttl = (max(1, upload_ttl_s), max(1, upload_ttl_s)) if upload_ttl_s else None
+    with gr.Blocks(title="AudioMarathon leaderboard", fill_width=True, delete_cache=ttl) as demo:
         gr.HTML("<h1 style='margin-bottom:0'>AudioMarathon leaderboard</h1>"
                 "<p>Long-audio understanding and inference efficiency of audio language models.</p>")
         status = gr.HTML(message_html(True, "Server status", service.status_lines()).replace("am-ok", "am-status"),
@@ -110,10 +140,21 @@ def build_app(service: Service) -> gr.Blocks:
                                           label="Compression method (none selected: all)")
                     ratios = gr.Dropdown(lb.ratio_choices(entries), value=[], multiselect=True,
                                          label="Compression ratio (none selected: all)")
+                    shown = gr.CheckboxGroup(list(lb.OPTIONAL_COLUMNS), value=list(lb.DEFAULT_OPTIONAL),
+                                             label="Columns", elem_id="columns")
+                columns = lb.shown_columns()
                 table = gr.Dataframe(
-                    value=lb.leaderboard_frame(entries), datatype=lb.DATATYPES, interactive=False,
-                    elem_id="leaderboard-table", pinned_columns=1, max_height=640, label="Leaderboard",
+                    value=lb.styled(lb.page_of(lb.leaderboard_frame(entries), 1, lb.DEFAULT_PAGE_SIZE), columns),
+                    datatype=lb.datatypes(columns), interactive=False, elem_id="leaderboard-table",
+                    pinned_columns=1, max_height=2400, label="Leaderboard", wrap=True,
                 )
+                with gr.Row(equal_height=True):
+                    prev_btn = gr.Button("◀ Previous", size="sm", scale=1, elem_id="page-prev")
+                    page = gr.Number(1, precision=0, minimum=1, label="Page", scale=1, min_width=100, elem_id="page")
+                    page_size = gr.Dropdown(list(lb.PAGE_SIZES), value=lb.DEFAULT_PAGE_SIZE, label="Rows per page",
+                                            scale=1, min_width=100, elem_id="page-size")
+                    next_btn = gr.Button("Next ▶", size="sm", scale=1, elem_id="page-next")
+                    page_info = gr.Markdown(lb.page_label(len(entries), 1, lb.DEFAULT_PAGE_SIZE), elem_id="page-info")
             with gr.Tab("Efficiency", id="efficiency"):
                 gr.Markdown("Average score against the compression ratio (one line per model and method; "
                             "the uncompressed run is the 0% point), and against the mean prefill time "
@@ -130,16 +171,32 @@ def build_app(service: Service) -> gr.Blocks:
                     results_file = gr.File(label="results.json", file_types=[".json"], elem_id="results-file")
                 submit_btn = gr.Button("Submit for re-scoring", variant="primary", elem_id="submit-button")
                 message = gr.HTML(elem_id="submit-message")
+                # The API's own inputs and output: two files in, JSON out (never shown on the page).
+                api_pred = gr.File(visible=False)
+                api_results = gr.File(visible=False)
+                api_answer = gr.JSON(visible=False)
+                api_trigger = gr.Button(visible=False)
             with gr.Tab("About", id="about"):
                 gr.Markdown(_about_markdown())
                 gr.Code(CITATION, label="Citation (BibTeX)", language=None, interactive=False)
 
         filters = [search, types, sources, sizes, methods, ratios, sort_by, ascending]
+        view = [*filters, shown, page, page_size]
 
-        def render_table(search, types, sources, sizes, methods, ratios, sort_by, ascending):
-            return lb.leaderboard_frame(service.entries(), lb.Filters(
+        def render_table(search, types, sources, sizes, methods, ratios, sort_by, ascending, shown, page, page_size):
+            frame = lb.leaderboard_frame(service.entries(), lb.Filters(
                 search or "", types or [], sources or [], sizes or [], methods or [], ratios or [],
                 sort_by or lb.AVERAGE, bool(ascending)))
+            size = int(page_size or lb.DEFAULT_PAGE_SIZE)
+            last = lb.page_count(len(frame), size)
+            page = min(max(1, int(page or 1)), last)
+            cols = lb.shown_columns(shown or [])
+            value = lb.styled(lb.page_of(frame, page, size), cols)
+            return (gr.Dataframe(value=value, datatype=lb.datatypes(cols)), page,
+                    lb.page_label(len(frame), page, size))
+
+        def render_first_page(*values):
+            return render_table(*values[:-2], 1, values[-1])
 
         def render_plots(selected):
             current = service.entries()
@@ -147,7 +204,7 @@ def build_app(service: Service) -> gr.Blocks:
 
         def refresh(*values):
             current = service.entries()
-            return (render_table(*values[:-1]), gr.Dropdown(choices=lb.method_choices(current)),
+            return (*render_table(*values[:-1]), gr.Dropdown(choices=lb.method_choices(current)),
                     gr.Dropdown(choices=lb.ratio_choices(current)),
                     gr.Dropdown(choices=sorted({e.model for e in current})), *render_plots(values[-1]))
 
@@ -156,21 +213,45 @@ def build_app(service: Service) -> gr.Blocks:
                 sub = service.submit(pred_path, results_path)
             except SubmissionRejected as exc:
                 msg = message_html(False, "Submission rejected", exc.problems)
-                return (msg, *refresh(*values))
-            msg = message_html(True, "Submission accepted and re-scored", accepted_lines(sub))
+            else:
+                msg = message_html(True, "Submission accepted and re-scored", accepted_lines(sub))
+            finally:
+                purge_upload(pred_path)
+                purge_upload(results_path)
             return (msg, *refresh(*values))
 
-        for comp in filters:
+        def submit_run(predictions_jsonl, results_json):
+            """Submit a run: the runner's predictions.jsonl and results.json. Returns JSON:
+            {"accepted": bool, "reasons": [...], "entry_id": int | null, "model", "average", ...}."""
+            try:
+                return service.submit_report(predictions_jsonl, results_json)
+            finally:
+                purge_upload(predictions_jsonl)
+                purge_upload(results_json)
+
+        table_out = [table, page, page_info]
+        for comp in filters + [shown, page_size]:
             # .change, not .input, for the search box: Gradio 6 fires no input event on deletions,
-            # so clearing the box would leave the table filtered. One named endpoint for API clients.
-            comp.change(render_table, filters, table, show_progress="hidden",
+            # so clearing the box would leave the table filtered. A new filter starts at page 1.
+            comp.change(render_first_page, view, table_out, show_progress="hidden",
                         api_name="leaderboard" if comp is search else None, trigger_mode="always_last")
+        page.submit(render_table, view, table_out, show_progress="hidden")
+
+        def step(delta):
+            def go(*values):
+                return render_table(*values[:-2], int(values[-2] or 1) + delta, values[-1])
+            return go
+
+        prev_btn.click(step(-1), view, table_out, show_progress="hidden")
+        next_btn.click(step(+1), view, table_out, show_progress="hidden")
         models.change(render_plots, models, [ratio_plot, prefill_plot])
-        outputs = [table, methods, ratios, models, ratio_plot, prefill_plot]
-        submit_btn.click(submit, [pred_file, results_file, *filters, models], [message, *outputs],
+        outputs = [*table_out, methods, ratios, models, ratio_plot, prefill_plot]
+        submit_btn.click(submit, [pred_file, results_file, *view, models], [message, *outputs],
                          api_name="submit", concurrency_limit=4)
+        api_trigger.click(submit_run, [api_pred, api_results], api_answer, api_name=API_NAME,
+                          concurrency_limit=4)
         # Every page load shows the current store (other users' submissions included).
-        demo.load(refresh, [*filters, models], outputs)
+        demo.load(refresh, [*view, models], outputs)
         del status
     return demo
 
@@ -178,18 +259,22 @@ def build_app(service: Service) -> gr.Blocks:
 def serve(settings: Settings, block: bool = True):
     service = Service.open(settings.db, settings.datasets, settings.hub_repo, os.environ.get("HF_TOKEN"),
                            settings.limits)
-    demo = build_app(service)
+    demo = build_app(service, settings.upload_ttl_s)
     demo.queue(default_concurrency_limit=8)
-    demo.launch(server_name=settings.host, server_port=settings.port, prevent_thread_lock=not block,
+    demo.launch(server_name=settings.host, server_port=settings.port, prevent_thread_lock=True,
                 max_file_size=int(settings.max_upload_mb * 2**20) + 2**20, theme=THEME, css=CSS,
                 ssr_mode=False, footer_links=["api"], quiet=True)
+    print(f"AudioMarathon leaderboard running on {demo.local_url} (Ctrl+C stops it)", flush=True)
+    if block:
+        demo.block_thread()
     return demo
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="space/app.py", description="AudioMarathon leaderboard (Gradio)")
     add_arguments(parser)
-    serve(settings_from(parser.parse_args(argv)))
+    settings = settings_from(parser.parse_args(argv))
+    serve(settings)
     return 0
 
 

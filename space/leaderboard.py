@@ -8,17 +8,30 @@ from typing import Sequence
 import pandas as pd
 
 from audiomarathon.tasks import CATEGORIES, TASKS
+from audiomarathon_metric.display import round_half_up
 
-from space.store import Entry, SOURCE_LABELS
+from space.store import OVERALL, SOURCE_LABELS, Entry
 
-MODEL, SOURCE, TYPE, SIZE, METHOD, RATIO, AVERAGE, PREFILL = (
-    "Model", "Source", "Type", "Size (B)", "Method", "Ratio (%)", "Average", "Prefill (s)",
+MODEL, SOURCE, TYPE, SIZE, METHOD, RATIO, AVERAGE, CI, INVALID, PREFILL = (
+    "Model", "Source", "Type", "Size (B)", "Method", "Ratio (%)", "Average", "95% CI", "Invalid (%)",
+    "Prefill (s)",
 )
 TASK_COLUMNS = tuple(f"{t.abbrev}" for t in TASKS)
 CATEGORY_COLUMNS = tuple(CATEGORIES)
-COLUMNS = (MODEL, SOURCE, TYPE, SIZE, METHOD, RATIO, AVERAGE, *CATEGORY_COLUMNS, *TASK_COLUMNS, PREFILL)
-NUMERIC = frozenset({SIZE, RATIO, AVERAGE, PREFILL, *CATEGORY_COLUMNS, *TASK_COLUMNS})
+COLUMNS = (MODEL, SOURCE, TYPE, SIZE, METHOD, RATIO, AVERAGE, CI, INVALID, *CATEGORY_COLUMNS, *TASK_COLUMNS,
+           PREFILL)
+NUMERIC = frozenset({SIZE, RATIO, AVERAGE, INVALID, PREFILL, *CATEGORY_COLUMNS, *TASK_COLUMNS})
 DATATYPES = ["number" if c in NUMERIC else "str" for c in COLUMNS]  # "str": cells render as text
+
+# Column groups a reader can show or hide; the rest are always shown.
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "Source": (SOURCE,), "Type": (TYPE,), "95% CI": (CI,), "Invalid rate": (INVALID,),
+    "Categories": CATEGORY_COLUMNS, "Prefill": (PREFILL,),
+}
+# At 1280 px every task column fits next to these; Source is the filter above the table.
+DEFAULT_OPTIONAL = ("95% CI", "Invalid rate")
+PAGE_SIZES = (25, 50, 100, 200)
+DEFAULT_PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -63,15 +76,32 @@ def _size_ok(size: float | None, sizes: Sequence[str]) -> bool:
 
 
 def _row(e: Entry) -> list:
+    overall = e.details.get(OVERALL) or {}
     return [
-        e.model, e.source_label, e.model_type, e.size_b, e.method, round(e.ratio * 100, 1),
-        _r(e.average), *(_r(e.categories.get(c)) for c in CATEGORY_COLUMNS),
-        *(_r(e.scores.get(t.name)) for t in TASKS), _r(e.prefill_s, 3),
+        e.model, e.source_label, e.model_type, e.size_b, e.method, e.ratio * 100,
+        e.average, _ci_text(overall.get("ci95_low"), overall.get("ci95_high")),
+        None if overall.get("invalid_rate") is None else 100 * overall["invalid_rate"],
+        *(e.categories.get(c) for c in CATEGORY_COLUMNS), *(e.scores.get(t.name) for t in TASKS), e.prefill_s,
     ]
 
 
-def _r(x, digits: int = 1):
-    return None if x is None else round(float(x), digits)
+def half_up(x, digits: int = 1) -> str:
+    """One decimal, halves rounded up (63.25 -> 63.3), as the paper prints its tables."""
+    if x is None or x != x:
+        return ""
+    return f"{round_half_up(x, digits):.{digits}f}"
+
+
+def _ci_text(low, high) -> str:
+    return "" if low is None or high is None else f"{half_up(low)}–{half_up(high)}"
+
+
+def _cell(column: str, x) -> str:
+    if column == SIZE and x is not None and 0 < x < 0.05:
+        return "<0.1"  # a tiny model is not a 0 B one
+    if column == PREFILL:
+        return half_up(x, 2)
+    return half_up(x)
 
 
 def leaderboard_frame(entries: Sequence[Entry], filters: Filters = Filters()) -> pd.DataFrame:
@@ -92,6 +122,40 @@ def leaderboard_frame(entries: Sequence[Entry], filters: Filters = Filters()) ->
     return frame.reset_index(drop=True)
 
 
+def shown_columns(optional: Sequence[str] = DEFAULT_OPTIONAL) -> list[str]:
+    hidden = {c for name, cols in OPTIONAL_COLUMNS.items() if name not in optional for c in cols}
+    return [c for c in COLUMNS if c not in hidden]
+
+
+def page_count(n_rows: int, page_size: int) -> int:
+    return max(1, -(-n_rows // max(1, page_size)))
+
+
+def page_of(frame: pd.DataFrame, page: int, page_size: int) -> pd.DataFrame:
+    page = min(max(1, int(page)), page_count(len(frame), page_size))
+    return frame.iloc[(page - 1) * page_size: page * page_size]
+
+
+def page_label(n_rows: int, page: int, page_size: int) -> str:
+    page = min(max(1, int(page)), page_count(n_rows, page_size))
+    first, last = (page - 1) * page_size + 1, min(n_rows, page * page_size)
+    if not n_rows:
+        return "No rows match."
+    return f"Rows {first}–{last} of {n_rows} · page {page} of {page_count(n_rows, page_size)}"
+
+
+def styled(frame: pd.DataFrame, columns: Sequence[str]):
+    """The frame with only `columns`, every number shown with one decimal (rounded half up) while
+    the cells keep their numeric values for sorting."""
+    frame = frame[[c for c in columns if c in frame.columns]]
+    formats = {c: (lambda x, c=c: _cell(c, x)) for c in frame.columns if c in NUMERIC}
+    return frame.style.format(formats, na_rep="")
+
+
+def datatypes(columns: Sequence[str]) -> list[str]:
+    return ["number" if c in NUMERIC else "str" for c in columns]
+
+
 def method_choices(entries: Sequence[Entry]) -> list[str]:
     return sorted({e.method for e in entries}, key=lambda m: (m != "none", m))
 
@@ -104,4 +168,4 @@ def text_table(entries: Sequence[Entry], filters: Filters = Filters()) -> str:
     """The leaderboard as plain text (the demo prints this)."""
     frame = leaderboard_frame(entries, filters)
     cols = [MODEL, SOURCE, METHOD, RATIO, AVERAGE, *TASK_COLUMNS]
-    return frame[cols].to_string(index=False, na_rep="-", float_format=lambda x: f"{x:.1f}")
+    return frame[cols].to_string(index=False, na_rep="-", float_format=half_up)

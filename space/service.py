@@ -59,6 +59,17 @@ class Service:
         self.sync.push_async(sub.entry, sub.predictions_jsonl)
         return sub
 
+    def submit_report(self, predictions_path: str | Path | None, results_path: str | Path | None) -> dict:
+        """The API's answer to a submission: JSON, never HTML, never an exception."""
+        try:
+            sub = self.submit(predictions_path, results_path)
+        except SubmissionRejected as exc:
+            return {"accepted": False, "reasons": exc.problems, "entry_id": None}
+        e = sub.entry
+        return {"accepted": True, "reasons": [], "entry_id": e.id, "model": e.model, "method": e.method,
+                "ratio": e.ratio, "average": e.average, "scores": e.scores,
+                "dataset_fingerprint": e.dataset_fingerprint, "warnings": sub.warnings}
+
     def status_lines(self) -> list[str]:
         keys = self.store.answer_keys()
         if keys:
@@ -66,7 +77,8 @@ class Service:
             key_line = f"Submissions are re-scored against dataset version(s): {versions}."
         else:
             key_line = "Submissions are closed: this server was started without a dataset to build its answer key from."
-        lines = [key_line, self.sync.status(), f"Store: {self.store.path} (schema v{self.store.schema_version()})."]
+        # Nothing about the server's file system: the page is public.
+        lines = [key_line, self.sync.status(), f"Store schema v{self.store.schema_version()}."]
         if self.seed_note:
             lines.append(self.seed_note)
         return lines

@@ -23,6 +23,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     max_upload_mb: float = 32.0
+    upload_ttl_s: int = 600  # uploads never submitted are deleted after this long
 
     @property
     def limits(self) -> Limits:
@@ -39,12 +40,15 @@ def default_db() -> Path:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", type=Path, help="SQLite store (created and migrated when needed)")
-    parser.add_argument("--dataset", action="append", default=None, metavar="PATH_OR_REPO",
+    parser.add_argument("--data", dest="data", action="append", default=None, metavar="PATH_OR_REPO",
                         help="dataset folder or Hub repo to build an answer key from (repeatable)")
+    parser.add_argument("--dataset", dest="data", action="append", help=argparse.SUPPRESS)  # older name
     parser.add_argument("--hub-repo", help="Hub dataset repo to sync verified submissions to (needs HF_TOKEN)")
     parser.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 7860)")
     parser.add_argument("--max-upload-mb", type=float, help="size limit of predictions.jsonl (default 32)")
+    parser.add_argument("--upload-ttl-s", type=int,
+                        help="delete uploaded files that were never submitted after this many seconds (default 600)")
     parser.add_argument("--settings", type=Path, default=SETTINGS_FILE,
                         help="JSON file with the same keys (db, datasets, hub_repo, host, port, max_upload_mb)")
 
@@ -54,8 +58,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
     values: dict = {"db": default_db()}
     if args.settings and Path(args.settings).is_file():
         values.update(json.loads(Path(args.settings).read_text(encoding="utf-8")))
-    overrides = {"db": args.db, "datasets": args.dataset, "hub_repo": args.hub_repo, "host": args.host,
-                 "port": args.port, "max_upload_mb": args.max_upload_mb}
+    overrides = {"db": args.db, "datasets": args.data, "hub_repo": args.hub_repo, "host": args.host,
+                 "port": args.port, "max_upload_mb": args.max_upload_mb,
+                 "upload_ttl_s": getattr(args, "upload_ttl_s", None)}
     values.update({k: v for k, v in overrides.items() if v is not None})
     values["db"] = Path(values["db"])
     known = Settings.__dataclass_fields__

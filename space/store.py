@@ -21,6 +21,9 @@ from space.answer_key import AnswerKey
 PAPER = "paper"  # rows reported in the AudioMarathon paper
 VERIFIED = "verified"  # submissions re-scored by this server
 SOURCE_LABELS = {PAPER: "reported in the paper", VERIFIED: "verified submission"}
+# Key of Entry.details holding the whole run's figures (average CI, invalid rate); the other keys
+# are config names.
+OVERALL = "overall"
 
 
 class StoreError(RuntimeError):

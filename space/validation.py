@@ -7,6 +7,7 @@ and line it comes from; a rejected submission never touches the store.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from audiomarathon.run_identity import run_id, run_identity
 from audiomarathon.tasks import TASK_NAMES
 
 from space.answer_key import AnswerKey
-from space.store import VERIFIED, DuplicateEntry, Entry, Store
+from space.store import OVERALL, VERIFIED, DuplicateEntry, Entry, Store
 
 MAX_PROBLEMS_SHOWN = 12
 
@@ -31,6 +32,11 @@ class Limits:
     max_predictions_bytes: int = 32 * 2**20  # a full run is ~3 MB; ASR replies are the long ones
     max_results_bytes: int = 4 * 2**20
     max_reply_chars: int = 20_000
+    # What of results.json's "config" is stored: every row's config is parsed again on each table
+    # request, so unknown or oversized values are dropped at submission, not kept forever.
+    max_config_keys: int = 64
+    max_config_value_chars: int = 500
+    max_config_nested_bytes: int = 8_192
 
 
 class SubmissionRejected(ValueError):
@@ -78,11 +84,17 @@ def parse_results(data: bytes, limits: Limits = Limits()) -> dict:
     """results.json checked against the run-record format (the error names the field at fault)."""
     text = _text(data, RESULTS, limits.max_results_bytes)
     try:
-        return parse_results_record(text, RESULTS)
+        obj = parse_results_record(text, RESULTS)
     except RecordError as exc:
         raise SubmissionRejected([str(exc)]) from None
     except ValueError as exc:  # e.g. an integer literal too long to convert
         raise SubmissionRejected([f"{RESULTS}: {exc}"]) from None
+    # What is stored or shown must hold real numbers: no Infinity, NaN or 400-digit integers.
+    problems = [problem for name in ("config", "dataset", "model_info") if isinstance(obj.get(name), dict)
+                for problem in bad_numbers(obj[name], f"{RESULTS}: {name}")]
+    if problems:
+        raise SubmissionRejected(problems)
+    return obj
 
 
 def parse_predictions(data: bytes, limits: Limits = Limits(), run: str | None = None) -> list[Prediction]:
@@ -120,6 +132,61 @@ def parse_predictions(data: bytes, limits: Limits = Limits(), run: str | None = 
     if not preds:
         raise SubmissionRejected([f"{PREDICTIONS}: no predictions found"])
     return preds
+
+
+MAX_EXACT_INT = 2**63  # SQLite's INTEGER range; a count or size beyond it is not a real run's
+
+
+def bad_numbers(obj, where: str, max_items: int = 100_000) -> list[str]:
+    """Every non-finite number (NaN, Infinity, 1e400) and out-of-range integer (10**400) in `obj`,
+    named by its field path (e.g. "results.json: config.num_parameters"). Iterative: no depth limit."""
+    problems: list[str] = []
+    stack = [(obj, where)]
+    seen = 0
+    while stack and seen < max_items and len(problems) < MAX_PROBLEMS_SHOWN:
+        value, path = stack.pop()
+        seen += 1
+        if isinstance(value, bool) or value is None or isinstance(value, str):
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            problems.append(f"{path}: {value!r} is not a finite number")
+        elif isinstance(value, int) and abs(value) >= MAX_EXACT_INT:
+            digits = len(str(abs(value)))
+            problems.append(f"{path}: an integer of {digits} digits is out of range (at most {len(str(MAX_EXACT_INT))})")
+        elif isinstance(value, dict):
+            stack.extend((v, f"{path}.{k}") for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(value))
+    return problems
+
+
+def clean_config(config: dict, limits: Limits = Limits()) -> tuple[dict, list[str]]:
+    """The config as it will be stored: scalars (strings up to a length) and small objects; anything
+    else is dropped, and the returned notes say what was dropped (shown to the submitter)."""
+    kept: dict = {}
+    dropped: list[str] = []
+    for key, value in config.items():
+        if len(kept) >= limits.max_config_keys or not isinstance(key, str) or len(key) > 64:
+            dropped.append(str(key)[:64])
+            continue
+        if isinstance(value, str):
+            ok = len(value) <= limits.max_config_value_chars
+        elif isinstance(value, (dict, list)):
+            try:
+                ok = len(json.dumps(value, ensure_ascii=False)) <= limits.max_config_nested_bytes
+            except (ValueError, RecursionError):
+                ok = False
+        else:
+            ok = value is None or isinstance(value, (bool, int, float))
+        if ok:
+            kept[key] = value
+        else:
+            dropped.append(key)
+    notes = []
+    if dropped:
+        shown = ", ".join(repr(k) for k in dropped[:8]) + (f" and {len(dropped) - 8} more" if len(dropped) > 8 else "")
+        notes.append(f"{RESULTS}: config field(s) {shown} not stored (too large or too many fields)")
+    return kept, notes
 
 
 # --- matching to an answer key ------------------------------------------------------------------
@@ -215,14 +282,28 @@ def model_size_b(results: dict) -> float | None:
     config = results.get("config", {})
     for holder in (config, results.get("model_info") or {}):
         n = holder.get("num_parameters") or holder.get("parameters")
-        if isinstance(n, (int, float)) and n > 0:
-            return round(n / 1e9, 2)
+        if isinstance(n, (int, float)) and not isinstance(n, bool) and math.isfinite(n) and 0 < n < MAX_EXACT_INT:
+            return n / 1e9
     match = _SIZE.search(str(config.get("model", "")).rsplit("/", 1)[-1])
     return float(match.group(1)) if match else None
 
 
 def _scalars(d: dict) -> dict:
-    return {k: v for k, v in d.items() if isinstance(v, (int, float, str, bool)) or v is None}
+    out = {k: v for k, v in d.items() if isinstance(v, (int, float, str, bool)) or v is None}
+    ci = d.get("ci95")
+    if isinstance(ci, (list, tuple)) and len(ci) == 2:
+        out["ci95_low"], out["ci95_high"] = ci
+    return out
+
+
+def _overall(scored: dict) -> dict:
+    """The run's 95% CI of the average and its invalid rate over every scored reply."""
+    # Multiple-choice tasks only: a transcript is never "invalid".
+    mcq = [v for v in scored.get("tasks", {}).values() if v.get("n_invalid") is not None]
+    n = sum(v.get("n", 0) for v in mcq)
+    invalid = sum(v["n_invalid"] for v in mcq)
+    ci = scored.get("average_ci95") or (None, None)
+    return {"ci95_low": ci[0], "ci95_high": ci[1], "invalid_rate": invalid / n if n else None, "n": n}
 
 
 def build_entry(results: dict, scored: dict, key: AnswerKey, preds: Sequence[Prediction]) -> Entry:
@@ -247,7 +328,7 @@ def build_entry(results: dict, scored: dict, key: AnswerKey, preds: Sequence[Pre
         average=float(scored["average"]) if scored.get("average") is not None else None,
         prefill_s=sum(prefills) / len(prefills) / 1000.0 if prefills else None,  # mean, warm-up excluded
         dataset_fingerprint=key.fingerprint,
-        details={t: _scalars(v) for t, v in tasks.items()},
+        details={**{t: _scalars(v) for t, v in tasks.items()}, OVERALL: _overall(scored)},
     )
 
 
@@ -268,6 +349,7 @@ def validate_submission(predictions: bytes, results: bytes, keys: Sequence[Answe
         problems += exc.problems
     if problems:
         raise SubmissionRejected(problems)
+    parsed_results["config"], notes = clean_config(parsed_results["config"], limits)
     key = choose_answer_key(parsed_preds, parsed_results, keys)
     check_against_key(parsed_preds, key)
     ckey = config_key(parsed_results["config"], key.fingerprint)
@@ -277,7 +359,7 @@ def validate_submission(predictions: bytes, results: bytes, keys: Sequence[Answe
             [f"{model} with this configuration is already on the leaderboard (configuration {ckey})"])
     scored = rescore(parsed_preds, key)
     entry = build_entry(parsed_results, scored, key, parsed_preds)
-    warnings = []
+    warnings = list(notes)
     declared = parsed_results.get("scores")
     if isinstance(declared, dict) and declared.get("average") is not None and entry.average is not None:
         try:

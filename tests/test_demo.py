@@ -21,7 +21,7 @@ def test_demo_runs_the_whole_loop(tmp_path):
     assert "38 of 38 records written across 10 task(s); no problems" in out
     assert out.count("accepted ") == 3  # none, fastv-r0.5, snapkv-r0.5 re-scored by the server
     assert "Qwen2.5-Omni-7B" in out and "70.5" in out  # the published rows are printed beside them
-    assert f"audiomarathon serve --db {work / 'leaderboard.sqlite'} --dataset {work / 'dataset'}" in out
+    assert f"audiomarathon serve --db {work / 'leaderboard.sqlite'} --data {work / 'dataset'}" in out
     assert "score by duration" in out and "8-12s" in out and "12-16s" in out  # the duration table
     assert (work / "long_audio" / "score_vs_duration.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     png = work / "efficiency.png"

@@ -173,7 +173,7 @@ def test_readme_runs_as_written(workspace, tmp_path):
                 for command in _commands(code):
                     if command.startswith("audiomarathon push"):
                         command += f" --endpoint {hub.endpoint} --token hf_test"
-                    if " serve " in f" {command} " or command.endswith("space/app.py --dataset am_data"):
+                    if " serve " in f" {command} " or command.endswith("space/app.py --data am_data"):
                         _serve(command, workspace, env)
                     else:
                         proc = subprocess.run(command, shell=True, cwd=workspace, env=env,
@@ -197,9 +197,9 @@ def test_readme_dataset_folder_is_usable_from_the_repository_root():
     """The folder the README writes and then loads by name must not be a folder of this repository:
     run from its root, `load_dataset("audiomarathon", ...)` would look inside the package."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    written = re.search(r"audiomarathon import-release \S+ (\S+)", text).group(1)
+    written = re.search(r"audiomarathon import-release \S+ (?:--out )?(\S+)", text).group(1)
     used = set(re.findall(r'load_dataset\("([^"/<]+)"', text))
-    used |= set(re.findall(r"--(?:data|dataset) ([^\s/<]+)", text))
+    used |= set(re.findall(r"--(?:data|dataset) ([^\s/<`]+)", text))
     used |= set(re.findall(r'data="([^"/<]+)"', text))
     assert used == {written}, used
     assert not (ROOT / written).exists(), f"{written} is a folder of the repository"

@@ -96,7 +96,7 @@ def _submit(client, run: Path) -> str:
     out = client.predict(
         handle_file(str(run / "predictions.jsonl")), handle_file(str(run / "results.json")),
         "", list(lb.TYPE_CHOICES), ["reported in the paper", "verified submission"], list(lb.SIZE_CHOICES),
-        [], [], lb.AVERAGE, False, [], api_name="/submit",
+        [], [], lb.AVERAGE, False, list(lb.DEFAULT_OPTIONAL), 1, lb.DEFAULT_PAGE_SIZE, [], api_name="/submit",
     )
     return out[0]
 
@@ -212,6 +212,8 @@ def test_browser_reads_published_averages_submits_and_sees_rescored_row(app, key
             page = browser.new_page()
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.goto(app.url, wait_until="domcontentloaded")
+            page.locator("#columns label", has_text="Source").click()  # an optional column
+            page.wait_for_selector("#leaderboard-table [role=columnheader]:has-text('Source')", timeout=30_000)
             header, rows = _table(page)
             model_col, avg_col = header.index("Model"), header.index("Average")
             shown = {r[model_col]: float(r[avg_col]) for r in rows if r[avg_col]}

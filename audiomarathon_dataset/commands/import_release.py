@@ -1,17 +1,18 @@
-"""`audiomarathon import-release SRC OUT`."""
+"""`audiomarathon import-release SRC --out OUT` (the older `import-release SRC OUT` still works)."""
 
 from __future__ import annotations
 
 import os
 
-from audiomarathon.cli import CommandError
+from audiomarathon.cli import CommandError, add_folder_option, folder_option
 from audiomarathon.tasks import UnknownTaskError
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("src", help="the release root: the official release as downloaded (metadata files are found "
                         "at any depth and assigned to tasks by name and content), or one folder per task (TAU/, ...)")
-    parser.add_argument("out", help="output folder for parquet shards and the dataset card (replaced atomically)")
+    add_folder_option(parser, "--out", "the dataset folder to write: parquet shards and the dataset card (replaced "
+                      "atomically)", old_positional="out")
     parser.add_argument("--tasks", default=None, help="comma-separated config names or abbreviations (default: every task found in SRC)")
     parser.add_argument("--task-file", action="append", default=[], metavar="TASK=PATH",
                         help="assign a metadata file (or a real/+fake/ folder, a LibriSpeech tree) under SRC to a task "
@@ -25,6 +26,7 @@ def run(args) -> int:
     from ..release import REPORT_NAME, ImportFailed, import_release
     from ..writer import WriteError
 
+    args.out = folder_option(args, "--out")
     if args.num_proc < 1:
         raise CommandError(f"--num-proc must be at least 1, got {args.num_proc}")
     try:

@@ -26,8 +26,8 @@ def add_arguments(parser) -> None:
                         help="duration bin edges in seconds (default 90,150,210,300)")
     parser.add_argument("--out", help="folder for compare.json, compare.md and the plots (default: print the table)")
     parser.add_argument("--json", action="store_true", help="print the JSON instead of the table")
-    parser.add_argument("--n-bootstrap", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples of the paired differences")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
 
 
 def _groups(runs, result: dict) -> list[tuple[str, str, float, dict]]:

@@ -30,14 +30,18 @@ FIELDS = {
 
 def add_arguments(parser) -> None:
     parser.add_argument("predictions", help="JSONL file: one {prediction, reference, task, choices, id} per line")
-    parser.add_argument("--out", help="write the result JSON here (default: print it)")
+    parser.add_argument("--out", default=None,
+                        help="write the full result JSON to this file (default: print a short table)")
+    parser.add_argument("--json", action="store_true", help="print the full result JSON instead of the table")
     parser.add_argument("--mode", choices=("strict", "paper"), default="strict",
-                        help="strict: invalid replies count as wrong (default); paper: valid replies only")
-    parser.add_argument("--normalizer", choices=("benchmark", "whisper", "whisper_basic"), default="benchmark")
-    parser.add_argument("--n-bootstrap", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--alpha", type=float, default=0.001)
-    parser.add_argument("--per-sample", action="store_true", help="include per-item records")
+                        help="strict: invalid replies count as wrong; paper: valid replies only")
+    parser.add_argument("--normalizer", choices=("benchmark", "whisper", "whisper_basic"), default="benchmark",
+                        help="ASR text normalization before WER")
+    parser.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% CIs")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
+    parser.add_argument("--alpha", type=float, default=0.001,
+                        help="significance level of the test against random guessing (Bonferroni-corrected)")
+    parser.add_argument("--per-sample", action="store_true", help="include per-item records in the JSON")
     long_audio_arguments(parser)
 
 
@@ -83,6 +87,47 @@ def read_predictions(path: Path) -> dict:
     return cols
 
 
+def check_out(out: str | None, predictions: Path) -> None:
+    """Refuse a --out that cannot be written before any scoring work (and never the input itself)."""
+    from audiomarathon.cli import CommandError
+
+    if out is None:
+        return
+    target = Path(out)
+    if target.is_dir():
+        raise CommandError(f"--out {out}: is a folder; give a file name, e.g. {target / 'scores.json'}")
+    blocker = next((a for a in target.parents if a.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise CommandError(f"--out {out}: {blocker} is a file, not a folder")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # a file where a folder should be, no permission, ...
+        raise CommandError(f"--out {out}: cannot create its folder {target.parent} ({err.strerror or err})") from None
+    if target.exists() and target.resolve() == predictions.resolve():
+        raise CommandError(f"--out {out}: is the predictions file itself; choose another file")
+
+
+def format_table(result: dict) -> str:
+    """A few lines: per task n, score, 95% CI and invalid rate; the average and whether it is complete."""
+    from audiomarathon_metric.display import fmt1
+
+    def ci_text(ci) -> str:
+        return f"{fmt1(ci[0])}-{fmt1(ci[1])}" if ci and None not in ci else ""
+
+    lines = [f"{'task':<12} {'n':>5} {'score':>6}  {'95% CI':<13} {'invalid %':>9}"]
+    for name, res in result.get("tasks", {}).items():
+        invalid = res.get("invalid_rate")  # 0-100
+        lines.append(f"{name:<12} {res.get('n', 0):>5} {fmt1(res.get('score')):>6}  {ci_text(res.get('ci95')):<13} "
+                     f"{'' if invalid is None else fmt1(invalid):>9}")
+    if result.get("average") is not None:
+        line = f"{'average':<12} {result.get('n', ''):>5} {fmt1(result['average']):>6}  {ci_text(result.get('average_ci95'))}"
+        if not result.get("complete", True):
+            line += f"  (incomplete: {result.get('n_tasks')} tasks; missing {', '.join(result.get('missing_tasks', []))})"
+        lines.append(line)
+    lines.append(f"mode {result.get('mode')}; full JSON with --json or --out FILE")
+    return "\n".join(lines)
+
+
 def run(args) -> int:
     from audiomarathon.cli import CommandError
     from audiomarathon_metric import score
@@ -91,6 +136,7 @@ def run(args) -> int:
     path = Path(args.predictions)
     if not path.is_file():
         raise CommandError(f"{path}: no such file")
+    check_out(args.out, path)
     try:
         cols = read_predictions(path)
         long_audio_columns(cols, path, args)
@@ -101,8 +147,13 @@ def run(args) -> int:
         raise CommandError(f"{path}: {err}") from None
     text = json.dumps(result, indent=2) + "\n"
     if args.out:
-        write_atomic(args.out, text)
+        try:
+            write_atomic(args.out, text)  # a temp file renamed into place: an old file survives a failure
+        except OSError as err:
+            raise CommandError(f"--out {args.out}: cannot write ({err.strerror or err})") from None
         print(f"wrote {args.out}: average {fmt1(result['average'])} over {result['n_tasks']} tasks", file=sys.stderr)
-    else:
+    if args.json:
         sys.stdout.write(text)
+    elif not args.out:
+        print(format_table(result))
     return 0

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from .audioflamingo3 import AudioFlamingo3Adapter
@@ -77,14 +78,30 @@ def read_model_type(model_id_or_path: str, revision: str | None = None) -> str:
     return model_type
 
 
+@contextlib.contextmanager
+def quiet_loading():
+    """No "Loading weights ... Materializing param" bar from transformers (tens of KB per load, the
+    same on every resume); the runner shows its own progress."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
 def load_adapter(model_id_or_path, dtype="auto", device: str | None = None, revision: str | None = None) -> AudioLMAdapter:
     """Load model + processor with from_pretrained and wrap them in the family's adapter."""
     model_type = read_model_type(model_id_or_path, revision)
     cls = adapter_class(model_type)
     device = resolve_device(device)
     kwargs = {"revision": revision} if revision else {}
-    processor = cls.load_processor(str(model_id_or_path), **kwargs)
-    model = cls.load_model(str(model_id_or_path), resolve_dtype(dtype), device, **kwargs)
+    with quiet_loading():
+        processor = cls.load_processor(str(model_id_or_path), **kwargs)
+        model = cls.load_model(str(model_id_or_path), resolve_dtype(dtype), device, **kwargs)
     return cls(model, processor, model_id=str(model_id_or_path))
 
 

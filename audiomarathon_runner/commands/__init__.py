@@ -13,4 +13,8 @@ COMMANDS = {
         "Run compression methods x ratios with the model loaded once; summary CSV + markdown.",
         45,
     ),
+    "models": Command("audiomarathon_runner.commands.models",
+                      "List the supported model families (config.json model_type).", 12),
+    "methods": Command("audiomarathon_runner.commands.methods",
+                       "List the compression methods (--method) and what each keeps.", 14),
 }

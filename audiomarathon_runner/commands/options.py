@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 
 def add_model_data_arguments(parser) -> None:
     parser.add_argument("--model", required=True, help="Hub id or local folder of a supported audio LLM")
@@ -12,7 +14,8 @@ def add_model_data_arguments(parser) -> None:
     parser.add_argument("--limit", type=int, default=None, help="first N samples per task")
     parser.add_argument("--dtype", default="bf16", help="bf16 (default), fp16, fp32 or auto")
     parser.add_argument("--device", default=None, help="cuda, cuda:N or cpu (default: cuda if available)")
-    parser.add_argument("--batch-size", type=int, default=1, help="samples per generate call (only 1 is implemented)")
+    # Only batch size 1 is implemented: not offered in --help; any other value is refused up front.
+    parser.add_argument("--batch-size", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--audio-control", choices=("noise", "silence"), default=None,
                         help="replace each clip with same-length noise or silence (text-only baseline)")
     parser.add_argument("--max-audio-seconds", type=float, default=600.0, help="refuse longer clips (per-sample error)")

@@ -16,6 +16,13 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from audiomarathon.cli import CommandError
 
+    from .checks import check_run
+
+    try:
+        check_run(args)  # before the model, the data or transformers load
+    except ValueError as err:
+        raise CommandError(str(err)) from None
+
     from ..run import RunConfig, run_evaluation
     from .. import distributed
 
@@ -40,8 +47,15 @@ def format_summary(results: dict) -> str:
     for name, res in scores.get("tasks", {}).items():
         invalid = f"{fmt1(res['invalid_rate'])}%" if "invalid_rate" in res else ""
         lines.append(f"{name:<12} {res.get('n', 0):>4} {fmt1(res.get('score')):>7}  {invalid}")
-    if "average" in scores:
-        lines.append(f"{'average':<12} {'':>4} {fmt1(scores['average']):>7}")
+    if scores.get("average") is not None:
+        line = f"{'average':<12} {'':>4} {fmt1(scores['average']):>7}"
+        if not scores.get("complete", True):
+            # Not comparable with a leaderboard average over all the tasks.
+            from audiomarathon.tasks import TASKS
+
+            line += (f"  (incomplete: over {scores.get('n_tasks', len(scores.get('tasks', {})))} of {len(TASKS)} "
+                     "tasks; not the benchmark average)")
+        lines.append(line)
     s = results.get("samples", {})
     if s.get("failed"):
         lines.append(f"failed samples: {len(s['failed'])} (see predictions.jsonl 'error')")

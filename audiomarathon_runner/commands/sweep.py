@@ -16,12 +16,23 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from audiomarathon.cli import CommandError
 
-    from ..run import RunConfig
-    from ..sweep import run_sweep
+    from .checks import check_sweep
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     if not methods:
         raise CommandError("--methods: no method given")
+    try:
+        ratios = [float(r) for r in args.ratios.split(",") if r.strip()]
+    except ValueError:
+        raise CommandError(f"--ratios {args.ratios!r}: expected comma-separated numbers") from None
+    try:
+        check_sweep(args, methods, ratios)  # before the model, the data or transformers load
+    except ValueError as err:
+        raise CommandError(str(err)) from None
+
+    from ..run import RunConfig
+    from ..sweep import run_sweep
+
     try:
         base = RunConfig(compression=config_from_args(args, method="none", ratio=0.0), api=api_config_from_args(args),
                          **run_config_kwargs(args))

@@ -29,10 +29,13 @@ def run(args) -> int:
         settings = settings_from(args)
     except (ValueError, OSError) as exc:
         raise CommandError(str(exc)) from None
+    # Importing Gradio and building the answer keys take seconds: say so before, and the URL after.
+    print(f"Starting the leaderboard on {settings.host}:{settings.port} "
+          f"({len(settings.datasets)} dataset(s), store {settings.db}) ...", flush=True)
     from space.app import serve
 
     try:
         serve(settings)
-    except (ValueError, FileNotFoundError) as exc:  # e.g. a --dataset that cannot be read
+    except (ValueError, FileNotFoundError) as exc:  # e.g. a --data that cannot be read
         raise CommandError(str(exc)) from None
     return 0
