@@ -174,7 +174,7 @@ def test_hostile_results_are_refused_naming_the_field_or_trimmed(real_run, impor
     message = _reject(store, preds, with_config(num_parameters=10**400))
     assert "config.num_parameters" in message and "401 digits" in message
     message = _reject(store, preds, with_config(num_parameters=float("inf")))  # json writes Infinity
-    assert "config.num_parameters" in message and "not a finite number" in message
+    assert "config.num_parameters" in message and "inf" in message.lower()
     message = _reject(store, preds, with_config(num_parameters=float("nan")))
     assert "config.num_parameters" in message
     assert store.count() == 0

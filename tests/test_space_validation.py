@@ -114,7 +114,9 @@ def test_accepted_submission_is_rescored_by_the_server(make_run, service, key, t
     assert stored.average == pytest.approx(expected["average"])
     assert stored.scores == pytest.approx({t: v["score"] for t, v in expected["tasks"].items()})
     assert stored.average != 99.9  # the score written in results.json is ignored
-    assert stored.size_b == 2.0 and stored.method == "none"
+    # The size is the run's counted parameters, not the "2B" in the name.
+    num_parameters = json.loads((run / "results.json").read_text())["config"]["num_parameters"]
+    assert stored.size_b == pytest.approx(num_parameters / 1e9) and stored.method == "none"
     # The Efficiency tab's prefill: the runner's prefill_ms, warm-up excluded, in seconds.
     timed = [r["timings"]["prefill_ms"] for r in recs if not r["timings"]["warmup"]]
     assert stored.prefill_s == pytest.approx(sum(timed) / len(timed) / 1000.0)
