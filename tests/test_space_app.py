@@ -212,8 +212,12 @@ def test_browser_reads_published_averages_submits_and_sees_rescored_row(app, key
             page = browser.new_page()
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.goto(app.url, wait_until="domcontentloaded")
+            page.wait_for_selector("#leaderboard-table [role=gridcell]", timeout=30_000)
+            page.wait_for_load_state("networkidle")  # the page-load refresh has landed
             page.locator("#columns label", has_text="Source").click()  # an optional column
-            page.wait_for_selector("#leaderboard-table [role=columnheader]:has-text('Source')", timeout=30_000)
+            page.wait_for_function(
+                "[...document.querySelectorAll('#leaderboard-table [role=columnheader]')]"
+                ".some(h => h.innerText.trim() === 'Source')", timeout=30_000)
             header, rows = _table(page)
             model_col, avg_col = header.index("Model"), header.index("Average")
             shown = {r[model_col]: float(r[avg_col]) for r in rows if r[avg_col]}

@@ -243,6 +243,7 @@ def test_leaderboard_page_width_columns_decimals_and_paging(real_run, imported_d
                     page = browser.new_page(viewport={"width": width, "height": 1000})
                     page.goto(server.url, wait_until="domcontentloaded")
                     page.wait_for_function(f"document.querySelectorAll('{ROWS}').length === 50", timeout=60_000)
+                    page.wait_for_load_state("networkidle")  # the page-load refresh has landed
                     page.screenshot(path=str(ARTIFACTS / f"space_leaderboard_{width}.png"), full_page=True)
 
                     # Every task column is on screen without scrolling the table sideways.
