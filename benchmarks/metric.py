@@ -49,6 +49,8 @@ HOSTILE = {
     "20,000 lines 'B'": "B\n" * 20_000,
     "20,000 lines of prose": "The answer could be\n" * 20_000,
     "10,000 chars of 'is not A, '": ("is not A, " * 1000),
+    "9,998 chars of 'A '": "A " * 4999,
+    "9,990 chars of prose, then the answer": ("the music has a steady beat and " * 400)[:9974] + " The answer is B.",
 }
 
 
