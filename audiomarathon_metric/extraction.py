@@ -83,7 +83,7 @@ _ANSWER_EN = (
     r"i\s+would\s+answer|i'd\s+answer|i\s+answer|go\s+with|select|choose|pick|"
     r"respuesta(?:\s+correcta)?|r[ée]ponse(?:\s+correcte)?|antwort|resposta(?:\s+correta)?|risposta(?:\s+corretta)?"
 )
-_ANSWER_EN_LOW = _ANSWER_EN.replace(r"\s+", "[ ]").replace("[ée]", "[ée]")
+_ANSWER_EN_LOW = _ANSWER_EN.replace(r"\s+", "[ ]")  # for the ASCII-lowercased, whitespace-collapsed text
 _ANSWER_CJK = r"正确答案|答案|选项|選項|选择|選擇|我选|应选|应该选|答え|正解|정답|답"
 _COPULA = (r"(?:is|would\s+be|will\s+be|should\s+be|must\s+be|=|:|es|est|ist|é|è|是|为|為|は|은|는|"
            r"is\s+therefore|is\s+clearly|is\s+probably|is\s+likely)")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from audiomarathon_metric.display import fmt1
 from space.answer_key import AnswerKey, build_answer_key
 from space.leaderboard import Filters, leaderboard_frame, text_table
 from space.seed import seed_published
@@ -95,9 +96,9 @@ def accepted_lines(sub: Submission) -> list[str]:
     e = sub.entry
     lines = [
         f"Model: {e.model} · method {e.method} · ratio {round(100 * e.ratio)}%",
-        f"Re-scored average: {e.average:.1f}" if e.average is not None else "Re-scored average: n/a",
+        f"Re-scored average: {fmt1(e.average)}" if e.average is not None else "Re-scored average: n/a",
     ]
-    lines += [f"{task}: {score:.1f}" for task, score in e.scores.items()]
+    lines += [f"{task}: {fmt1(score)}" for task, score in e.scores.items()]
     lines += [f"Stored as entry #{e.id} (dataset version {e.dataset_fingerprint})."]
     return lines + sub.warnings
 

@@ -433,3 +433,15 @@ def test_widget_served_over_http(modules_cache, monkeypatch):
         demo.close()
     assert result["mode"] == "paper" and result["tasks"]["HAD"]["accuracy"] == 100.0
     assert "| HAD |" in summary
+
+
+# --------------------------------------------------------------------- displayed figures
+
+@pytest.mark.parametrize("value,shown", [(49.25, "49.3"), (70.45, "70.5"), (0.35, "0.4"), (72.25, "72.3"),
+                                         (49.24999, "49.2"), (-0.05, "-0.1"), (100.0, "100.0"), (None, "n/a")])
+def test_displayed_figures_round_half_up_as_the_paper(value, shown):
+    from audiomarathon_metric.display import fmt1
+
+    assert fmt1(value) == shown
+    if value is not None and shown != f"{value:.1f}":
+        assert value in (49.25, 70.45, 72.25, 0.35)  # where Python's own formatting rounds half to even
