@@ -12,8 +12,9 @@ def round_half_up(value: float, digits: int = 1) -> float:
     return float(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
-def fmt1(value: float | None, missing: str = "n/a") -> str:
-    """A figure as the leaderboard shows it: one decimal, half up; ``missing`` for None."""
+def fmt1(value: float | None, missing: str = "n/a", sign: bool = False) -> str:
+    """A figure as the leaderboard shows it: one decimal, half up (with its sign, ``sign=True``,
+    for differences); ``missing`` for None."""
     if value is None:
         return missing
-    return f"{round_half_up(value, 1):.1f}"
+    return f"{round_half_up(value, 1):{'+' if sign else ''}.1f}"

@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from .comparison import compare
+from .display import fmt1
 from .long_audio import DEFAULT_DURATION_BINS
 from .long_audio import duration_bins as make_bins
 from .scoring import score
@@ -189,7 +190,7 @@ def _p(p) -> str:
 
 
 def _ci(ci) -> str:
-    return "n/a" if not ci else f"[{ci[0]:+.1f}, {ci[1]:+.1f}]"
+    return "n/a" if not ci else f"[{fmt1(ci[0], sign=True)}, {fmt1(ci[1], sign=True)}]"
 
 
 def markdown_table(result: dict) -> str:
@@ -200,18 +201,19 @@ def markdown_table(result: dict) -> str:
                   "| task | n | score A | score B | A - B | 95% CI | McNemar p | bootstrap p |",
                   "|---|---:|---:|---:|---:|---|---:|---:|"]
         for task, t in c["tasks"].items():
-            lines.append(f"| {task} | {t['n']} | {t['score_a']:.1f} | {t['score_b']:.1f} | {t['score_diff']:+.1f} | "
+            lines.append(f"| {task} | {t['n']} | {fmt1(t['score_a'])} | {fmt1(t['score_b'])} | "
+                         f"{fmt1(t['score_diff'], sign=True)} | "
                          f"{_ci(t['ci95'])} | {_p(t.get('mcnemar_p'))} | {_p(t['p_value'])} |")
         if c["average_diff"] is not None:
-            lines.append(f"| average | {c['n_common']} | | | {c['average_diff']:+.1f} | "
+            lines.append(f"| average | {c['n_common']} | | | {fmt1(c['average_diff'], sign=True)} | "
                          f"{_ci(c['average_diff_ci95'])} | | |")
         if c.get("by_duration"):
             lines += ["", "| duration | task | n | score A | score B | A - B | McNemar p | bootstrap p |",
                       "|---|---|---:|---:|---:|---:|---:|---:|"]
             for b in c["by_duration"]:
                 for task, t in b["tasks"].items():
-                    lines.append(f"| {b['bin']} | {task} | {t['n']} | {t['score_a']:.1f} | {t['score_b']:.1f} | "
-                                 f"{t['score_diff']:+.1f} | {_p(t.get('mcnemar_p'))} | {_p(t['p_value'])} |")
+                    lines.append(f"| {b['bin']} | {task} | {t['n']} | {fmt1(t['score_a'])} | {fmt1(t['score_b'])} | "
+                                 f"{fmt1(t['score_diff'], sign=True)} | {_p(t.get('mcnemar_p'))} | {_p(t['p_value'])} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -225,10 +227,10 @@ def duration_table(scores: dict) -> str:
     head = f"{'task':<12}" + "".join(f"{lab:>14}" for lab in labels) + f"{'trend/min':>11}{'p':>8}"
     rows = [head]
     for task, t in by["tasks"].items():
-        cells = {r["bin"]: f"{r['score']:.1f} (n={r['n']})" for r in t["bins"]}
+        cells = {r["bin"]: f"{fmt1(r['score'])} (n={r['n']})" for r in t["bins"]}
         tr = t["trend"]
         slope = tr.get("points_per_minute")
         rows.append(f"{task:<12}" + "".join(f"{cells.get(lab, '-'):>14}" for lab in labels)
-                    + f"{'n/a' if slope is None else f'{slope:+.1f}':>11}{_p(tr.get('p_value')):>8}")
-    rows.append(f"{'average':<12}" + "".join(f"{r['score']:>14.1f}" for r in by["average"]))
+                    + f"{fmt1(slope, sign=True):>11}{_p(tr.get('p_value')):>8}")
+    rows.append(f"{'average':<12}" + "".join(f"{fmt1(r['score']):>14}" for r in by["average"]))
     return "\n".join(rows)
