@@ -13,10 +13,6 @@ from .aggregate import aggregate
 
 # Public name -> the module defining it. Loaded on first use, so importing a light part of the
 # package (its command table, the normalizers) does not load scipy and numpy.
-# `aggregate` is bound now (its module is light): importing the submodule of the same name, as
-# scoring does, would otherwise set the package attribute to the module and hide the function.
-from .aggregate import aggregate  # noqa: E402,F401
-
 _EXPORTS = {
     "compare": "comparison",
     "Extraction": "extraction",
