@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .commands.run import format_summary  # noqa: F401  (re-exported for the demo script)
+from .compression import CompressionConfig
 from .run import RunConfig, run_evaluation
 from .tiny import save_tiny_model
 
@@ -25,5 +26,6 @@ def run_tiny_demo(data: str | Path, out: str | Path, family: str = "qwen2_audio"
     if not (model_dir / "config.json").exists():
         save_tiny_model(family, model_dir, seed=seed)
     config = RunConfig(model=str(model_dir), data=str(data), out=str(out / "run"), tasks=tasks, limit=limit,
-                       dtype="fp32", device="cpu", max_new_tokens=max_new_tokens, seed=seed, progress=progress)
+                       dtype="fp32", device="cpu", max_new_tokens=max_new_tokens,
+                       compression=CompressionConfig(seed=seed), progress=progress)
     return run_evaluation(config)

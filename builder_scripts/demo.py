@@ -90,13 +90,14 @@ def main(argv=None) -> int:
     stages.done()
 
     stages.start(f"tiny random {args.family} model: none, fastv@0.5, snapkv@0.5 (model loaded once)")
+    from audiomarathon_runner.compression import CompressionConfig
     from audiomarathon_runner.run import RunConfig
     from audiomarathon_runner.sweep import run_sweep
     from audiomarathon_runner.tiny import save_tiny_model
 
     model_dir = save_tiny_model(args.family, work / f"tiny-{args.family}", seed=args.seed)
     base = RunConfig(model=str(model_dir), data=str(dataset), out=str(work / "runs"), tasks="all",
-                     dtype="fp32", device="cpu", max_new_tokens=8, seed=args.seed)
+                     dtype="fp32", device="cpu", max_new_tokens=8, compression=CompressionConfig(seed=args.seed))
     rows = run_sweep(base, ["none", "fastv", "snapkv"], [0.5])
     stages.done()
 
