@@ -230,3 +230,18 @@ def test_score_out_faults_are_clear_and_lose_nothing(tmp_path, capsys):
     (tmp_path / "bad.jsonl").write_text("{not json\n")
     assert main(["score", str(tmp_path / "bad.jsonl"), "--out", str(target)]) == 1
     assert target.read_text() == before
+
+
+def test_api_model_names_are_served_names_not_folders(imported_dataset, tmp_path):
+    """Behind an API, --model is the name the server serves (vLLM serves `/models/qwen` as such);
+    the early folder check applies to local runs only."""
+    import pytest
+
+    from audiomarathon.cli import build_parser
+    from audiomarathon_runner.commands.checks import check_run
+
+    parser, _ = build_parser("run")
+    common = ["--model", "/models/qwen", "--data", str(imported_dataset), "--out", str(tmp_path / "r")]
+    check_run(parser.parse_args([*common, "--api-base", "http://127.0.0.1:9/v1"]))
+    with pytest.raises(ValueError, match="--model /models/qwen: the folder does not exist"):
+        check_run(parser.parse_args(common))

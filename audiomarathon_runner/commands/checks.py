@@ -70,7 +70,8 @@ def check_common(args) -> None:
         raise ValueError(f"--batch-size {args.batch_size}: only batch size 1 is implemented")
     if args.max_audio_seconds is not None and not args.max_audio_seconds > 0:
         raise ValueError(f"--max-audio-seconds must be > 0, got {args.max_audio_seconds}")
-    _check_location("--model", args.model)
+    if not getattr(args, "api_base", None):  # behind an API, --model is the served name, not a folder
+        _check_location("--model", args.model)
     _check_location("--data", args.data)
     if args.out and os.path.exists(args.out) and not os.path.isdir(args.out):
         raise ValueError(f"--out {args.out}: exists and is not a folder")
