@@ -35,6 +35,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from audiomarathon.tasks import get_task  # noqa: E402
 from audiomarathon_dataset.audio_io import encode_flac  # noqa: E402
 from audiomarathon_runner.adapters import load_adapter  # noqa: E402
 from audiomarathon.records import PredictionLog  # noqa: E402
@@ -43,8 +44,10 @@ from audiomarathon_runner.run import RunConfig, SampleRunner, parse_reply  # noq
 from audiomarathon_runner.samples import Sample  # noqa: E402
 from audiomarathon_runner.tiny import save_tiny_model  # noqa: E402
 
-PROMPT_FIELDS = dict(task="TAU", question="Which acoustic scene is this recording from?",
-                     choices=["park", "bus", "metro", "airport"], answer="B", answer_text="bus")
+# The official form, from the registry: the prompt's length (tokenized per sample) matches real data.
+_TAU = get_task("TAU")
+_OPTIONS = [_TAU.option_text(label) for label in ("park", "bus", "metro", "airport")]
+PROMPT_FIELDS = dict(task="TAU", question=_TAU.question, choices=_OPTIONS, answer="B", answer_text=_OPTIONS[1])
 
 
 def _sync(device: str) -> None:
