@@ -21,6 +21,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_serving(proc: subprocess.Popen, url: str, timeout: float, describe=lambda: "") -> None:
+    """Poll the Gradio app's /config until it answers; a child that exits first is an error."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[2:4]} exited with {proc.returncode}: {describe()}")
+        try:
+            with urllib.request.urlopen(url + "config", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"nothing answered on {url} within {timeout}s: {describe()}")
+
+
 class SpaceServer:
     def __init__(self, db: Path, dataset: Path, uploads: Path, *extra: str):
         self.db, self.dataset, self.uploads, self.extra = db, dataset, uploads, extra
@@ -40,17 +55,8 @@ class SpaceServer:
              "--port", str(self.port), *self.extra],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True, cwd=str(ROOT))
         threading.Thread(target=self._read, daemon=True).start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"serve exited with {self.proc.returncode}: {self.output()}")
-            try:
-                with urllib.request.urlopen(self.url + "config", timeout=2) as resp:
-                    if resp.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.3)
-        raise TimeoutError(f"serve did not answer on {self.url} within {timeout}s: {self.output()}")
+        wait_until_serving(self.proc, self.url, timeout, describe=self.output)
+        return self
 
     def _read(self) -> None:
         for line in self.proc.stdout:

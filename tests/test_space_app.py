@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -24,23 +22,18 @@ from audiomarathon_metric.published import PUBLISHED  # noqa: E402
 
 from space.answer_key import build_answer_key  # noqa: E402
 from space.store import VERIFIED, Store  # noqa: E402
+from space_server import free_port, wait_until_serving  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
 FILTER_DEFAULTS = None  # filled from the app module on first use
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class App:
     """`python space/app.py` as a child process on a free localhost port."""
 
     def __init__(self, db: Path, dataset: Path):
-        self.db, self.dataset, self.port = db, dataset, _free_port()
+        self.db, self.dataset, self.port = db, dataset, free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.proc = None
 
@@ -51,17 +44,8 @@ class App:
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "space" / "app.py"), "--db", str(self.db), "--dataset", str(self.dataset),
              "--port", str(self.port)], stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"app exited with {self.proc.returncode}: {self.db.with_suffix('.log')}")
-            try:
-                with urllib.request.urlopen(self.url + "config", timeout=2) as resp:
-                    if resp.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.3)
-        raise TimeoutError(f"app did not answer on {self.url} within {timeout}s")
+        wait_until_serving(self.proc, self.url, timeout, describe=lambda: f"log: {self.log.name}")
+        return self
 
     def kill9(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
