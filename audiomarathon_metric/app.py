@@ -2,8 +2,8 @@
 
 evaluate's own `launch_gradio_widget` targets the gradio 3 API (gr.inputs), so the widget is
 built here with gradio Blocks; every number still comes from the evaluate module's compute(),
-i.e. from audiomarathon_metric.score(). Runs in the exported Space folder (script
-audiomarathon.py) and in the repository (script audiomarathon_metric.py):
+i.e. from audiomarathon_metric.score(). Runs in the exported Space folder (the script is named
+after the folder) and in the repository (script audiomarathon_metric.py):
     python -m audiomarathon_metric.app          # from the repository root
     python app.py                               # inside an exported Space folder
 """
@@ -22,7 +22,7 @@ if (HERE / "__init__.py").exists():
 import evaluate  # noqa: E402
 import gradio as gr  # noqa: E402
 
-SCRIPT_NAMES = ("audiomarathon.py", "audiomarathon_metric.py")  # exported Space, repository
+SCRIPT_NAMES = (f"{HERE.name}.py", "audiomarathon_metric.py")  # exported Space folder, repository
 COLUMNS = ["prediction", "reference", "task", "choices"]
 EXAMPLE = [
     ["ANSWER: C", "C", "GTZAN", "jazz | metal | rock | pop"],

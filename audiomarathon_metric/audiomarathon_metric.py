@@ -67,6 +67,9 @@ Args:
     evidence (list of float or None, optional): relative centre (0..1) of each item's evidence
         segments, None where none is marked; adds "by_evidence_position".
     evidence_bins (list of float, optional): edges in [0, 1]. Default thirds.
+    The per-item arguments may also be given with the replies: add_batch(predictions=...,
+    references=..., tasks=[...], choices=[...]) or add(prediction=..., reference=..., task=...,
+    choices=[...]), then compute() with the other options.
 Returns:
     dict with "tasks" ({config: {"score", "n", "accuracy", "macro_f1", "weighted_f1",
     "invalid_rate", "ci95", "p_value", "p_value_bonferroni", "significant", ...} or for ASR
@@ -80,6 +83,10 @@ Examples:
     >>> out["tasks"]["GTZAN"]["accuracy"]
     100.0
 """
+
+
+# Per-item columns, by their name in add_batch()/compute() and in add().
+PER_ITEM = {"tasks": "task", "choices": "choices", "ids": "id", "durations": "duration", "evidence": "evidence"}
 
 
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
@@ -108,8 +115,44 @@ class Audiomarathon(evaluate.Metric):
     def _download_and_prepare(self, dl_manager):
         self._default_task()  # fail at load time on a bad config name
 
+    def add_batch(self, *, predictions=None, references=None, **kwargs):
+        """Add replies; the per-item columns (tasks, choices, ids, durations, evidence) may come along."""
+        n = len(predictions) if predictions is not None else 0
+        self._keep_columns({name: kwargs.pop(name) for name in list(kwargs) if name in PER_ITEM}, n)
+        return super().add_batch(predictions=predictions, references=references, **kwargs)
+
+    def add(self, *, prediction=None, reference=None, **kwargs):
+        """Add one reply; its task, choices, id, duration or evidence may come along."""
+        columns = {plural: [kwargs.pop(single)] for plural, single in PER_ITEM.items() if single in kwargs}
+        self._keep_columns(columns, 1)
+        return super().add(prediction=prediction, reference=reference, **kwargs)
+
+    def _keep_columns(self, columns, n):
+        # evaluate's add()/add_batch() take only the declared features (predictions, references);
+        # declaring the per-item columns as features would make them mandatory in every call, so
+        # they are kept here, in order, and handed to compute() (one process).
+        kept = self.__dict__.setdefault("_kept_columns", {})
+        added = self.__dict__.get("_kept_rows", 0)
+        columns = {name: [v] * n if isinstance(v, str) else list(v) for name, v in columns.items()}
+        for name, values in columns.items():  # check everything before keeping anything
+            if len(values) != n:
+                raise ValueError(f"{name}: {len(values)} values for {n} predictions")
+            if name not in kept and added:
+                raise ValueError(f"{name} is given now but was not given with the {added} items added before")
+        missing = sorted(name for name in kept if name not in columns)
+        if missing and n:
+            raise ValueError(f"{', '.join(missing)} given with the items added before but not with these")
+        for name, values in columns.items():
+            kept.setdefault(name, []).extend(values)
+        self._kept_rows = added + n
+
     def compute(self, *, predictions=None, references=None, **kwargs):
         """Score raw replies (see the arguments below); returns the score() dict.\n"""
+        kept, self._kept_columns, self._kept_rows = self.__dict__.get("_kept_columns") or {}, {}, 0
+        for name, values in kept.items():
+            if name in kwargs:
+                raise ValueError(f"{name} was given to add()/add_batch() and again to compute()")
+            kwargs[name] = values
         # Validate before evaluate's Arrow encoding so errors name the offending index.
         tasks = kwargs.get("tasks") or self._default_task()
         if tasks is None:

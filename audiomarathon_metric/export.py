@@ -2,9 +2,10 @@
 
     python -m audiomarathon_metric.export OUT [--force]
 
-evaluate loads `<name>.py` and copies only the local modules that script imports *directly*
-(one level, relative imports). So the export renames the script to audiomarathon.py (Space
-`<org>/audiomarathon` => `evaluate.load("<org>/audiomarathon")`), vendors the metric modules and the
+evaluate loads `<folder>/<folder name>.py` and copies only the local modules that script imports
+*directly* (one level, relative imports). So the export names the script after OUT (OUT
+`audiomarathon` => `evaluate.load("audiomarathon")` locally, and pushed to the Space
+`<org>/audiomarathon`, `evaluate.load("<org>/audiomarathon")`), vendors the metric modules and the
 core task registry as flat am_*.py files (prefixed so none shadows a stdlib or installed module
 when app.py runs from that folder), and rewrites their imports to relative ones.
 """
@@ -21,7 +22,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CORE = HERE.parent / "audiomarathon"
 SCRIPT = HERE / "audiomarathon_metric.py"
-EXPORTED_SCRIPT = "audiomarathon.py"
 # source file -> vendored module name
 VENDORED: dict[Path, str] = {
     CORE / "prompts.py": "am_prompts",
@@ -60,7 +60,7 @@ def export(out: str | Path, force: bool = False) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        (tmp / EXPORTED_SCRIPT).write_text(script, encoding="utf-8")
+        (tmp / f"{out.name}.py").write_text(script, encoding="utf-8")
         for src, name in VENDORED.items():
             (tmp / f"{name}.py").write_text(rewrite_imports(src.read_text(encoding="utf-8"), src), encoding="utf-8")
         for name in COPIED:
@@ -84,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     except (FileExistsError, ValueError) as err:
         print(f"export: error: {err}", file=sys.stderr)
         return 1
-    print(f"wrote {path} — load with evaluate.load({str(path / EXPORTED_SCRIPT)!r}, 'all'), "
-          f"or push it to a Space <org>/audiomarathon")
+    print(f"wrote {path} — load with evaluate.load({str(path)!r}, 'all'), "
+          f"or push it to a Space <org>/{path.name}")
     return 0
 
 

@@ -238,7 +238,7 @@ def test_exported_evaluate_module_reports_by_duration(tmp_path):
             "n_bootstrap": 20, "seed": 3}
     out = export(tmp_path / "space")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": str(tmp_path / "modules")}
-    proc = subprocess.run([sys.executable, "-c", EXPORTED_LOAD, str(out / "audiomarathon.py"), str(tmp_path / "cache"),
+    proc = subprocess.run([sys.executable, "-c", EXPORTED_LOAD, str(out), str(tmp_path / "cache"),
                            json.dumps(args)], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     got = json.loads(proc.stdout.strip().splitlines()[-1])

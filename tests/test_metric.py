@@ -361,7 +361,7 @@ def test_exported_folder_is_self_contained_for_evaluate_load(tmp_path):
 
     out = export(tmp_path / "space")
     names = sorted(p.name for p in out.iterdir())
-    assert {"audiomarathon.py", "README.md", "app.py", "requirements.txt", "am_scoring.py", "am_tasks.py"} <= set(names)
+    assert {"space.py", "README.md", "app.py", "requirements.txt", "am_scoring.py", "am_tasks.py"} <= set(names)
     assert not any(n in ("statistics.py", "tasks.py") for n in names)  # nothing that shadows a module
     preds = ["ANSWER: C", "b", "Spoken Content: hello world", "maybe"]
     refs = ["C", "B", "Hello, world!", "A"]
@@ -369,7 +369,7 @@ def test_exported_folder_is_self_contained_for_evaluate_load(tmp_path):
     choices = [GENRES, [], [], []]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": str(tmp_path / "modules")}
     proc = subprocess.run(
-        [sys.executable, "-c", BLOCKED_LOAD, str(out / "audiomarathon.py"), str(tmp_path / "cache"),
+        [sys.executable, "-c", BLOCKED_LOAD, str(out), str(tmp_path / "cache"),  # evaluate.load(OUT)
          *(json.dumps(x) for x in (preds, refs, tasks, choices))],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
     )
@@ -379,7 +379,7 @@ def test_exported_folder_is_self_contained_for_evaluate_load(tmp_path):
     # Refuses to overwrite, leaves the folder intact.
     with pytest.raises(FileExistsError):
         export(out)
-    assert (out / "audiomarathon.py").exists()
+    assert (out / "space.py").exists()
 
 
 def test_export_command_line(tmp_path):
@@ -445,3 +445,25 @@ def test_displayed_figures_round_half_up_as_the_paper(value, shown):
     assert fmt1(value) == shown
     if value is not None and shown != f"{value:.1f}":
         assert value in (49.25, 70.45, 72.25, 0.35)  # where Python's own formatting rounds half to even
+
+
+def test_add_batch_and_add_take_the_per_item_columns(modules_cache, monkeypatch):
+    """evaluate's incremental API with tasks/choices given alongside the replies scores exactly what
+    score() gives on the concatenated inputs; inconsistent columns are refused, naming the column."""
+    monkeypatch.setenv("HF_MODULES_CACHE", str(modules_cache))
+    metric = _load(METRIC_DIR, "all", modules_cache)
+    metric.add_batch(predictions=["ANSWER: C", "b"], references=["C", "B"], tasks=["MC", "SGR"], choices=[GENRES, []])
+    metric.add(prediction="maybe", reference="A", task="SD", choices=[])
+    got = metric.compute(n_bootstrap=20, seed=1)
+    want = score(["ANSWER: C", "b", "maybe"], ["C", "B", "A"], ["MC", "SGR", "SD"], choices=[GENRES, [], []],
+                 n_bootstrap=20, seed=1)
+    assert got == want
+    # The kept columns were consumed: the next round starts clean.
+    metric.add_batch(predictions=["b"], references=["B"], tasks=["SGR"])
+    assert metric.compute(n_bootstrap=0)["tasks"]["VoxGender"]["accuracy"] == 100.0
+    with pytest.raises(ValueError, match="tasks: 1 values for 2 predictions"):
+        metric.add_batch(predictions=["a", "b"], references=["A", "B"], tasks=["SD"])
+    metric = _load(METRIC_DIR, "all", modules_cache)
+    metric.add_batch(predictions=["a"], references=["A"], tasks=["SD"])
+    with pytest.raises(ValueError, match="tasks given with the items added before but not with these"):
+        metric.add_batch(predictions=["a"], references=["A"])
