@@ -148,7 +148,7 @@ class Audiomarathon(evaluate.Metric):
 
     def compute(self, *, predictions=None, references=None, **kwargs):
         """Score raw replies (see the arguments below); returns the score() dict.\n"""
-        kept, self._kept_columns, self._kept_rows = self.__dict__.get("_kept_columns") or {}, {}, 0
+        kept = self.__dict__.get("_kept_columns") or {}
         for name, values in kept.items():
             if name in kwargs:
                 raise ValueError(f"{name} was given to add()/add_batch() and again to compute()")
@@ -163,7 +163,10 @@ class Audiomarathon(evaluate.Metric):
         kwargs["tasks"] = tasks
         if predictions is not None or references is not None:
             prepare_items(predictions, references, tasks, kwargs.get("choices"), kwargs.get("ids"))
-        return super().compute(predictions=predictions, references=references, **kwargs)
+        try:
+            return super().compute(predictions=predictions, references=references, **kwargs)
+        finally:  # evaluate's compute() adds the given replies through add_batch(): start the next round clean
+            self._kept_columns, self._kept_rows = {}, 0
 
     def _compute(self, predictions, references, tasks=None, choices=None, ids=None, mode="strict",
                  normalizer="benchmark", n_bootstrap=1000, seed=0, alpha=0.001, per_sample=False,

@@ -452,6 +452,7 @@ def test_add_batch_and_add_take_the_per_item_columns(modules_cache, monkeypatch)
     score() gives on the concatenated inputs; inconsistent columns are refused, naming the column."""
     monkeypatch.setenv("HF_MODULES_CACHE", str(modules_cache))
     metric = _load(METRIC_DIR, "all", modules_cache)
+    metric.compute(predictions=["B"], references=["B"], tasks=["TAU"], choices=[["park", "bus", "tram", "metro"]])
     metric.add_batch(predictions=["ANSWER: C", "b"], references=["C", "B"], tasks=["MC", "SGR"], choices=[GENRES, []])
     metric.add(prediction="maybe", reference="A", task="SD", choices=[])
     got = metric.compute(n_bootstrap=20, seed=1)
