@@ -59,19 +59,6 @@ APPEND = {
     "audiomarathon build ": " --min-duration 8 --max-duration 16 --no-progress",
 }
 
-# Snippets that continue from objects the README describes in prose get them built first.
-PRELUDES = {
-    "compression_session(model, inputs, audio_mask, config)": """
-import numpy as np
-from audiomarathon_runner.adapters import load_adapter
-adapter = load_adapter("tiny-qwen2-audio", dtype="fp32", device="cpu")
-model = adapter.model
-audio = np.random.default_rng(0).standard_normal(16000 * 5).astype("float32") * 0.1
-inputs = adapter.build_inputs(audio, "Describe the audio.")
-audio_mask = adapter.audio_token_mask(inputs)
-""",
-}
-
 # What each snippet must have produced (checked right after it ran).
 CHECKS = {
     "audiomarathon import-release": lambda ws: (ws / "am_data" / "TAU").is_dir(),
@@ -181,8 +168,7 @@ def test_readme_runs_as_written(workspace, tmp_path):
                         assert proc.returncode == 0, f"{command}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
                     ran += 1
             else:
-                prelude = "".join(p for key, p in PRELUDES.items() if key in code)
-                proc = subprocess.run([sys.executable, "-c", prelude + code], cwd=workspace, env=env,
+                proc = subprocess.run([sys.executable, "-c", code], cwd=workspace, env=env,
                                       capture_output=True, text=True, timeout=600)
                 assert proc.returncode == 0, f"{code}\n{proc.stderr[-3000:]}"
                 ran += 1
