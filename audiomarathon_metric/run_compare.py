@@ -16,6 +16,8 @@ from typing import Sequence
 
 import numpy as np
 
+from audiomarathon.records import PREDICTIONS_FILE, RESULTS_FILE
+
 from .comparison import compare
 from .display import fmt1
 from .long_audio import DEFAULT_DURATION_BINS
@@ -69,10 +71,10 @@ def load_run(path: str | Path, name: str | None = None) -> Run:
     path = Path(path)
     config: dict = {}
     if path.is_dir():
-        pred = path / "predictions.jsonl"
+        pred = path / PREDICTIONS_FILE
         if not pred.is_file():
             raise RunError(f"{path}: no predictions.jsonl (is this a run folder?)")
-        results = path / "results.json"
+        results = path / RESULTS_FILE
         if results.is_file():
             try:
                 config = json.loads(results.read_text(encoding="utf-8")).get("config") or {}

@@ -111,14 +111,15 @@ def main(argv=None) -> int:
     stages.done()
 
     stages.start("submitting the three runs to a local leaderboard (re-scored on the server)")
-    from space.service import Service
+    from audiomarathon.records import PREDICTIONS_FILE, RESULTS_FILE
     from space.leaderboard import text_table
+    from space.service import Service
 
     db = work / "leaderboard.sqlite"
     service = Service.open(db, [str(dataset)])
     for row in rows:
         run_dir = work / "runs" / row["folder"]
-        sub = service.submit(run_dir / "predictions.jsonl", run_dir / "results.json")
+        sub = service.submit(run_dir / PREDICTIONS_FILE, run_dir / RESULTS_FILE)
         print(f"   accepted {row['folder']}: verified average {sub.entry.average:.1f}")
     print(text_table(service.entries()))
     stages.done()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from audiomarathon.records import PREDICTIONS_FILE, RESULTS_FILE
 from audiomarathon_metric.display import fmt1
 from space.answer_key import AnswerKey, build_answer_key
 from space.leaderboard import Filters, leaderboard_frame, text_table
@@ -110,7 +111,7 @@ def submit_run_dir(run_dir: str | Path, db: str | Path, datasets: Sequence[str |
     run_dir = Path(run_dir)
     service = Service.open(db, datasets)
     try:
-        sub = service.submit(run_dir / "predictions.jsonl", run_dir / "results.json")
+        sub = service.submit(run_dir / PREDICTIONS_FILE, run_dir / RESULTS_FILE)
     except SubmissionRejected as exc:
         raise SubmissionRejected([f"{run_dir}: {p}" for p in exc.problems]) from None
     if show:

@@ -12,8 +12,9 @@ import json
 from pathlib import Path
 
 from audiomarathon.cli import CommandError
+from audiomarathon.records import PREDICTIONS_FILE, RESULTS_FILE
 
-FILES = ("predictions.jsonl", "results.json")
+FILES = (PREDICTIONS_FILE, RESULTS_FILE)
 API_NAME = "/submit_run"  # space/app.py registers it
 
 
