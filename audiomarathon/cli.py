@@ -160,3 +160,10 @@ def folder_option(args: argparse.Namespace, flag: str) -> str:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def print_columns(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """A plain-text listing: every column but the last padded to its widest cell."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)][:-1]
+    for row in (headers, *rows):
+        print("  ".join([f"{cell:<{w}}" for cell, w in zip(row, widths)] + [str(row[-1])]))

@@ -17,11 +17,8 @@ def rows() -> list[tuple[str, str, str]]:
 
 
 def run(args) -> int:
-    table = rows()
-    w1 = max(len("method"), *(len(r[0]) for r in table))
-    w2 = max(len("kind"), *(len(r[1]) for r in table))
-    print(f"{'method':<{w1}}  {'kind':<{w2}}  what it keeps")
-    for name, kind, what in table:
-        print(f"{name:<{w1}}  {kind:<{w2}}  {what}")
+    from audiomarathon.cli import print_columns
+
+    print_columns(("method", "kind", "what it keeps"), rows())
     print("\n--ratio is the fraction of audio tokens removed, in (0, 1); required for every method but none.")
     return 0

@@ -18,11 +18,8 @@ def rows() -> list[tuple[str, str, str]]:
 
 
 def run(args) -> int:
-    table = rows()
-    w1 = max(len("family"), *(len(r[0]) for r in table))
-    w2 = max(len("model_type"), *(len(r[1]) for r in table))
-    print(f"{'family':<{w1}}  {'model_type':<{w2}}  transformers class")
-    for family, types, cls in table:
-        print(f"{family:<{w1}}  {types:<{w2}}  {cls}")
+    from audiomarathon.cli import print_columns
+
+    print_columns(("family", "model_type", "transformers class"), rows())
     print("\nA checkpoint is matched by the model_type in its config.json; any other is refused.")
     return 0
