@@ -32,7 +32,6 @@ from .stats import bootstrap_indices
 from .stats import bootstrap_p_value
 from .stats import f1_scores
 from .stats import least_favourable
-from .stats import wrong_classes_present
 from .stats import mcnemar_exact
 from .stats import percentile_ci
 
@@ -55,16 +54,15 @@ def _compare_mcq(task, items, replies_a, replies_b, settings):
         return out, np.empty(0)
     wrong = [w for w, kept in zip(wrong, keep) if kept]
     y_true, pa, pb = y_true[keep], pa[keep], pb[keep]
-    always_a, always_b = wrong_classes_present(pa, k, wrong), wrong_classes_present(pb, k, wrong)
     pa, pb = least_favourable(y_true, pa, k, wrong), least_favourable(y_true, pb, k, wrong)
     right_a, right_b = pa == y_true, pb == y_true
     only_a, only_b = int((right_a & ~right_b).sum()), int((~right_a & right_b).sum())
-    fa, fb = f1_scores(y_true, pa, k, always_present=always_a), f1_scores(y_true, pb, k, always_present=always_b)
+    fa, fb = f1_scores(y_true, pa, k), f1_scores(y_true, pb, k)
     reps = np.empty(0)
     if settings.n_bootstrap > 0:
         counts = bootstrap_counts(y_true.size, settings.n_bootstrap, _rng(settings, task, stream=1))
-        reps = 100.0 * (f1_scores(y_true, pa, k, counts, always_a).macro_f1
-                        - f1_scores(y_true, pb, k, counts, always_b).macro_f1)
+        reps = 100.0 * (f1_scores(y_true, pa, k, counts).macro_f1
+                        - f1_scores(y_true, pb, k, counts).macro_f1)
     return {
         "n": int(y_true.size),
         "n_total": len(items),

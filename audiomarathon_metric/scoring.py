@@ -31,7 +31,6 @@ from .stats import bootstrap_counts
 from .stats import bootstrap_indices
 from .stats import f1_scores
 from .stats import least_favourable
-from .stats import wrong_classes_present
 from .stats import percentile_ci
 from .stats import poisson_binomial_sf
 
@@ -239,7 +238,6 @@ def _score_mcq(task: Task, items: Sequence[Item], replies: Sequence[str], settin
     y_true, chance = arr.y_true[scored], arr.chance[scored]
     wrong = [w for w, keep in zip(arr.wrong, scored) if keep]
     y_pred = arr.y_pred[scored]
-    always = wrong_classes_present(y_pred, arr.n_classes, wrong)
     # Each figure takes the wrong answers least favourable to it (they differ only in what the
     # invalid replies are scored as; accuracy is the same for any of them).
     y_weighted = least_favourable(y_true, y_pred, arr.n_classes, wrong, weighted=True)
@@ -256,11 +254,11 @@ def _score_mcq(task: Task, items: Sequence[Item], replies: Sequence[str], settin
                "ci95": None, "p_value": None, "rules": dict(sorted(rule_counts.items()))}
     replicates = np.empty(0)
     if n_scored:
-        point = f1_scores(y_true, y_pred, arr.n_classes, always_present=always)
-        weighted = f1_scores(y_true, y_weighted, arr.n_classes, always_present=always).weighted_f1
+        point = f1_scores(y_true, y_pred, arr.n_classes)
+        weighted = f1_scores(y_true, y_weighted, arr.n_classes).weighted_f1
         if settings.n_bootstrap > 0:
             counts = bootstrap_counts(n_scored, settings.n_bootstrap, _rng(settings, task))
-            replicates = 100.0 * f1_scores(y_true, y_pred, arr.n_classes, counts, always).macro_f1
+            replicates = 100.0 * f1_scores(y_true, y_pred, arr.n_classes, counts).macro_f1
         summary.update(score=_pct(point.macro_f1), accuracy=_pct(point.accuracy), macro_f1=_pct(point.macro_f1),
                        weighted_f1=_pct(weighted), ci95=percentile_ci(replicates),
                        p_value=poisson_binomial_sf(correct, chance))

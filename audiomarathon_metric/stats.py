@@ -7,8 +7,8 @@ means *invalid* (an unparsable reply). Before F1 is computed, ``least_favourable
 invalid reply by one of its item's wrong options: the assignment, over all invalid replies of the
 task jointly, that gives the lowest macro-F1. An invalid reply is then a wrong answer in every
 respect (accuracy, macro-F1, weighted F1), and no choice of wrong answers could have scored lower,
-so replacing wrong answers by refusals can never raise a score. Without invalid replies F1 is
-sklearn's ``f1_score`` over the observed label set.
+so replacing wrong answers by refusals can never raise a score. F1 is then sklearn's ``f1_score``
+of that run (the macro mean over the classes in its references or predictions).
 """
 
 from __future__ import annotations
@@ -34,20 +34,22 @@ def _f1_sum(tp: float, denom: float) -> float:
 def least_favourable(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int,
                      wrong: Sequence[Sequence[int]], weighted: bool = False) -> np.ndarray:
     """``y_pred`` with every invalid entry (== n_classes) replaced by a wrong option of its item
-    (``wrong[i]``: class ids), chosen jointly to minimise the sum of per-class F1 (so macro-F1),
-    or with ``weighted=True`` the sum weighted by each class's true count (so weighted F1).
+    (``wrong[i]``: class ids), chosen jointly so that sklearn's macro-F1 of the result (the mean
+    over the classes in ``y_true`` or the result) is the lowest any such run can score; with
+    ``weighted=True``, the lowest weighted F1 (the sum of per-class F1 weighted by true counts).
 
-    A min-cost flow: items -> their wrong classes -> sink, where the k-th unit into class c costs
-    F1_c(after k+1) - F1_c(after k), increasing in k because F1_c = 2TP/(#true + #predicted) is
-    convex in the predicted count. Items are added one at a time along the cheapest augmenting
-    path (the new item to a class, possibly moving earlier items between their wrong classes);
-    with convex unit costs and no negative cycle at the start this keeps the flow optimal, so the
-    final assignment is a least favourable one. An item with no wrong option stays invalid.
+    Macro-F1 is S / P: S the sum of per-class F1, P the number of classes present. An invalid reply
+    sent to a class nothing else names adds 1 to P and nothing to S; sent to a class with hits it
+    lowers S. Which is worse depends on the final ratio, so the ratio is minimised exactly by
+    Dinkelbach's method: for a trial value r, minimise S - r*P (below), set r to the ratio of the
+    minimiser, and repeat until no assignment goes below r. P takes at most K values and falls
+    with r, so this ends within K + 1 rounds; where no invalid reply can name a new class, one.
+    An item with no wrong option stays invalid.
     """
     y_true = np.asarray(y_true, dtype=np.int64)
     out = np.array(y_pred, dtype=np.int64)
     k = n_classes
-    todo = [i for i in np.flatnonzero(out == k) if len(wrong[i])]
+    todo = [int(i) for i in np.flatnonzero(out == k) if len(wrong[i])]
     if not todo:
         return out
     valid = out < k
@@ -55,14 +57,48 @@ def least_favourable(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int,
     true_count = np.bincount(y_true, minlength=k).astype(float)
     denom = true_count + np.bincount(out[valid], minlength=k)
     if weighted:
-        tp = tp * true_count
-    extra = [0] * k  # units of invalid mass assigned to each class so far
+        tp = tp * true_count  # the weights of weighted F1; a class with no true item weighs nothing
+    items = [(i, sorted(set(int(c) for c in wrong[i]))) for i in todo]
+    absent = denom == 0  # classes only an invalid reply could bring into the macro mean
+    if weighted or not any(absent[c] for _, cs in items for c in cs):
+        _min_cost_assignment(items, tp, denom, np.zeros(k), out)
+        return out
+    ratio = np.inf
+    best = None
+    penalty = np.zeros(k)
+    while True:
+        trial = out.copy()
+        extra = _min_cost_assignment(items, tp, denom, penalty, trial)
+        d = denom + extra
+        s = float(np.sum(np.divide(2.0 * tp, d, out=np.zeros(k), where=d > 0)))
+        p = int(np.count_nonzero(d))
+        if best is not None and s - ratio * p >= -1e-12 * max(1.0, p):
+            return best
+        ratio, best = s / p, trial
+        penalty = np.where(absent, ratio, 0.0)
+
+
+def _min_cost_assignment(items: list[tuple[int, list[int]]], tp: np.ndarray, denom: np.ndarray,
+                         penalty: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Writes into ``out`` the assignment of each (item, wrong classes) that minimises
+    sum_c [2 tp_c / (denom_c + m_c) - penalty_c * (m_c > 0)], m_c the items sent to c; returns m.
+
+    A min-cost flow: items -> their wrong classes -> sink, where the m-th unit into class c costs
+    cost_c(m) - cost_c(m - 1), non-decreasing in m because 2 tp / (denom + m) is convex in m and
+    the penalty is paid once, by the first unit. Items are added one at a time along the cheapest
+    augmenting path (the new item to a class, possibly moving earlier items between their wrong
+    classes); with convex unit costs and no negative cycle at the start this keeps the flow
+    optimal. Moving an item only shifts a unit between classes, so a path's cost is that of the
+    class at its end.
+    """
+    k = tp.size
+    extra = [0] * k  # units assigned to each class so far
 
     def step_cost(c: int) -> float:
         d = denom[c] + extra[c]
-        return _f1_sum(tp[c], d + 1) - _f1_sum(tp[c], d)
+        first = penalty[c] if extra[c] == 0 else 0.0
+        return _f1_sum(tp[c], d + 1) - _f1_sum(tp[c], d) - first
 
-    masks = {i: sum(1 << int(c) for c in set(wrong[i])) for i in todo}
     holders: list[dict[int, int]] = [dict() for _ in range(k)]  # class -> {wrong mask: items held there}
     reach = [0] * k  # class -> OR of the masks held there: where its items could move
     placed: dict[tuple[int, int], list[int]] = {}  # (class, mask) -> items
@@ -77,10 +113,11 @@ def least_favourable(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int,
         for held in holders[c]:
             reach[c] |= held
 
-    for i in todo:
+    for i, classes in items:
+        mask = sum(1 << c for c in classes)
         # Breadth-first over classes: from class c an item held there can move to any of its other
         # wrong classes, so the new item can end up adding a unit to any reachable class.
-        parent: dict[int, int | None] = {c: None for c in range(k) if masks[i] >> c & 1}
+        parent: dict[int, int | None] = {c: None for c in classes}
         frontier = list(parent)
         while frontier:
             nxt = []
@@ -102,19 +139,18 @@ def least_favourable(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int,
             hold(c, m, +1)
             placed.setdefault((c, m), []).append(moved)
             c = prev
-        hold(c, masks[i], +1)
-        placed.setdefault((c, masks[i]), []).append(i)
-    for (c, _), items in placed.items():
-        out[items] = c
-    return out
+        hold(c, mask, +1)
+        placed.setdefault((c, mask), []).append(i)
+    for (c, _), held_items in placed.items():
+        out[held_items] = c
+    return np.array(extra, dtype=float)
 
 
-def f1_scores(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int, counts: np.ndarray | None = None,
-              always_present: np.ndarray | None = None) -> F1:
+def f1_scores(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int, counts: np.ndarray | None = None) -> F1:
     """Accuracy, macro-F1 and weighted F1 of one sample (``counts=None``) or of B bootstrap
     replicates, where ``counts`` (B x n) says how often each item was drawn in each replicate.
     ``y_pred == n_classes`` is a reply that counts as wrong for no class. The macro mean is over
-    the classes with a true item or a prediction, plus ``always_present`` (K bools)."""
+    the classes with a true item or a prediction (in the replicate), as sklearn's is."""
     y_true = np.asarray(y_true, dtype=np.int64)
     y_pred = np.asarray(y_pred, dtype=np.int64)
     n, k = y_true.size, n_classes
@@ -132,8 +168,6 @@ def f1_scores(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int, counts: np
     tp = w @ (onehot_true * onehot_pred[:, :k])
     denom = true_count + pred_count
     present = denom > 0
-    if always_present is not None:
-        present = present | np.asarray(always_present, dtype=bool)
     # F1 = 2TP / (2TP + FP + FN) = 2TP / (#true + #predicted)
     f1 = np.divide(2.0 * tp, denom, out=np.zeros(denom.shape), where=denom > 0)
     macro = f1.sum(axis=1) / np.maximum(present.sum(axis=1), 1)
@@ -143,16 +177,6 @@ def f1_scores(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int, counts: np
     if single:
         return F1(accuracy[0], macro[0], weighted[0])
     return F1(accuracy, macro, weighted)
-
-
-def wrong_classes_present(y_pred: np.ndarray, n_classes: int, wrong: Sequence[Sequence[int]]) -> np.ndarray:
-    """(K,) bools: the classes some invalid reply could have named. They stay in the macro mean even
-    where the least favourable assignment sent no reply there, so that no other choice of wrong
-    answers can score lower by adding a class with F1 = 0."""
-    present = np.zeros(n_classes, dtype=bool)
-    for i in np.flatnonzero(np.asarray(y_pred) == n_classes):
-        present[list(wrong[i])] = True
-    return present
 
 
 def bootstrap_counts(n: int, n_bootstrap: int, rng: np.random.Generator) -> np.ndarray:

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audiomarathon.prompts import LETTERS
-from audiomarathon.tasks import TASKS
+from audiomarathon.tasks import TASKS, get_task
 from audiomarathon_metric import compare, score
 from audiomarathon_metric.stats import (
     bonferroni,
@@ -21,7 +21,6 @@ from audiomarathon_metric.stats import (
     bootstrap_counts,
     f1_scores,
     least_favourable,
-    wrong_classes_present,
     mcnemar_exact,
     percentile_ci,
     poisson_binomial_pmf,
@@ -105,9 +104,11 @@ def test_vectorized_replicates_equal_one_at_a_time():
         assert many.weighted_f1[b] == pytest.approx(f1_score(y_true[d], y_pred[d], average="weighted", zero_division=0))
 
 
-def hand_f1(y_true, y_pred, classes):
-    """Macro and weighted F1 from a confusion matrix written out by hand (an independent reference)."""
-    macro, weighted, present = 0.0, 0.0, 0
+def hand_f1(y_true, y_pred):
+    """Macro and weighted F1 from a confusion matrix written out by hand over the labels present in
+    y_true or y_pred (sklearn's label set when labels=None): an independent reference."""
+    classes = sorted(set(y_true) | set(y_pred))
+    macro, weighted = 0.0, 0.0
     for c in classes:
         tp = sum(1 for t, p in zip(y_true, y_pred) if t == c and p == c)
         fp = sum(1 for t, p in zip(y_true, y_pred) if t != c and p == c)
@@ -115,59 +116,114 @@ def hand_f1(y_true, y_pred, classes):
         f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
         macro += f1
         weighted += f1 * sum(1 for t in y_true if t == c)
-        present += 1
-    return macro / present, weighted / len(y_true)
+    return macro / len(classes), weighted / len(y_true)
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_invalid_reply_is_the_least_favourable_wrong_answer_by_enumeration(seed):
-    """Every way of answering the invalid items wrongly, enumerated: the rule's macro- and weighted
-    F1 equal the lowest of them, and accuracy is that of any of them."""
-    rng = np.random.default_rng(seed)
-    k = int(rng.choice([2, 3, 4, 5]))
-    n = int(rng.integers(3, 9))
-    m = min(k, int(rng.integers(2, 5)))
+def sk_f1(y_true, y_pred):
+    return (f1_score(y_true, y_pred, average="macro", zero_division=0),
+            f1_score(y_true, y_pred, average="weighted", zero_division=0))
+
+
+def random_case(rng, max_invalid):
+    """Items with references, some answered (right or wrong), up to max_invalid invalid; each item
+    has its own set of wrong options (1 to k-1 classes), as label tasks with varying options do."""
+    k = int(rng.integers(2, 7))
+    n = int(rng.integers(1, 9))
     y_true = rng.integers(0, k, n)
-    wrong = [[int(c) for c in rng.permutation(k) if c != t][: m - 1] for t in y_true]
+    wrong = [[int(c) for c in rng.permutation(k) if c != t][: int(rng.integers(1, k))] for t in y_true]
     y_pred = np.array([t if rng.random() < 0.4 else (k if rng.random() < 0.6 else w[0])
                        for t, w in zip(y_true, wrong)])
+    for i in np.flatnonzero(y_pred == k)[max_invalid:]:
+        y_pred[i] = wrong[i][0]
+    return k, y_true, y_pred, wrong
+
+
+def every_wrong_answer_run(y_pred, k, wrong):
     invalid = np.flatnonzero(y_pred == k)
-    # Classes: observed ones, plus every class an invalid reply could have named.
-    base = set(y_true) | set(y_pred[y_pred < k]) | {c for i in invalid for c in wrong[i]}
-    lowest_macro, lowest_weighted = np.inf, np.inf
     for combo in itertools.product(*[wrong[i] for i in invalid]):
         filled = y_pred.copy()
         filled[invalid] = combo
-        macro, weighted = hand_f1(list(y_true), list(filled), sorted(base | set(filled)))
-        lowest_macro, lowest_weighted = min(lowest_macro, macro), min(lowest_weighted, weighted)
-    always = wrong_classes_present(y_pred, k, wrong)
-    got = f1_scores(y_true, least_favourable(y_true, y_pred, k, wrong), k, always_present=always)
-    got_w = f1_scores(y_true, least_favourable(y_true, y_pred, k, wrong, weighted=True), k, always_present=always)
-    assert got.macro_f1 == pytest.approx(lowest_macro, abs=1e-12)
-    assert got_w.weighted_f1 == pytest.approx(lowest_weighted, abs=1e-12)
+        yield filled
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_invalid_reply_is_the_least_favourable_wrong_answer_by_sklearn_enumeration(seed):
+    """Every real run in which each invalid reply names one of its item's wrong options, each scored
+    by sklearn: the strict macro- and weighted F1 equal the lowest of them, accuracy is theirs."""
+    rng = np.random.default_rng(seed)
+    k, y_true, y_pred, wrong = random_case(rng, max_invalid=3)
+    runs = [sk_f1(y_true, filled) for filled in every_wrong_answer_run(y_pred, k, wrong)]
+    got = f1_scores(y_true, least_favourable(y_true, y_pred, k, wrong), k)
+    got_w = f1_scores(y_true, least_favourable(y_true, y_pred, k, wrong, weighted=True), k)
+    assert got.macro_f1 == pytest.approx(min(r[0] for r in runs), abs=1e-12)
+    assert got_w.weighted_f1 == pytest.approx(min(r[1] for r in runs), abs=1e-12)
     assert got.accuracy == pytest.approx(np.mean(y_true == y_pred))
 
 
-def test_least_favourable_moves_earlier_answers_when_that_costs_more():
-    """Items with different sets of wrong options (1 to 3 of 4 classes): the best joint choice
-    often needs an earlier item moved to another of its wrong options; enumeration checks it."""
-    rng = np.random.default_rng(11)
-    for _ in range(200):
-        k = 4
-        n = int(rng.integers(4, 8))
-        y_true = rng.integers(0, k, n)
-        wrong = [[int(c) for c in rng.permutation(k) if c != t][: int(rng.integers(1, 4))] for t in y_true]
-        y_pred = np.where(rng.random(n) < 0.5, y_true, k)
-        invalid = np.flatnonzero(y_pred == k)
-        always = wrong_classes_present(y_pred, k, wrong)
-        best = np.inf
-        for combo in itertools.product(*[wrong[i] for i in invalid]):
-            filled = y_pred.copy()
-            filled[invalid] = combo
-            best = min(best, float(f1_scores(y_true, filled, k, always_present=always).macro_f1))
+def test_least_favourable_equals_the_minimum_over_every_wrong_answer_run_on_many_cases():
+    """300 small random cases, up to 5 invalid replies with 1 to 5 wrong options each (the best
+    joint choice often moves an earlier item, or sends a reply to a class nothing else names):
+    enumerated with the hand-written confusion matrix, and the chosen run re-scored by sklearn."""
+    rng = np.random.default_rng(2024)
+    new_class_cases = 0
+    for _ in range(300):
+        k, y_true, y_pred, wrong = random_case(rng, max_invalid=5)
+        low_macro, low_weighted = np.inf, np.inf
+        for filled in every_wrong_answer_run(y_pred, k, wrong):
+            macro, weighted = hand_f1(list(y_true), list(filled))
+            low_macro, low_weighted = min(low_macro, macro), min(low_weighted, weighted)
+        invalid = y_pred == k
         filled = least_favourable(y_true, y_pred, k, wrong)
-        assert all(filled[i] in wrong[i] for i in invalid)
-        assert float(f1_scores(y_true, filled, k, always_present=always).macro_f1) == pytest.approx(best, abs=1e-12)
+        filled_w = least_favourable(y_true, y_pred, k, wrong, weighted=True)
+        for run in (filled, filled_w):
+            assert all(run[i] in wrong[i] for i in np.flatnonzero(invalid))
+            assert (run[~invalid] == y_pred[~invalid]).all()
+        sk_macro = f1_score(y_true, filled, average="macro", zero_division=0)
+        assert sk_macro == pytest.approx(low_macro, abs=1e-12)
+        assert f1_score(y_true, filled_w, average="weighted", zero_division=0) == pytest.approx(low_weighted, abs=1e-12)
+        assert float(f1_scores(y_true, filled, k).macro_f1) == pytest.approx(low_macro, abs=1e-12)
+        new_class_cases += any(c not in set(y_true) | set(y_pred[~invalid]) for c in set(filled[invalid]))
+    assert new_class_cases >= 25  # the cases the old rule got wrong are well represented
+
+
+def test_one_right_one_refusal_scores_as_every_real_wrong_run():
+    """4-option item pair, one right and one refused: every real wrong answer scores 33.3
+    (sklearn), so the refusal does too (the old rule counted all four classes: 16.7)."""
+    choices = [["w", "x", "y", "z"]] * 2
+    runs = [score(["A", wrong], ["A", "B"], "RACE", choices=choices, n_bootstrap=0)["tasks"]["RACE"]
+            for wrong in "ACD"]
+    assert [r["score"] for r in runs] == pytest.approx([100 / 3] * 3)
+    assert {round(100 * sk_f1(["A", "B"], ["A", w])[0], 9) for w in "ACD"} == {round(100 / 3, 9)}
+    refused = score(["A", "I cannot tell."], ["A", "B"], "RACE", choices=choices, n_bootstrap=0)["tasks"]["RACE"]
+    assert refused["score"] == pytest.approx(100 / 3)
+    assert refused["weighted_f1"] == pytest.approx(min(r["weighted_f1"] for r in runs))
+
+
+def test_strict_score_with_refusals_is_the_lowest_real_run_through_score():
+    """Through score(): label-task items whose option sets differ (a refusal can name a genre no
+    reference or answer names), checked against every real run scored by score() itself and sklearn."""
+    rng = np.random.default_rng(5)
+    genres = list(get_task("GTZAN").labels)
+    for _ in range(25):
+        n = int(rng.integers(2, 6))
+        choices = [[str(g) for g in rng.choice(genres, 4, replace=False)] for _ in range(n)]
+        refs = [str(rng.choice(list("ABCD"))) for _ in range(n)]
+        preds = [r if rng.random() < 0.5 else ("no idea" if rng.random() < 0.6 else str(rng.choice(list("ABCD"))))
+                 for r in refs]
+        invalid = [i for i, p in enumerate(preds) if p == "no idea"][:3]
+        preds = [p if p != "no idea" or i in invalid else refs[i] for i, p in enumerate(preds)]
+        got = score(preds, refs, "GTZAN", choices=choices, n_bootstrap=0)["tasks"]["GTZAN"]
+        lows = [np.inf, np.inf]
+        for combo in itertools.product(*[[x for x in "ABCD" if x != refs[i]] for i in invalid]):
+            run = list(preds)
+            for i, x in zip(invalid, combo):
+                run[i] = x
+            truth = [choices[i]["ABCD".index(refs[i])] for i in range(n)]
+            answer = [choices[i]["ABCD".index(run[i])] for i in range(n)]
+            macro, weighted = sk_f1(truth, answer)
+            lows = [min(lows[0], macro), min(lows[1], weighted)]
+        assert got["score"] == pytest.approx(100 * lows[0], abs=1e-9)
+        assert got["weighted_f1"] == pytest.approx(100 * lows[1], abs=1e-9)
 
 
 def _race_example(refusal: str):
