@@ -39,6 +39,13 @@ IMPLAUSIBLE = "implausible_audio"  # a header whose rate or length no real recor
 MIN_RATE = 4_000
 MAX_RATE = 384_000
 MAX_SECONDS = 3600.0
+# The work a decode may take, as samples x channels: an hour of 96 kHz stereo. A few hundred KB
+# of silent 384 kHz 8-channel FLAC passes the rate and length checks yet declares billions.
+MAX_CHANNELS = 64
+MAX_DECODED_SAMPLES = int(MAX_SECONDS * 96_000 * 2)
+# Samples x channels decoded at a time (4 MB of float32): memory does not grow with the file,
+# only the 16 kHz mono result does.
+BLOCK_SAMPLES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,7 @@ def _read_with_ffmpeg(path: str) -> tuple[np.ndarray, int]:
         meta = decoder.metadata
         seconds = meta.duration_seconds_from_header or meta.duration_seconds
         if meta.sample_rate:
-            check_plausible(path, meta.sample_rate, (seconds or 0.0) * meta.sample_rate)
+            check_plausible(path, meta.sample_rate, (seconds or 0.0) * meta.sample_rate, meta.num_channels or 1)
         samples = decoder.get_all_samples()
     except AudioError:
         raise
@@ -98,14 +105,51 @@ def _read_with_ffmpeg(path: str) -> tuple[np.ndarray, int]:
     return data, int(samples.sample_rate)
 
 
-def to_mono_16k(data: np.ndarray, rate: int) -> np.ndarray:
-    """Downmix (mean of channels) and resample with soxr (HQ) to 16 kHz, float32."""
+def _downmix(data: np.ndarray) -> np.ndarray:
     data = np.asarray(data, dtype=np.float32)
     if data.ndim == 2:
         data = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    return data
+
+
+def to_mono_16k(data: np.ndarray, rate: int) -> np.ndarray:
+    """Downmix (mean of channels) and resample with soxr (HQ) to 16 kHz, float32."""
+    data = _downmix(data)
     if rate != SAMPLING_RATE:
         data = soxr.resample(data, rate, SAMPLING_RATE, quality="HQ")
     return np.ascontiguousarray(data, dtype=np.float32)
+
+
+class MonoStream:
+    """Downmix and resample block by block (soxr's streaming resampler gives the same samples
+    as a one-shot ``to_mono_16k`` of the whole signal); ``finish()`` returns the result."""
+
+    def __init__(self, rate: int):
+        self.frames = 0  # source frames seen
+        self._finite = True
+        self._parts: list[np.ndarray] = []
+        self._stream = None if rate == SAMPLING_RATE else soxr.ResampleStream(
+            rate, SAMPLING_RATE, 1, dtype="float32", quality="HQ")
+
+    def add(self, block: np.ndarray) -> None:
+        mono = _downmix(block)
+        self.frames += len(mono)
+        self._finite = self._finite and bool(np.isfinite(mono).all())
+        if self._stream is not None:
+            mono = self._stream.resample_chunk(mono, last=False)
+        if len(mono):
+            self._parts.append(np.ascontiguousarray(mono, dtype=np.float32))
+
+    @property
+    def finite(self) -> bool:
+        return self._finite
+
+    def finish(self) -> np.ndarray:
+        if self._stream is not None:
+            self._parts.append(self._stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
+        out = np.concatenate(self._parts) if self._parts else np.zeros(0, dtype=np.float32)
+        self._parts = []
+        return np.ascontiguousarray(out, dtype=np.float32)
 
 
 def check_file(path: str) -> None:
@@ -133,14 +177,23 @@ def check_file(path: str) -> None:
         raise AudioError(TRUNCATED, path, f"WAV data chunk is {shortfall} bytes shorter than its header declares")
 
 
-def check_plausible(path: str, rate: float, frames: float) -> None:
-    """Refuse a header declaring a rate or a length no recording has, before decoding it."""
+def check_plausible(path: str, rate: float, frames: float, channels: int = 1) -> None:
+    """Refuse a header declaring a rate, a length or a size (samples x channels) no recording
+    of the benchmark has, before decoding it."""
     if not MIN_RATE <= rate <= MAX_RATE:
         raise AudioError(IMPLAUSIBLE, path, f"the header declares {rate:g} Hz; refused before decoding "
                                             f"(accepted: {MIN_RATE}-{MAX_RATE} Hz)")
     if frames / rate > MAX_SECONDS:
         raise AudioError(IMPLAUSIBLE, path, f"the header declares {frames / rate:.0f} s of audio; refused before "
                                             f"decoding (at most {MAX_SECONDS:.0f} s)")
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise AudioError(IMPLAUSIBLE, path, f"the header declares {channels} channels; refused before decoding "
+                                            f"(accepted: 1-{MAX_CHANNELS})")
+    if frames * channels > MAX_DECODED_SAMPLES:
+        raise AudioError(IMPLAUSIBLE, path, f"the header declares {frames * channels / 1e6:.0f} M samples "
+                                            f"({frames / rate:.0f} s x {channels} channels at {rate:g} Hz); refused "
+                                            f"before decoding (at most {MAX_DECODED_SAMPLES / 1e6:.0f} M, an hour "
+                                            "of 96 kHz stereo)")
 
 
 def decode_file(path: str, expected_duration: float | None = None, tolerance: float = 1.0) -> Decoded:
@@ -153,31 +206,34 @@ def decode_file(path: str, expected_duration: float | None = None, tolerance: fl
     check_file(path)
     try:
         with sf.SoundFile(path) as f:
-            declared = f.frames
-            rate = f.samplerate
-            check_plausible(path, rate, declared)
-            data = f.read(dtype="float32", always_2d=True)
+            declared, rate, channels = f.frames, f.samplerate, f.channels
+            check_plausible(path, rate, declared, channels)
+            stream = MonoStream(rate)
+            for block in f.blocks(blocksize=max(1, BLOCK_SAMPLES // channels), dtype="float32", always_2d=True):
+                stream.add(block)
     except sf.LibsndfileError as exc:
         msg = str(exc)
         if "lost sync" in msg or "unexpected end" in msg.lower():
             raise AudioError(TRUNCATED, path, f"stream ends early: {msg}") from None
         if "Format not recognised" in msg or "unknown format" in msg.lower():
             data, rate = _read_with_ffmpeg(path)
-            declared = len(data)
+            declared, channels = len(data), data.shape[1]
+            stream = MonoStream(rate)
+            stream.add(data)
+            del data
         else:
             raise AudioError(UNDECODABLE, path, f"cannot decode audio: {msg}") from None
     except (RuntimeError, ValueError) as exc:
         raise AudioError(UNDECODABLE, path, f"cannot decode audio: {exc}") from None
     except OSError as exc:  # the file went away or became unreadable after check_file
         raise AudioError(UNREADABLE, path, f"cannot be read: {exc.strerror or exc}") from None
-    if 0 < declared and len(data) < declared - rate // 100:
-        raise AudioError(TRUNCATED, path, f"decoded {len(data)} of {declared} frames declared")
-    if len(data) == 0:
+    if 0 < declared and stream.frames < declared - rate // 100:
+        raise AudioError(TRUNCATED, path, f"decoded {stream.frames} of {declared} frames declared")
+    if stream.frames == 0:
         raise AudioError(EMPTY, path, "no audio samples")
-    if not np.isfinite(data).all():
+    if not stream.finite:
         raise AudioError(UNDECODABLE, path, "audio contains NaN or infinite samples")
-    channels = data.shape[1]
-    mono = to_mono_16k(data, rate)
+    mono = stream.finish()
     if expected_duration is not None and len(mono) / SAMPLING_RATE < expected_duration - tolerance:
         raise AudioError(
             TRUNCATED,

@@ -141,7 +141,7 @@ def probe_seconds(ref: ClipRef, render_speech: bool = True) -> float:
     check_file(path)
     try:
         info = sf.info(path)
-        check_plausible(path, info.samplerate, info.frames)
+        check_plausible(path, info.samplerate, info.frames, info.channels)
         seconds = info.frames / info.samplerate if info.samplerate else 0.0
     except (sf.LibsndfileError, RuntimeError) as exc:
         if "Format not recognised" not in str(exc) and "unknown format" not in str(exc).lower():
@@ -161,7 +161,7 @@ def _probe_with_ffmpeg(path: str) -> float:
         meta = AudioDecoder(path).metadata
         seconds = meta.duration_seconds_from_header or meta.duration_seconds
         if meta.sample_rate and seconds:
-            check_plausible(path, meta.sample_rate, seconds * meta.sample_rate)
+            check_plausible(path, meta.sample_rate, seconds * meta.sample_rate, meta.num_channels or 1)
     except AudioError:
         raise
     except Exception as exc:

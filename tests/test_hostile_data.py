@@ -211,3 +211,89 @@ def test_build_reports_every_hostile_source_file_and_keeps_the_rest(modes_apply,
     # the rest is built: LibriSpeech's other chapter, the other RACE articles, the other genres
     for task in ("LibriSpeech", "RACE", "GTZAN"):
         assert report["counts"][task]["written"] >= 1, report["counts"]
+
+
+def _silent_flac(path: Path, rate: int, channels: int, seconds: int) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    with sf.SoundFile(path, "w", rate, channels, format="FLAC", subtype="PCM_16") as f:
+        second = np.zeros((rate, channels), dtype=np.int16)
+        for _ in range(seconds):
+            f.write(second)
+
+
+def _declare_frames(path: Path, frames: int) -> None:
+    """Rewrite the total-samples field of a FLAC STREAMINFO block (the low 36 bits of bytes
+    18-25: 'fLaC', the 4-byte block header, then 10 bytes of block and frame sizes)."""
+    data = bytearray(path.read_bytes())
+    assert data[:4] == b"fLaC" and data[4] & 0x7F == 0  # STREAMINFO comes first
+    packed = int.from_bytes(data[18:26], "big")
+    data[18:26] = ((packed & ~((1 << 36) - 1)) | frames).to_bytes(8, "big")
+    path.write_bytes(data)
+
+
+def _peak_kib(code: str) -> tuple[int, str]:
+    """Run ``code`` in a fresh interpreter; its own peak resident memory (VmHWM, KiB) and stdout."""
+    code += ("\nprint(next(line.split()[1] for line in open('/proc/self/status') "
+             "if line.startswith('VmHWM:')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    *lines, peak = proc.stdout.split("\n")[:-1]
+    return int(peak), "\n".join(lines)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmHWM from /proc")
+def test_many_channel_high_rate_flac_decodes_in_bounded_memory(tmp_path):
+    """0.2 MB of silent 384 kHz 8-channel FLAC holds 60 s x 8 channels = 184 M samples: read
+    whole as float32 that is 0.74 GB before the downmix (120 s of it peaked at 1.8 GB). Decoded
+    in blocks, downmixed and resampled as it streams, only the 16 kHz mono result (3.8 MB) grows."""
+    bomb = tmp_path / "bomb.flac"
+    _silent_flac(bomb, 384_000, 8, 60)
+    assert bomb.stat().st_size < 500_000
+    peak, out = _peak_kib(f"from audiomarathon_dataset.audio_io import decode_file\n"
+                          f"d = decode_file({str(bomb)!r})\n"
+                          f"print(len(d.samples), d.source_rate, d.source_channels, float(abs(d.samples).max()))")
+    assert out.split() == [str(60 * 16_000), "384000", "8", "0.0"]
+    assert peak < 300_000, f"peak {peak} KiB"  # KiB; the interpreter and its libraries alone take ~60 MB
+
+
+def test_header_declaring_too_many_samples_is_refused_before_decoding(tmp_path):
+    """A 1 s file whose header declares 300 s x 8 channels at 384 kHz (922 M samples, past the
+    bound of an hour of 96 kHz stereo, 691 M): refused from the header, nothing decoded."""
+    from audiomarathon_dataset.audio_io import IMPLAUSIBLE, AudioError, decode_file
+
+    path = tmp_path / "claims.flac"
+    _silent_flac(path, 384_000, 8, 1)
+    _declare_frames(path, 384_000 * 300)
+    with pytest.raises(AudioError) as err:
+        decode_file(str(path))
+    assert err.value.kind == IMPLAUSIBLE
+    assert err.value.message.startswith("the header declares 922 M samples (300 s x 8 channels at 384000 Hz); "
+                                        "refused before decoding")
+    # the same file declaring its true length (a second) decodes
+    _declare_frames(path, 384_000)
+    assert len(decode_file(str(path)).samples) == 16_000
+
+
+@pytest.mark.parametrize("rate,channels", [(44_100, 2), (48_000, 6), (16_000, 1), (22_050, 3)])
+def test_streamed_decode_equals_the_whole_signal_resampled_at_once(tmp_path, rate, channels):
+    """Reference: the whole file read at once, the channel mean, soxr's one-shot HQ resampler."""
+    import numpy as np
+    import soundfile as sf
+    import soxr
+
+    from audiomarathon_dataset import audio_io
+
+    rng = np.random.default_rng(rate + channels)
+    frames = 3 * audio_io.BLOCK_SAMPLES // channels + 777  # several blocks and a ragged tail
+    sf.write(tmp_path / "x.wav", (rng.uniform(-0.5, 0.5, (frames, channels))).astype(np.float32), rate,
+             subtype="FLOAT")
+    whole, _ = sf.read(tmp_path / "x.wav", dtype="float32", always_2d=True)
+    reference = whole.mean(axis=1, dtype=np.float32)
+    if rate != 16_000:
+        reference = soxr.resample(reference, rate, 16_000, quality="HQ")
+    got = audio_io.decode_file(str(tmp_path / "x.wav")).samples
+    assert got.dtype == np.float32 and len(got) == len(reference)
+    assert np.array_equal(got, reference)
