@@ -19,6 +19,9 @@ from audiomarathon_metric.display import fmt1
 from audiomarathon_metric.extraction import extract_answer
 from audiomarathon_metric.long_audio import DEFAULT_DURATION_BINS
 from audiomarathon_metric.normalizers import NORMALIZERS
+from audiomarathon_metric.paper_readers import authors_normalize
+from audiomarathon_metric.paper_rules import FAMILIES
+from audiomarathon_metric.paper_scoring import scorers
 from audiomarathon_metric.published import PUBLISHED
 from audiomarathon_metric.scoring import METRIC_VERSION
 from audiomarathon_metric.scoring import prepare_items
@@ -54,8 +57,10 @@ Args:
     choices (list of list of str, optional): each item's option texts in letter order. Required for
         multiple-choice items except HAD and VoxGender (fixed options); [] for ASR items.
     ids (list of str, optional): item ids, echoed in per-sample records; must be unique.
-    mode ("strict" | "paper"): strict counts invalid replies as wrong (default); paper scores
-        valid replies only, as the original scripts did.
+    mode ("strict" | "paper"): strict counts invalid replies as wrong (default); paper scores each
+        task as the benchmark authors' script for the model's family does.
+    family (str, optional): paper mode's model family ("Qwen2.5-Omni", "Phi-4-multimodal",
+        "Voxtral", ...; default: Qwen2.5-Omni's scripts, which also cover the other families).
     normalizer ("benchmark" | "whisper" | "whisper_basic"): transcript normalizer for WER.
     n_bootstrap (int): bootstrap replicates for the 95% CIs (0 disables them). Default 1000.
     seed (int): bootstrap seed. Default 0.
@@ -170,13 +175,14 @@ class Audiomarathon(evaluate.Metric):
 
     def _compute(self, predictions, references, tasks=None, choices=None, ids=None, mode="strict",
                  normalizer="benchmark", n_bootstrap=1000, seed=0, alpha=0.001, per_sample=False,
-                 durations=None, duration_bins=DEFAULT_DURATION_BINS, evidence=None, evidence_bins=None):
+                 durations=None, duration_bins=DEFAULT_DURATION_BINS, evidence=None, evidence_bins=None,
+                 family=None):
         return score(predictions, references, tasks, choices=choices, ids=ids, mode=mode,
                      normalizer=normalizer, n_bootstrap=n_bootstrap, seed=seed, alpha=alpha,
                      per_sample=per_sample, durations=durations, duration_bins=duration_bins,
-                     evidence=evidence, evidence_bins=evidence_bins)
+                     evidence=evidence, evidence_bins=evidence_bins, family=family)
 
 
 # Names re-exported for users of the loaded module file (and to keep each import above in use).
-__all__ = ["Audiomarathon", "DEFAULT_DURATION_BINS", "LETTERS", "NORMALIZERS", "PUBLISHED", "METRIC_VERSION", "aggregate",
-           "compare", "extract_answer", "fmt1", "percentile_ci", "score"]
+__all__ = ["Audiomarathon", "DEFAULT_DURATION_BINS", "FAMILIES", "LETTERS", "NORMALIZERS", "PUBLISHED", "METRIC_VERSION",
+           "aggregate", "authors_normalize", "compare", "extract_answer", "fmt1", "percentile_ci", "score", "scorers"]

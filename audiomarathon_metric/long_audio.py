@@ -6,7 +6,7 @@ definition as the headline score: macro-F1, or 100 - WER for ASR), with a seeded
 The trend test regresses each item's outcome on its duration:
 
 * multiple-choice tasks: logistic regression of correctness (strict mode: an invalid reply is
-  wrong) on duration in minutes, fitted by IRLS; p-value from the likelihood-ratio test
+  wrong; paper mode: over the items the authors' figure counts) on duration in minutes, fitted by IRLS; p-value from the likelihood-ratio test
   (chi-square, 1 df); ``slope_per_minute`` is the log-odds change per minute and
   ``points_per_minute`` the average marginal effect on accuracy in points per minute;
 * ASR: least squares of the per-utterance score (100 - WER) on duration, t-test on the slope.
@@ -289,11 +289,10 @@ def _average(tasks_out: dict, reps: dict, bins: Bins) -> list[dict]:
 def _outcomes(task, result, settings) -> tuple[np.ndarray, np.ndarray]:
     """(kept mask, outcome) per item in the task's order: correctness (MCQ) or 100 - WER (ASR)."""
     samples = result.samples
+    # Paper mode's samples say whether the task's figure counts them (the authors' rules).
+    keep = np.array([s.get("scored", True) for s in samples], dtype=bool)
     if task.metric == MCQ:
-        keep = np.array([settings.mode != "paper" or s["parsed"] is not None for s in samples], dtype=bool)
         return keep, np.array([bool(s["correct"]) for s in samples], dtype=float)
-    # paper mode skips utterances with an empty transcript, as the ASR score does
-    keep = np.array([settings.mode != "paper" or bool(str(s["parsed"] or "").split()) for s in samples], dtype=bool)
     return keep, np.array([100.0 - s["wer"] for s in samples], dtype=float)
 
 

@@ -346,6 +346,28 @@ def _check_settings(settings: Settings) -> None:
         raise ScoringInputError(f"normalizer: {err}") from None
 
 
+def _scorers_for(settings: Settings, family) -> tuple[dict, dict]:
+    """Strict mode: this metric's scorers. Paper mode: those of the rules the authors' scripts
+    apply to ``family``, and what the output records about them."""
+    if settings.mode != "paper":
+        if family is not None:
+            raise ScoringInputError(f"family={family!r} chooses the authors' rules of paper mode; strict mode "
+                                    f"scores every family alike (pass mode='paper')")
+        return SCORERS, {}
+    if settings.normalizer != "benchmark":
+        raise ScoringInputError(f"normalizer={settings.normalizer!r}: paper mode normalises transcripts as the "
+                                f"authors' scripts do; normalizer applies to strict mode")
+    from .paper_rules import UnknownFamilyError
+    from .paper_rules import resolve_family
+    from .paper_scoring import scorers
+
+    try:
+        name, rules = resolve_family(family)
+    except UnknownFamilyError as err:
+        raise ScoringInputError(f"family: {err}") from None
+    return scorers(rules), {"normalizer": "authors", "family": name, "paper_rules": rules.family}
+
+
 def group_by_task(items: Sequence[Item]) -> dict[str, list[Item]]:
     groups: dict[str, list[Item]] = {t.name: [] for t in TASKS}
     for it in items:
@@ -371,15 +393,20 @@ def score(
     duration_bins: Sequence[float] | None = None,
     evidence: Sequence[float | None] | None = None,
     evidence_bins: Sequence[float] | None = None,
+    family: str | None = None,
 ) -> dict:
     """Score raw model replies.
 
     predictions: raw replies; references: answer letters (MCQ) or transcripts (ASR);
     tasks: one task (config name or abbreviation) for all items, or one per item;
     choices: per-item option texts (may be omitted for HAD and VoxGender, whose options are fixed);
-    mode: "strict" (an invalid reply is scored as its least favourable wrong answer) or "paper" (valid
-    replies only; a task with none has score None and is listed in unscored_tasks);
-    normalizer: "benchmark", "whisper", "whisper_basic" or a callable (ASR only).
+    mode: "strict" (an invalid reply is scored as its least favourable wrong answer) or "paper" (each
+    task scored as the benchmark authors' script for ``family`` scores it: their reading of replies,
+    the pairs they count, the figure they report; a task with no counted pair has score None and is
+    listed in unscored_tasks);
+    family: paper mode's model family, as ``audiomarathon models`` names it (None: Qwen2.5-Omni's
+    scripts, which also score the families the authors wrote none for);
+    normalizer: "benchmark", "whisper", "whisper_basic" or a callable (ASR, strict mode).
     durations: seconds per item -> ``by_duration`` (scores per ``duration_bins`` edges, default
     90/150/210/300 s, and a trend test per task); evidence: relative evidence centre per item (0..1,
     None where unmarked) -> ``by_evidence_position`` (per ``evidence_bins``, default thirds).
@@ -388,13 +415,14 @@ def score(
     """
     settings = Settings(mode, normalizer, n_bootstrap, seed, alpha)
     _check_settings(settings)
+    scorers, rules_out = _scorers_for(settings, family)
     replies, items = prepare_items(predictions, references, tasks, choices, ids)
     long_inputs = None
     if durations is not None or evidence is not None:
         from .long_audio import prepare_inputs
 
         long_inputs = prepare_inputs(len(items), durations, duration_bins, evidence, evidence_bins, ScoringInputError)
-    results = {name: SCORERS[group[0].task.metric](group[0].task, group, replies, settings)
+    results = {name: scorers[group[0].task.metric](group[0].task, group, replies, settings)
                for name, group in group_by_task(items).items()}
 
     # A task none of whose items could be scored (paper mode, no valid reply) has score None: it is
@@ -431,11 +459,12 @@ def score(
         "alpha": alpha,
         "bonferroni_tests": n_tests,
         "metric_version": METRIC_VERSION,
+        **rules_out,
     }
     if long_inputs:
         from .long_audio import long_audio_sections
 
-        out.update(long_audio_sections(group_by_task(items), replies, settings, SCORERS, results, **long_inputs))
+        out.update(long_audio_sections(group_by_task(items), replies, settings, scorers, results, **long_inputs))
     if per_sample:
         samples = [s for res in results.values() for s in res.samples]
         out["per_sample"] = sorted(samples, key=lambda s: s["index"])

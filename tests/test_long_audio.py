@@ -158,12 +158,16 @@ def test_trend_degenerate_cases():
     assert same["p_value"] == 1.0 and same["slope_per_minute"] == 0.0
 
 
-def test_paper_mode_trend_uses_valid_replies_only():
+def test_paper_mode_trend_uses_the_pairs_the_authors_count():
     d, refs, preds = _mcq_run(300, lambda d: np.full(d.shape, 0.7), seed=2, invalid=0.3)
+    # The authors' RACE script reads the first A-D character of a reply: "I cannot tell." is C and
+    # counts, "I'm not sure." holds none and is left out.
+    preds = ["I'm not sure." if p == "I cannot tell." and i % 2 else p for i, p in enumerate(preds)]
     out = score(preds, refs, "RACE", choices=[["w", "x", "y", "z"]] * 300, durations=list(d), mode="paper",
                 n_bootstrap=0)
-    valid = sum(p in LETTERS4 for p in preds)
-    assert out["by_duration"]["tasks"]["RACE"]["trend"]["n"] == valid
+    counted = sum(any(ch in "ABCD" for ch in p.upper()) for p in preds)
+    assert sum(p in LETTERS4 for p in preds) < counted < 300
+    assert out["by_duration"]["tasks"]["RACE"]["trend"]["n"] == counted
 
 
 @pytest.mark.parametrize("kwargs, message", [

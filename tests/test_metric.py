@@ -26,15 +26,23 @@ GENRES = ["jazz", "metal", "rock", "pop"]
 
 # --------------------------------------------------------------------- MCQ scores
 
-def test_strict_counts_invalid_as_wrong_paper_drops_it():
+def test_strict_counts_invalid_as_wrong_paper_reads_as_the_authors_script():
     refs = ["A", "B", "C", "D", "A", "B"]
     preds = ["A", "B", "C", "I cannot tell", "rock", "B"]  # one invalid, one wrong (rock = C)
     strict = score(preds, refs, "MC", choices=[GENRES] * 6, n_bootstrap=0)["tasks"]["GTZAN"]
     paper = score(preds, refs, "MC", choices=[GENRES] * 6, mode="paper", n_bootstrap=0)["tasks"]["GTZAN"]
     assert strict["accuracy"] == pytest.approx(100 * 4 / 6)
-    assert paper["accuracy"] == pytest.approx(100 * 4 / 5)
-    assert strict["n"] == paper["n"] == 6 and strict["n_scored"] == 6 and paper["n_scored"] == 5
-    assert strict["invalid_rate"] == paper["invalid_rate"] == pytest.approx(100 / 6) and strict["n_invalid"] == 1
+    assert strict["n"] == paper["n"] == 6 and strict["n_scored"] == 6
+    assert strict["invalid_rate"] == pytest.approx(100 / 6) and strict["n_invalid"] == 1
+    # The authors' GTZAN script falls through to the first A-D character: "I CANNOT tell" and
+    # "ROCK" are both C, so nothing is dropped; its F1 is the macro over the letters A-D:
+    # A 2*1/(2+1), B 1, C 2*1/(1+3), D 0.
+    assert paper["n_scored"] == 6 and paper["invalid_rate"] == 0.0
+    assert paper["score"] == pytest.approx(100 * (2 / 3 + 1 + 1 / 2 + 0) / 4)
+    # A reply without any A-D character is dropped from the authors' pairs.
+    dropped = score(preds[:3] + ["I'm not sure"] + preds[4:], refs, "MC", choices=[GENRES] * 6, mode="paper",
+                    n_bootstrap=0)["tasks"]["GTZAN"]
+    assert dropped["n_scored"] == 5 and dropped["n_invalid"] == 1 and dropped["accuracy"] == pytest.approx(80.0)
     # Macro-F1 by hand (classes = option texts, F1 = 2TP / (#true + #predicted)), valid replies:
     # jazz true {0,4} predicted {0} -> 2/3; metal 1; rock true {2} predicted {2,4} -> 2/3; pop -> 0.
     # The refusal (true pop) is scored as the wrong answer that costs most: jazz -> 2/4 (-1/6),
@@ -43,8 +51,6 @@ def test_strict_counts_invalid_as_wrong_paper_drops_it():
     assert strict["score"] == strict["macro_f1"]
     # Weighted by support (jazz 2, metal 2, rock 1, pop 1): metal costs 2 * 1/5, jazz 2 * 1/6, rock 1/6.
     assert strict["weighted_f1"] == pytest.approx(100 * (2 * 2 / 3 + 2 * 4 / 5 + 2 / 3 + 0) / 6)
-    # Paper mode: the five valid replies only.
-    assert paper["macro_f1"] == pytest.approx(100 * (2 / 3 + 1 + 2 / 3) / 3)
     assert strict["rules"] == {"bare_letter": 4, "option_text": 1, "refusal": 1}
 
 
@@ -241,7 +247,8 @@ def test_compare_checks_its_arguments_too():
 
 def test_paper_mode_task_without_a_valid_reply_is_none_and_named():
     refs = ["A", "B", "C", "D", "A"]
-    out = score(["no idea"] * 5 + ["a", "b"], refs + ["A", "B"], ["RACE"] * 5 + ["SD"] * 2,
+    # "I'm not sure" holds no A-D character: the authors' RACE script reads nothing from it.
+    out = score(["I'm not sure"] * 5 + ["a", "b"], refs + ["A", "B"], ["RACE"] * 5 + ["SD"] * 2,
                 choices=[["w", "x", "y", "z"]] * 5 + [[], []], mode="paper")
     race = out["tasks"]["RACE"]
     assert race["score"] is None and race["n_scored"] == 0 and race["n"] == 5 and race["ci95"] is None
