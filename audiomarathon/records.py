@@ -83,6 +83,9 @@ class PredictionRecord(TypedDict):
     duration: NotRequired[float]  # seconds of audio, from the dataset (for scores by duration)
     evidence_position: NotRequired[float | None]  # relative centre of the evidence, when the task marks one
     api: NotRequired[dict | None]  # a model behind an API: server, served model, attempts, cost
+    # The reply stopped at the reply cap (max new tokens) without ending its turn; absent for a
+    # failed sample and in runs from before it was recorded.
+    hit_cap: NotRequired[bool | None]
 
 
 class RunIdentityRecord(TypedDict):
@@ -100,6 +103,7 @@ class RunIdentityRecord(TypedDict):
     audio_control: str | None
     decoding: dict
     dataset_fingerprint: str | None
+    profile: NotRequired[str | None]  # how each family is asked each task ("card", "authors"); None before profiles
 
 
 class RunSettings(TypedDict):
@@ -116,6 +120,9 @@ class RunSettings(TypedDict):
     dtype: NotRequired[str]
     audio_control: NotRequired[str | None]
     max_new_tokens: NotRequired[int | None]
+    profile: NotRequired[str]  # the run profile: "card" (each model as its card runs it) or "authors"
+    family: NotRequired[str | None]  # the model family whose procedure ran; None: not known (an API model)
+    procedure: NotRequired[dict]  # per task: system turn, instruction, reply cap, audio preparation, source
     config_hash: NotRequired[str]  # the run id
     model_id: NotRequired[str]
     commit_hash: NotRequired[str | None]  # the model checkpoint's commit on the Hub
@@ -142,6 +149,21 @@ class SampleCounts(TypedDict):
     missing: list[str]  # ids with no record (the run was stopped)
 
 
+class ReplyCapTask(TypedDict):
+    replies: int
+    hit_cap: int
+    share: float
+
+
+class ReplyCap(TypedDict):
+    """How many replies stopped at the reply cap without ending their turn (cut off)."""
+
+    replies: int
+    hit_cap: int
+    share: float | None  # None when no reply carries the flag
+    tasks: dict[str, ReplyCapTask]
+
+
 class Results(TypedDict):
     """results.json. ``scores`` is the metric's ``score()`` output (strict mode); ``timing``
     summarizes ``Timings`` per field (mean/median/p90/max, warm-up excluded)."""
@@ -154,6 +176,7 @@ class Results(TypedDict):
     scores: NotRequired[dict]
     timing: NotRequired[dict]
     samples: NotRequired[SampleCounts]
+    reply_cap: NotRequired[ReplyCap]
 
 
 # ------------------------------------------------------------------------------ checking

@@ -23,7 +23,10 @@ GREEDY: dict[str, Any] = {"do_sample": False, "num_beams": 1}
 
 # The fields of an identity, in the order results.json shows them.
 IDENTITY_FIELDS = ("model", "revision", "backend", "method", "ratio", "layer", "seed", "press_scope", "dtype",
-                   "audio_control", "decoding", "dataset_fingerprint")
+                   "audio_control", "decoding", "profile", "dataset_fingerprint")
+# Fields added after run ids were first published: left out of the hash while unset, so a run
+# recorded before them keeps its id.
+_LATER_FIELDS = ("profile",)
 
 
 def normalize_model_name(model: str) -> str:
@@ -68,7 +71,8 @@ def run_identity(config: Mapping[str, Any], dataset_fingerprint: str | None = No
 
     ``config`` is a run's settings (``RunConfig`` as a dict, or results.json's ``config``); only
     model, revision, backend (a model behind an API), method, ratio, layer, seed, press_scope,
-    dtype, audio_control and the decoding (greedy settings plus the max_new_tokens cap) are read,
+    dtype, audio_control, the decoding (greedy settings plus the max_new_tokens cap) and the run
+    profile (how each family is asked each task; None for a run from before profiles) are read,
     so an identity read back from results.json gives itself again. Settings that cannot change the outputs
     are dropped: an uncompressed run has ratio 0 and no layer or press scope, and its seed matters
     only when an audio control draws noise.
@@ -97,6 +101,7 @@ def run_identity(config: Mapping[str, Any], dataset_fingerprint: str | None = No
             "num_beams": int(decoding.get("num_beams", GREEDY["num_beams"])),
             "max_new_tokens": _int_or_none(cap),
         },
+        "profile": (_text_or_none(config.get("profile")) or "").lower() or None,
         "dataset_fingerprint": _text_or_none(dataset_fingerprint),
     }
 
@@ -110,6 +115,8 @@ def _backend_identity(config: Mapping[str, Any]) -> dict | None:
         return None
     out = {"kind": str(backend["kind"]), "audio_format": backend.get("audio_format"),
            "max_tokens_field": backend.get("max_tokens_field")}
+    if backend.get("family") is not None:  # whose system prompt and profile prompts were sent
+        out["family"] = str(backend["family"])
     split = backend.get("split")
     if isinstance(split, Mapping):  # an identity read back
         out["split"] = dict(split)
@@ -121,6 +128,6 @@ def _backend_identity(config: Mapping[str, Any]) -> dict | None:
 
 def run_id(identity: Mapping[str, Any]) -> str:
     """A short stable name of an identity (sha256 of its canonical JSON)."""
-    blob = json.dumps({k: identity.get(k) for k in IDENTITY_FIELDS}, sort_keys=True, ensure_ascii=False,
-                      separators=(",", ":"))
+    fields = {k: identity.get(k) for k in IDENTITY_FIELDS if not (k in _LATER_FIELDS and identity.get(k) is None)}
+    blob = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "rid:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()[:20]

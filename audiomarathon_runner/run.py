@@ -4,13 +4,16 @@
     results = run_evaluation(RunConfig(model="Qwen/Qwen2-Audio-7B-Instruct", tasks="TAU,GTZAN",
                                        data="path/to/audiomarathon", out="runs/qwen2audio"))
 
-Prompts and max_new_tokens come from the task registry; decoding is greedy with the same settings
-for every task. Re-running the same configuration into the same folder resumes: samples already
-recorded under the same configuration hash are skipped.
+Prompts, system turns and reply caps come from the run profile (audiomarathon_runner.profiles:
+``card``, each model as its card runs it, by default; ``authors``, the benchmark authors' scripts),
+over the task registry's prompts; decoding is greedy with the same settings for every task.
+Re-running the same configuration into the same folder resumes: samples already recorded under the
+same configuration hash are skipped.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import time
@@ -40,6 +43,7 @@ from . import distributed
 from .adapters import AudioLMAdapter, load_adapter, resolve_device
 from .compression import CompressionConfig, compression_session
 from .prefetch import Prefetcher, Prepared, prepare_one
+from .profiles import DEFAULT_PROFILE, Family, Request, family_named, get_profile, peak_normalize
 from .samples import (
     AUDIO_CONTROLS,
     Sample,
@@ -75,8 +79,10 @@ class RunConfig:
     audio_control: str | None = None
     revision: str | None = None
     max_audio_seconds: float = 600.0
-    # Caps every task's max_new_tokens (smoke tests, demos); None keeps the registry's values.
+    # Caps every task's max_new_tokens (smoke tests, demos); None keeps the profile's values.
     max_new_tokens: int | None = None
+    # How each family is asked each task (audiomarathon_runner.profiles): "card" or "authors".
+    profile: str = DEFAULT_PROFILE
     retry_failed: bool = False
     progress: bool = True
     # Samples prepared ahead (decode + features + tokens) in a background thread while the model
@@ -101,6 +107,7 @@ class RunConfig:
             raise ValueError(f"--limit must be >= 1, got {self.limit}")
         if self.prefetch is not None and self.prefetch < 0:
             raise ValueError(f"--prefetch must be >= 0, got {self.prefetch}")
+        get_profile(self.profile)  # an unknown name fails here, naming the profiles
 
     # Read-only views of the compression setting (stored once, in ``compression``).
     method = property(lambda self: self.compression.method)
@@ -123,8 +130,25 @@ class RunConfig:
             settings["backend"] = {"kind": "openai-chat", **self.api.public()}
         return run_identity(settings, dataset_fingerprint)
 
-    def max_new_tokens_for(self, task) -> int:
-        return min(task.max_new_tokens, self.max_new_tokens) if self.max_new_tokens else task.max_new_tokens
+    def family(self, adapter: AudioLMAdapter | None = None) -> Family:
+        """The family whose procedure the run follows: the loaded model's, or for a model behind an
+        API the one --family names (unknown: none). A chat API has no transcription mode."""
+        if adapter is not None:
+            return family_named(adapter.family)
+        family = family_named(self.api.family if self.api is not None else None)
+        return dataclasses.replace(family, has_transcription_mode=False)
+
+    def request(self, sample: Sample, family: Family) -> Request:
+        """What the model is sent for ``sample`` under the run's profile (and --max-new-tokens)."""
+        return get_profile(self.profile).request(family, sample.task_info, sample.question, sample.choices,
+                                                 cap=self.max_new_tokens)
+
+    def max_new_tokens_for(self, task, family: Family) -> int:
+        return get_profile(self.profile).max_new_tokens(family, task, self.max_new_tokens)
+
+    def procedure(self, family: Family) -> dict:
+        """results.json's account of how the family was asked each task under the profile."""
+        return get_profile(self.profile).describe(family, resolve_tasks(self.tasks), self.max_new_tokens)
 
     def config_hash(self, dataset_fingerprint: str | None) -> str:
         """The run id of this configuration on that dataset version (prediction records' ``config_hash``)."""
@@ -147,6 +171,7 @@ class SampleRunner:
         if self.compression.kind == "prune" and not config.layer < layers:
             raise ValueError(f"--layer {config.layer}: pruning needs K < the {layers} decoder layers of {config.model}")
         self.device = adapter.device
+        self.family = config.family(adapter)
         self.evaluated = 0  # samples run in this process (the first is the warm-up)
         self.prefetch = config.prefetch if config.prefetch is not None else int(self.device.type != "cpu")
         # Prefetched samples are prepared entirely on the CPU (features included) and moved to
@@ -163,22 +188,26 @@ class SampleRunner:
             raise ValueError(f"sample {sample.id}: audio is {audio.size / SAMPLING_RATE:.1f} s, over the "
                              f"--max-audio-seconds limit of {self.config.max_audio_seconds:g} s")
         audio = apply_audio_control(audio, self.config.audio_control, sample.id, self.config.seed)
-        inputs = self.adapter.build_inputs(audio, sample.prompt(), device=self.prepare_device)
-        return audio, inputs
+        request = self.config.request(sample, self.family)
+        if request.peak_normalize:
+            audio = peak_normalize(audio)
+        inputs = self.adapter.build_inputs(audio, request.text, device=self.prepare_device, system=request.system,
+                                           transcribe=request.transcribe)
+        return audio, inputs, request
 
     def prepared(self, samples: Sequence[Sample]):
         """``Prepared`` samples in order, ``config.prefetch`` ahead in a background thread."""
         return Prefetcher(samples, self.prepare, depth=self.prefetch)
 
-    def generate(self, sample: Sample, prepared: Prepared | None = None) -> tuple[str, dict, dict]:
-        task = sample.task_info
+    def generate(self, sample: Sample, prepared: Prepared | None = None) -> tuple[str, dict, dict, bool]:
+        """reply, timings, compression statistics, and whether the reply stopped at the cap (no end of turn)."""
         clock = Clock(self.device)
         if prepared is None:
             prepared = prepare_one(sample, self.prepare)
             prepared.wait_ms = prepared.prepare_ms  # prepared inline: all of it is exposed
         if prepared.error is not None:
             raise prepared.error
-        audio, inputs = prepared.value
+        audio, inputs, request = prepared.value
         inputs = inputs.to(self.device)
         mask = self.adapter.audio_token_mask(inputs)
         streamer = FirstTokenStreamer(clock)
@@ -189,16 +218,16 @@ class SampleRunner:
                 clock.mark("start")
                 out = self.adapter.model.generate(
                     **inputs, **DECODING, **self.adapter.generate_kwargs(),
-                    max_new_tokens=self.config.max_new_tokens_for(task), streamer=streamer,
+                    max_new_tokens=request.max_new_tokens, streamer=streamer,
                     eos_token_id=eos or None, pad_token_id=self.adapter.tokenizer.pad_token_id,
                 )
         prompt_len = inputs["input_ids"].shape[-1]
         new = out[0, prompt_len:]
-        if eos:
-            hits = [i for i, t in enumerate(new.tolist()) if t in eos]
-            n_out = hits[0] + 1 if hits else new.numel()
-        else:
-            n_out = new.numel()
+        hits = [i for i, t in enumerate(new.tolist()) if t in eos]
+        n_out = hits[0] + 1 if hits else new.numel()
+        # Generation stops at the end of the turn; a reply without one that used every allowed
+        # token was cut off by the cap.
+        hit_cap = not hits and new.numel() >= request.max_new_tokens
         reply = self.adapter.decode(new)
         prefill = clock.ms("start", "first_token")
         total = clock.ms("start", "end")
@@ -221,7 +250,7 @@ class SampleRunner:
             "warmup": self.evaluated == 0,
         }
         self.evaluated += 1
-        return reply, timings, stats_d
+        return reply, timings, stats_d, hit_cap
 
     def record(self, sample: Sample, config_hash: str, prepared: Prepared | None = None) -> dict:
         """Run one sample; failures (OOM, bad audio) become a record with ``error`` set.
@@ -233,9 +262,9 @@ class SampleRunner:
                "reference": sample.reference, "choices": list(sample.choices), "timings": {},
                "compression": None, "config_hash": config_hash, "error": None, **sample.record_fields()}
         try:
-            reply, timings, stats = self.generate(sample, prepared)
+            reply, timings, stats, hit_cap = self.generate(sample, prepared)
             parsed, rule = parse_reply(reply, sample)
-            rec.update(reply=reply, parsed=parsed, rule=rule, timings=timings, compression=stats)
+            rec.update(reply=reply, parsed=parsed, rule=rule, timings=timings, compression=stats, hit_cap=hit_cap)
             # Harness time the model waited for: everything except the model's own generate call,
             # including the wait for a prefetched sample (its overlapped preparation is not).
             timings["outside_ms"] = waited + (time.perf_counter() - t0) * 1000.0 - (timings["total_ms"] or 0.0)
@@ -398,6 +427,7 @@ def write_results(config: RunConfig, samples: Sequence[Sample], adapter: AudioLM
         original[s.task] = original.get(s.task, 0) + 1
         if s.id in by_id and s.id not in failed:
             effective[s.task] = effective.get(s.task, 0) + 1
+    family = config.family(adapter if config.api is None else None)
     if config.api is not None:
         from .api import backend_summary
 
@@ -419,8 +449,11 @@ def write_results(config: RunConfig, samples: Sequence[Sample], adapter: AudioLM
             "model_id": config.model,
             **backend,
             "config_hash": chash,
+            "family": family.name,
+            "procedure": config.procedure(family),
             "compression": config.compression.to_dict(),
-            "decoding": {**DECODING, "max_new_tokens": {t.name: config.max_new_tokens_for(t) for t in resolve_tasks(config.tasks)}},
+            "decoding": {**DECODING, "max_new_tokens": {t.name: config.max_new_tokens_for(t, family)
+                                                        for t in resolve_tasks(config.tasks)}},
             "world_size": distributed.current().world_size,
         },
         "identity": config.identity(dataset["fingerprint"]),
@@ -429,6 +462,25 @@ def write_results(config: RunConfig, samples: Sequence[Sample], adapter: AudioLM
         "scores": scores,
         "timing": summarize([by_id[s.id]["timings"] for s in wanted if not by_id[s.id].get("error")]),
         "samples": {"original": original, "effective": effective, "failed": failed, "missing": missing},
+        "reply_cap": reply_cap_summary([by_id[s.id] for s in wanted]),
     }
     write_results_file(out / RESULTS_FILE, results)
     return json.loads(json.dumps(results, default=str))  # what results.json holds
+
+
+def reply_cap_summary(records: Sequence[dict]) -> dict:
+    """How many replies stopped at the reply cap (no end of turn), per task and over all: records
+    without the flag (a failed sample, a run from before it was recorded) are not counted."""
+    tasks: dict[str, dict] = {}
+    for rec in records:
+        flag = rec.get("hit_cap")
+        if flag is None:
+            continue
+        entry = tasks.setdefault(rec["task"], {"replies": 0, "hit_cap": 0})
+        entry["replies"] += 1
+        entry["hit_cap"] += int(flag)
+    for entry in tasks.values():
+        entry["share"] = entry["hit_cap"] / entry["replies"]
+    replies = sum(e["replies"] for e in tasks.values())
+    capped = sum(e["hit_cap"] for e in tasks.values())
+    return {"replies": replies, "hit_cap": capped, "share": capped / replies if replies else None, "tasks": tasks}

@@ -238,7 +238,35 @@ def _phi4_multimodal(path: Path) -> Path:
             input_size=80, audio_token_id=tok.convert_tokens_to_ids("<|audio|>"),
         ),
     )
-    return _save(path, Phi4MultimodalForCausalLM(config), tok, fe)
+    model = Phi4MultimodalForCausalLM(config)
+    _save(path, model, tok, fe)
+    save_speech_lora(model, path)
+    return path
+
+
+# The real checkpoint's speech LoRA targets (transformers' Phi-4 conversion script writes them so); its
+# rank is 320 with alpha 640, here 4 with alpha 8 (the same scale, 2).
+PHI4_SPEECH_LORA_TARGETS = r"model.layers.\d+.((self_attn.(qkv|o)_proj)|(mlp.(gate_up|down)_proj))"
+
+
+def save_speech_lora(model, path: Path, rank: int = 4, alpha: int = 8) -> Path:
+    """A random, non-zero speech LoRA for the tiny Phi-4 under ``path/speech-lora``, laid out as the real
+    checkpoint's: ``adapter_config.json`` + ``adapter_model.safetensors`` with keys such as
+    ``model.layers.0.self_attn.qkv_proj.lora_A.weight``. ``model`` (already saved) gets the LoRA
+    injected: it is not the saved base model any more."""
+    import dataclasses
+
+    from peft import LoraConfig, get_peft_model_state_dict, inject_adapter_in_model
+    from safetensors.torch import save_file
+
+    config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=PHI4_SPEECH_LORA_TARGETS, lora_dropout=0.01,
+                        task_type="CAUSAL_LM", init_lora_weights=False)  # False: B is random too, not zero
+    inject_adapter_in_model(config, model)
+    out = Path(path) / "speech-lora"
+    dataclasses.replace(config, init_lora_weights=True).save_pretrained(out)
+    state = {k: v.detach().contiguous() for k, v in get_peft_model_state_dict(model).items()}
+    save_file(state, out / "adapter_model.safetensors")
+    return out
 
 
 # ---------------------------------------------------------------- Gemma-3n

@@ -96,27 +96,27 @@ class ChatServer:
             if self.delay_s:
                 time.sleep(self.delay_s)
             return {"text": self.reply, "prompt_tokens": 1, "completion_tokens": 1, "audio_samples": None,
-                    "formats": None, "prompt": None, "audio_sha": None}
-        audio, prompt, formats = decode_request(request)
+                    "formats": None, "prompt": None, "system": None, "audio_sha": None, "finish_reason": "stop"}
+        audio, prompt, formats, system = decode_request(request)
         max_tokens = int(request.get("max_tokens") or request.get("max_completion_tokens") or 16)
         if self.adapter is None:
             if self.delay_s:
                 time.sleep(self.delay_s)
-            text, n_in, n_out = self.reply, len(prompt), 1
+            text, n_in, n_out, finish = self.reply, len(prompt), 1, "stop"
         else:
-            text, n_in, n_out = self._generate(audio, prompt, max_tokens)
+            text, n_in, n_out, finish = self._generate(audio, prompt, max_tokens, system)
         return {"text": text, "prompt_tokens": n_in, "completion_tokens": n_out,
-                "audio_samples": int(audio.size), "formats": formats, "prompt": prompt,
-                "audio_sha": _sha(audio)}
+                "audio_samples": int(audio.size), "formats": formats, "prompt": prompt, "system": system,
+                "audio_sha": _sha(audio), "finish_reason": finish}
 
-    def _generate(self, audio: np.ndarray, prompt: str, max_tokens: int):
+    def _generate(self, audio: np.ndarray, prompt: str, max_tokens: int, system: str | None = None):
         import torch
 
         from audiomarathon_runner.run import DECODING
 
         adapter = self.adapter
         with self._model_lock, torch.inference_mode():
-            inputs = adapter.build_inputs(audio, prompt)
+            inputs = adapter.build_inputs(audio, prompt, system=system)
             eos = adapter.eos_token_ids
             out = adapter.model.generate(**inputs, **DECODING, **adapter.generate_kwargs(), max_new_tokens=max_tokens,
                                          eos_token_id=eos or None, pad_token_id=adapter.tokenizer.pad_token_id)
@@ -124,7 +124,9 @@ class ChatServer:
             new = out[0, n_in:].tolist()
         hits = [i for i, t in enumerate(new) if t in (eos or ())]
         n_out = hits[0] + 1 if hits else len(new)
-        return adapter.decode(new), int(n_in), int(n_out)
+        # As OpenAI-compatible servers report it: "length" when max_tokens ended the reply.
+        finish = "stop" if hits or len(new) < max_tokens else "length"
+        return adapter.decode(new), int(n_in), int(n_out), finish
 
 
 def _sha(audio: np.ndarray) -> str:
@@ -133,13 +135,17 @@ def _sha(audio: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(audio, dtype=np.float32).tobytes()).hexdigest()[:16]
 
 
-def decode_request(request: dict) -> tuple[np.ndarray, str, list[str]]:
-    """The audio parts joined in order (16 kHz mono float32), the text, and the parts' formats."""
+def decode_request(request: dict) -> tuple[np.ndarray, str, list[str], str | None]:
+    """The audio parts joined in order (16 kHz mono float32), the text, the parts' formats, and the
+    system turn (None without one): a system message, then one user message."""
     import soundfile as sf
 
     from audiomarathon_dataset.audio_io import to_mono_16k
 
-    (message,) = request["messages"]
+    *head, message = request["messages"]
+    if message["role"] != "user" or len(head) > 1 or any(m["role"] != "system" for m in head):
+        raise ValueError(f"expected [system,] user messages, got roles {[m['role'] for m in request['messages']]}")
+    system = head[0]["content"] if head else None
     parts, texts, formats = [], [], []
     for item in message["content"]:
         if item["type"] == "input_audio":
@@ -151,7 +157,7 @@ def decode_request(request: dict) -> tuple[np.ndarray, str, list[str]]:
             texts.append(item["text"])
     if not parts:
         raise ValueError("no input_audio part")
-    return np.concatenate(parts).astype(np.float32), "".join(texts), formats
+    return np.concatenate(parts).astype(np.float32), "".join(texts), formats, system
 
 
 class _Server(ThreadingHTTPServer):
@@ -230,14 +236,14 @@ def _handler(server: ChatServer):
             except Exception as err:  # noqa: BLE001 - a bad request is the client's 400
                 entry["error"] = f"{type(err).__name__}: {err}"
                 return self._error(400, f"bad request: {type(err).__name__}: {err}")
-            entry.update({k: result[k] for k in ("audio_samples", "formats", "prompt", "audio_sha")})
+            entry.update({k: result[k] for k in ("audio_samples", "formats", "prompt", "system", "audio_sha")})
             if fault == "malformed":
                 return self._send(200, b'{"id": "chatcmpl-x", "choices": [{"index": 0, "mess')
             content = None if fault == "no-content" else result["text"]
             body = {
                 "id": f"chatcmpl-{len(server.log)}", "object": "chat.completion", "created": int(time.time()),
                 "model": server.served_name or request.get("model"), "system_fingerprint": server.fingerprint,
-                "choices": [{"index": 0, "finish_reason": "stop",
+                "choices": [{"index": 0, "finish_reason": result["finish_reason"],
                              "message": {"role": "assistant", "content": content}}],
                 "usage": {"prompt_tokens": result["prompt_tokens"], "completion_tokens": result["completion_tokens"],
                           "total_tokens": result["prompt_tokens"] + result["completion_tokens"]},

@@ -27,6 +27,7 @@ from openai_server import ChatServer  # noqa: E402
 from audiomarathon.cli import main  # noqa: E402
 from audiomarathon.tasks import get_task  # noqa: E402
 from audiomarathon.records import read_predictions as read_records  # noqa: E402
+from audiomarathon_runner.adapters import Qwen2AudioAdapter  # noqa: E402
 from audiomarathon_runner.samples import load_samples  # noqa: E402
 from audiomarathon_runner.tiny import save_tiny_model  # noqa: E402
 
@@ -67,6 +68,12 @@ def _api(base, *extra) -> list[str]:
     return [a for url in urls for a in ("--api-base", url)] + ["--retry-backoff", "0.01", "--no-progress", *map(str, extra)]
 
 
+def _served(base, *extra) -> list[str]:
+    """Options for the server that answers with the tiny model: --family names its family, so the
+    API run sends the system turn a local run of that model renders."""
+    return _api(base, "--family", Qwen2AudioAdapter.family, *extra)
+
+
 def _sha(audio: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(audio, dtype=np.float32).tobytes()).hexdigest()[:16]
 
@@ -83,7 +90,7 @@ def test_api_run_equals_local_run_through_faults(local_run, model_server, import
     api = tmp_path / "api"
     assert main(["run", "--model", "tiny-served", "--data", str(imported_dataset), "--out", str(api), "--tasks",
                  TASKS, "--limit", "2", "--max-new-tokens", str(CAP),
-                 *_api(model_server.base_url, "--concurrency", 3, "--request-timeout", 1.5,
+                 *_served(model_server.base_url, "--concurrency", 3, "--request-timeout", 1.5,
                        "--price-in", 2.5, "--price-out", 10)]) == 0
     printed = capsys.readouterr().out
     want, got = _by_id(local / "predictions.jsonl"), _by_id(api / "predictions.jsonl")
@@ -91,6 +98,8 @@ def test_api_run_equals_local_run_through_faults(local_run, model_server, import
     for sid, rec in got.items():
         assert rec["error"] is None, rec["error"]
         assert rec["reply"] == want[sid]["reply"] and rec["parsed"] == want[sid]["parsed"]
+        # The server's finish_reason "length" is the local run's reply at the cap.
+        assert rec["hit_cap"] is want[sid]["hit_cap"]
         t = rec["timings"]
         # Tokens as the server reports them = what the local model consumed and produced.
         assert t["input_tokens"] == want[sid]["timings"]["input_tokens"]
@@ -109,6 +118,7 @@ def test_api_run_equals_local_run_through_faults(local_run, model_server, import
     for e in answered:
         sample = next(s for s in samples.values() if _sha(s.load_audio()) == e["audio_sha"])
         assert e["prompt"] == sample.prompt() and e["temperature"] == 0 and e["formats"] == ["wav"]
+        assert e["system"] == Qwen2AudioAdapter.system_prompt == "You are a helpful assistant."
         assert e["max_tokens"] == min(get_task(sample.task).max_new_tokens, CAP)
         assert e["auth"] == "Bearer " + (os.environ.get("OPENAI_API_KEY") or "EMPTY")
     res_local = json.loads((local / "results.json").read_text())
@@ -125,7 +135,7 @@ def test_api_run_equals_local_run_through_faults(local_run, model_server, import
     # Same command again: resumes with nothing to do, sends nothing.
     before, sent = (api / "predictions.jsonl").read_bytes(), len(model_server.log)
     assert main(["run", "--model", "tiny-served", "--data", str(imported_dataset), "--out", str(api), "--tasks",
-                 TASKS, "--limit", "2", "--max-new-tokens", str(CAP), *_api(model_server.base_url)]) == 0
+                 TASKS, "--limit", "2", "--max-new-tokens", str(CAP), *_served(model_server.base_url)]) == 0
     assert (api / "predictions.jsonl").read_bytes() == before and len(model_server.log) == sent
 
 
@@ -134,12 +144,12 @@ def test_split_sends_every_sample_in_parts_and_refuse_names_the_sample(local_run
     samples = load_samples(imported_dataset, "TAU", limit=2)
     common = ["--model", "tiny-served", "--data", str(imported_dataset), "--tasks", "TAU", "--limit", "2",
               "--max-new-tokens", str(CAP), "--max-audio-seconds", "1.5"]
-    assert main(["run", *common, "--out", str(tmp_path / "refuse"), *_api(model_server.base_url)]) == 0
+    assert main(["run", *common, "--out", str(tmp_path / "refuse"), *_served(model_server.base_url)]) == 0
     for s in samples:
         err = _by_id(tmp_path / "refuse" / "predictions.jsonl")[s.id]["error"]
         assert s.id in err and "--max-audio-seconds" in err and "1.5 s" in err
     model_server.log.clear()
-    assert main(["run", *common, "--out", str(tmp_path / "split"), *_api(model_server.base_url),
+    assert main(["run", *common, "--out", str(tmp_path / "split"), *_served(model_server.base_url),
                  "--on-too-long", "split"]) == 0
     recs = _by_id(tmp_path / "split" / "predictions.jsonl")
     for s in samples:
@@ -242,7 +252,7 @@ def test_sigkill_then_resume_asks_only_for_the_rest_and_equals_the_local_run(loc
     model_server.log.clear()
     args = [sys.executable, "-m", "audiomarathon", "run", "--model", "tiny", "--data", str(imported_dataset),
             "--tasks", TASKS, "--limit", "2", "--max-new-tokens", str(CAP), "--out", str(out),
-            *_api(model_server.base_url, "--concurrency", 2)]
+            *_served(model_server.base_url, "--concurrency", 2)]
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     path = out / "predictions.jsonl"
     deadline = time.time() + 120

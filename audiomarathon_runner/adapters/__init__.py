@@ -13,7 +13,7 @@ import os
 from .audioflamingo3 import AudioFlamingo3Adapter
 from .base import NATIVE, SEGMENTS, AudioInputError, AudioLMAdapter, LongAudioPolicy
 from .gemma3n import Gemma3nAdapter
-from .phi4_multimodal import Phi4MultimodalAdapter
+from .phi4_multimodal import MissingAdapterError, Phi4MultimodalAdapter
 from .qwen2_5_omni import Qwen2_5OmniThinkerAdapter
 from .qwen2_audio import Qwen2AudioAdapter
 from .voxtral import VoxtralAdapter
@@ -106,7 +106,8 @@ def load_adapter(model_id_or_path, dtype="auto", device: str | None = None, revi
 
 
 __all__ = [
-    "ADAPTERS", "AudioFlamingo3Adapter", "Gemma3nAdapter", "NATIVE", "Phi4MultimodalAdapter", "Qwen2AudioAdapter",
+    "ADAPTERS", "AudioFlamingo3Adapter", "Gemma3nAdapter", "MissingAdapterError", "NATIVE", "Phi4MultimodalAdapter",
+    "Qwen2AudioAdapter",
     "Qwen2_5OmniThinkerAdapter", "SEGMENTS", "AudioInputError", "AudioLMAdapter", "LongAudioPolicy",
     "UnknownModelError", "VoxtralAdapter", "adapter_class", "load_adapter", "read_model_type", "resolve_device", "resolve_dtype",
 ]

@@ -65,6 +65,12 @@ class AudioLMAdapter:
     # Names (last path component) under which the family keeps its audio encoder; used only to
     # time it with forward hooks, so it survives attribute moves between transformers versions.
     audio_encoder_names: ClassVar[tuple[str, ...]] = ("audio_tower",)
+    # The system prompt the model card documents for this family (None: the card sends none, and
+    # neither do we). The one place it is written: the run profiles and the API backend read it here.
+    system_prompt: ClassVar[str | None] = None
+    # Whether the family has its own transcription mode (a request format of its tokenizer) that
+    # replaces the chat prompt for speech recognition.
+    has_transcription_mode: ClassVar[bool] = False
 
     def __init__(self, model, processor, model_id: str = ""):
         self.model = model
@@ -179,20 +185,40 @@ class AudioLMAdapter:
         size = int(self.policy.segment_seconds * SAMPLING_RATE)
         return [audio[i : i + size] for i in range(0, audio.size, size)]
 
-    def messages(self, prompt: str, n_audio: int) -> list[dict]:
+    def messages(self, prompt: str, n_audio: int, system: str | None = None) -> list[dict]:
+        """The chat: an optional system turn, then one user turn with the audio entries first and
+        the prompt after them (the order every family's model card uses)."""
         content = [{"type": "audio"} for _ in range(n_audio)] + [{"type": "text", "text": prompt}]
-        return [{"role": "user", "content": content}]
+        head = [{"role": "system", "content": system}] if system is not None else []
+        return [*head, {"role": "user", "content": content}]
 
-    def render_text(self, prompt: str, n_audio: int) -> str:
+    def render_text(self, prompt: str, n_audio: int, system: str | None = None) -> str:
         owner = self.processor if getattr(self.processor, "chat_template", None) else self.tokenizer
-        return owner.apply_chat_template(self.messages(prompt, n_audio), tokenize=False, add_generation_prompt=True)
+        return owner.apply_chat_template(self.messages(prompt, n_audio, system), tokenize=False,
+                                         add_generation_prompt=True)
 
-    def build_inputs(self, audio, prompt: str, device=None):
-        """Model inputs (batch of 1) for one clip and prompt, on ``device`` (default: the model's)."""
+    def build_inputs(self, audio, prompt: str, device=None, *, system: str | None = None,
+                     transcribe: str | None = None):
+        """Model inputs (batch of 1) for one clip and prompt, on ``device`` (default: the model's).
+
+        ``system``: a system turn before the prompt. ``transcribe``: a language code; the clip goes
+        through the family's own transcription mode instead of the chat (``prompt`` and ``system``
+        are then unused). Only families with ``has_transcription_mode`` accept it."""
         audio = self.check_audio(audio)
         entries = self.split(audio)
-        inputs = self._process(self.render_text(prompt, len(entries)), entries)
+        if transcribe is not None:
+            if not self.has_transcription_mode:
+                raise ValueError(f"{self.family} has no transcription mode; transcribe={transcribe!r} cannot apply")
+            inputs = self._transcription(entries, transcribe)
+        else:
+            inputs = self._chat_inputs(prompt, entries, system)
         return inputs.to(device or self.device)
+
+    def _chat_inputs(self, prompt: str, entries: list[np.ndarray], system: str | None):
+        return self._process(self.render_text(prompt, len(entries), system), entries)
+
+    def _transcription(self, entries: list[np.ndarray], language: str):
+        raise NotImplementedError
 
     def _process(self, text: str, entries: list[np.ndarray]):
         raise NotImplementedError
@@ -213,6 +239,10 @@ class AudioLMAdapter:
     def decode(self, token_ids) -> str:
         return self.tokenizer.decode(token_ids, skip_special_tokens=True)
 
+    def adapters(self) -> list[dict]:
+        """Adapter weights loaded on top of the checkpoint's own (name, path, files' hash): none by default."""
+        return []
+
     def describe(self) -> dict:
         return {
             "family": self.family,
@@ -220,6 +250,8 @@ class AudioLMAdapter:
             "class": type(self.model).__name__,
             "long_audio": self.policy.describe(),
             "decoder_layers": len(self.decoder_layers),
+            "card_system_prompt": self.system_prompt,
+            "peft_adapters": self.adapters(),
         }
 
 

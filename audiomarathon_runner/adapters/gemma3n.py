@@ -9,6 +9,8 @@ class Gemma3nAdapter(AudioLMAdapter):
     model_types = ("gemma3n",)
     model_class = "Gemma3nForConditionalGeneration"
     family = "Gemma-3n"
+    # The model card's examples open with this system turn (the template folds it into the user turn).
+    system_prompt = "You are a helpful assistant."
 
     @property
     def policy(self) -> LongAudioPolicy:

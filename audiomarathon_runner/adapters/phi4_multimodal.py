@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+
 import numpy as np
 
 from .base import SAMPLING_RATE, AudioLMAdapter, AudioOnlyProcessor
@@ -29,11 +33,58 @@ class AudioOnlyPhi4Processor(AudioOnlyProcessor):
         return BatchFeature(data={**tokens, **feats}, tensor_type=return_tensors)
 
 
+class MissingAdapterError(ValueError):
+    """A checkpoint without the adapter its model card requires (Phi-4's speech LoRA)."""
+
+
+SPEECH_ADAPTER = "speech"  # the adapter name of the transformers docs' audio example
+SPEECH_LORA = "speech-lora"  # the checkpoint's sub-folder holding it
+# The files load_adapter reads from that folder (hashed into results.json).
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+
+
 class Phi4MultimodalAdapter(AudioLMAdapter):
+    """The checkpoint ships its audio ability as a LoRA in ``speech-lora/``: without it the model
+    is the base language model. It is loaded and switched on the way the transformers docs' audio
+    example does (``load_adapter(..., adapter_kwargs={"subfolder": "speech-lora"})`` +
+    ``set_adapter("speech")``; the original remote code switches it on with ``input_mode=2``)."""
+
     model_types = ("phi4_multimodal",)
     model_class = "Phi4MultimodalForCausalLM"
     family = "Phi-4-multimodal"
     audio_encoder_names = ("audio_embed",)
+
+    @classmethod
+    def load_model(cls, path, dtype, device, **kwargs):
+        import importlib.util
+
+        import transformers
+
+        if importlib.util.find_spec("peft") is None:
+            raise ImportError(f"{path}: Phi-4-multimodal's speech LoRA needs peft (pip install peft; "
+                              "audiomarathon-hf[gpu] installs it)")
+        files = adapter_files(path, **kwargs)  # refuses a checkpoint without speech-lora/ before loading
+        model = getattr(transformers, cls.model_class).from_pretrained(path, dtype=dtype, **kwargs)
+        with _quiet_adapter_report():
+            if os.path.isdir(path):
+                # transformers 5.2 looks for a local folder's adapter_config.json at its top, ignoring
+                # the subfolder: name the sub-folder itself (the Hub path honours subfolder).
+                model.load_adapter(os.path.join(path, SPEECH_LORA), adapter_name=SPEECH_ADAPTER)
+            else:
+                model.load_adapter(path, adapter_name=SPEECH_ADAPTER,
+                                   adapter_kwargs={"subfolder": SPEECH_LORA, **kwargs})
+        model.set_adapter(SPEECH_ADAPTER)
+        model._audiomarathon_adapter_files = files
+        # eval() after the adapter: its injected dropout modules are created in training mode.
+        return model.to(device).eval()
+
+    def adapters(self) -> list[dict]:
+        files = getattr(self.model, "_audiomarathon_adapter_files", None)
+        if not files:
+            return []
+        if getattr(self, "_adapters", None) is None:
+            self._adapters = _describe_adapter(self.model, files)
+        return self._adapters
 
     @classmethod
     def load_processor(cls, path, **kwargs):
@@ -51,3 +102,53 @@ class Phi4MultimodalAdapter(AudioLMAdapter):
 
     def _process(self, text, entries):
         return self.processor(text=text, audio=entries, return_tensors="pt")
+
+
+@contextlib.contextmanager
+def _quiet_adapter_report():
+    """transformers 5.2 lists base weights whose names contain the adapter's name ("speech": the
+    audio projections ``up_proj_for_speech``, ...) as "MISSING ... newly initialized" when the LoRA
+    loads; load_adapter leaves every base weight as it is (tests/test_model_cards.py checks it).
+    That report is silenced; errors still raise."""
+    from transformers.utils import logging as hf_logging
+
+    log = hf_logging.get_logger("transformers.integrations.peft")
+    level = log.level
+    log.setLevel(hf_logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def _describe_adapter(model, files) -> list[dict]:
+    """name, folder, files, one sha256 over them (name, NUL, bytes, in order), and whether it is active."""
+    digest = hashlib.sha256()
+    for name, file in files:
+        digest.update(name.encode() + b"\0")
+        with open(file, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return [{"name": SPEECH_ADAPTER, "path": SPEECH_LORA, "files": [name for name, _ in files],
+             "sha256": digest.hexdigest(), "active": SPEECH_ADAPTER in model.active_adapters()}]
+
+
+def adapter_files(path: str, **kwargs) -> list[tuple[str, str]]:
+    """(name, local file) of the speech LoRA's files, resolved as load_adapter resolves them (a local
+    folder or the Hub cache); MissingAdapterError naming the folder when the checkpoint has none."""
+    from transformers.utils import cached_file
+
+    found = []
+    for name in ADAPTER_FILES:
+        try:
+            file = cached_file(path, name, subfolder=SPEECH_LORA, _raise_exceptions_for_missing_entries=False,
+                               **kwargs)
+        except OSError:
+            file = None
+        if file is None or not os.path.isfile(file):
+            raise MissingAdapterError(
+                f"{path}: no {SPEECH_LORA}/{name}. Phi-4-multimodal hears audio only through its speech LoRA "
+                f"(the checkpoint's {SPEECH_LORA}/ folder); without it the model is the base language model. "
+                "Use the full checkpoint (microsoft/Phi-4-multimodal-instruct) or copy its speech-lora/ folder.")
+        found.append((name, file))
+    return found

@@ -57,7 +57,11 @@ class AudioOnlyOmniProcessor(AudioOnlyProcessor):
 class Qwen2_5OmniThinkerAdapter(AudioLMAdapter):
     model_types = ("qwen2_5_omni_thinker", "qwen2_5_omni")
     model_class = "Qwen2_5OmniThinkerForConditionalGeneration"
-    family = "Qwen2.5-Omni (thinker)"
+    family = "Qwen2.5-Omni"
+    # The model card's system prompt (its examples send it with every request; the chat template's
+    # generic one applies otherwise). Only the thinker runs: text output.
+    system_prompt = ("You are Qwen, a virtual human developed by the Qwen Team, Alibaba Group, capable of "
+                     "perceiving auditory and visual inputs, as well as generating text and speech.")
 
     @classmethod
     def load_processor(cls, path, **kwargs):

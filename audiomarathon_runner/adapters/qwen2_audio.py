@@ -16,6 +16,8 @@ class Qwen2AudioAdapter(AudioLMAdapter):
     model_types = ("qwen2_audio",)
     model_class = "Qwen2AudioForConditionalGeneration"
     family = "Qwen2-Audio"
+    # The model card's audio-analysis example (also its chat template's default system turn).
+    system_prompt = "You are a helpful assistant."
 
     @property
     def policy(self) -> LongAudioPolicy:

@@ -31,6 +31,9 @@ class ApiConfig:
     # Whether the served model's weights are public (vLLM/SGLang serving a Hub checkpoint) or not
     # (GPT-4o, Gemini): the leaderboard's open/closed column.
     weights: str = "closed"
+    # The served model's family (`audiomarathon models`): its card's system prompt and its profile
+    # prompts are sent. None: a model of no listed family (no system turn).
+    family: str | None = None
 
     def __post_init__(self) -> None:
         self.base_urls = tuple(u.rstrip("/") for u in self.base_urls)
@@ -64,6 +67,13 @@ class ApiConfig:
             raise ValueError(f"--weights must be one of {', '.join(WEIGHTS)}, got {self.weights!r}")
         if self.api_key_env is not None and not self.api_key_env:
             raise ValueError("--api-key-env: give the name of an environment variable")
+        if self.family is not None:
+            from ..profiles import family_named
+
+            try:
+                family_named(self.family)
+            except ValueError as err:
+                raise ValueError(f"--family: {err}") from None
         self.api_key()  # a missing key fails here, before any sample is loaded
 
     def api_key(self) -> str:
@@ -83,7 +93,7 @@ class ApiConfig:
             "timeout_s": self.timeout_s, "max_retries": self.max_retries, "backoff_s": self.backoff_s,
             "audio_format": self.audio_format, "max_request_mb": self.max_request_mb,
             "on_too_long": self.on_too_long, "price_in": self.price_in, "price_out": self.price_out,
-            "max_tokens_field": self.max_tokens_field, "weights": self.weights,
+            "max_tokens_field": self.max_tokens_field, "weights": self.weights, "family": self.family,
         }
 
 
@@ -119,6 +129,10 @@ def add_api_arguments(parser) -> None:
     group.add_argument("--weights", choices=WEIGHTS, default="closed",
                        help="the served model's weights: closed (GPT-4o, Gemini; default) or open (a public "
                             "checkpoint behind vLLM/SGLang); the leaderboard's open/closed column")
+    group.add_argument("--family", default=None, metavar="FAMILY",
+                       help="the served model's family as `audiomarathon models` names it (e.g. Qwen2.5-Omni): "
+                            "its card's system prompt and its --profile prompts are sent, as a local run "
+                            "sends them; default: none (no system turn)")
 
 
 def api_config_from_args(args) -> ApiConfig | None:
@@ -129,5 +143,5 @@ def api_config_from_args(args) -> ApiConfig | None:
         timeout_s=args.request_timeout, max_retries=args.max_retries, backoff_s=args.retry_backoff,
         audio_format=args.audio_format, max_request_mb=args.max_request_mb, on_too_long=args.on_too_long,
         price_in=args.price_in, price_out=args.price_out, max_tokens_field=args.max_tokens_field,
-        weights=args.weights,
+        weights=args.weights, family=args.family,
     )

@@ -33,11 +33,13 @@ class Body(list):
 
 
 def build_body(model: str, prompt: str, parts: list[AudioPart], fmt: str, max_tokens: int,
-               max_tokens_field: str = "max_tokens") -> Body:
-    """The request: the audio parts in order, then the task prompt as text; greedy decoding."""
+               max_tokens_field: str = "max_tokens", system: str | None = None) -> Body:
+    """The request: the system turn when there is one, then a user turn with the audio parts in
+    order and the task prompt as text (the messages a local run renders); greedy decoding."""
     content = [{"type": "input_audio", "input_audio": {"data": _AUDIO_SLOT, "format": fmt}} for _ in parts]
     content.append({"type": "text", "text": prompt})
-    body = {"model": model, "messages": [{"role": "user", "content": content}], "temperature": 0,
+    head = [{"role": "system", "content": system}] if system is not None else []
+    body = {"model": model, "messages": [*head, {"role": "user", "content": content}], "temperature": 0,
             max_tokens_field: int(max_tokens), "stream": False}
     pieces = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8").split(
         json.dumps(_AUDIO_SLOT).encode())

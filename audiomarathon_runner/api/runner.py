@@ -29,23 +29,25 @@ class ApiRunner:
         self.clients = [openai.OpenAI(base_url=url, api_key=key, timeout=self.api.timeout_s, max_retries=0)
                         for url in self.api.base_urls]
         self.stop = threading.Event()
+        self.family = config.family()
 
     # ------------------------------------------------------------ one sample
-    def _body_size(self, prompt: str, max_tokens: int):
+    def _body_size(self, request):
         def size(parts: list[AudioPart]) -> int:
             empty = [AudioPart((), p.seconds) for p in parts]
-            return self._body(prompt, empty, max_tokens).size + sum(p.size for p in parts)
+            return self._body(request, empty).size + sum(p.size for p in parts)
         return size
 
-    def _body(self, prompt: str, parts: list[AudioPart], max_tokens: int) -> Body:
-        return build_body(self.config.model, prompt, parts, self.api.audio_format, max_tokens,
-                          self.api.max_tokens_field)
+    def _body(self, request, parts: list[AudioPart]) -> Body:
+        return build_body(self.config.model, request.text, parts, self.api.audio_format, request.max_new_tokens,
+                          self.api.max_tokens_field, system=request.system)
 
     def record(self, sample, config_hash: str, slot: int = 0) -> dict:
         """Request one sample; a sample-level failure (too long, 4xx, retries exhausted) becomes a
         record with ``error`` set, like a local failure. ``slot`` picks the first server."""
         from audiomarathon.tasks import SAMPLING_RATE
 
+        from ..profiles import peak_normalize
         from ..run import parse_reply
         from ..samples import apply_audio_control
 
@@ -56,18 +58,19 @@ class ApiRunner:
                **sample.record_fields()}
         try:
             audio = apply_audio_control(sample.load_audio(), self.config.audio_control, sample.id, self.config.seed)
-            prompt = sample.prompt()
-            max_tokens = self.config.max_new_tokens_for(sample.task_info)
+            request = self.config.request(sample, self.family)  # the profile's words, as a local run sends them
+            if request.peak_normalize:
+                audio = peak_normalize(audio)
             task = sample.task_info
             requests = plan_requests(
                 audio, sample_id=sample.id, fmt=self.api.audio_format, max_seconds=self.config.max_audio_seconds,
                 max_request_mb=self.api.max_request_mb, policy=self.api.on_too_long,
-                body_size=self._body_size(prompt, max_tokens), multi_request_ok=not task.is_mcq,
+                body_size=self._body_size(request), multi_request_ok=not task.is_mcq,
                 multi_request_why="a multiple-choice question")
             encode_ms = (time.perf_counter() - t0) * 1000.0
             replies, sent = [], 0
             for parts in requests:
-                body = self._body(prompt, parts, max_tokens)
+                body = self._body(request, parts)
                 sent += body.size
                 replies.append(send(self.clients, slot, body, sample.id, self.api, self.stop))
             # Several requests only for transcription: the transcripts of consecutive parts, in order.
@@ -75,7 +78,10 @@ class ApiRunner:
             parsed, rule = parse_reply(text, sample)
             tokens_in = _total(r.input_tokens for r in replies)
             tokens_out = _total(r.output_tokens for r in replies)
-            rec.update(reply=text, parsed=parsed, rule=rule)
+            reasons = [r.finish_reason for r in replies]
+            # "length": the server stopped the reply at max_tokens; None when it does not say.
+            hit_cap = None if any(r is None for r in reasons) else any(r == "length" for r in reasons)
+            rec.update(reply=text, parsed=parsed, rule=rule, hit_cap=hit_cap)
             rec["timings"] = {
                 "audio_seconds": round(audio.size / SAMPLING_RATE, 3),
                 "preprocess_ms": encode_ms,  # decode + control + encode + base64

@@ -7,19 +7,33 @@ def add_arguments(parser) -> None:
     pass
 
 
-def rows() -> list[tuple[str, str, str]]:
-    """(family, config.json model_type(s), transformers class), one per adapter class."""
+def _classes() -> dict[type, list[str]]:
     from ..adapters import ADAPTERS
 
     by_class: dict[type, list[str]] = {}
     for model_type, cls in ADAPTERS.items():
         by_class.setdefault(cls, []).append(model_type)
-    return [(cls.family, ", ".join(types), cls.model_class) for cls, types in by_class.items()]
+    return by_class
+
+
+def rows() -> list[tuple[str, str, str, str]]:
+    """(family, config.json model_type(s), transformers class, system prompt), one per adapter class."""
+    return [(cls.family, ", ".join(types), cls.model_class, "model card's (below)" if cls.system_prompt else "none")
+            for cls, types in _classes().items()]
 
 
 def run(args) -> int:
     from audiomarathon.cli import print_columns
 
-    print_columns(("family", "model_type", "transformers class"), rows())
+    from ..profiles import AUTHORS_PROFILE
+
+    print_columns(("family", "model_type", "transformers class", "system prompt"), rows())
     print("\nA checkpoint is matched by the model_type in its config.json; any other is refused.")
+    print("\nSystem prompts (--profile card, the default, sends the one the model card documents; a family whose "
+          "card documents none gets no system turn):")
+    for cls in _classes():
+        print(f"  {cls.family}: " + (f'"{cls.system_prompt}"' if cls.system_prompt else "none"))
+    written = ", ".join(AUTHORS_PROFILE.families)
+    print(f"\n--profile authors follows the benchmark authors' scripts for {written}, and "
+          f"{AUTHORS_PROFILE.default_owner}'s for the other families.")
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..profiles import DEFAULT_PROFILE
+
 
 def add_model_data_arguments(parser) -> None:
     parser.add_argument("--model", required=True, help="Hub id or local folder of a supported audio LLM")
@@ -20,7 +22,12 @@ def add_model_data_arguments(parser) -> None:
                         help="replace each clip with same-length noise or silence (text-only baseline)")
     parser.add_argument("--max-audio-seconds", type=float, default=600.0, help="refuse longer clips (per-sample error)")
     parser.add_argument("--max-new-tokens", type=int, default=None,
-                        help="cap every task's max new tokens (default: the task registry's values)")
+                        help="cap every task's max new tokens (default: the profile's values)")
+    parser.add_argument("--profile", choices=profile_names(), default=DEFAULT_PROFILE,
+                        help="how each model is asked: card = as its model card documents it (its system prompt, "
+                             "the benchmark's prompts, replies with room; default); authors = the benchmark "
+                             "authors' scripts, family by family (their prompts, reply caps, audio "
+                             "normalisation, and --press-scope all unless given), to set beside the paper")
     parser.add_argument("--retry-failed", action="store_true", help="re-run samples recorded with an error")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--prefetch", type=int, default=None,
@@ -34,8 +41,26 @@ def run_config_kwargs(args) -> dict:
         dtype=args.dtype, device=args.device, batch_size=args.batch_size, audio_control=args.audio_control,
         max_audio_seconds=args.max_audio_seconds, max_new_tokens=args.max_new_tokens,
         retry_failed=args.retry_failed, progress=not args.no_progress,
-        prefetch=args.prefetch,
+        prefetch=args.prefetch, profile=args.profile,
     )
+
+
+def profile_names() -> list[str]:
+    from ..profiles import PROFILES
+
+    return list(PROFILES)
+
+
+def apply_profile_defaults(parser) -> None:
+    """--press-scope's default is the profile's (audio for card, all for authors): left unset here."""
+    parser.set_defaults(press_scope=None)
+
+
+def resolve_profile_defaults(args) -> None:
+    if getattr(args, "press_scope", "") is None:
+        from ..profiles import get_profile
+
+        args.press_scope = get_profile(args.profile).press_scope
 
 
 def expected_errors() -> tuple[type[BaseException], ...]:

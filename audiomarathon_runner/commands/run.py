@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from ..api.config import add_api_arguments, api_config_from_args
 from ..compression.config import add_compression_arguments, config_from_args
-from .options import add_model_data_arguments, expected_errors, run_config_kwargs
+from .options import (
+    add_model_data_arguments,
+    apply_profile_defaults,
+    expected_errors,
+    resolve_profile_defaults,
+    run_config_kwargs,
+)
 
 
 def add_arguments(parser) -> None:
     add_model_data_arguments(parser)
     add_compression_arguments(parser)
+    apply_profile_defaults(parser)
     add_api_arguments(parser)
 
 
@@ -18,6 +25,7 @@ def run(args) -> int:
 
     from .checks import check_run
 
+    resolve_profile_defaults(args)
     try:
         check_run(args)  # before the model, the data or transformers load
     except ValueError as err:
@@ -43,10 +51,12 @@ def format_summary(results: dict) -> str:
     from audiomarathon_metric.display import fmt1
 
     scores = results.get("scores", {})
-    lines = [f"{'task':<12} {'n':>4} {'score':>7}  invalid"]
+    capped = (results.get("reply_cap") or {}).get("tasks", {})
+    lines = [f"{'task':<12} {'n':>4} {'score':>7}  {'invalid':>7}  at cap"]
     for name, res in scores.get("tasks", {}).items():
         invalid = f"{fmt1(res['invalid_rate'])}%" if "invalid_rate" in res else ""
-        lines.append(f"{name:<12} {res.get('n', 0):>4} {fmt1(res.get('score')):>7}  {invalid}")
+        at_cap = f"{fmt1(100 * capped[name]['share'])}%" if name in capped else ""
+        lines.append(f"{name:<12} {res.get('n', 0):>4} {fmt1(res.get('score')):>7}  {invalid:>7}  {at_cap}".rstrip())
     if scores.get("average") is not None:
         line = f"{'average':<12} {'':>4} {fmt1(scores['average']):>7}"
         if not scores.get("complete", True):
@@ -56,6 +66,14 @@ def format_summary(results: dict) -> str:
             line += (f"  (incomplete: over {scores.get('n_tasks', len(scores.get('tasks', {})))} of {len(TASKS)} "
                      "tasks; not the benchmark average)")
         lines.append(line)
+    cap = results.get("reply_cap") or {}
+    if cap.get("replies"):
+        lines.append(f"replies at the reply cap (cut off before ending their turn): {cap['hit_cap']} of "
+                     f"{cap['replies']} ({fmt1(100 * cap['share'])}%)")
+    config = results.get("config", {})
+    if config.get("profile"):
+        follows = (config.get("procedure") or {}).get("follows")
+        lines.append(f"profile: {config['profile']}" + (f" (procedure: {follows})" if follows else ""))
     s = results.get("samples", {})
     if s.get("failed"):
         lines.append(f"failed samples: {len(s['failed'])} (see predictions.jsonl 'error')")

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from ..api.config import add_api_arguments, api_config_from_args
 from ..compression.config import add_compression_arguments, config_from_args
-from .options import add_model_data_arguments, expected_errors, run_config_kwargs
+from .options import (
+    add_model_data_arguments,
+    apply_profile_defaults,
+    expected_errors,
+    resolve_profile_defaults,
+    run_config_kwargs,
+)
 
 
 def add_arguments(parser) -> None:
     add_model_data_arguments(parser)
     add_compression_arguments(parser, sweep=True)
+    apply_profile_defaults(parser)
     add_api_arguments(parser)
 
 
@@ -25,6 +32,7 @@ def run(args) -> int:
         ratios = [float(r) for r in args.ratios.split(",") if r.strip()]
     except ValueError:
         raise CommandError(f"--ratios {args.ratios!r}: expected comma-separated numbers") from None
+    resolve_profile_defaults(args)
     try:
         check_sweep(args, methods, ratios)  # before the model, the data or transformers load
     except ValueError as err:
