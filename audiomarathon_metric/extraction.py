@@ -1,9 +1,18 @@
 """Answer extraction: a raw model reply -> one option letter, or *invalid*.
 
-Never guesses. The reply is cleaned first (markup, echoed prompt lines, an echoed option list);
-then rules are tried in tiers, strongest first, and the first tier that finds anything decides.
-If that tier finds two different letters the reply is invalid ("conflict"): a reply that asserts
-two answers has not answered. Nothing at all -> invalid ("refusal" or "no_answer").
+Never guesses. The reply is cleaned first (markup, echoed prompt lines, an echoed option list:
+two or more options each after its letter, one per line or in a row on one line, letters in either
+case: "a) Real\\nb) Fake", "A. Rock B. Pop C. Jazz D. Blues"); then rules are tried in tiers,
+strongest first, and the first tier that finds anything decides. Nothing at all -> invalid
+("refusal" or "no_answer").
+
+A reply that offers or asserts two different letters has not answered: invalid ("conflict"), in
+every form: letters joined into a list ("A or B", "A, B, C", "(A)(B)(C)(D)", "A and also B",
+"A或B", lines holding only letters: "A\\nB\\nC\\nD", "A. B. C. D."); two answer statements; an
+answer statement and another letter said as a clause of its own ("I choose A. Just kidding, B.",
+"Answer: C. Wait, actually it's D." -- a self-correction is a second answer, not a replacement).
+A list is settled only by an answer statement outside it ("Between B and D, I choose D." -> D);
+a negated letter is no assertion ("It is not B; the answer is A." -> A).
 
 Tiers (``Extraction.rule`` names the one that decided):
 
@@ -16,8 +25,12 @@ Tiers (``Extraction.rule`` names the one that decided):
                        "A is the correct answer", "答案是B", "La respuesta es C", or a reply that
                        starts with "B." / "b)" / "B:" / "B\\n"
 4. ``lone_letter``     one option letter standing alone in the text: "I'd go with C."
-5. ``option_mention``  one option named in the text (any of its forms, or a label synonym):
-                       "This is a female voice." "The genre is CLASSICAL." "Rock music"
+5. ``option_mention``  one option named in the text (any of its forms, or a label synonym,
+                       Chinese ones included: "男性", "女声", "真实", "合成"): "This is a female
+                       voice." "The genre is CLASSICAL." "Rock music" "这是一个女声。"; for the
+                       age task an age in years or decades names the group that contains it
+                       ("about 35", "late fifties"); one spanning two groups ("30s") names none
+                       (see ``ages``)
 Negated letters and options ("not A", "A is incorrect", "rather than rock") are never asserted.
 Invalid rules: ``empty``, ``too_long``, ``conflict``, ``negated``, ``refusal``, ``no_answer``.
 
@@ -42,20 +55,31 @@ from audiomarathon.prompts import LETTERS
 from audiomarathon.tasks import Task
 from audiomarathon.tasks import get_task
 
+from .ages import AgeGroups
+from .ages import age_groups
+from .ages import age_mentions
+from .ages import age_range
+
 INVALID_RULES = ("empty", "too_long", "conflict", "negated", "refusal", "no_answer")
 VALID_RULES = ("bare_letter", "option_text", "letter_text", "json_field", "answer_phrase", "lone_letter",
                "option_mention")
 RULES = VALID_RULES + INVALID_RULES
 
 # Words a model uses for the two-choice label tasks besides the label itself (HAD's prompt says
-# "completely authentic (real)" and "artificially synthesized segments (fake)").
+# "completely authentic (real)" and "artificially synthesized segments (fake)"), in English and
+# Chinese. They apply only to a task whose registry labels hold that label (HAD, VoxGender).
 LABEL_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "real": ("authentic", "genuine", "bona fide", "bonafide", "not fake", "no fake segments"),
+    "real": ("authentic", "genuine", "bona fide", "bonafide", "not fake", "no fake segments",
+             "真实", "是真的", "真人", "非合成", "不是合成", "没有合成", "没有任何合成", "不含合成", "无合成", "未合成",
+             "不是伪造", "不是假的"),
     "fake": ("synthesized", "synthetic", "artificial", "artificially synthesized", "spoofed", "deepfake",
-             "not real", "not authentic", "not genuine"),
-    "male": ("man", "masculine", "men"),
-    "female": ("woman", "feminine", "women"),
+             "not real", "not authentic", "not genuine",
+             "合成", "伪造", "假的", "虚假", "深度伪造", "不是真实", "不是真的", "非真实"),
+    "male": ("man", "masculine", "men", "男", "男性", "男声", "男人", "男生", "男子", "男士"),
+    "female": ("woman", "feminine", "women", "女", "女性", "女声", "女人", "女生", "女子", "女士"),
 }
+# Read only as the whole reply: in a sentence "真的" is also the adverb "really".
+LABEL_WHOLE_REPLY: dict[str, tuple[str, ...]] = {"real": ("真的", "真"), "fake": ("假",)}
 
 MAX_READ = 10_000
 # Whole-reply tiers only look at short replies: an option's text or a letter is never long.
@@ -93,7 +117,13 @@ _ASCII_WORD = r"[A-Za-z0-9_'’-]"
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 # A lowercase letter only counts when nothing word-like follows ("answer is a bit" is not A).
 _LOWER_LETTER_END = re.compile(r"[ ]?(?:[.,;:!?)\]\"'”’。，]|$|\n)")
-_ARTICLE = re.compile(rf"[ ](?!(?i:{_ANSWER_VERB}))[a-z]")
+_ARTICLE = re.compile(rf"[ ](?!(?i:{_ANSWER_VERB}))(?!(?:and|or|nor|also|plus|then|but)\b)[a-z0-9]")
+# What may follow a letter that stands as a clause of its own ("..., B." / "B\n"); "e.g." is no letter.
+_CLAUSE_END = re.compile(r"[\"'”’)\]]?[ ]?(?:[.!?;,，。；！？](?![a-z])|\n|$)")
+_CLAUSE_START = ".!?;:,，。；：！？\n—–-"
+# Words after which a letter is said as an answer of its own ("actually it's D", "I'd say D").
+_LEAD_INS = frozenset(("it's", "it’s", "is", "actually", "rather", "instead", "wait", "no", "mean", "correction",
+                       "say", "choose", "pick", "select", "probably", "maybe", "perhaps"))
 
 # A quoted key ({"answer": "C"}) or key = value; a plain "Answer: C" is an answer phrase.
 _FIELD = re.compile(
@@ -212,10 +242,14 @@ def option_forms(text: str, task: Task | None = None) -> tuple[list[str], list[s
             phrases.add(m.group(1))
             patterns += _range_patterns(m.group(2))
             ranges.add(m.group(2))  # a whole reply "41-50" names the group; mentions use the range patterns
+    labels = {_norm_text(x) for x in task.labels} if task is not None and task.labels else set()
+    whole = set()
     for p in list(phrases):
-        phrases.update(LABEL_SYNONYMS.get(_norm_text(p), ()))
+        if _norm_text(p) in labels:
+            phrases.update(LABEL_SYNONYMS.get(_norm_text(p), ()))
+            whole.update(LABEL_WHOLE_REPLY.get(_norm_text(p), ()))
     phrases = {p for p in phrases if _key(p)}
-    keys = sorted({_key(p) for p in phrases | ranges if _key(p)})
+    keys = sorted({_key(p) for p in phrases | ranges | whole if _key(p)})
     patterns += [_phrase_pattern(p.replace("(", " ").replace(")", " ").replace("+", " plus ")) for p in phrases]
     return keys, patterns
 
@@ -229,8 +263,11 @@ class _LetterPatterns:
     lone_re: re.Pattern
     bare_re: re.Pattern
     letter_text_re: re.Pattern
-    list_re: re.Pattern  # two letters joined by "or", "and", ",", "/"
+    list_re: re.Pattern  # letters joined by "or", "and", ",", "/", "或", ")(": "A or B", "(A)(B)(C)"
+    list_token_re: re.Pattern  # one letter of such a list
+    solo_re: re.Pattern  # a letter as a token of its own, either case
     option_line_re: re.Pattern
+    marker_re: re.Pattern  # "A." / "b)" / "(C)" before an option's text
 
 
 @functools.lru_cache(maxsize=None)
@@ -257,10 +294,14 @@ def _letter_patterns(n: int) -> _LetterPatterns:
         rf"^(?:\([ ]?([{up}{low}])[ ]?\)|\[[ ]?([{up}{low}])[ ]?\]|([{up}{low}])[ ]?[.:)\-])[ ]?(.+?)[ ]?$", re.DOTALL
     )
     one = rf"(?:\([ ]?[{up}{low}][ ]?\)|{q}[{up}]{q}|[\"'“‘][{low}][\"'”’])"
-    list_re = re.compile(rf"(?<!{_ASCII_WORD})({one})[ ]?(?:,|/|&|\bor\b|\band\b|\bnor\b)[ ]?(?:(?i:or)[ ])?({one})"
-                         rf"(?!{_ASCII_WORD})")
-    option_line_re = re.compile(rf"^[ ]?(?:[-*•][ ]?)?[(\[]?([{up}])[)\].:][ ]?(.+)$")
-    return _LetterPatterns(answer_re, leading_re, lone_re, bare_re, letter_text_re, list_re, option_line_re)
+    sep = (r"(?:[ ]?(?:,|/|&|\bor\b|\band\b|\bnor\b|\bvs\b\.?|\bversus\b|或者|或是|或|和|与|还是|、|，)[ ]?"
+           r"(?:(?i:or|and|also|maybe|perhaps|possibly|even)[ ]){0,2}|(?<=\))[ ]?(?=\())")
+    list_re = re.compile(rf"(?<!{_ASCII_WORD}){one}(?:{sep}{one})+(?!{_ASCII_WORD})")
+    solo_re = re.compile(rf"(?<![\w'’-])(?:\(([{up}{low}])\)|([{up}{low}]))(?![\w'’-])")
+    option_line_re = re.compile(rf"^[ ]?(?:[-*•][ ]?)?[(\[]?([{up}{low}])[)\].:][ ]?(.+)$")
+    marker_re = re.compile(rf"(?<![\w'’-])[(\[]?([{up}{low}])[)\].:][ ]?")
+    return _LetterPatterns(answer_re, leading_re, lone_re, bare_re, letter_text_re, list_re, re.compile(one), solo_re,
+                           option_line_re, marker_re)
 
 
 @functools.lru_cache(maxsize=16384)
@@ -269,8 +310,16 @@ def _option_matcher(text: str, task_name: str) -> tuple[frozenset, re.Pattern | 
     the task's name: hashing the Task dataclass costs more than the lookup saves.)"""
     keys, patterns = option_forms(text, get_task(task_name))
     patterns = sorted(set(patterns), key=lambda p: (-len(p), p))  # longest form first
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)", re.IGNORECASE) if patterns else None
+    # Chinese has no spaces between words: its forms match anywhere ("这是一个女声").
+    words = [p for p in patterns if not _has_cjk(p)]
+    cjk = [p for p in patterns if _has_cjk(p)]
+    parts = ([r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)"] if words else []) + (["|".join(cjk)] if cjk else [])
+    pattern = re.compile("|".join(parts), re.IGNORECASE) if parts else None
     return frozenset(keys), pattern
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in text)
 
 
 @functools.lru_cache(maxsize=None)
@@ -288,8 +337,10 @@ class _Options:
     by_key: dict  # option key -> set of letters
     own_keys: tuple[frozenset, ...]  # letter order
     mentions: tuple[tuple[str, re.Pattern], ...]  # (letter, pattern of its forms)
+    mention_of: dict  # letter -> pattern of its forms
     pat: _LetterPatterns
     echo_fragments: tuple[str, ...]
+    ages: AgeGroups | None  # age-group options of an age task: stated ages are read against them
 
 
 @functools.lru_cache(maxsize=8192)
@@ -310,7 +361,15 @@ def _options(choices: tuple[str, ...], task_name: str) -> _Options:
         if pattern is not None:
             mentions.append((letter, pattern))
     return _Options(letters, {k: frozenset(v) for k, v in by_key.items()}, tuple(own), tuple(mentions),
-                    _letter_patterns(n), _echo_fragments(task_name))
+                    dict(mentions), _letter_patterns(n), _echo_fragments(task_name),
+                    age_groups(letters, choices) if _age_task(task_name) else None)
+
+
+@functools.lru_cache(maxsize=None)
+def _age_task(task_name: str) -> bool:
+    """A task whose registry labels are all age groups "Name (a-b)" (VoxAge)."""
+    labels = get_task(task_name).labels
+    return bool(labels) and all(age_range(label) for label in labels)
 
 
 def _text_option(opts: _Options, text: str) -> str | None:
@@ -335,7 +394,7 @@ _NEG_WORDS = frozenset(("not", "no", "neither", "nor", "without", "except", "unl
 _NEG_PAIRS = frozenset(("rather than", "instead of", "other than", "rule out", "ruled out", "apart from"))
 _FILLERS = frozenset(("option", "choice", "letter", "the", "a", "an", "answer", "be", "is", "it", "its", "choose",
                       "select", "pick", "say", "with", "go", "answer"))
-_NEG_CJK = ("不是", "不选", "不", "非", "并非")
+_NEG_CJK = ("不是", "不选", "不", "非", "并非", "没有", "没有任何", "不含", "不含任何", "不包含", "不包含任何", "不像")
 _NEG_AFTER_HINTS = ("not", "incorrect", "wrong", "unlikely", "rule", "exclud", "eliminat", "false", "n't")
 
 
@@ -380,27 +439,120 @@ def _followed_by_other_option(opts: _Options, letter: str, rest: str) -> bool:
 
 
 def _strip_echo(opts: _Options, text: str) -> str:
-    """Drop echoed prompt lines and an echoed option list (two or more lines "X. <option X>"),
-    so that the answer after them is read."""
+    """Drop echoed prompt lines and an echoed option list (two or more options with their letters,
+    "X. <option X>", one per line or all on one line, letters in either case), so that the answer
+    after them is read and a reply that is only the list reads nothing."""
     low = text.casefold()
     echoed = opts.echo_fragments and any(f in low for f in opts.echo_fragments)
-    if "\n" not in text:  # one line: an option list needs two
-        return "" if echoed else text
-    lines = text.split("\n")
+    lines = [_strip_inline_list(opts, line) for line in text.split("\n")]
+    if len(lines) == 1:
+        return "" if echoed else lines[0].strip()
     keep = []
-    option_lines = []
+    option_lines = {}
     for i, line in enumerate(lines):
         if echoed and any(f in line.casefold() for f in opts.echo_fragments):
             continue
         m = opts.pat.option_line_re.match(line)
-        if m and m.group(1) in opts.letters and _key(m.group(2)) in opts.own_keys[opts.letters.index(m.group(1))]:
-            option_lines.append(i)
+        letter = m.group(1).upper() if m else None
+        if letter in opts.letters and _key(m.group(2)) in opts.own_keys[opts.letters.index(letter)]:
+            option_lines[i] = letter
         keep.append(i)
-    if len({lines[i].lstrip(" -*•([")[:1] for i in option_lines}) >= 2:
-        dropped = set(option_lines)
-        keep = [i for i in keep if i not in dropped]
+    if len(set(option_lines.values())) >= 2:
+        keep = [i for i in keep if i not in option_lines]
     header = re.compile(r"^[ ]?(?:options|choices|the options are|选项)[ ]?[:：]?[ ]?$", re.IGNORECASE)
     return "\n".join(lines[i] for i in keep if not header.match(lines[i])).strip()
+
+
+# What may stand between one listed option and the next letter: its range "(18-30)" or label
+# "- shopping_mall" where the form matched was the name only, then a separator.
+_LIST_GAP = re.compile(r"[ ]?(?:\([^()\n]{0,24}\)|-[ ]?[\w]{1,40})?[ ]?[,;.]?[ ]?")
+
+
+def _strip_inline_list(opts: _Options, line: str) -> str:
+    """One line holding two or more options in a row, each after its own letter ("A. Rock B. Pop
+    C. Jazz D. Blues", "a) Real, b) Fake"): the run is an echo and is removed."""
+    entries = []  # (start, end, letter) of "X. <a form of option X>"
+    for m in opts.pat.marker_re.finditer(line):
+        letter = m.group(1).upper()
+        pattern = opts.mention_of.get(letter)
+        hit = pattern.match(line, m.end()) if pattern is not None else None
+        if hit is not None:
+            gap = _LIST_GAP.match(line, hit.end())
+            entries.append((m.start(), gap.end() if gap else hit.end(), letter))
+    runs, run = [], []
+    for entry in entries:
+        if run and entry[0] != run[-1][1]:
+            runs.append(run)
+            run = []
+        run.append(entry)
+    runs.append(run)
+    cut = False
+    for run in reversed(runs):
+        if len({letter for _, _, letter in run}) >= 2:
+            line, cut = line[:run[0][0]] + " " + line[run[-1][1]:], True
+    return " ".join(line.split()) if cut else line
+
+
+_CJK_CONNECTORS = re.compile("或者|或是|或|和|与|还是")
+_LIST_WORDS = frozenset(("or", "and", "also", "maybe", "perhaps", "nor", "vs", "versus"))
+
+
+def _letters_only(opts: _Options, line: str) -> set | None:
+    """The option letters of a line made of nothing else ("A. B. C. D.", "(A)(B)", "b", "A或B"),
+    else None."""
+    if len(line) > _SHORT:
+        return None
+    letters = set()
+    for word in re.findall(r"[A-Za-z0-9]+|[^\x00-\x7f，、。；：！？（）]", _CJK_CONNECTORS.sub(" ", line)):
+        if len(word) == 1 and word.upper() in opts.letters:
+            letters.add(word.upper())
+        elif word.lower() not in _LIST_WORDS:
+            return None
+    return letters or None
+
+
+def _hedges(opts: _Options, text: str) -> list[tuple[int, int]]:
+    """Spans where two or more different letters are offered together: "A or B", "B, C or D",
+    "(A)(B)(C)(D)", "答案是A或B", and lines holding only letters ("A\\nB\\nC\\nD", "A. B. C. D.")."""
+    spans = [(m.start(), m.end()) for m in opts.pat.list_re.finditer(text)
+             if len({_letter_of(t) for t in opts.pat.list_token_re.findall(m.group(0))}) >= 2]
+    pos, block, letters = 0, None, set()
+    for line in text.split("\n"):
+        got = _letters_only(opts, line)
+        if got is not None:
+            block = (pos if block is None else block[0], pos + len(line))
+            letters |= got
+        else:
+            if block is not None and len(letters) >= 2:
+                spans.append(block)
+            block, letters = None, set()
+        pos += len(line) + 1
+    if block is not None and len(letters) >= 2:
+        spans.append(block)
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _asserts_another(opts: _Options, text: str, letter: str, in_hedge) -> bool:
+    """Does the reply, besides its answer `letter`, assert another letter as a clause of its own
+    ("I choose A. Just kidding, B.", "Answer: a. Wait, b.")? A later self-correction is still a
+    second answer: the reply is invalid."""
+    for m in opts.pat.solo_re.finditer(text):
+        other = (m.group(1) or m.group(2)).upper()
+        if other == letter or in_hedge(m.start()):
+            continue
+        before = text[max(0, m.start() - 16):m.start()].rstrip(" \"'“‘([")
+        if before and before[-1] not in _CLAUSE_START and before.rsplit(" ", 1)[-1].casefold() not in _LEAD_INS:
+            continue
+        if not _CLAUSE_END.match(text, m.end()) or _negated(text, m.start(), m.end()):
+            continue
+        return True
+    return False
 
 
 def _resolve_task(task: str | Task) -> Task:
@@ -480,12 +632,11 @@ def _extract(opts: _Options, reply: str, depth: int) -> Extraction:
         return Extraction(None, "no_answer")
     low = text.translate(_ASCII_LOWER)  # same length and positions as text
 
-    # "A or B", "B, C", "(A) and (D)": two letters offered together is not an answer, unless an
-    # answer statement outside every such list settles it ("Between B and D, I choose D").
-    hedges = [(m.start(), m.end()) for m in opts.pat.list_re.finditer(text)
-              if _letter_of(m.group(1)) != _letter_of(m.group(2))]
+    # "A or B", "B, C", "(A) and (D)", "A\nB\nC": two letters offered together is not an answer,
+    # unless an answer statement outside every such list settles it ("Between B and D, I choose D").
+    hedges = _hedges(opts, text)
 
-    starts = [a for a, _ in hedges]  # finditer spans: sorted and disjoint
+    starts = [a for a, _ in hedges]  # sorted and disjoint
 
     def in_hedge(pos: int) -> bool:
         i = bisect.bisect_right(starts, pos) - 1
@@ -523,7 +674,10 @@ def _extract(opts: _Options, reply: str, depth: int) -> Extraction:
         else:
             found.append(letter)
     if found:
-        return _decide(found, "answer_phrase")
+        got = _decide(found, "answer_phrase")
+        if got.valid and _asserts_another(opts, text, got.letter, in_hedge):
+            return Extraction(None, "conflict")
+        return got
     if hedges:
         return Extraction(None, "conflict")
 
@@ -561,6 +715,20 @@ def _extract(opts: _Options, reply: str, depth: int) -> Extraction:
             asserted.append(letter)
             if asserted[-1] != asserted[0]:
                 return Extraction(None, "conflict")
+    if opts.ages is not None:
+        # A stated age names the group that contains it; it must agree with any group named
+        # ("in their thirties, early career" -> Early Career), and one that overlaps two groups
+        # names neither ("in their thirties" alone is invalid).
+        sets = []
+        for start, end, letters in age_mentions(opts.ages, low):
+            mentioned = True
+            if not _negated(text, start, end):
+                sets.append(letters)
+        if sets:
+            candidates = frozenset.intersection(*sets, *([frozenset(asserted[:1])] if asserted else []))
+            if len(candidates) == 1 and None not in candidates:
+                return Extraction(next(iter(candidates)), "option_mention")
+            return Extraction(None, "conflict")
     if asserted:
         return _decide(asserted, "option_mention")
     if mentioned or negated:

@@ -181,6 +181,102 @@ HANDWRITTEN = [
     ("VESUS", EMO, "The emotion is not clearly happy or sad.", None),
 ]
 
+# Written one by one and graded by hand, in the styles a second round of replies from nine audio LLMs
+# showed: ages given as numbers or decades, Chinese label words, echoed option lists with lowercase
+# letters, and replies that list or assert several letters. (style, task, options, reply, letter).
+# Grades: an age names the group whose range contains it; a decade that straddles two groups
+# ("30s" = 30-39, "forties" = 40-49) or an age that contradicts the group named is invalid; an
+# echoed list alone is invalid; two letters asserted (a list, or an answer then another) is invalid.
+AGES_SHUFFLED = ["Senior (51-70)", "Young Adult (18-30)", "Elderly (71+)", "Mid Career (41-50)",
+                 "Early Career (31-40)"]  # A Senior, B Young Adult, C Elderly, D Mid Career, E Early Career
+STYLED = [
+    ("age_number", "VoxAge", AGES, "about 35", "B"),
+    ("age_number", "VoxAge", AGES, "The speaker sounds like they are in their twenties.", "A"),
+    ("age_number", "VoxAge", AGES, "Late fifties.", "D"),
+    ("age_number", "VoxAge", AGES, "The speaker is around 45 years old.", "C"),
+    ("age_number", "VoxAge", AGES, "mid-60s", "D"),
+    ("age_number", "VoxAge", AGES, "The speaker appears to be in their 30s.", None),
+    ("age_number", "VoxAge", AGES, "Based on the voice quality, I estimate the speaker is approximately 28 years old.",
+     "A"),
+    ("age_number", "VoxAge", AGES, "This voice belongs to an older man, probably in his late seventies.", "E"),
+    ("age_number", "VoxAge", AGES, "The speaker is roughly 55.", "D"),
+    ("age_number", "VoxAge", AGES_SHUFFLED, "about 35", "E"),
+    ("age_number", "VoxAge", AGES_SHUFFLED, "The speaker sounds like a woman in her early twenties.", "B"),
+    ("age_number", "VoxAge", AGES_SHUFFLED, "Probably in his sixties.", "A"),
+    ("age_number", "VoxAge", AGES, "Estimated age: 42", "C"),
+    ("age_number", "VoxAge", AGES, "The speaker is in their forties.", None),
+    ("age_number", "VoxAge", AGES, "A 65-year-old speaker, I would guess.", "D"),
+    ("age_number", "VoxAge", AGES, "Over 70 years old.", "E"),
+    ("age_number", "VoxAge", AGES, "The speaker's age is around 50.", "C"),
+    ("age_number", "VoxAge", AGES, "I'd say the speaker is between 25 and 30 years old.", "A"),
+    ("age_number", "VoxAge", AGES, "20s", "A"),
+    ("age_number", "VoxAge", AGES, "The speaker seems to be in their mid-thirties.", "B"),
+    ("age_number", "VoxAge", AGES, "Somewhere in their fifties.", None),
+    ("age_number", "VoxAge", AGES, "The voice sounds youthful, probably around 22, so Young Adult.", "A"),
+    ("age_number", "VoxAge", AGES, "The speaker is an elderly person, around 60.", None),
+    ("age_number", "VoxAge", AGES, "I think the speaker is about 45, so the answer is C.", "C"),
+    ("age_number", "VoxAge", AGES, "The speaker is approximately 33 years of age.", "B"),
+    ("age_number", "VoxAge", AGES, "The recording is about 20 seconds long and the speaker is calm.", None),
+    ("cjk_label", "VoxGender", [], "男", "A"),
+    ("cjk_label", "VoxGender", [], "女性", "B"),
+    ("cjk_label", "VoxGender", [], "这是一个女声。", "B"),
+    ("cjk_label", "VoxGender", [], "说话人是男性。", "A"),
+    ("cjk_label", "VoxGender", [], "不是男性，是女性。", "B"),
+    ("cjk_label", "VoxGender", [], "声音听起来像一位年轻的女士。", "B"),
+    ("cjk_label", "VoxGender", [], "男声", "A"),
+    ("cjk_label", "VoxGender", [], "无法判断说话人的性别。", None),
+    ("cjk_label", "HAD", [], "真实", "A"),
+    ("cjk_label", "HAD", [], "合成", "B"),
+    ("cjk_label", "HAD", [], "这段音频是真实的，没有合成痕迹。", "A"),
+    ("cjk_label", "HAD", [], "该音频包含人工合成的片段。", "B"),
+    ("cjk_label", "HAD", [], "假的", "B"),
+    ("cjk_label", "HAD", [], "这段音频是伪造的。", "B"),
+    ("cjk_label", "HAD", [], "这段音频不是真实的。", "B"),
+    ("cjk_label", "HAD", [], "真的", "A"),
+    ("cjk_label", "HAD", [], "这段音频听起来是真的。", "A"),
+    ("echo_lowercase", "HAD", [], "a) Real\nb) Fake", None),
+    ("echo_lowercase", "HAD", [], "a. real\nb. fake", None),
+    ("echo_lowercase", "VoxGender", [], "a) Male\nb) Female", None),
+    ("echo_lowercase", "VoxGender", [], "a. male\nb. female\nAnswer: b", "B"),
+    ("echo_lowercase", "HAD", [], "a) Real\nb) Fake\n\nThe audio contains synthesized segments, so b.", "B"),
+    ("echo_lowercase", "VoxGender", [], "a) male b) female", None),
+    ("echo_lowercase", "HAD", [], "Options: a) Real, b) Fake. Answer: a", "A"),
+    ("echo_lowercase", "VoxAge", AGES, "a) Young Adult (18-30)\nb) Early Career (31-40)\nc) Mid Career (41-50)\n"
+     "d) Senior (51-70)\ne) Elderly (71+)", None),
+    ("echo_lowercase", "VESUS", EMO, "a) angry\nb) happy\nc) neutral\nd) sad", None),
+    ("echo_lowercase", "VESUS", EMO, "a) angry\nb) happy\nc) neutral\nd) sad\n\nThe speaker sounds sad, so d.", "D"),
+    ("echo_lowercase", "VoxGender", [], "b) Female", "B"),
+    ("several_letters", "RACE", R, "A\nB\nC\nD", None),
+    ("several_letters", "RACE", R, "(A)(B)(C)(D)", None),
+    ("several_letters", "RACE", R, "A. B. C. D.", None),
+    ("several_letters", "RACE", R, "答案是A或B或C或D", None),
+    ("several_letters", "RACE", R, "A and also B", None),
+    ("several_letters", "RACE", R, "I choose A. Just kidding, B.", None),
+    ("several_letters", "GTZAN", G, "A. Jazz B. Metal C. Rock D. Pop", None),
+    ("several_letters", "GTZAN", G, "A. Jazz - jazz B. Metal - metal C. Rock - rock D. Pop - pop", None),
+    ("several_letters", "SLUE", E, "A, B, C, or D", None),
+    ("several_letters", "RACE", R, "The answer is A, B or C.", None),
+    ("several_letters", "SLUE", E, "Between A and C, I would choose C.", "C"),
+    ("several_letters", "RACE", R, "It's not D. The answer is B.", "B"),
+    ("several_letters", "RACE", R, "Answer: C. Wait, actually it's D.", None),
+    ("several_letters", "RACE", R, "A, B, C, D", None),
+    ("several_letters", "GTZAN", G, "Either B or C.", None),
+    ("several_letters", "VESUS", EMO, "a) or d)", None),
+    ("several_letters", "RACE", R, "A/B", None),
+    ("several_letters", "RACE", R, "The answer could be A. Or maybe C.", None),
+    ("several_letters", "SLUE", E, "B\nD", None),
+    ("several_letters", "DESED", D4, "A, B", None),
+    ("several_letters", "RACE", R, "I choose A and C.", None),
+    ("several_letters", "VoxGender", [], "a\nb", None),
+    ("several_letters", "HAD", [], "a or b", None),
+    ("several_letters", "RACE", R, "The answer is B.\nThe answer is B.", "B"),
+    ("several_letters", "RACE", R, "B. Not A, C or D.", "B"),
+    ("several_letters", "GTZAN", G, "The answer is B. Metal - metal", "B"),
+    ("several_letters", "RACE", R, "Answer: D\n\nA is wrong because the passage never says so, and C is not mentioned.",
+     "D"),
+    ("several_letters", "SLUE", E, "The answer is C. Options A and B are cities, not people.", "C"),
+]
+
 
 def options_for(task, rng: random.Random) -> list[str]:
     if task.fixed_choices:
@@ -228,6 +324,8 @@ def main() -> None:
             rows.append({"task": name, "choices": options, "reply": reply, "grade": letter, "style": style})
     for name, options, reply, letter in HANDWRITTEN:
         rows.append({"task": name, "choices": options, "reply": reply, "grade": letter, "style": "handwritten"})
+    for style, name, options, reply, letter in STYLED:
+        rows.append({"task": name, "choices": options, "reply": reply, "grade": letter, "style": style})
     OUT.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     print(f"wrote {len(rows)} replies to {OUT}")
 
