@@ -45,6 +45,8 @@ _AGE = re.compile(
     rf"|(?P<n>\d{{1,3}}|{_NUMBER_WORD})(?P<nu>" + _UNIT + r")?)"
     r"(?![\w'’])"
 )
+# Every stated age holds a digit or a tens word: a reply without one is not scanned.
+_HINT = re.compile(r"[0-9]|twent|thirt|fort|fift|sixt|sevent|eight|ninet")
 # What may follow an age that is not a unit of something else.
 _AFTER = re.compile(r"[ ]?(?:[.,;:!?)\]\n]|$)|[ ](?:and|or|but|so|which|given|based|since|because|judging|from|"
                     r"with|as|age|range|group|bracket)\b|-?ish\b|[ ]or[ ]so\b")
@@ -125,6 +127,8 @@ def age_mentions(groups: AgeGroups, low: str) -> list[tuple[int, int, frozenset]
     """(start, end, letters) of each stated age in `low` (the ASCII-lowercased reply) that overlaps
     some group: one letter when a single group contains it, else several (and/or None)."""
     out = []
+    if not _HINT.search(low):
+        return out
     for m in _AGE.finditer(low):
         ages = _interval(m, low)
         letters = groups.letters_for(*ages) if ages else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,47 @@ CASES = [
     ("The music has a steady beat and some vocals.", "MC", GENRES, None, "no_answer"),
     ("A person is talking in a quiet room.", "SED", ["Dog", "Blender", "Cat", "Frying"], None, "no_answer"),
     ("F", "MC", GENRES, None, "no_answer"),  # not one of the four letters
+    # ages as numbers or decades: the VoxAge group that contains them; one spanning two groups: none
+    ("about 35", "SAR", AGES, "B", "option_mention"),
+    ("in their twenties", "SAR", AGES, "A", "option_mention"),
+    ("late fifties", "SAR", AGES, "D", "option_mention"),
+    ("around 45 years old", "SAR", AGES, "C", "option_mention"),
+    ("mid-60s", "SAR", AGES, "D", "option_mention"),
+    ("The speaker is in their 30s.", "SAR", AGES, None, "conflict"),  # 30-39: Young Adult and Early Career
+    ("over 50", "SAR", AGES, None, "conflict"),
+    ("in their thirties, early career", "SAR", AGES, "B", "option_mention"),  # the group named settles it
+    ("a young adult, about 45", "SAR", AGES, None, "conflict"),  # the age contradicts the group named
+    ("The speaker is not in their twenties.", "SAR", AGES, None, "negated"),
+    ("The clip is about 20 seconds long.", "SAR", AGES, None, "no_answer"),  # not an age
+    ("about 35", "SCR", RACE, None, "no_answer"),  # ages are read for the age task only
+    # Chinese label words (HAD, VoxGender)
+    ("女性", "SGR", NONE, "B", "option_text"),
+    ("这是一个男声。", "SGR", NONE, "A", "option_mention"),
+    ("不是男性，是女性。", "SGR", NONE, "B", "option_mention"),
+    ("不是男性", "SGR", NONE, None, "negated"),
+    ("合成", "SD", NONE, "B", "option_text"),
+    ("这段音频是真实的。", "SD", NONE, "A", "option_mention"),
+    ("这段音频不是真实的。", "SD", NONE, "B", "option_mention"),
+    ("真的很难判断。", "SD", NONE, None, "no_answer"),  # "真的" in a sentence is "really"
+    # echoed option lists, lowercase letters or on one line: an echo, not answer A
+    ("a) Real\nb) Fake", "SD", NONE, None, "no_answer"),
+    ("a. male\nb. female", "SGR", NONE, None, "no_answer"),
+    ("a) Real\nb) Fake\nAnswer: b", "SD", NONE, "B", "answer_phrase"),
+    ("A. jazz B. metal C. rock D. pop", "MC", GENRES, None, "no_answer"),
+    ("Options: A. jazz B. metal C. rock D. pop. The answer is C.", "MC", GENRES, "C", "answer_phrase"),
+    # a reply that asserts more than one option is invalid, in every form
+    ("A\nB\nC\nD", "SCR", RACE, None, "conflict"),
+    ("(A)(B)(C)(D)", "SCR", RACE, None, "conflict"),
+    ("A. B. C. D.", "SCR", RACE, None, "conflict"),
+    ("答案是A或B或C或D", "SCR", RACE, None, "conflict"),
+    ("A and also B", "SCR", RACE, None, "conflict"),
+    ("I choose A. Just kidding, B.", "SCR", RACE, None, "conflict"),
+    ("Answer: C. Wait, actually it's D.", "SCR", RACE, None, "conflict"),
+    ("The answer is A, B or C.", "SCR", RACE, None, "conflict"),
+    ("It is not B; the answer is A.", "SCR", RACE, "A", "answer_phrase"),
+    ("The answer is B.\nThe answer is B.", "SCR", RACE, "B", "answer_phrase"),  # one letter, said twice
+    ("Answer: D\n\nA is wrong, and C is not mentioned.", "SCR", RACE, "D", "answer_phrase"),
+    ("A 35-year-old speaker.", "SAR", AGES, "B", "option_mention"),  # "A" an article before a number
 ]
 
 
@@ -154,15 +196,20 @@ CORPUS = Path(__file__).parent / "data" / "replies.jsonl"
 
 def test_reply_corpus_scores_at_least_98_percent():
     """Replies in the styles audio LLMs write (tests/data/make_replies.py), each with the letter a
-    careful human grader assigns, or null for invalid."""
+    careful human grader assigns, or null for invalid: at least 98% read as graded, and never a
+    letter other than the grade (in particular none from a reply graded invalid)."""
     rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()]
-    assert len(rows) >= 300
-    wrong = [(r["task"], r["reply"], r["grade"], extract_answer(r["reply"], r["choices"], r["task"]).letter)
-             for r in rows if extract_answer(r["reply"], r["choices"], r["task"]).letter != r["grade"]]
+    assert len(rows) >= 500
+    got = [extract_answer(r["reply"], r["choices"], r["task"]).letter for r in rows]
+    wrong = [(r["task"], r["reply"], r["grade"], g) for r, g in zip(rows, got) if g != r["grade"]]
     assert 1 - len(wrong) / len(rows) >= 0.98, wrong
+    assert not [w for w in wrong if w[3] is not None], "a letter the grader did not give"
     styles = {r["style"] for r in rows}
     assert {"verbose", "echo", "refusal", "hedge", "multilingual", "cjk", "json", "markdown", "negation",
-            "display_label", "age_group", "leading_letter", "handwritten"} <= styles
+            "display_label", "age_group", "leading_letter", "handwritten", "age_number", "cjk_label",
+            "echo_lowercase", "several_letters"} <= styles
+    for style in ("age_number", "cjk_label", "echo_lowercase", "several_letters"):
+        assert sum(r["style"] == style for r in rows) >= 10, style
     assert {r["task"] for r in rows} == {t.name for t in TASKS if t.is_mcq}
 
 
@@ -237,6 +284,125 @@ def test_any_text_yields_a_known_rule_and_a_valid_letter_or_none(task, reply):
 @given(st.lists(st.sampled_from("ABCD"), min_size=2, max_size=2, unique=True), st.sampled_from([" or ", ", ", " and ", "/"]))
 def test_two_letters_offered_together_are_invalid(pair, sep):
     assert extract_answer(pair[0] + sep + pair[1], GENRES, "MC") == Extraction(None, "conflict")
+
+
+# --------------------------------------------------------------------- ages
+
+# The VoxAge groups as the benchmark defines them (first and last age; None = open), the reference.
+VOXAGE_GROUPS = {"Young Adult": (18, 30), "Early Career": (31, 40), "Mid Career": (41, 50), "Senior": (51, 70),
+                 "Elderly": (71, None)}
+DECADE_WORDS = ["twenties", "thirties", "forties", "fifties", "sixties", "seventies", "eighties", "nineties"]
+DECADE_PARTS = {"": (0, 9), "early ": (0, 3), "mid-": (4, 6), "late ": (7, 9)}  # early x0-x3, mid x4-x6, late x7-x9
+
+
+def group_containing(lo, hi):
+    """The one VoxAge group containing every age in lo..hi, else None."""
+    for name, (first, last) in VOXAGE_GROUPS.items():
+        if first <= lo and (last is None or hi <= last):
+            return name
+    return None
+
+
+def voxage_options(rng):
+    labels = list(get_task("VoxAge").labels)
+    rng.shuffle(labels)
+    return labels
+
+
+def letter_of_group(options, name):
+    return None if name is None else LETTERS[[o.split(" (")[0] for o in options].index(name)]
+
+
+def test_registry_age_groups_are_the_reference_groups():
+    assert [label.split(" (")[0] for label in get_task("VoxAge").labels] == list(VOXAGE_GROUPS)
+
+
+@pytest.mark.parametrize("template", ["about {n}", "{n} years old", "The speaker is around {n} years old.",
+                                      "aged {n}", "A {n}-year-old speaker.", "{n}", "I think the speaker is {n}."])
+def test_an_age_in_years_names_the_group_that_contains_it(template):
+    rng = random.Random(template)
+    for n in range(10, 100):
+        options = voxage_options(rng)
+        expected = letter_of_group(options, group_containing(n, n))
+        reply = template.format(n=n)
+        assert extract_answer(reply, options, "VoxAge").letter == expected, (reply, options)
+
+
+@pytest.mark.parametrize("part", list(DECADE_PARTS))
+def test_a_decade_names_a_group_only_when_one_group_contains_it(part):
+    rng = random.Random(part)
+    first, last = DECADE_PARTS[part]
+    for i, word in enumerate(DECADE_WORDS):
+        decade = 10 * (i + 2)
+        expected_name = group_containing(decade + first, decade + last)
+        for reply in (f"in their {part}{word}", f"The speaker sounds like someone in their {part}{decade}s.",
+                      f"{part}{decade}s"):
+            options = voxage_options(rng)
+            got = extract_answer(reply, options, "VoxAge")
+            assert got.letter == letter_of_group(options, expected_name), (reply, options)
+            if expected_name is None and decade + last >= 18:
+                assert got.rule == "conflict", reply  # spans two groups: never a guess
+
+
+def test_age_ranges_and_bounds():
+    options = list(get_task("VoxAge").labels)
+    for reply, lo, hi in (("between 35 and 38 years old", 35, 38), ("28-35 years old", 28, 35),
+                          ("over 70 years old", 71, 200), ("over 50", 51, 200), ("at least 71", 71, 200)):
+        assert extract_answer(reply, options, "VoxAge").letter == letter_of_group(options, group_containing(lo, hi)), reply
+
+
+# --------------------------------------------------------------------- several letters, echoes
+
+@settings(max_examples=150, deadline=None)
+@given(item(), st.data())
+def test_a_reply_that_asserts_two_letters_is_invalid(it, data):
+    task, texts, _ = it
+    x, y = data.draw(st.lists(st.sampled_from(LETTERS[: task.n_choices]), min_size=2, max_size=2, unique=True))
+    fmt = data.draw(st.sampled_from([
+        "{x}\n{y}", "({x})({y})", "{x}. {y}.", "答案是{x}或{y}", "{x} and also {y}", "I choose {x}. Just kidding, {y}.",
+        "Answer: {x}. Wait, actually it's {y}.", "{x}, {y}", "{x}/{y}", "The answer is {x} or {y}.",
+        "{x}\n{y}\n{x}", "- {x}\n- {y}", "**{x}** or **{y}**", "{lx}\n{ly}"]))
+    reply = fmt.format(x=x, y=y, lx=x.lower(), ly=y.lower())
+    assert extract_answer(reply, texts, task) == Extraction(None, "conflict"), reply
+
+
+@settings(max_examples=150, deadline=None)
+@given(item(), st.booleans(), st.booleans(), st.sampled_from(["\n", " "]))
+def test_an_echoed_option_list_is_not_an_answer(it, lowercase, answered, joiner):
+    """The options in the task's own option format, one per line or in a row, letters in either
+    case: no answer; followed by an answer statement: that answer."""
+    task, texts, index = it
+    letters = LETTERS[: task.n_choices].lower() if lowercase else LETTERS[: task.n_choices]
+    echo = joiner.join(task.prompt.option_format.format(letter=l, text=t) for l, t in zip(letters, texts))
+    if answered:
+        assert extract_answer(echo + f"\nAnswer: {LETTERS[index]}", texts, task).letter == LETTERS[index], echo
+    else:
+        assert extract_answer(echo, texts, task) == Extraction(None, "no_answer"), echo
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(LETTERS[:4]), min_size=2, max_size=2, unique=True))
+def test_a_list_settled_by_an_answer_outside_it_is_that_answer(pair):
+    x, y = pair
+    assert extract_answer(f"Between {x} and {y}, I choose {y}.", GENRES, "MC").letter == y
+    assert extract_answer(f"It is not {x}; the answer is {y}.", GENRES, "MC").letter == y
+    assert extract_answer(f"The answer is {y}, not {x}.", GENRES, "MC").letter == y
+
+
+# Words of replies that name no option: no letter, no option text, numbers only with units.
+PROSE = ["the", "speaker", "sounds", "calm", "recording", "is", "about", "20 seconds", "long", "and", "there",
+         "background", "noise", "maybe", "it", "unclear", "3 minutes", "in", "clip", "voice", "音频", "声音",
+         "很难判断", "真的很难说", "也许", "the 1990s", "30s of silence", "score", "of 45%", "a bit", "a lot", "I think"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(MCQ_TASKS), st.lists(st.sampled_from(PROSE), min_size=1, max_size=25),
+       st.sampled_from([" ", "\n", ", ", ". "]))
+def test_never_a_letter_from_a_reply_that_names_none(task, words, joiner):
+    choices = list(task.labels[: task.n_choices]) if task.fixed_choices else (
+        list(get_task("VoxAge").labels) if task.name == "VoxAge" else ["jazz", "metal", "rock", "pop"][: task.n_choices])
+    reply = joiner.join(words)
+    assert extract_answer(reply, choices, task).letter is None, reply
 
 
 # --------------------------------------------------------------------- transcripts
