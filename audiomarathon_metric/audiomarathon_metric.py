@@ -13,6 +13,7 @@ import evaluate
 from audiomarathon.prompts import LETTERS
 from audiomarathon.tasks import ALL
 from audiomarathon.tasks import get_task
+from audiomarathon_metric.ages import age_range
 from audiomarathon_metric.aggregate import aggregate
 from audiomarathon_metric.comparison import compare
 from audiomarathon_metric.display import fmt1
@@ -185,4 +186,5 @@ class Audiomarathon(evaluate.Metric):
 
 # Names re-exported for users of the loaded module file (and to keep each import above in use).
 __all__ = ["Audiomarathon", "DEFAULT_DURATION_BINS", "FAMILIES", "LETTERS", "NORMALIZERS", "PUBLISHED", "METRIC_VERSION",
-           "aggregate", "authors_normalize", "compare", "extract_answer", "fmt1", "percentile_ci", "score", "scorers"]
+           "age_range", "aggregate", "authors_normalize", "compare", "extract_answer", "fmt1", "percentile_ci", "score",
+           "scorers"]

@@ -27,7 +27,7 @@ VENDORED: dict[Path, str] = {
     CORE / "prompts.py": "am_prompts",
     CORE / "tasks.py": "am_tasks",
     **{HERE / f"{name}.py": f"am_{name}" for name in
-       ("aggregate", "comparison", "display", "extraction", "long_audio", "normalizers", "paper_readers",
+       ("ages", "aggregate", "comparison", "display", "extraction", "long_audio", "normalizers", "paper_readers",
         "paper_rules", "paper_scoring", "published", "scoring", "stats")},
 }
 COPIED = ("README.md", "app.py", "requirements.txt")
