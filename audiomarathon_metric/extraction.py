@@ -89,7 +89,7 @@ _WINDOW = 48  # characters of context looked at for a negation, before or after 
 # After a mention: "A is incorrect", "rock is not right", "B (metal) is wrong". A bare ", not B"
 # after a mention negates B, not the mention.
 _NEG_AFTER = re.compile(
-    r"^[\"')\]]?[ ]?(?:\([^)]{0,40}\)[ ]?)?"
+    r"^[\"')\]]?(?:[.:\-–—](?=[ ]))?[ ]?(?:\([^)]{0,40}\)[ ]?)?"
     r"(?:(?:is|seems|appears|would\sbe|must\sbe|can\sbe|looks|was)[ ](?:not\b|incorrect|wrong|unlikely|ruled\sout|"
     r"excluded|eliminated|false\b)|isn't|is\snot|incorrect|wrong\b|unlikely|can\sbe\sruled\sout|is\sruled\sout)",
     re.IGNORECASE,
@@ -121,6 +121,7 @@ _ARTICLE = re.compile(rf"[ ](?!(?i:{_ANSWER_VERB}))(?!(?:and|or|nor|also|plus|th
 # What may follow a letter that stands as a clause of its own ("..., B." / "B\n"); "e.g." is no letter.
 _CLAUSE_END = r"[\"'”’)\]]?[ ]?(?:[.!?;,，。；！？](?![a-z])|\n|$)"
 _CLAUSE_START = ".!?;:,，。；：！？\n—–-"
+_LIST_MARKER = re.compile(r"[)\]]?[.:)][ ]?[^\s]")  # "A. Rock ..." at the start of a line
 # Words after which a letter is said as an answer of its own ("actually it's D", "I'd say D").
 _LEAD_INS = frozenset(("it's", "it’s", "is", "actually", "rather", "instead", "wait", "no", "mean", "correction",
                        "say", "choose", "pick", "select", "probably", "maybe", "perhaps"))
@@ -549,7 +550,8 @@ def _hedges(opts: _Options, text: str) -> list[tuple[int, int]]:
 def _asserts_another(opts: _Options, text: str, letter: str, in_hedge) -> bool:
     """Does the reply, besides its answer `letter`, assert another letter as a clause of its own
     ("I choose A. Just kidding, B.", "Answer: a. Wait, b.")? A later self-correction is still a
-    second answer: the reply is invalid."""
+    second answer: the reply is invalid. A letter that opens a line and is followed by more text
+    ("A. Rock - no guitars", "B. Incorrect") marks an item of a list going through the options."""
     for m in opts.pat.solo_re.finditer(text):
         at = m.start()
         other = text[at].upper()
@@ -559,6 +561,9 @@ def _asserts_another(opts: _Options, text: str, letter: str, in_hedge) -> bool:
             continue
         before = text[max(0, at - 16):at].rstrip(" \"'“‘([")
         if before and before[-1] not in _CLAUSE_START and before.rsplit(" ", 1)[-1].casefold() not in _LEAD_INS:
+            continue
+        line_start = text.rfind("\n", 0, at) + 1
+        if not text[line_start:at].strip(" -*•([") and _LIST_MARKER.match(text, at + 1):
             continue
         if _negated(text, at, m.end()):
             continue
@@ -664,7 +669,8 @@ def _extract(opts: _Options, reply: str, depth: int) -> Extraction:
         letter = letter.upper()
         if in_hedge(at):
             continue
-        if _negated(text, at, m.end()) or _negated_before(text[max(0, m.start() - _WINDOW):m.start()]):
+        lead = text[max(0, m.start() - _WINDOW):m.start()]  # "not the answer is" / "答案不是"; this line only
+        if _negated(text, at, m.end()) or _negated_before(lead[lead.rfind("\n") + 1:]):
             negated = True
             continue
         if _followed_by_other_option(opts, letter, text[m.end():m.end() + _SHORT]):

@@ -275,6 +275,13 @@ STYLED = [
     ("several_letters", "RACE", R, "Answer: D\n\nA is wrong because the passage never says so, and C is not mentioned.",
      "D"),
     ("several_letters", "SLUE", E, "The answer is C. Options A and B are cities, not people.", "C"),
+    ("several_letters", "GTZAN", G, "Let's analyze each option:\nA. Jazz - no swing rhythm\nB. Metal - distorted guitars "
+     "and fast drums\nC. Rock - too heavy for rock\nD. Pop - no catchy hooks\nAnswer: B", "B"),
+    ("several_letters", "RACE", R, "The correct answer is C.\n\nA. Incorrect\nB. Incorrect\nC. Correct\nD. Incorrect",
+     "C"),
+    ("several_letters", "RACE", R, "Answer: B\n\nA: No\nB: Yes\nC: No\nD: No", "B"),
+    ("several_letters", "SLUE", E, "B\n\nExplanation: Option A is not mentioned, C is unrelated, and D is never said.",
+     "B"),
 ]
 
 
