@@ -124,7 +124,7 @@ _CLAUSE_START = ".!?;:,，。；：！？\n—–-"
 _LIST_MARKER = re.compile(r"[)\]]?[.:)][ ]?[^\s]")  # "A. Rock ..." at the start of a line
 # Words after which a letter is said as an answer of its own ("actually it's D", "I'd say D").
 _LEAD_INS = frozenset(("it's", "it’s", "is", "actually", "rather", "instead", "wait", "no", "mean", "correction",
-                       "say", "choose", "pick", "select", "probably", "maybe", "perhaps"))
+                       "say", "choose", "pick", "select", "probably", "maybe", "perhaps", "or"))
 
 # A quoted key ({"answer": "C"}) or key = value; a plain "Answer: C" is an answer phrase.
 _FIELD = re.compile(
@@ -560,8 +560,11 @@ def _asserts_another(opts: _Options, text: str, letter: str, in_hedge) -> bool:
         if at and text[at - 1] == "(" and text[at + 1:at + 2] != ")":
             continue
         before = text[max(0, at - 16):at].rstrip(" \"'“‘([")
-        if before and before[-1] not in _CLAUSE_START and before.rsplit(" ", 1)[-1].casefold() not in _LEAD_INS:
+        led = bool(before) and before.rsplit(" ", 1)[-1].casefold() in _LEAD_INS
+        if before and before[-1] not in _CLAUSE_START and not led:
             continue
+        if not led and text[at + 1:at + 4].lstrip("\"'”’)] ")[:1] in ("?", "？"):
+            continue  # "A? No.": a question, unless offered ("or C?", "maybe C?")
         line_start = text.rfind("\n", 0, at) + 1
         if not text[line_start:at].strip(" -*•([") and _LIST_MARKER.match(text, at + 1):
             continue

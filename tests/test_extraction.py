@@ -175,6 +175,8 @@ CASES = [
     ("The answer is B.\nThe answer is B.", "SCR", RACE, "B", "answer_phrase"),  # one letter, said twice
     ("Answer: D\n\nA is wrong, and C is not mentioned.", "SCR", RACE, "D", "answer_phrase"),
     ("A 35-year-old speaker.", "SAR", AGES, "B", "option_mention"),  # "A" an article before a number
+    ("B is correct. A? No. C? No.", "SCR", RACE, "B", "answer_phrase"),  # questions, answered "no"
+    ("The answer is B. Maybe C?", "SCR", RACE, None, "conflict"),  # a second letter offered
     # going through the options one per line is no second answer
     ("The answer is C.\n\nA. Incorrect\nB. Incorrect\nC. Correct\nD. Incorrect", "SCR", RACE, "C", "answer_phrase"),
     ("Let's check each option:\nA. jazz - no swing\nB. metal - yes\nC. rock - no\nD. pop - no\nAnswer: B", "MC", GENRES,
