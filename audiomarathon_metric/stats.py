@@ -42,8 +42,9 @@ def least_favourable(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int,
     sent to a class nothing else names adds 1 to P and nothing to S; sent to a class with hits it
     lowers S. Which is worse depends on the final ratio, so the ratio is minimised exactly by
     Dinkelbach's method: for a trial value r, minimise S - r*P (below), set r to the ratio of the
-    minimiser, and repeat until no assignment goes below r. P takes at most K values and falls
-    with r, so this ends within K + 1 rounds; where no invalid reply can name a new class, one.
+    minimiser, and repeat until no assignment goes below r. After the first round each value of P
+    (at most K) is met at most once, so this ends within K + 2 rounds; where no invalid reply can
+    name a class nothing else names, one round does (P cannot change).
     An item with no wrong option stays invalid.
     """
     y_true = np.asarray(y_true, dtype=np.int64)
