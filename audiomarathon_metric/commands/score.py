@@ -2,7 +2,9 @@
 
 Each line is one JSON object with the raw reply, the reference (answer letter, or transcript for
 ASR), the task, and for multiple-choice items the option texts; the id is optional. Field names
-default to prediction/reference/task/choices/id; a few common aliases are accepted.
+default to prediction/reference/task/choices/id; a few common aliases are accepted. Given a run
+folder, the command scores its predictions.jsonl, and paper mode applies the authors' rules for
+the model family its results.json records (``--family`` for a run behind an API, or to override).
 """
 
 from __future__ import annotations
@@ -29,12 +31,17 @@ FIELDS = {
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("predictions", help="JSONL file: one {prediction, reference, task, choices, id} per line")
+    parser.add_argument("predictions", help="JSONL file: one {prediction, reference, task, choices, id} per line; "
+                                            "or a run folder (its predictions.jsonl and results.json)")
     parser.add_argument("--out", default=None,
                         help="write the full result JSON to this file (default: print a short table)")
     parser.add_argument("--json", action="store_true", help="print the full result JSON instead of the table")
     parser.add_argument("--mode", choices=("strict", "paper"), default="strict",
-                        help="strict: invalid replies count as wrong; paper: valid replies only")
+                        help="strict: invalid replies count as wrong; paper: each task as the benchmark authors' "
+                             "script for the model's family scores it")
+    parser.add_argument("--family", default=None,
+                        help="paper mode: the model family whose authors' rules apply (default: the family a run "
+                             "folder's results.json records; otherwise, and for API runs, Qwen2.5-Omni's)")
     parser.add_argument("--normalizer", choices=("benchmark", "whisper", "whisper_basic"), default="benchmark",
                         help="ASR text normalization before WER")
     parser.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% CIs")
@@ -122,10 +129,64 @@ def format_table(result: dict) -> str:
     if result.get("average") is not None:
         line = f"{'average':<12} {result.get('n', ''):>5} {fmt1(result['average']):>6}  {ci_text(result.get('average_ci95'))}"
         if not result.get("complete", True):
-            line += f"  (incomplete: {result.get('n_tasks')} tasks; missing {', '.join(result.get('missing_tasks', []))})"
+            absent = [f"{what} {', '.join(result.get(key) or [])}" for what, key in
+                      (("missing", "missing_tasks"), ("unscored", "unscored_tasks")) if result.get(key)]
+            line += f"  (incomplete: {result.get('n_tasks')} tasks; {'; '.join(absent)})"
         lines.append(line)
-    lines.append(f"mode {result.get('mode')}; full JSON with --json or --out FILE")
+    mode = f"mode {result.get('mode')}"
+    if result.get("paper_rules"):
+        mode += f" (the authors' {result['paper_rules']} scripts)"
+    lines.append(f"{mode}; full JSON with --json or --out FILE")
     return "\n".join(lines)
+
+
+def recorded_family(run_dir: Path | None) -> str | None:
+    """The model family a run folder's results.json records (None: no results.json, or a model
+    behind an API, which has no adapter)."""
+    from audiomarathon.cli import CommandError
+    from audiomarathon.records import RESULTS_FILE, RecordError, read_results
+
+    if run_dir is None or not (run_dir / RESULTS_FILE).is_file():
+        return None
+    try:
+        adapter = read_results(run_dir / RESULTS_FILE)["config"].get("adapter")
+    except RecordError as err:
+        raise CommandError(str(err)) from None
+    return adapter.get("family") if isinstance(adapter, dict) else None
+
+
+def paper_family(args, run_dir: Path | None) -> str | None:
+    """The family whose authors' rules paper mode applies: --family, else the run's own."""
+    from audiomarathon.cli import CommandError
+    from audiomarathon.records import RESULTS_FILE
+    from audiomarathon_metric.paper_rules import FAMILIES, UnknownFamilyError, resolve_family
+
+    if args.mode != "paper":
+        if args.family is not None:
+            raise CommandError("--family chooses the authors' rules of --mode paper; strict mode scores every "
+                               "family alike")
+        return None
+    recorded = recorded_family(run_dir)
+    if args.family is not None:
+        try:
+            chosen, _ = resolve_family(args.family)
+        except UnknownFamilyError as err:
+            raise CommandError(f"--family: {err}") from None
+        try:
+            same = recorded is None or resolve_family(recorded)[0] == chosen
+        except UnknownFamilyError:
+            same = False
+        if not same:
+            print(f"note: scoring with {chosen}'s rules (--family); the run's model family is {recorded}",
+                  file=sys.stderr)
+        return chosen
+    if recorded is not None:
+        try:
+            resolve_family(recorded)
+        except UnknownFamilyError:
+            raise CommandError(f"{run_dir / RESULTS_FILE}: paper mode has no rules for the run's model family "
+                               f"{recorded!r}; pass --family, one of: {', '.join(FAMILIES)}") from None
+    return recorded
 
 
 def run(args) -> int:
@@ -134,14 +195,22 @@ def run(args) -> int:
     from audiomarathon_metric.display import fmt1
 
     path = Path(args.predictions)
+    run_dir = path if path.is_dir() else None
+    if run_dir is not None:
+        from audiomarathon.records import PREDICTIONS_FILE
+
+        path = run_dir / PREDICTIONS_FILE
+        if not path.is_file():
+            raise CommandError(f"{run_dir}: a folder without {PREDICTIONS_FILE}; give a run folder or a JSONL file")
     if not path.is_file():
         raise CommandError(f"{path}: no such file")
+    family = paper_family(args, run_dir)
     check_out(args.out, path)
     try:
         cols = read_predictions(path)
         long_audio_columns(cols, path, args)
         result = score(**cols, mode=args.mode, normalizer=args.normalizer, n_bootstrap=args.n_bootstrap,
-                       seed=args.seed, alpha=args.alpha, per_sample=args.per_sample)
+                       seed=args.seed, alpha=args.alpha, per_sample=args.per_sample, family=family)
     except (ValueError, KeyError) as err:
         # score() names the index; indices count records, and ids default to line-<n>.
         raise CommandError(f"{path}: {err}") from None
