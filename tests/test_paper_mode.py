@@ -875,3 +875,13 @@ def test_score_command_scores_a_run_folder_by_its_own_family(tmp_path, capsys):
     assert "a folder without predictions.jsonl" in capsys.readouterr().err
     assert main(["score", str(phi), "--mode", "paper", "--n-bootstrap", "0"]) == 0
     assert "mode paper (the authors' Phi-4-multimodal scripts)" in capsys.readouterr().out
+
+
+def test_evaluate_module_passes_the_family_through():
+    from audiomarathon_metric.audiomarathon_metric import Audiomarathon
+
+    replies, references, choices = case("HAD")
+    kw = dict(tasks=["HAD"] * len(replies), choices=choices, mode="paper", n_bootstrap=0)
+    got = Audiomarathon._compute(None, replies, references, family="Voxtral", **kw)
+    assert got["paper_rules"] == "Voxtral"
+    assert got == score(replies, references, family="Voxtral", **kw)
