@@ -47,13 +47,16 @@ def card_fingerprint(data: str) -> str | None:
     """
     import os
 
+    from .data_source import offline_variable
+
     for name in (VERSION_FILE, "README.md"):
         path = os.path.join(data, name)
         if not os.path.isdir(data):
             try:
                 from huggingface_hub import hf_hub_download
 
-                path = hf_hub_download(data, name, repo_type="dataset")
+                # HF_DATASETS_OFFLINE alone does not stop huggingface_hub from asking the Hub
+                path = hf_hub_download(data, name, repo_type="dataset", local_files_only=offline_variable() is not None)
             except Exception:  # offline, private, not a repo or no such file: the caller falls back
                 continue
         value = _declared(path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from audiomarathon.fingerprint import KEY_COLUMNS, dataset_fingerprint
 from audiomarathon.tasks import resolve_tasks
 
 from .long_audio import evidence_centre
@@ -21,17 +22,31 @@ class ItemInfo:
 
 
 def load_item_info(data: str, tasks=None) -> dict[str, ItemInfo]:
-    """``{id: ItemInfo}`` over the given tasks (default all) of dataset ``data``."""
+    """``{id: ItemInfo}`` over the given tasks (default all) of dataset ``data``.
+
+    A name that is neither a folder nor a reachable Hub id raises DataNotFound (a
+    FileNotFoundError and a ValueError) instead of loading a cached copy of that name; a Hub id
+    served from the cache in offline mode has its version printed first.
+    """
     import datasets
 
+    from audiomarathon.data_source import DataNotFound, locate, print_notice
+
+    source = locate(data)
     out: dict[str, ItemInfo] = {}
+    keys: list[dict] = []
     for task in resolve_tasks(tasks):
         try:
-            ds = datasets.load_dataset(str(data), task.name, split="test")
+            ds = datasets.load_dataset(source.path, task.name, split="test")
         except Exception as err:  # noqa: BLE001 - datasets raises many types for an unreadable folder
-            raise FileNotFoundError(f"cannot read config {task.name!r} of dataset {data!r}: {err}") from None
-        ds = ds.select_columns(["id", "duration", "segments"])
+            raise DataNotFound(f"--data {data}: cannot read config {task.name!r} ({err})") from None
+        ds = ds.select_columns(list(dict.fromkeys(["id", "duration", "segments",
+                                                   *(KEY_COLUMNS if source.from_cache else ())])))
         for row in ds:
             duration = float(row["duration"] or 0.0)
             out[row["id"]] = ItemInfo(duration, evidence_centre(row["segments"], duration))
+            if source.from_cache:
+                keys.append({k: row[k] for k in KEY_COLUMNS})
+    if source.from_cache:
+        print_notice(source, dataset_fingerprint(keys), len(keys))
     return out

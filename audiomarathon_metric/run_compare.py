@@ -21,6 +21,7 @@ from audiomarathon.records import PREDICTIONS_FILE, RESULTS_FILE
 from .comparison import compare
 from .display import fmt1
 from .long_audio import DEFAULT_DURATION_BINS
+from .long_audio import check_durations
 from .long_audio import duration_bins as make_bins
 from .scoring import score
 
@@ -49,6 +50,14 @@ class Run:
     @property
     def model(self) -> str:
         return Path(str(self.config.get("model_id") or self.config.get("model") or self.name)).name
+
+    @property
+    def predictions(self) -> Path:
+        return self.path / PREDICTIONS_FILE if self.path.is_dir() else self.path
+
+    def error(self, message: str) -> RunError:
+        """An error about this run's records, worded as ``score`` words it for the same file."""
+        return RunError(f"{self.predictions}: {message}")
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -108,12 +117,18 @@ def _columns(run: Run, ids: Sequence[str]) -> dict:
 
 def durations_of(run: Run, ids: Sequence[str], info: dict | None = None) -> list[float] | None:
     """Per-id durations from the records, else from ``info`` (item_info.load_item_info); None if
-    neither has them all."""
+    neither has them all. Records' values are checked as ``score`` checks them: a NaN, a negative
+    or a non-number is refused (RunError naming the file), and so is a run where only some
+    records carry one and ``info`` cannot fill in."""
     values = [run.items[i].get("duration") for i in ids]
-    if all(isinstance(v, (int, float)) and v > 0 for v in values):
-        return [float(v) for v in values]
+    if values and all(v is not None for v in values):
+        return [float(v) for v in check_durations(values, len(values), run.error)]
     if info is not None and all(i in info for i in ids):
         return [info[i].duration for i in ids]
+    if any(v is not None for v in values):
+        first = ids[values.index(None)]
+        raise run.error(f"record {first!r} has no 'duration' while others do; pass --data to take durations "
+                        "from the dataset")
     return None
 
 

@@ -66,16 +66,21 @@ class Sample:
 def load_samples(data: str, tasks="all", limit: int | None = None, progress: bool = True) -> list[Sample]:
     """Rows of the ``test`` split of each task config of ``data`` (a folder or Hub dataset id).
 
-    ``limit`` keeps the first N rows of each task (dataset order, which is id order).
+    ``limit`` keeps the first N rows of each task (dataset order, which is id order). A name that
+    is neither a folder nor a reachable Hub id is refused (``audiomarathon.data_source``), never
+    replaced by a cached copy; in offline mode a Hub id's cached version is printed.
     """
     import datasets
 
+    from audiomarathon.data_source import locate, print_notice
+
     if limit is not None and limit < 1:
         raise ValueError(f"--limit must be >= 1, got {limit}")
+    source = locate(data)
     out: list[Sample] = []
     for task in resolve_tasks(tasks):
         try:
-            ds = datasets.load_dataset(str(data), task.name, split="test")
+            ds = datasets.load_dataset(source.path, task.name, split="test")
         except Exception as err:  # datasets raises many types for a missing/bad config
             raise FileNotFoundError(f"cannot load config {task.name!r} of dataset {data!r}: {err}") from None
         ds = ds.cast_column("audio", datasets.Audio(sampling_rate=SAMPLING_RATE, decode=False))
@@ -99,6 +104,8 @@ def load_samples(data: str, tasks="all", limit: int | None = None, progress: boo
     if len(set(ids)) != len(ids):
         dup = sorted({i for i in ids if ids.count(i) > 1})[:5]
         raise ValueError(f"dataset {data!r} has duplicate ids, e.g. {dup}")
+    if source.from_cache:
+        print_notice(source, dataset_version(str(data), out)["fingerprint"], len(out))
     return out
 
 

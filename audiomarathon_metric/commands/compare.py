@@ -11,6 +11,7 @@ from pathlib import Path
 from audiomarathon.files import write_atomic
 
 from .long_audio_options import _edges
+from .long_audio_options import check_data
 
 JSON_NAME = "compare.json"
 TABLE_NAME = "compare.md"
@@ -51,6 +52,7 @@ def run(args) -> int:
 
     if args.n_bootstrap < 0:
         raise CommandError(f"--n-bootstrap must be >= 0, got {args.n_bootstrap}")
+    check_data(args)
     try:
         runs = [load_run(p) for p in args.runs]
         info = None

@@ -26,6 +26,19 @@ def long_audio_arguments(parser) -> None:
                         help="evidence-position bin edges in [0, 1] (default thirds: 0,0.333,0.667,1)")
 
 
+def check_data(args) -> None:
+    """A --data naming a folder that does not exist is refused at once, before any scoring (a Hub
+    id is checked when it is loaded); never replaced by a cached dataset of that name."""
+    from audiomarathon.cli import CommandError
+    from audiomarathon.data_source import DataNotFound, locate
+
+    if getattr(args, "data", None) is not None:
+        try:
+            locate(args.data, check_hub=False)
+        except DataNotFound as err:
+            raise CommandError(str(err)) from None
+
+
 def long_audio_columns(cols: dict, path: Path, args) -> None:
     """Turn the raw per-record duration/evidence fields into score()'s durations=/evidence=
     (or drop them when the predictions carry none and no --data was given)."""
@@ -33,7 +46,13 @@ def long_audio_columns(cols: dict, path: Path, args) -> None:
     if getattr(args, "data", None):
         from audiomarathon_metric.item_info import load_item_info
 
-        info = load_item_info(args.data, sorted(set(cols["tasks"])))
+        from audiomarathon.cli import CommandError
+        from audiomarathon.data_source import DataNotFound
+
+        try:
+            info = load_item_info(args.data, sorted(set(cols["tasks"])))
+        except DataNotFound as err:  # the message names --data, not the predictions file
+            raise CommandError(str(err)) from None
         missing = [i for i in cols["ids"] if i not in info]
         if missing:
             raise ValueError(f"{len(missing)} id(s) are not in dataset {args.data!r}, e.g. {missing[:3]}")

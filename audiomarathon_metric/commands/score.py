@@ -16,6 +16,7 @@ from pathlib import Path
 from audiomarathon.files import write_atomic
 
 from .long_audio_options import MISSING
+from .long_audio_options import check_data
 from .long_audio_options import long_audio_arguments
 from .long_audio_options import long_audio_columns
 
@@ -206,6 +207,7 @@ def run(args) -> int:
         raise CommandError(f"{path}: no such file")
     family = paper_family(args, run_dir)
     check_out(args.out, path)
+    check_data(args)
     try:
         cols = read_predictions(path)
         long_audio_columns(cols, path, args)

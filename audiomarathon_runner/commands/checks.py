@@ -31,6 +31,18 @@ def _check_location(option: str, value: str | None) -> None:
         raise ValueError(f"{option} {text}: the folder does not exist (and it is not a Hub id like ORG/NAME)")
 
 
+def _check_data(value: str | None) -> None:
+    # The same rule as loading (no network here): a name that is not ORG/NAME is a folder, and a
+    # missing folder is never replaced by a cached dataset of that name.
+    from audiomarathon.data_source import DataNotFound, locate
+
+    if value is not None:
+        try:
+            locate(value, check_hub=False)
+        except DataNotFound as err:
+            raise ValueError(str(err)) from None
+
+
 def check_ratio(option: str, ratio: float, method: str) -> None:
     if not isinstance(ratio, (int, float)) or not math.isfinite(ratio) or not 0.0 <= ratio < 1.0:
         raise ValueError(f"{option} {ratio!r}: the fraction of audio tokens removed must be in [0, 1)")
@@ -72,7 +84,7 @@ def check_common(args) -> None:
         raise ValueError(f"--max-audio-seconds must be > 0, got {args.max_audio_seconds}")
     if not getattr(args, "api_base", None):  # behind an API, --model is the served name, not a folder
         _check_location("--model", args.model)
-    _check_location("--data", args.data)
+    _check_data(args.data)
     if args.out and os.path.exists(args.out) and not os.path.isdir(args.out):
         raise ValueError(f"--out {args.out}: exists and is not a folder")
 
