@@ -346,6 +346,35 @@ def read_predictions(path: str | Path, run_id: str | None = None, *, check_shape
     return records
 
 
+def results_run_id(results: Mapping, results_name: str = RESULTS_FILE, predictions_name: str = PREDICTIONS_FILE) -> str:
+    """results.json's run id (``config.config_hash``): what ties it to its predictions."""
+    config = results.get("config") if isinstance(results, Mapping) else None
+    run = config.get("config_hash") if isinstance(config, Mapping) else None
+    if not isinstance(run, str) or not run.strip():
+        raise RecordError(f"{results_name}: config.config_hash: missing; it is the run id that ties "
+                          f"{results_name} to the records of {predictions_name}")
+    return run
+
+
+def records_of_run(lines: Iterable[tuple[int, Mapping]], results: Mapping, predictions_name: str = PREDICTIONS_FILE,
+                   results_name: str = RESULTS_FILE) -> list[tuple[int, Mapping]]:
+    """The (line number, record) pairs of predictions.jsonl that belong to results.json: those
+    carrying its run id. A file that also holds another configuration's records gives the ones
+    results.json describes; a file none of whose records carries the run id is another run's, and
+    the pair is refused (its replies would be scored and shown under the other run's settings).
+    The one rule of ``score RUN_DIR``, ``compare`` and the leaderboard Space."""
+    run = results_run_id(results, results_name, predictions_name)
+    lines = list(lines)
+    kept = [(n, rec) for n, rec in lines if rec.get("config_hash") == run]
+    if not kept:
+        others = sorted({str(rec.get("config_hash")) for _, rec in lines if rec.get("config_hash") is not None})
+        found = (f"its records carry run id(s) {', '.join(others[:3])}{' ...' if len(others) > 3 else ''}"
+                 if others else "its records carry no run id (config_hash)")
+        raise RecordError(f"{predictions_name} and {results_name} are from different runs: no record of "
+                          f"{predictions_name} carries {results_name}'s run id {run} ({found})")
+    return kept
+
+
 def encode_record(record: Mapping) -> bytes:
     """One line of predictions.jsonl. Every line separator other than ``\\n`` inside a string is
     kept as is (JSON escapes ``\\n`` itself), so one record is always one line."""

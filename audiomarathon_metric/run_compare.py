@@ -60,12 +60,16 @@ class Run:
         return RunError(f"{self.predictions}: {message}")
 
 
-def _read_jsonl(path: Path) -> list[dict]:
-    """Records by the run-record reader (lines split on ``\n`` only; a retried sample once)."""
-    from audiomarathon.records import RecordError, latest_records, parse_prediction_lines
+def _read_jsonl(path: Path, results: tuple[Path, dict] | None = None) -> list[dict]:
+    """Records by the run-record reader (lines split on ``\n`` only; a retried sample once); with
+    ``results`` (results.json's path and content), only the records of its run, by the run-record
+    format's pairing rule (no record of that run: refused, naming both files)."""
+    from audiomarathon.records import RecordError, latest_records, parse_prediction_lines, records_of_run
 
     try:
         lines = parse_prediction_lines(path.read_bytes(), str(path), check_shape=False, torn_tail_ok=False)
+        if results is not None:
+            lines = records_of_run(lines, results[1], str(path), str(results[0]))
     except RecordError as err:
         raise RunError(str(err)) from None
     out = []
@@ -79,6 +83,7 @@ def _read_jsonl(path: Path) -> list[dict]:
 def load_run(path: str | Path, name: str | None = None) -> Run:
     path = Path(path)
     config: dict = {}
+    paired = None
     if path.is_dir():
         pred = path / PREDICTIONS_FILE
         if not pred.is_file():
@@ -86,18 +91,16 @@ def load_run(path: str | Path, name: str | None = None) -> Run:
         results = path / RESULTS_FILE
         if results.is_file():
             try:
-                config = json.loads(results.read_text(encoding="utf-8")).get("config") or {}
+                paired = (results, json.loads(results.read_text(encoding="utf-8")))
             except json.JSONDecodeError as err:
                 raise RunError(f"{results}: not valid JSON ({err.msg})") from None
+            config = (paired[1].get("config") if isinstance(paired[1], dict) else None) or {}
     elif path.is_file():
         pred = path
     else:
         raise RunError(f"{path}: no such run folder or predictions file")
-    chash = config.get("config_hash")
     items: dict[str, dict] = {}
-    for rec in _read_jsonl(pred):
-        if chash and rec.get("config_hash") not in (None, chash):
-            continue  # another configuration recorded in the same folder
+    for rec in _read_jsonl(pred, paired):
         reply = rec.get("reply", rec.get("prediction"))
         reference = rec.get("reference", rec.get("answer"))
         if reference is None:

@@ -23,11 +23,13 @@ from audiomarathon.citation import CITATION, LICENSE, PAPER_URL  # noqa: E402
 from audiomarathon.tasks import CATEGORIES, TASKS  # noqa: E402
 
 from space import leaderboard as lb  # noqa: E402
+from space.claims import SIZE_TOLERANCE  # noqa: E402
 from space.long_audio import long_audio_tab  # noqa: E402
-from space.plots import score_vs_prefill, score_vs_ratio  # noqa: E402
+from space.plots import safe_plot, score_vs_prefill, score_vs_ratio  # noqa: E402
 from space.service import Service, accepted_lines, message_html  # noqa: E402
-from space.store import SOURCE_LABELS  # noqa: E402
+from space.store import HELD_LABEL, SOURCE_LABELS  # noqa: E402
 from space.settings import Settings, add_arguments, settings_from  # noqa: E402
+from space.uploads import NotAnUpload, Sweeper, own_upload_folder, uploaded_path  # noqa: E402
 from space.validation import SubmissionRejected  # noqa: E402
 
 CSS = """
@@ -74,7 +76,22 @@ Every instance is one 90–300 s recording with a multiple-choice question (or a
   their Average is the paper's Avg. column (the human row has no ASR score and averages nine tasks).
 - **{SOURCE_LABELS['verified']}**: raw replies uploaded here and re-scored by this server against its
   own answer key; scores written in the submitted files are ignored.
-- Prefill times are self-reported by the submitter's run and are not comparable across hardware.
+- **{HELD_LABEL}**: a submission whose replies equal those of an entry already on the board, under
+  other settings: a probable duplicate. It is listed after the ranked rows, left out of the plots,
+  and ranked only once a maintainer accepts it (two settings can give the same replies).
+
+### What is checked, and what is self-reported
+The server re-computes every score from the raw replies. What it cannot re-compute is taken from
+the submitted results.json and checked where it can be:
+- **Method and ratio** must name one of the benchmark's compression methods (`none` and the
+  runner's pruning methods and KV-cache presses), and an uncompressed run has ratio 0.
+- **Size**: a model this board knows (the models the runner supports) must report a parameter count
+  within {SIZE_TOLERANCE:.0%} of its published size. The size of any other model is the submitter's
+  claim (its run's count, or its name) and is marked {lb.SELF_REPORTED_MARK} in the Size column.
+- **Timings** (prefill) are self-reported by the submitter's run: this server does not re-measure
+  them, and they are not comparable across hardware.
+- Predictions and results must come from one run: every scored record carries results.json's run id.
+- One submitter (a Hub user, else an address) may submit a limited number of runs per hour.
 
 License of the benchmark data: {LICENSE}.
 """
@@ -95,24 +112,18 @@ returns `{"accepted": true|false, "reasons": [...], "entry_id": ...}`.
 API_NAME = "submit_run"
 
 
-def purge_upload(path) -> None:
-    """Delete an uploaded temporary file (and its per-upload folder) once it has been read: the
-    store keeps what it needs, so nothing of a submission stays in the server's temp space. Only
-    files inside Gradio's upload folder are touched."""
-    if not path:
-        return
-    from gradio.utils import get_upload_folder
-
-    root = Path(get_upload_folder()).resolve()
-    target = Path(path).resolve()
-    if root not in target.parents:
-        return
-    try:
-        target.unlink(missing_ok=True)
-        if target.parent != root:
-            target.parent.rmdir()  # Gradio gives each upload its own folder; left alone when not empty
-    except OSError:
-        pass
+def submitter_of(request: gr.Request | None) -> str | None:
+    """Who sent a request, for the rate limit: the signed-in Hub user, else the client's address
+    (behind a proxy, uvicorn takes it from X-Forwarded-For when the proxy is trusted:
+    FORWARDED_ALLOW_IPS)."""
+    if request is None:
+        return None
+    user = getattr(request, "username", None)
+    if user:
+        return f"user:{user}"
+    client = getattr(request, "client", None)
+    host = getattr(client, "host", None)
+    return f"address:{host}" if host else None
 
 
 def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
@@ -132,7 +143,7 @@ def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
                     ascending = gr.Checkbox(label="Ascending", value=False, scale=1)
                 with gr.Row():
                     types = gr.CheckboxGroup(list(lb.TYPE_CHOICES), value=list(lb.TYPE_CHOICES), label="Model type")
-                    sources = gr.CheckboxGroup(list(SOURCE_LABELS.values()), value=list(SOURCE_LABELS.values()),
+                    sources = gr.CheckboxGroup(list(lb.SOURCE_CHOICES), value=list(lb.SOURCE_CHOICES),
                                                label="Source")
                     sizes = gr.CheckboxGroup(list(lb.SIZE_CHOICES), value=list(lb.SIZE_CHOICES), label="Model size")
                 with gr.Row():
@@ -148,6 +159,9 @@ def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
                     datatype=lb.datatypes(columns), interactive=False, elem_id="leaderboard-table",
                     pinned_columns=1, max_height=2400, label="Leaderboard", wrap=True,
                 )
+                gr.Markdown(f"{lb.SELF_REPORTED_MARK} size claimed by the submitter (a model this board does not "
+                            "know); prefill times are self-reported and not re-measured. Held rows repeat the "
+                            "replies of another entry and are not ranked (see About).", elem_id="table-note")
                 with gr.Row(equal_height=True):
                     prev_btn = gr.Button("◀ Previous", size="sm", scale=1, elem_id="page-prev")
                     page = gr.Number(1, precision=0, minimum=1, label="Page", scale=1, min_width=100, elem_id="page")
@@ -158,22 +172,31 @@ def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
             with gr.Tab("Efficiency", id="efficiency"):
                 gr.Markdown("Average score against the compression ratio (one line per model and method; "
                             "the uncompressed run is the 0% point), and against the mean prefill time "
-                            "(self-reported) with the Pareto frontier.")
+                            "with the Pareto frontier. Held rows are left out.")
                 models = gr.Dropdown(sorted({e.model for e in entries}), value=[], multiselect=True,
                                      label="Models (none selected: all)")
-                ratio_plot = gr.Plot(score_vs_ratio(entries), label="Score vs compression ratio")
-                prefill_plot = gr.Plot(score_vs_prefill(entries), label="Score vs prefill time")
+                ratio_plot = gr.Plot(safe_plot(score_vs_ratio, entries), label="Score vs compression ratio")
+                gr.Markdown("**Prefill times are self-reported** by each submitter's run on its own hardware; "
+                            "this server re-scores the replies but does not re-measure timings.",
+                            elem_id="prefill-note")
+                prefill_plot = gr.Plot(safe_plot(score_vs_prefill, entries), label="Score vs prefill time")
             long_audio_tab(service.store)
             with gr.Tab("Submit", id="submit"):
                 gr.Markdown(SUBMIT_HELP)
                 with gr.Row():
-                    pred_file = gr.File(label="predictions.jsonl", file_types=[".jsonl"], elem_id="predictions-file")
-                    results_file = gr.File(label="results.json", file_types=[".json"], elem_id="results-file")
+                    # type="binary": the handler gets the bytes read while the upload exists (no
+                    # temporary file per upload, nothing another request could delete under it).
+                    pred_file = gr.File(label="predictions.jsonl", file_types=[".jsonl"], type="binary",
+                                        elem_id="predictions-file")
+                    results_file = gr.File(label="results.json", file_types=[".json"], type="binary",
+                                           elem_id="results-file")
                 submit_btn = gr.Button("Submit for re-scoring", variant="primary", elem_id="submit-button")
                 message = gr.HTML(elem_id="submit-message")
                 # The API's own inputs and output: two files in, JSON out (never shown on the page).
-                api_pred = gr.File(visible=False)
-                api_results = gr.File(visible=False)
+                # The inputs take any JSON, so that whatever a client sends (a bare file name, a
+                # path outside the uploads) reaches submit_run and gets a JSON answer.
+                api_pred = gr.JSON(visible=False)
+                api_results = gr.JSON(visible=False)
                 api_answer = gr.JSON(visible=False)
                 api_trigger = gr.Button(visible=False)
             with gr.Tab("About", id="about"):
@@ -200,7 +223,8 @@ def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
 
         def render_plots(selected):
             current = service.entries()
-            return score_vs_ratio(current, selected or ()), score_vs_prefill(current, selected or ())
+            return (safe_plot(score_vs_ratio, current, selected or ()),
+                    safe_plot(score_vs_prefill, current, selected or ()))
 
         def refresh(*values):
             current = service.entries()
@@ -208,26 +232,32 @@ def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
                     gr.Dropdown(choices=lb.ratio_choices(current)),
                     gr.Dropdown(choices=sorted({e.model for e in current})), *render_plots(values[-1]))
 
-        def submit(pred_path, results_path, *values):
+        def submit(request: gr.Request, pred_bytes, results_bytes, *values):
             try:
-                sub = service.submit(pred_path, results_path)
+                sub = service.submit(pred_bytes, results_bytes, submitter_of(request))
             except SubmissionRejected as exc:
                 msg = message_html(False, "Submission rejected", exc.problems)
             else:
-                msg = message_html(True, "Submission accepted and re-scored", accepted_lines(sub))
-            finally:
-                purge_upload(pred_path)
-                purge_upload(results_path)
+                title = ("Submission accepted and re-scored: held for review, not ranked" if sub.entry.held
+                         else "Submission accepted and re-scored")
+                msg = message_html(True, title, accepted_lines(sub, service.store))
             return (msg, *refresh(*values))
 
-        def submit_run(predictions_jsonl, results_json):
+        def submit_run(request: gr.Request, predictions_jsonl, results_json):
             """Submit a run: the runner's predictions.jsonl and results.json. Returns JSON:
             {"accepted": bool, "reasons": [...], "entry_id": int | null, "model", "average", ...}."""
-            try:
-                return service.submit_report(predictions_jsonl, results_json)
-            finally:
-                purge_upload(predictions_jsonl)
-                purge_upload(results_json)
+            from gradio.utils import get_upload_folder
+
+            folder = Path(get_upload_folder())
+            paths, reasons = [], []
+            for value, name in ((predictions_jsonl, "predictions.jsonl"), (results_json, "results.json")):
+                try:
+                    paths.append(uploaded_path(value, name, folder))
+                except NotAnUpload as exc:
+                    reasons.append(str(exc))
+            if reasons:
+                return {"accepted": False, "reasons": reasons, "entry_id": None}
+            return service.submit_report(*paths, submitter=submitter_of(request))
 
         table_out = [table, page, page_info]
         for comp in filters + [shown, page_size]:
@@ -258,7 +288,11 @@ def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
 
 def serve(settings: Settings, block: bool = True):
     service = Service.open(settings.db, settings.datasets, settings.hub_repo, os.environ.get("HF_TOKEN"),
-                           settings.limits)
+                           settings.limits, max_per_hour=settings.max_submissions_per_hour)
+    # Before the app is built: Gradio's components read the upload folder when they are created.
+    uploads = own_upload_folder(settings.port)
+    if settings.upload_ttl_s:
+        Sweeper(uploads, settings.upload_ttl_s).start()
     demo = build_app(service, settings.upload_ttl_s)
     demo.queue(default_concurrency_limit=8)
     demo.launch(server_name=settings.host, server_port=settings.port, prevent_thread_lock=True,

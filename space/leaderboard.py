@@ -1,4 +1,7 @@
-"""The leaderboard table: store entries -> a filtered, sorted pandas DataFrame for display."""
+"""The leaderboard table: store entries -> a filtered, sorted pandas DataFrame for display.
+
+Held entries (probable duplicates awaiting a maintainer) are listed after every ranked row,
+whatever the sort; a size the server could not check is marked as the submitter's claim."""
 
 from __future__ import annotations
 
@@ -10,11 +13,12 @@ import pandas as pd
 from audiomarathon.tasks import CATEGORIES, TASKS
 from audiomarathon_metric.display import round_half_up
 
-from space.store import OVERALL, SOURCE_LABELS, Entry
+from space.claims import SIZE_SELF_REPORTED
+from space.store import HELD_LABEL, OVERALL, SOURCE_LABELS, Entry
 
 MODEL, SOURCE, TYPE, SIZE, METHOD, RATIO, AVERAGE, CI, INVALID, PREFILL = (
     "Model", "Source", "Type", "Size (B)", "Method", "Ratio (%)", "Average", "95% CI", "Invalid (%)",
-    "Prefill (s)",
+    "Prefill (s, self-reported)",
 )
 TASK_COLUMNS = tuple(f"{t.abbrev}" for t in TASKS)
 CATEGORY_COLUMNS = tuple(CATEGORIES)
@@ -51,13 +55,17 @@ SIZE_BANDS = (
 UNKNOWN_SIZE = "unknown / closed"
 SIZE_CHOICES = tuple(b.label for b in SIZE_BANDS) + (UNKNOWN_SIZE,)
 TYPE_CHOICES = ("open", "closed", "human")
+SOURCE_CHOICES = (*SOURCE_LABELS.values(), HELD_LABEL)
+SELF_REPORTED_MARK = "*"  # after a size the submitter claims (a model the board does not know)
+# frame.attrs key: the index labels of rows whose size is self-reported (attrs follow iloc slices)
+_SELF_REPORTED = "self_reported_size"
 
 
 @dataclass(frozen=True)
 class Filters:
     search: str = ""
     types: Sequence[str] = TYPE_CHOICES
-    sources: Sequence[str] = tuple(SOURCE_LABELS.values())
+    sources: Sequence[str] = SOURCE_CHOICES
     sizes: Sequence[str] = SIZE_CHOICES
     methods: Sequence[str] = ()  # empty: every method
     ratios: Sequence[str] = ()  # empty: every ratio; values as ratio_label() writes them
@@ -75,10 +83,18 @@ def _size_ok(size: float | None, sizes: Sequence[str]) -> bool:
     return any(b.holds(size) for b in SIZE_BANDS if b.label in sizes)
 
 
-def _row(e: Entry) -> list:
+def _source_cell(e: Entry, by_key: dict[str, Entry]) -> str:
+    if not e.held:
+        return e.source_label
+    first = by_key.get(e.duplicate_of or "")
+    twin = f"{first.model} · {first.method} {ratio_label(first.ratio)}" if first else "another entry"
+    return f"{HELD_LABEL}: same replies as {twin}"
+
+
+def _row(e: Entry, by_key: dict[str, Entry]) -> list:
     overall = e.details.get(OVERALL) or {}
     return [
-        e.model, e.source_label, e.model_type, e.size_b, e.method, e.ratio * 100,
+        e.model, _source_cell(e, by_key), e.model_type, e.size_b, e.method, e.ratio * 100,
         e.average, _ci_text(overall.get("ci95_low"), overall.get("ci95_high")),
         None if overall.get("invalid_rate") is None else 100 * overall["invalid_rate"],
         *(e.categories.get(c) for c in CATEGORY_COLUMNS), *(e.scores.get(t.name) for t in TASKS), e.prefill_s,
@@ -115,11 +131,18 @@ def leaderboard_frame(entries: Sequence[Entry], filters: Filters = Filters()) ->
         and (not filters.ratios or ratio_label(e.ratio) in filters.ratios)
         and all(t in f"{e.model} {e.method}".lower() for t in terms)
     ]
-    frame = pd.DataFrame([_row(e) for e in kept], columns=list(COLUMNS))
+    by_key = {e.config_key: e for e in entries}
+    frame = pd.DataFrame([_row(e, by_key) for e in kept], columns=list(COLUMNS))
     sort_by = filters.sort_by if filters.sort_by in COLUMNS else AVERAGE
-    # Rows without a value go last whichever way the column is sorted.
+    # Rows without a value go last whichever way the column is sorted; held rows after them all.
     frame = frame.sort_values(sort_by, ascending=filters.ascending, na_position="last", kind="stable")
-    return frame.reset_index(drop=True)
+    held = pd.Series([e.held for e in kept], dtype=bool).reindex(frame.index)
+    frame = pd.concat([frame[~held], frame[held]])
+    claimed = pd.Series([(e.details.get(OVERALL) or {}).get("size_source") == SIZE_SELF_REPORTED
+                         and e.size_b is not None for e in kept], dtype=bool).reindex(frame.index)
+    frame = frame.reset_index(drop=True)
+    frame.attrs[_SELF_REPORTED] = frozenset(i for i, flag in enumerate(claimed) if flag)
+    return frame
 
 
 def shown_columns(optional: Sequence[str] = DEFAULT_OPTIONAL) -> list[str]:
@@ -149,7 +172,11 @@ def styled(frame: pd.DataFrame, columns: Sequence[str]):
     the cells keep their numeric values for sorting."""
     frame = frame[[c for c in columns if c in frame.columns]]
     formats = {c: (lambda x, c=c: _cell(c, x)) for c in frame.columns if c in NUMERIC}
-    return frame.style.format(formats, na_rep="")
+    style = frame.style.format(formats, na_rep="")
+    claimed = [i for i in frame.index if i in frame.attrs.get(_SELF_REPORTED, ())]
+    if claimed and SIZE in frame.columns:
+        style = style.format(lambda x: _cell(SIZE, x) + SELF_REPORTED_MARK, subset=pd.IndexSlice[claimed, [SIZE]])
+    return style
 
 
 def datatypes(columns: Sequence[str]) -> list[str]:

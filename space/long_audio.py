@@ -7,7 +7,6 @@ with ``durations=`` / ``evidence=``. Submissions on a dataset the server cannot 
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from typing import Sequence
@@ -19,6 +18,9 @@ from audiomarathon_metric.long_plots import score_vs_duration
 from audiomarathon_metric.long_plots import score_vs_evidence
 from audiomarathon_metric.long_plots import score_vs_ratio_by_duration
 
+from audiomarathon.records import RecordError, parse_prediction_lines, records_of_run
+
+from space.plots import plain, safe_plot
 from space.store import VERIFIED, Entry, Store
 
 log = logging.getLogger(__name__)
@@ -60,11 +62,15 @@ class LongAudio:
         raw = self.store.predictions(entry.id)
         if key is None or info is None or raw is None:
             return None
-        replies = {}
-        for line in raw.decode("utf-8").split("\n"):  # records split on \n only (a reply may hold U+2028)
-            if line.strip():
-                rec = json.loads(line)
-                replies[str(rec.get("id"))] = rec.get("reply") if isinstance(rec.get("reply"), str) else ""
+        try:  # the records of the entry's own run, as they were scored at submission
+            lines = parse_prediction_lines(raw, check_shape=False)
+            if entry.config.get("config_hash"):
+                lines = records_of_run(lines, {"config": entry.config})
+        except RecordError as exc:
+            log.warning("long audio: entry %s: %s", entry.id, exc)
+            return None
+        replies = {str(rec.get("id")): rec.get("reply") if isinstance(rec.get("reply"), str) else ""
+                   for _, rec in lines}
         ids = [i for i in key.items if i in replies and i in info]
         if not ids:
             return None
@@ -74,16 +80,18 @@ class LongAudio:
                      durations=[info[i].duration for i in ids], evidence=[info[i].evidence_position for i in ids])
 
     def figures(self, models: Sequence[str] = ()):
-        chosen = [e for e in self.store.entries(VERIFIED) if not models or e.model in models]
+        chosen = [e for e in self.store.entries(VERIFIED) if not e.held and (not models or e.model in models)]
         scored = [(e, s) for e in chosen if (s := self.scores(e)) is not None]
-        labels = [(f"{e.model} · {e.method} {round(100 * e.ratio)}%", s) for e, s in scored]
+        # Names are submitters' text: drawn literally (plain), and a plot that fails is one message.
+        labels = [(plain(f"{e.model} · {e.method} {round(100 * e.ratio)}%"), s) for e, s in scored]
         methods: dict[str, set] = {}
         for e, _ in scored:
             if e.method != "none":
                 methods.setdefault(e.model, set()).add(e.method)
-        ratio_runs = [(f"{e.model} · {m}", e.ratio, s) for e, s in scored
+        ratio_runs = [(plain(f"{e.model} · {m}"), e.ratio, s) for e, s in scored
                       for m in (sorted(methods.get(e.model, ())) or ["none"] if e.method == "none" else [e.method])]
-        return score_vs_duration(labels), score_vs_evidence(labels), score_vs_ratio_by_duration(ratio_runs)
+        return (safe_plot(score_vs_duration, labels), safe_plot(score_vs_evidence, labels),
+                safe_plot(score_vs_ratio_by_duration, ratio_runs))
 
 
 def long_audio_tab(store: Store) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
@@ -14,7 +15,7 @@ from audiomarathon_metric.display import fmt1
 from space.answer_key import AnswerKey, build_answer_key
 from space.leaderboard import Filters, leaderboard_frame, text_table
 from space.seed import seed_published
-from space.store import Entry, Store
+from space.store import Entry, RateLimited, Store
 from space.sync import HubSync
 from space.validation import Limits, Submission, SubmissionRejected, submit_files
 
@@ -27,13 +28,16 @@ class Service:
     sync: HubSync = field(default_factory=HubSync)
     limits: Limits = field(default_factory=Limits)
     seed_note: str = ""
+    # Submissions one submitter may make per hour (accepted, held or refused alike); 0: no limit.
+    max_per_hour: int = 0
 
     @classmethod
     def open(cls, db: str | Path, datasets: Sequence[str | Path] = (), hub_repo: str | None = None,
-             hub_token: str | None = None, limits: Limits = Limits(), seed: bool = True) -> "Service":
+             hub_token: str | None = None, limits: Limits = Limits(), seed: bool = True,
+             max_per_hour: int = 0) -> "Service":
         keys = [(build_answer_key(ds), ds) for ds in datasets]  # an unreadable dataset fails before the store exists
         store = Store(db)
-        service = cls(store, HubSync(hub_repo, hub_token), limits)
+        service = cls(store, HubSync(hub_repo, hub_token), limits, max_per_hour=max_per_hour)
         if seed:
             service.seed_note = seed_published(store)
         for key, ds in keys:
@@ -55,22 +59,37 @@ class Service:
     def table(self, filters: Filters = Filters()):
         return leaderboard_frame(self.store.entries(), filters)
 
-    def submit(self, predictions_path: str | Path | None, results_path: str | Path | None) -> Submission:
-        """Validate, re-score and store; raises SubmissionRejected with every reason."""
+    def submit(self, predictions_path: str | Path | bytes | None, results_path: str | Path | bytes | None,
+               submitter: str | None = None) -> Submission:
+        """Validate, re-score and store; raises SubmissionRejected with every reason. Each file is
+        a path or its bytes. With a ``submitter`` (who sent it: a Hub user or an address), the
+        attempt counts against the per-submitter rate limit first."""
+        if submitter is not None and self.max_per_hour > 0:
+            self.check_rate(submitter)
         sub = submit_files(self.store, predictions_path, results_path, self.limits)
         self.sync.push_async(sub.entry, sub.predictions_jsonl)
         return sub
 
-    def submit_report(self, predictions_path: str | Path | None, results_path: str | Path | None) -> dict:
+    def check_rate(self, submitter: str) -> None:
+        try:
+            self.store.log_submission(submitter, self.max_per_hour, 3600.0)
+        except RateLimited as exc:
+            when = datetime.fromtimestamp(exc.retry_at, timezone.utc).strftime("%H:%M:%S UTC")
+            raise SubmissionRejected([f"rate limit: at most {self.max_per_hour} submissions per hour from one "
+                                      f"submitter; the next is possible at {when}"]) from None
+
+    def submit_report(self, predictions_path: str | Path | bytes | None, results_path: str | Path | bytes | None,
+                      submitter: str | None = None) -> dict:
         """The API's answer to a submission: JSON, never HTML, never an exception."""
         try:
-            sub = self.submit(predictions_path, results_path)
+            sub = self.submit(predictions_path, results_path, submitter)
         except SubmissionRejected as exc:
             return {"accepted": False, "reasons": exc.problems, "entry_id": None}
         e = sub.entry
         return {"accepted": True, "reasons": [], "entry_id": e.id, "model": e.model, "method": e.method,
                 "ratio": e.ratio, "average": e.average, "scores": e.scores,
-                "dataset_fingerprint": e.dataset_fingerprint, "warnings": sub.warnings}
+                "dataset_fingerprint": e.dataset_fingerprint, "warnings": sub.warnings,
+                "held": e.held, "held_because": held_line(self.store, e) if e.held else None}
 
     def status_lines(self) -> list[str]:
         keys = self.store.answer_keys()
@@ -93,9 +112,19 @@ def message_html(ok: bool, title: str, lines: Sequence[str] = ()) -> str:
     return f'<div class="am-msg {cls}"><strong>{html.escape(title)}</strong>{f"<ul>{items}</ul>" if items else ""}</div>'
 
 
-def accepted_lines(sub: Submission) -> list[str]:
+def held_line(store: Store, e: Entry) -> str:
+    """Why an entry is held, naming the entry whose replies it repeats."""
+    first = store.entry_by_config(e.duplicate_of) if e.duplicate_of else None
+    what = (f"{first.model} · method {first.method} · ratio {round(100 * first.ratio)}% (entry #{first.id})"
+            if first else "an entry already on the board")
+    return (f"Held for review as a probable duplicate: its replies equal those of {what}. It is shown as held "
+            "and not ranked until a maintainer accepts it (two settings can give the same replies).")
+
+
+def accepted_lines(sub: Submission, store: Store | None = None) -> list[str]:
     e = sub.entry
-    lines = [
+    lines = [held_line(store, e)] if e.held and store is not None else []
+    lines += [
         f"Model: {e.model} · method {e.method} · ratio {round(100 * e.ratio)}%",
         f"Re-scored average: {fmt1(e.average)}" if e.average is not None else "Re-scored average: n/a",
     ]

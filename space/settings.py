@@ -23,7 +23,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     max_upload_mb: float = 32.0
-    upload_ttl_s: int = 600  # uploads never submitted are deleted after this long
+    upload_ttl_s: int = 600  # uploads (submitted or not, finished or aborted) are deleted after this long
+    # Submissions one submitter (a Hub user, else an address) may make per hour; 0: no limit.
+    # A sweep of 9 ratios x 6 methods fits in an hour; a flood of copies does not.
+    max_submissions_per_hour: int = 60
 
     @property
     def limits(self) -> Limits:
@@ -48,7 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="port (default 7860)")
     parser.add_argument("--max-upload-mb", type=float, help="size limit of predictions.jsonl (default 32)")
     parser.add_argument("--upload-ttl-s", type=int,
-                        help="delete uploaded files that were never submitted after this many seconds (default 600)")
+                        help="delete uploaded files after this many seconds, submitted or not, finished or aborted "
+                             "(default 600)")
+    parser.add_argument("--max-submissions-per-hour", type=int,
+                        help="submissions one submitter (a Hub user, else an address) may make per hour; "
+                             "0: no limit (default 60)")
     parser.add_argument("--settings", type=Path, default=SETTINGS_FILE,
                         help="JSON file with the same keys (db, datasets, hub_repo, host, port, max_upload_mb)")
 
@@ -60,7 +67,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         values.update(json.loads(Path(args.settings).read_text(encoding="utf-8")))
     overrides = {"db": args.db, "datasets": args.data, "hub_repo": args.hub_repo, "host": args.host,
                  "port": args.port, "max_upload_mb": args.max_upload_mb,
-                 "upload_ttl_s": getattr(args, "upload_ttl_s", None)}
+                 "upload_ttl_s": getattr(args, "upload_ttl_s", None),
+                 "max_submissions_per_hour": getattr(args, "max_submissions_per_hour", None)}
     values.update({k: v for k, v in overrides.items() if v is not None})
     values["db"] = Path(values["db"])
     known = Settings.__dataclass_fields__

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 import zlib
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -21,6 +22,10 @@ from space.answer_key import AnswerKey
 PAPER = "paper"  # rows reported in the AudioMarathon paper
 VERIFIED = "verified"  # submissions re-scored by this server
 SOURCE_LABELS = {PAPER: "reported in the paper", VERIFIED: "verified submission"}
+# A verified entry is ranked, or held: its replies equal an earlier entry's (a probable duplicate
+# under other settings), so it is shown as such and not ranked until a maintainer accepts it.
+RANKED, HELD = "ranked", "held"
+HELD_LABEL = "held for review"
 # Key of Entry.details holding the whole run's figures (average CI, invalid rate); the other keys
 # are config names.
 OVERALL = "overall"
@@ -32,6 +37,14 @@ class StoreError(RuntimeError):
 
 class DuplicateEntry(StoreError):
     """The same model and configuration is already on the leaderboard."""
+
+
+class RateLimited(StoreError):
+    """The submitter has used up the submissions allowed in the window."""
+
+    def __init__(self, retry_at: float):
+        self.retry_at = retry_at  # seconds since the epoch when the oldest counted attempt leaves the window
+        super().__init__(f"rate limit reached; next submission possible at {retry_at:.0f}")
 
 
 @dataclass
@@ -52,10 +65,17 @@ class Entry:
     details: dict = field(default_factory=dict)  # per-task n, accuracy, invalid rate, ...
     created_at: str = ""
     id: int | None = None
+    replies_hash: str | None = None  # validation.replies_hash of a verified submission
+    status: str = RANKED
+    duplicate_of: str | None = None  # config_key of the entry whose replies a held entry repeats
+
+    @property
+    def held(self) -> bool:
+        return self.status == HELD
 
     @property
     def source_label(self) -> str:
-        return SOURCE_LABELS.get(self.source, self.source)
+        return HELD_LABEL if self.held else SOURCE_LABELS.get(self.source, self.source)
 
     def to_record(self) -> dict:
         return asdict(self)
@@ -122,7 +142,27 @@ def _v2(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2)
+def _v3(conn: sqlite3.Connection) -> None:
+    # Probable duplicates (same replies as a stored entry) are held for a maintainer; every
+    # submission attempt is logged by submitter for the rate limit (the log stays local: it is
+    # never part of an entry, so never synced).
+    _run(conn,
+        """
+        ALTER TABLE entries ADD COLUMN replies_hash TEXT;
+        ALTER TABLE entries ADD COLUMN status TEXT NOT NULL DEFAULT 'ranked';
+        ALTER TABLE entries ADD COLUMN duplicate_of TEXT;
+        CREATE INDEX entries_replies ON entries(replies_hash);
+        CREATE TABLE submission_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            submitter TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        CREATE INDEX submission_log_by ON submission_log(submitter, at);
+        """
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -194,22 +234,31 @@ class Store:
                 conn.execute(f"PRAGMA user_version={version + 1}")
 
     # --- entries --------------------------------------------------------------------------------
-    def add_entry(self, entry: Entry, predictions_jsonl: bytes | None = None) -> int:
+    def add_entry(self, entry: Entry, predictions_jsonl: bytes | None = None, hold_duplicates: bool = True) -> int:
         """Store one row (and the raw predictions) in one transaction; returns its id.
-        Raises DuplicateEntry when the configuration is already stored."""
+        Raises DuplicateEntry when the configuration is already stored. A new entry whose
+        replies equal a stored entry's is stored held (``status``, ``duplicate_of`` set on
+        ``entry``); the check and the insert share the transaction, so of two identical
+        submissions at once exactly one is ranked."""
         created = entry.created_at or _now()
         try:
             with self.transaction() as conn:
+                if hold_duplicates and entry.replies_hash and entry.status == RANKED:
+                    earlier = conn.execute("SELECT config_key FROM entries WHERE replies_hash=? ORDER BY id LIMIT 1",
+                                           (entry.replies_hash,)).fetchone()
+                    if earlier is not None:
+                        entry.status, entry.duplicate_of = HELD, earlier[0]
                 cur = conn.execute(
                     "INSERT INTO entries (source, model, model_type, size_b, method, ratio, config_key,"
                     " config_json, scores_json, categories_json, average, prefill_s,"
-                    " dataset_fingerprint, created_at, details_json)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " dataset_fingerprint, created_at, details_json, replies_hash, status, duplicate_of)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         entry.source, entry.model, entry.model_type, entry.size_b, entry.method,
                         float(entry.ratio), entry.config_key, _dumps(entry.config), _dumps(entry.scores),
                         _dumps(entry.categories), entry.average, entry.prefill_s,
                         entry.dataset_fingerprint, created, _dumps(entry.details),
+                        entry.replies_hash, entry.status, entry.duplicate_of,
                     ),
                 )
                 entry_id = int(cur.lastrowid)
@@ -276,6 +325,35 @@ class Store:
         with self.transaction() as conn:
             return conn.execute("DELETE FROM entries WHERE id=?", (entry_id,)).rowcount == 1
 
+    def held_entries(self) -> list[Entry]:
+        return [e for e in self.entries() if e.held]
+
+    def accept(self, entry_id: int) -> bool:
+        """A maintainer's decision: a held entry is ranked (its settings do give these replies)."""
+        with self.transaction() as conn:
+            return conn.execute("UPDATE entries SET status=?, duplicate_of=NULL WHERE id=? AND status=?",
+                                (RANKED, entry_id, HELD)).rowcount == 1
+
+    def entry_by_config(self, config_key: str) -> Entry | None:
+        with self.reading() as conn:
+            row = conn.execute("SELECT * FROM entries WHERE config_key=?", (config_key,)).fetchone()
+        return _entry(row) if row else None
+
+    # --- rate limit -----------------------------------------------------------------------------
+    def log_submission(self, submitter: str, limit: int, window_s: float, now: float | None = None) -> None:
+        """Count one submission attempt of ``submitter``; raises RateLimited (and counts nothing)
+        when ``limit`` attempts were already made in the last ``window_s`` seconds. Count and
+        insert share one transaction, so parallel attempts cannot all slip under the limit."""
+        now = time.time() if now is None else now
+        with self.transaction() as conn:
+            recent = conn.execute("SELECT at FROM submission_log WHERE submitter=? AND at>? ORDER BY at",
+                                  (submitter, now - window_s)).fetchall()
+            if len(recent) >= limit:
+                raise RateLimited(recent[0][0] + window_s)
+            conn.execute("INSERT INTO submission_log (submitter, at) VALUES (?, ?)", (submitter, now))
+            # The log only has to reach back one window.
+            conn.execute("DELETE FROM submission_log WHERE at<?", (now - max(window_s, 86_400.0),))
+
     # --- answer keys ----------------------------------------------------------------------------
     def put_answer_key(self, key: AnswerKey) -> bool:
         """Store a key (idempotent); returns True when it was new."""
@@ -313,6 +391,7 @@ def _entry(row: sqlite3.Row) -> Entry:
         config=json.loads(row["config_json"]), scores=json.loads(row["scores_json"]),
         categories=json.loads(row["categories_json"]), average=row["average"], prefill_s=row["prefill_s"],
         dataset_fingerprint=row["dataset_fingerprint"], created_at=row["created_at"],
-        details=json.loads(row["details_json"]),
+        details=json.loads(row["details_json"]), replies_hash=row["replies_hash"], status=row["status"],
+        duplicate_of=row["duplicate_of"],
     )
 

@@ -56,7 +56,8 @@ def import_records(store: Store, folder: str | Path) -> int:
         if entry.source != VERIFIED or store.has_config(entry.config_key):
             continue
         preds = path.with_suffix(".jsonl")
-        store.add_entry(entry, preds.read_bytes() if preds.exists() else None)
+        # As recorded: a restored entry keeps the status it had (held or ranked).
+        store.add_entry(entry, preds.read_bytes() if preds.exists() else None, hold_duplicates=False)
         added += 1
     return added
 

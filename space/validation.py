@@ -7,6 +7,7 @@ and line it comes from; a rejected submission never touches the store.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -16,12 +17,13 @@ from typing import Sequence
 
 from audiomarathon.records import PREDICTIONS_FILE as PREDICTIONS
 from audiomarathon.records import RESULTS_FILE as RESULTS
-from audiomarathon.records import RecordError, parse_prediction_lines
+from audiomarathon.records import RecordError, parse_prediction_lines, records_of_run
 from audiomarathon.records import parse_results as parse_results_record
 from audiomarathon.run_identity import run_id, run_identity
 from audiomarathon.tasks import TASK_NAMES
 
 from space.answer_key import AnswerKey
+from space.claims import check_method, check_size, claimed_parameters
 from space.store import OVERALL, VERIFIED, DuplicateEntry, Entry, Store
 
 MAX_PROBLEMS_SHOWN = 12
@@ -97,15 +99,19 @@ def parse_results(data: bytes, limits: Limits = Limits()) -> dict:
     return obj
 
 
-def parse_predictions(data: bytes, limits: Limits = Limits(), run: str | None = None) -> list[Prediction]:
-    """The records of predictions.jsonl in the run-record format; with ``run`` (results.json's run
-    id) only that run's records, so a folder that also holds another configuration's records
-    submits the one its results.json describes."""
+def parse_predictions(data: bytes, limits: Limits = Limits(), results: dict | None = None) -> list[Prediction]:
+    """The records of predictions.jsonl in the run-record format; with ``results`` (results.json)
+    only the records of its run (the run-record format's pairing rule): a folder that also holds
+    another configuration's records submits the one results.json describes, and a file none of
+    whose records is of that run is refused."""
     text = _text(data, PREDICTIONS, limits.max_predictions_bytes)
     problems: list[str] = []
     lines = parse_prediction_lines(text.encode("utf-8"), PREDICTIONS, torn_tail_ok=False, problems=problems)
-    if run is not None and any(rec.get("config_hash") == run for _, rec in lines):
-        lines = [(n, rec) for n, rec in lines if rec.get("config_hash") == run]
+    if results is not None:
+        try:
+            lines = records_of_run(lines, results, PREDICTIONS, RESULTS)
+        except RecordError as exc:
+            raise SubmissionRejected(problems + [str(exc)]) from None
     preds: list[Prediction] = []
     first_line: dict[str, int] = {}
     for lineno, rec in lines:
@@ -277,15 +283,16 @@ def display_name(model: str) -> str:
     return model if len(parts) <= 2 and not model.startswith((".", "~")) else parts[-1]
 
 
+def size_from_name(model: str) -> float | None:
+    """Billions of parameters as a model's name states them ("Qwen2.5-Omni-7B": 7)."""
+    match = _SIZE.search(str(model).rsplit("/", 1)[-1])
+    return float(match.group(1)) if match else None
+
+
 def model_size_b(results: dict) -> float | None:
     """Billions of parameters: the run's recorded count when present, else read from the name."""
-    config = results.get("config", {})
-    for holder in (config, results.get("model_info") or {}):
-        n = holder.get("num_parameters") or holder.get("parameters")
-        if isinstance(n, (int, float)) and not isinstance(n, bool) and math.isfinite(n) and 0 < n < MAX_EXACT_INT:
-            return n / 1e9
-    match = _SIZE.search(str(config.get("model", "")).rsplit("/", 1)[-1])
-    return float(match.group(1)) if match else None
+    counted = claimed_parameters(results)
+    return counted / 1e9 if counted is not None else size_from_name(results.get("config", {}).get("model", ""))
 
 
 def _scalars(d: dict) -> dict:
@@ -306,21 +313,32 @@ def _overall(scored: dict) -> dict:
     return {"ci95_low": ci[0], "ci95_high": ci[1], "invalid_rate": invalid / n if n else None, "n": n}
 
 
-def build_entry(results: dict, scored: dict, key: AnswerKey, preds: Sequence[Prediction]) -> Entry:
+def replies_hash(preds: Sequence[Prediction], fingerprint: str) -> str:
+    """One name for a run's replies on one dataset version, whatever its settings say: two
+    submissions with the same hash gave the same reply to every item."""
+    blob = json.dumps([fingerprint, sorted((p.id, p.reply) for p in preds)], ensure_ascii=False,
+                      separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def build_entry(results: dict, scored: dict, key: AnswerKey, preds: Sequence[Prediction],
+                method: str, ratio: float, size: tuple[float | None, str]) -> Entry:
+    """The row of a checked submission: ``method``/``ratio`` as check_method gave them, ``size``
+    as (billions, where it comes from)."""
     config = dict(results["config"])
     tasks = scored.get("tasks", {})
     prefills = [p.prefill_ms for p in preds if p.prefill_ms is not None]
-    method = config.get("method") or "none"
     # A local run loads public weights; an API run declares its model's ("weights": "closed").
     closed = config.get("weights") == "closed"
+    size_b, size_source = (None, None) if closed else size
     return Entry(
         model=display_name(config["model"]),
         source=VERIFIED,
         # (the config's "model_type" is the transformers architecture, e.g. "qwen2_audio")
         model_type="closed" if closed else "open",
-        size_b=None if closed else model_size_b(results),
-        method=str(method),
-        ratio=float(config.get("ratio") or 0.0) if method != "none" else 0.0,
+        size_b=size_b,
+        method=method,
+        ratio=ratio,
         config=config,
         config_key=config_key(config, key.fingerprint),
         scores={t: float(v["score"]) for t, v in tasks.items() if t in TASK_NAMES},
@@ -328,7 +346,9 @@ def build_entry(results: dict, scored: dict, key: AnswerKey, preds: Sequence[Pre
         average=float(scored["average"]) if scored.get("average") is not None else None,
         prefill_s=sum(prefills) / len(prefills) / 1000.0 if prefills else None,  # mean, warm-up excluded
         dataset_fingerprint=key.fingerprint,
-        details={**{t: _scalars(v) for t, v in tasks.items()}, OVERALL: _overall(scored)},
+        details={**{t: _scalars(v) for t, v in tasks.items()},
+                 OVERALL: {**_overall(scored), "size_source": size_source}},
+        replies_hash=replies_hash(preds, key.fingerprint),
     )
 
 
@@ -342,23 +362,28 @@ def validate_submission(predictions: bytes, results: bytes, keys: Sequence[Answe
         parsed_results = parse_results(results, limits)
     except SubmissionRejected as exc:
         problems += exc.problems
-    run = (parsed_results or {}).get("config", {}).get("config_hash")
     try:
-        parsed_preds = parse_predictions(predictions, limits, run if isinstance(run, str) else None)
+        parsed_preds = parse_predictions(predictions, limits, parsed_results)
     except SubmissionRejected as exc:
         problems += exc.problems
     if problems:
         raise SubmissionRejected(problems)
     parsed_results["config"], notes = clean_config(parsed_results["config"], limits)
+    # What the run says about itself and the server cannot re-compute: checked before scoring.
+    method, ratio, problems = check_method(parsed_results["config"])
+    size_b, size_source, size_problems = check_size(
+        parsed_results, size_from_name(parsed_results["config"]["model"]))
+    if problems + size_problems:
+        raise SubmissionRejected(problems + size_problems)
     key = choose_answer_key(parsed_preds, parsed_results, keys)
     check_against_key(parsed_preds, key)
     ckey = config_key(parsed_results["config"], key.fingerprint)
     if already_stored is not None and already_stored(ckey):
-        model = parsed_results["config"]["model"].strip()
+        model = display_name(parsed_results["config"]["model"])
         raise SubmissionRejected(
             [f"{model} with this configuration is already on the leaderboard (configuration {ckey})"])
     scored = rescore(parsed_preds, key)
-    entry = build_entry(parsed_results, scored, key, parsed_preds)
+    entry = build_entry(parsed_results, scored, key, parsed_preds, method, ratio, (size_b, size_source))
     warnings = list(notes)
     declared = parsed_results.get("scores")
     if isinstance(declared, dict) and declared.get("average") is not None and entry.average is not None:
@@ -382,9 +407,10 @@ def read_limited(path: str | Path, name: str, limit: int) -> bytes:
     return path.read_bytes()
 
 
-def submit_files(store: Store, predictions_path: str | Path, results_path: str | Path,
+def submit_files(store: Store, predictions_path: str | Path | bytes, results_path: str | Path | bytes,
                  limits: Limits = Limits()) -> Submission:
-    """Validate, re-score and store one submission; raises SubmissionRejected (nothing stored)."""
+    """Validate, re-score and store one submission (each file a path or its bytes); raises
+    SubmissionRejected (nothing stored)."""
     problems = []
     data = {}
     for name, path, limit in ((PREDICTIONS, predictions_path, limits.max_predictions_bytes),
@@ -393,7 +419,7 @@ def submit_files(store: Store, predictions_path: str | Path, results_path: str |
             problems.append(f"{name}: no file given")
             continue
         try:
-            data[name] = read_limited(path, name, limit)
+            data[name] = path if isinstance(path, bytes) else read_limited(path, name, limit)
         except SubmissionRejected as exc:
             problems += exc.problems
         except OSError as exc:

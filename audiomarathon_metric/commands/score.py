@@ -62,11 +62,13 @@ def _field(record: dict, name: str, where: str, required: bool = True):
     return None
 
 
-def read_predictions(path: Path) -> dict:
+def read_predictions(path: Path, results: Path | None = None) -> dict:
     """Columns for score() from a JSONL file, read by the run-record reader (lines split on
     ``\n`` only). A runner's predictions.jsonl keeps the latest record per (id, run id), so a
-    retried sample counts once, and a failed sample (reply null) is scored as an invalid reply."""
-    from audiomarathon.records import RecordError, latest_records, parse_prediction_lines
+    retried sample counts once, and a failed sample (reply null) is scored as an invalid reply.
+    With ``results`` (a run folder's results.json), only the records of its run, by the
+    run-record format's pairing rule (no record of that run: refused)."""
+    from audiomarathon.records import RecordError, latest_records, parse_prediction_lines, read_results, records_of_run
 
     cols = {"predictions": [], "references": [], "tasks": [], "choices": [], "ids": [], "durations": [],
             "evidence": []}
@@ -77,6 +79,8 @@ def read_predictions(path: Path) -> dict:
     for lineno, record in lines:
         if not isinstance(record, dict):
             raise ValueError(f"{path} line {lineno}: expected a JSON object")
+    if results is not None:
+        lines = records_of_run(lines, read_results(results), str(path), str(results))
     if lines and all("config_hash" in rec for _, rec in lines):  # the runner's own format
         keep = {id(rec) for rec in latest_records([rec for _, rec in lines])}
         lines = [(n, rec) for n, rec in lines if id(rec) in keep]
@@ -209,7 +213,10 @@ def run(args) -> int:
     check_out(args.out, path)
     check_data(args)
     try:
-        cols = read_predictions(path)
+        from audiomarathon.records import RESULTS_FILE
+
+        paired = run_dir / RESULTS_FILE if run_dir is not None and (run_dir / RESULTS_FILE).is_file() else None
+        cols = read_predictions(path, paired)
         long_audio_columns(cols, path, args)
         result = score(**cols, mode=args.mode, normalizer=args.normalizer, n_bootstrap=args.n_bootstrap,
                        seed=args.seed, alpha=args.alpha, per_sample=args.per_sample, family=family)
