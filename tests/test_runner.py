@@ -50,13 +50,13 @@ def test_run_writes_predictions_and_results(tiny_model, imported_dataset, tmp_pa
         t = r["timings"]
         assert t["prefill_ms"] > 0 and t["decode_ms"] >= 0 and t["encoder_ms"] > 0
         assert t["total_ms"] >= t["prefill_ms"] >= t["encoder_ms"] * 0.5
-        assert 1 <= t["output_tokens"] <= 10 and t["input_tokens"] > t["audio_tokens"] > 0
+        assert 1 <= t["output_tokens"] <= 128 and t["input_tokens"] > t["audio_tokens"] > 0
         assert t["kv_cache_bytes"] > 0 and t["peak_memory_bytes"] > 0
     assert sum(r["timings"]["warmup"] for r in recs) == 1
     res = json.loads((out / "results.json").read_text())
     cfg = res["config"]
     assert cfg["model_id"] == str(tiny_model) and cfg["method"] == "none" and cfg["dtype"] == "fp32"
-    assert cfg["decoding"]["do_sample"] is False and cfg["decoding"]["max_new_tokens"]["HAD"] == 5
+    assert cfg["decoding"]["do_sample"] is False and cfg["decoding"]["max_new_tokens"]["HAD"] == 128
     assert res["versions"]["transformers"] and res["versions"]["torch"]
     samples = load_samples(imported_dataset, "TAU,HAD,RACE", limit=2)
     # A partial run declares the dataset's version (from its card) and fingerprints what it evaluated.
