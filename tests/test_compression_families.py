@@ -1,18 +1,23 @@
 """Every method × every decoder family, on tiny random models of the real transformers classes.
 
 * ratio 0 reproduces the uncompressed generation exactly (every method);
-* kept audio tokens and KV-cache lengths match the ratio (every method);
+* every reported statistic (kept audio tokens per layer, KV-cache lengths and bytes, realized ratio)
+  equals the count taken on the model's own tensors, and the kept count follows the documented rule;
 * a pruned run (prefill and the decode steps after it) equals a reference that feeds layers K.. the
   explicitly pruned sequence with RoPE recomputed at the kept tokens' original positions.
 """
+import functools
+
 import pytest
 import torch
 
-from audiomarathon_runner.compression import PRUNERS, CompressionConfig, compression_session, kept_count
+from audiomarathon_runner.compression import PRUNERS, CompressionConfig, compression_session
 from audiomarathon_runner.compression.layer_kwargs import bind_call
 from audiomarathon_runner.compression.model_parts import text_decoder
 from audiomarathon_runner.compression.presses import PRESSES
 from audiomarathon_runner.compression.tiny_decoders import TINY_DECODERS, build_tiny_decoder, tiny_prompt
+
+from compression_refs import expected_kept
 
 FAMILIES = list(TINY_DECODERS)
 N_AUDIO, N_BEFORE, N_AFTER = 80, 8, 24
@@ -30,13 +35,11 @@ def _generate(model, inputs, **kw):
                               return_dict_in_generate=True, **kw)
 
 
-def test_every_method_ratio_zero_is_exact_and_ratio_half_matches_counts(family_model):
+def test_every_method_ratio_zero_is_exact(family_model):
     family, model = family_model
     inputs, audio_mask = tiny_prompt(N_AUDIO, N_BEFORE, N_AFTER)
-    prompt_len = audio_mask.numel()
     with compression_session(model, inputs, audio_mask, CompressionConfig()) as base_stats:
         base = _generate(model, inputs)
-    n_layers = len(text_decoder(model).layers)
     for method in [*PRUNERS, *PRESSES]:
         with compression_session(model, inputs, audio_mask, CompressionConfig(method, 0.0)) as stats:
             out = _generate(model, inputs)
@@ -44,24 +47,88 @@ def test_every_method_ratio_zero_is_exact_and_ratio_half_matches_counts(family_m
         for a, b in zip(out.logits, base.logits):
             assert torch.equal(a, b), (family, method)
         assert stats.kv_cache_tokens_per_layer == base_stats.kv_cache_tokens_per_layer
+        assert stats.realized_ratio == 0.0
 
-        ratio = 0.5
-        kept = kept_count(N_AUDIO, ratio)
-        config = CompressionConfig(method, ratio, layer=2, seed=1)
+
+def _audio_keys_kept(full_keys: torch.Tensor, kept_keys: torch.Tensor, audio_mask) -> float:
+    """Audio positions whose keys are still in a pressed cache layer (matched row by row against the
+    uncompressed cache), mean over KV heads."""
+    counts = []
+    for head in range(full_keys.shape[1]):
+        index = {row.numpy().tobytes(): i for i, row in enumerate(full_keys[0, head])}
+        kept = [index[row.numpy().tobytes()] for row in kept_keys[0, head]]
+        counts.append(sum(bool(audio_mask[p]) for p in kept))
+    return sum(counts) / len(counts)
+
+
+def observed_statistics(model, inputs, audio_mask, config) -> tuple[dict, dict]:
+    """(the session's record, the same numbers counted on the model's own tensors): the tokens each
+    decoder layer's call receives (pruning), the audio keys left in the cache each layer reads (presses;
+    a KV-shared Gemma-3n layer reads its source layer's), the cache's key lengths and bytes."""
+    decoder = text_decoder(model)
+    n_audio = int(audio_mask.sum())
+    n_text = audio_mask.numel() - n_audio
+    seen = {}
+    with torch.no_grad():
+        full = model(**inputs, use_cache=True).past_key_values
         with compression_session(model, inputs, audio_mask, config) as stats:
-            out = _generate(model, inputs)
-        assert out.sequences.shape[-1] == prompt_len + NEW
-        d = stats.to_dict()
-        assert d["audio_tokens"] == N_AUDIO and d["method"] == method and d["ratio"] == ratio
-        kv = d["kv_cache_tokens_per_layer"]
+            def count(module, args, kwargs, i):  # registered after the session's hooks: sees what the layer gets
+                seen.setdefault(i, (args[0] if args else kwargs["hidden_states"]).shape[-2])
+
+            handles = [layer.register_forward_pre_hook(functools.partial(count, i=i), with_kwargs=True)
+                       for i, layer in enumerate(decoder.layers)]
+            try:
+                cache = model(**inputs, use_cache=True).past_key_values
+            finally:
+                for handle in handles:
+                    handle.remove()
+    kept = []
+    for i, layer in enumerate(decoder.layers):
         if config.kind == "prune":
-            assert d["kept_audio_tokens_per_layer"] == [N_AUDIO] * 2 + [kept] * (n_layers - 2)
-            assert kv[:2] == [prompt_len] * 2 and set(kv[2:]) == {prompt_len - N_AUDIO + kept}
-        else:
-            compressed = [n for n in kv if n != prompt_len]
-            assert compressed and set(compressed) == {prompt_len - N_AUDIO + kept}, (family, method, kv)
-            assert kept in d["kept_audio_tokens_per_layer"]
-        assert 0 < d["kv_cache_bytes"] < base_stats.kv_cache_bytes
+            kept.append(seen[i] - n_text)
+            continue
+        source = getattr(layer.self_attn, "kv_shared_layer_index", None)
+        source = i if source is None else source
+        a, b = full.layers[source].keys, cache.layers[source].keys
+        kept.append(n_audio if a.shape == b.shape else _audio_keys_kept(a, b, audio_mask))
+    observed = {
+        "kept_audio_tokens_per_layer": kept,
+        "kv_cache_tokens_per_layer": [layer.keys.shape[-2] for layer in cache.layers],
+        "kv_cache_bytes": sum(t.numel() * t.element_size() for layer in cache.layers for t in (layer.keys, layer.values)),
+        "realized_ratio": 1 - sum(kept) / len(kept) / n_audio,
+    }
+    return stats.to_dict(), observed
+
+
+@pytest.mark.parametrize("ratio", [0.5, 0.7])
+def test_reported_statistics_are_counted_on_the_models_tensors(family_model, ratio):
+    """kept audio tokens per layer, KV-cache lengths and bytes, realized ratio: as the model's tensors
+    show them; and every method keeps the count rule's number where it compresses (pyramidkv: its
+    own per-layer budgets)."""
+    family, model = family_model
+    inputs, audio_mask = tiny_prompt(N_AUDIO, N_BEFORE, N_AFTER)
+    kept = expected_kept(N_AUDIO, ratio)  # 0.7 of 80: 56 removed, 24 kept (a ceil rule would keep 25)
+    for method in [*PRUNERS, *PRESSES]:
+        config = CompressionConfig(method, ratio, layer=2, seed=1)
+        got, observed = observed_statistics(model, inputs, audio_mask, config)
+        assert got["audio_tokens"] == N_AUDIO and got["method"] == method and got["ratio"] == ratio
+        assert got["kept_audio_tokens_per_layer"] == pytest.approx(observed["kept_audio_tokens_per_layer"]), method
+        assert got["kv_cache_tokens_per_layer"] == observed["kv_cache_tokens_per_layer"], method
+        assert got["kv_cache_bytes"] == observed["kv_cache_bytes"], method
+        assert got["realized_ratio"] == pytest.approx(observed["realized_ratio"], abs=1e-6), method
+        compressed = {n for n in observed["kept_audio_tokens_per_layer"] if n != N_AUDIO}
+        if method != "pyramidkv":
+            assert compressed == {kept}, (method, observed["kept_audio_tokens_per_layer"])
+
+
+def test_realized_ratio_counts_the_layers_before_k():
+    """fastv 0.5 at K = 2 of 4 layers: layers 0, 1 see all 80 audio tokens, layers 2, 3 see 40, so
+    a quarter of the audio is removed over the model, not a half."""
+    model = build_tiny_decoder("llama", seed=0)
+    inputs, audio_mask = tiny_prompt(N_AUDIO, N_BEFORE, N_AFTER)
+    got, observed = observed_statistics(model, inputs, audio_mask, CompressionConfig("fastv", 0.5, layer=2))
+    assert observed["kept_audio_tokens_per_layer"] == [80, 80, 40, 40]
+    assert got["realized_ratio"] == observed["realized_ratio"] == 0.25
 
 
 def _reference_rope(decoder, layer, hidden, positions):
@@ -75,8 +142,20 @@ def _reference_rope(decoder, layer, hidden, positions):
     return decoder.rotary_emb(hidden, pos)
 
 
+def _reference_mask(decoder, layer, positions):
+    """[1, 1, n, n] additive mask over the kept tokens, by their original positions: causal, and for a
+    sliding-window layer only keys less than ``sliding_window`` positions back (Gemma-3n's local layers)."""
+    q, kv = positions[:, None], positions[None, :]
+    allowed = kv <= q
+    layer_types = getattr(decoder.config, "layer_types", None)
+    if layer_types and layer_types[layer.self_attn.layer_idx] == "sliding_attention":
+        allowed &= q - kv < decoder.config.sliding_window
+    return torch.zeros(allowed.shape).masked_fill(~allowed, float("-inf"))[None, None]
+
+
 def _reference_last_layer(model, input_ids, keep, k):
-    """Plain forward up to layer K, then layers K.. on the kept rows only, positions = kept positions."""
+    """Plain forward up to layer K, then layers K.. on the kept rows only, positions = kept positions,
+    attention masks built from the original positions."""
     from transformers import DynamicCache
 
     decoder = text_decoder(model)
@@ -94,7 +173,8 @@ def _reference_last_layer(model, input_ids, keep, k):
     with torch.no_grad():
         for i in range(k, len(layers)):
             args = dict(calls[i])
-            args.update(hidden_states=hidden, attention_mask=None, position_ids=keep[None], cache_position=keep,
+            args.update(hidden_states=hidden, attention_mask=_reference_mask(decoder, layers[i], keep),
+                        position_ids=keep[None], cache_position=keep,
                         past_key_values=cache, use_cache=True,
                         position_embeddings=_reference_rope(decoder, layers[i], hidden, keep))
             if "per_layer_input" in args:
@@ -104,11 +184,12 @@ def _reference_last_layer(model, input_ids, keep, k):
     return hidden
 
 
+@pytest.mark.parametrize("n_after", [N_AFTER, 5])  # 5: the audio ends inside Gemma-3n's 16-token window
 @pytest.mark.parametrize("method", ["fastv", "dart", "random"])
-def test_pruned_run_equals_explicitly_pruned_reference(family_model, method):
+def test_pruned_run_equals_explicitly_pruned_reference(family_model, method, n_after):
     family, model = family_model
     k = 2
-    inputs, audio_mask = tiny_prompt(N_AUDIO, N_BEFORE, N_AFTER, seed=5)
+    inputs, audio_mask = tiny_prompt(N_AUDIO, N_BEFORE, n_after, seed=5)
     prompt_len = audio_mask.numel()
     layers = text_decoder(model).layers
     outputs = []
@@ -119,7 +200,7 @@ def test_pruned_run_equals_explicitly_pruned_reference(family_model, method):
     handle.remove()
     generated = res.sequences[0, prompt_len:]
     # Kept positions = every text token + the kept audio tokens (recover them from the prefill output size).
-    assert outputs[0].shape[-2] == prompt_len - N_AUDIO + kept_count(N_AUDIO, 0.6)
+    assert outputs[0].shape[-2] == prompt_len - N_AUDIO + expected_kept(N_AUDIO, 0.6)
     assert len(outputs) == NEW  # prefill + NEW-1 decode steps
     keep = _kept_positions(model, inputs, audio_mask, config)
     full_ids = torch.cat([inputs["input_ids"], generated[None, :-1]], dim=-1)
@@ -127,7 +208,7 @@ def test_pruned_run_equals_explicitly_pruned_reference(family_model, method):
     ref = _reference_last_layer(model, full_ids, keep_ext, k)
     got = torch.cat(outputs, dim=-2)
     torch.testing.assert_close(got, ref, rtol=1e-4, atol=1e-4)
-    assert stats.kept_audio_tokens_per_layer[k] == kept_count(N_AUDIO, 0.6)
+    assert stats.kept_audio_tokens_per_layer[k] == expected_kept(N_AUDIO, 0.6)
 
 
 def _kept_positions(model, inputs, audio_mask, config):
@@ -164,17 +245,72 @@ def test_pruning_decode_same_under_eager_and_sdpa(family):
     torch.testing.assert_close(logits[0], logits[1], rtol=1e-4, atol=1e-4)
 
 
+def _rows(args, kwargs) -> torch.Tensor:
+    hidden = args[0] if args else kwargs["hidden_states"]
+    return hidden.detach().movedim(-2, 0).reshape(hidden.shape[-2], -1).cpu()
+
+
+@torch.no_grad()
+def kept_and_first_logits(family, method, device="cpu", attn="sdpa"):
+    """(what the method kept, the prompt's last logits) on one device and attention implementation, for
+    a trained-like model on a prompt whose scores decide the kept set. Kept: the prompt positions layer K
+    receives (pruning; its input rows matched before and after the session's hook), or per compressed
+    layer and KV head the positions whose keys stay in the cache (presses; matched against the
+    uncompressed cache)."""
+    from test_compression_press_selection import distinct_prompt, trained_like
+
+    model = trained_like(build_tiny_decoder(family, seed=0, attn_implementation=attn)).to(device)
+    inputs, audio_mask = distinct_prompt(N_AUDIO, N_BEFORE, 72, seed=3)
+    inputs = {name: value.to(device) for name, value in inputs.items()}
+    config = CompressionConfig(method, 0.75, layer=2, seed=1)
+    full = model(**inputs, use_cache=True).past_key_values
+    layer = text_decoder(model).layers[config.layer]
+    seen = {}
+
+    def record(module, args, kwargs, name):  # returns None: the call goes on unchanged
+        seen.setdefault(name, _rows(args, kwargs))
+
+    before = layer.register_forward_pre_hook(functools.partial(record, name="full"), with_kwargs=True)
+    try:
+        with compression_session(model, inputs, audio_mask, config):
+            after = layer.register_forward_pre_hook(functools.partial(record, name="kept"), with_kwargs=True)
+            try:
+                out = model(**inputs, use_cache=True)
+            finally:
+                after.remove()
+    finally:
+        before.remove()
+    if config.kind == "prune":
+        index = {row.numpy().tobytes(): i for i, row in enumerate(seen["full"])}
+        kept = [index[row.numpy().tobytes()] for row in seen["kept"]]
+    else:
+        kept = {}
+        for idx, (a, b) in enumerate(zip(full.layers, out.past_key_values.layers)):
+            if a.keys.shape != b.keys.shape:
+                a_keys, b_keys = a.keys[0].cpu(), b.keys[0].cpu()
+                kept[idx] = [[{r.numpy().tobytes(): i for i, r in enumerate(a_keys[h])}[r.numpy().tobytes()]
+                              for r in b_keys[h]] for h in range(a_keys.shape[0])]
+        assert kept, "nothing was compressed"
+    return kept, out.logits[0, -1].float().cpu()
+
+
+@pytest.mark.parametrize("family", ["qwen2", "gemma3n"])
+@pytest.mark.parametrize("method", ["fastv", "dart", "snapkv", "expected_attention"])
+def test_kept_set_and_first_logits_same_under_eager_and_sdpa(family, method):
+    """The choice and the first logits do not depend on the attention implementation the model runs."""
+    kept_eager, logits_eager = kept_and_first_logits(family, method, attn="eager")
+    kept_sdpa, logits_sdpa = kept_and_first_logits(family, method, attn="sdpa")
+    assert kept_eager == kept_sdpa
+    torch.testing.assert_close(logits_eager, logits_sdpa, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-@pytest.mark.parametrize("method", ["fastv", "dart", "snapkv"])
-def test_compression_on_cuda_matches_cpu(method):
-    inputs, audio_mask = tiny_prompt(N_AUDIO, N_BEFORE, N_AFTER)
-    results = []
-    for device in ("cpu", "cuda"):
-        model = build_tiny_decoder("qwen2", seed=0).to(device)
-        moved = {k: v.to(device) for k, v in inputs.items()}
-        with compression_session(model, moved, audio_mask, CompressionConfig(method, 0.5)) as stats:
-            _generate(model, moved)
-        results.append(stats.to_dict())
-    assert results[0]["kv_cache_tokens_per_layer"] == results[1]["kv_cache_tokens_per_layer"]
-    assert results[0]["kv_cache_bytes"] == results[1]["kv_cache_bytes"]
+@pytest.mark.parametrize("family", ["qwen2", "gemma3n"])
+@pytest.mark.parametrize("method", ["fastv", "dart", "snapkv", "expected_attention"])
+def test_compression_on_cuda_matches_cpu(family, method):
+    """The same kept sets and, within float tolerance, the same first logits on CUDA as on the CPU."""
+    kept_cpu, logits_cpu = kept_and_first_logits(family, method, device="cpu")
+    kept_cuda, logits_cuda = kept_and_first_logits(family, method, device="cuda")
+    assert kept_cuda == kept_cpu
+    torch.testing.assert_close(logits_cuda, logits_cpu, rtol=1e-3, atol=1e-3)

@@ -2,13 +2,14 @@
 import pytest
 import torch
 from transformers import AttentionInterface
-from transformers.masking_utils import AttentionMaskInterface, flash_attention_mask
+from transformers.masking_utils import AttentionMaskInterface, flash_attention_mask, sdpa_mask
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 
-from audiomarathon_runner.compression import CompressionConfig, compression_session, kept_count
+from audiomarathon_runner.compression import CompressionConfig, compression_session
 from audiomarathon_runner.compression.tiny_decoders import build_tiny_decoder, tiny_prompt
 
+from compression_refs import expected_kept
 from test_compression_selection import N_AFTER, N_AUDIO, N_BEFORE, fastv_reference, kept_keys, observed_keep
 
 KERNEL = "audiomarathon_test_kernel"
@@ -25,6 +26,7 @@ def external_kernel(module, query, key, value, attention_mask, dropout=0.0, **kw
 
 
 AttentionInterface.register(KERNEL, external_kernel)
+AttentionMaskInterface.register(KERNEL, sdpa_mask)  # its masks are SDPA's (Gemma-3n's sliding windows included)
 
 FLASH_LIKE = "audiomarathon_test_padding_mask_kernel"  # a name with "flash" in it makes transformers look for a flash kernel
 
@@ -58,7 +60,7 @@ def test_tap_calls_through_a_registered_kernel_by_its_own_name(family, kernel):
     assert CALLS, "the model's own kernel was not called"
     assert kept == fastv_reference(eager, inputs, audio_mask, 0.3)
     for heads in kept_keys(model, inputs, audio_mask, CompressionConfig("snapkv", 0.75)).values():
-        assert all(len(h) == audio_mask.numel() - N_AUDIO + kept_count(N_AUDIO, 0.75) for h in heads)
+        assert all(len(h) == audio_mask.numel() - N_AUDIO + expected_kept(N_AUDIO, 0.75) for h in heads)
     with compression_session(model, inputs, audio_mask, CompressionConfig("fastv", 0.5)), torch.no_grad():
         out = model.generate(**inputs, max_new_tokens=3, do_sample=False)
     assert out.shape[-1] == audio_mask.numel() + 3
@@ -131,3 +133,21 @@ def test_batch_above_one_is_refused_on_every_input_path(qwen2, method):
     with pytest.raises(ValueError, match="batch size 2"):  # or only seen by the model's forward
         with compression_session(qwen2, {"inputs_embeds": embeds}, audio_mask, config), torch.no_grad():
             qwen2(inputs_embeds=two)
+
+
+@pytest.mark.parametrize("method", ["fastv", "snapkv"])
+def test_padded_sample_is_refused_naming_the_mask(qwen2, method):
+    """Left padding would shift the key columns decode steps keep (and a press keeps other positions in
+    each head): a padded sample is refused, whether the mask comes in ``inputs`` or only to the model."""
+    inputs, audio_mask = tiny_prompt(N_AUDIO, N_BEFORE, N_AFTER)
+    padded = dict(inputs, attention_mask=inputs["attention_mask"].clone())
+    padded["attention_mask"][0, :3] = 0  # three left-padding positions in a batch of one
+    config = CompressionConfig(method, 0.5)
+    with pytest.raises(ValueError, match=r'inputs\["attention_mask"\] marks 3 padding position'):
+        with compression_session(qwen2, padded, audio_mask, config):
+            pass
+    with pytest.raises(ValueError, match="attention_mask passed to Qwen2Model marks 3 padding"):
+        with compression_session(qwen2, {"input_ids": inputs["input_ids"]}, audio_mask, config), torch.no_grad():
+            qwen2.generate(**padded, max_new_tokens=2, do_sample=False)
+    with compression_session(qwen2, inputs, audio_mask, CompressionConfig()), torch.no_grad():
+        qwen2(**padded)  # method none changes nothing: padding is fine there

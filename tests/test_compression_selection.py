@@ -6,11 +6,15 @@ against the uncompressed cache (presses). The references:
 
 * fastv: the model's own eager attention probabilities (``output_attentions=True``) at layer K-1, last
   prompt row, mean over heads; top audio tokens;
-* dart: the paper's rule written out here: pivots = largest key L1 norms (the model's own cached keys of
-  layer K-1), cosine similarity on layer K-1's output through the decoder's final norm (with
-  non-uniform norm weights, as in trained models), least-similar audio tokens per pivot;
+* dart: the paper's rule written out here, with the parameters of the authors' release (each with its
+  source, at ``dart_reference``): pivots = largest key L1 norms (the model's own cached keys of layer
+  K-1), cosine similarity on layer K-1's output through the decoder's final norm (with non-uniform norm
+  weights, as in trained models), least-similar audio tokens per pivot;
 * frame: every (n/keep)-th audio token; random: ``randperm`` from a CPU generator seeded by
   (seed, sample, K); streaming: sinks + the most recent audio tokens.
+
+Counts and seeds come from ``compression_refs`` (the documented rules, typed out again); what each press
+keeps against its definition: ``test_compression_press_selection``.
 
 Every family buildable here, plus the full Qwen2.5-Omni thinker with real audio (M-RoPE positions of
 an audio clip). Ratios other than 0.5 so that ratio <-> 1-ratio cannot pass.
@@ -19,10 +23,10 @@ import numpy as np
 import pytest
 import torch
 
-from audiomarathon_runner.compression import (PRESSES, PRUNERS, CompressionConfig, compression_session,
-                                              kept_count)
-from audiomarathon_runner.compression.seeding import derive_seed
+from audiomarathon_runner.compression import PRESSES, PRUNERS, CompressionConfig, compression_session
 from audiomarathon_runner.compression.tiny_decoders import TINY_DECODERS, build_tiny_decoder, tiny_prompt
+
+from compression_refs import expected_generator, expected_kept
 
 K = 2
 N_AUDIO, N_BEFORE, N_AFTER = 80, 8, 24
@@ -80,12 +84,40 @@ def fastv_reference(model, inputs, audio_mask, ratio, k=K) -> list[int]:
         model.set_attn_implementation(attn)
     row = out.attentions[k - 1][0, :, -1, :].float().mean(dim=0)  # last prompt row, mean over heads
     audio = torch.nonzero(audio_mask).flatten()
-    keep = kept_count(audio.numel(), ratio)
+    keep = expected_kept(audio.numel(), ratio)
     return _with_text(audio_mask, audio[row[audio].topk(keep).indices])
 
 
+# DART (Wen et al. 2025, "Stop Looking for Important Tokens in Multimodal Language Models: Duplication
+# Matters More", arXiv 2502.11494): the paper chooses a few pivot tokens and keeps the tokens least
+# duplicated with them. Its parameters, as the authors' release (github.com/ZichenWen1/DART) sets them:
+#
+#   parameter              value                          where
+#   pruning layer K        2                              scripts/v1_5/eval/*.sh: --pruned_layer 2
+#   modality pivots        4                              same scripts: --pivot_image_token 4
+#   text pivots            4                              same scripts: --pivot_text_token 4
+#   pivot score            L1 norm of layer K-1's keys,   llava/model/language_model/modeling_llama_self.py:
+#                          all heads together             torch.norm(K_states, p=1, dim=-1) (class DART_K_norm)
+#   text pivot candidates  the tokens after the modality  same file: k_states_query_token =
+#                          span (the question)            K_states[image_token_start_index + image_token_length:]
+#   similarity             cosine, on layer K-1's output  same file: last_layer_state =
+#                          through the decoder's final    self.norm(layer_outputs[0]); cosine_similarity
+#                          norm
+#   per pivot              its least similar remaining    same file: (-cos_sim).topk(TOKEN_TOPK), then
+#                          modality tokens, taken out of  valid_indices.difference_update(...)
+#                          the candidates
+#   pivots kept            modality pivots yes, text no   same file: indices_set.difference_update(query_indices)
+#
+# Two points are this project's, not the release's: the share per pivot (the release gives every pivot
+# MAX_NUM_TRUNCTION // 8 tokens, 128 -> 16, so 4 + 8 x 16 = 132 are kept; here the count rule's budget
+# minus the modality pivots is split evenly, the first pivots taking the remainder, so DART keeps the
+# count every method keeps), and the pivot order (the release iterates a Python set; here modality
+# pivots, then text pivots, each by decreasing key norm).
+DART_AUDIO_PIVOTS = DART_TEXT_PIVOTS = 4
+
+
 @torch.no_grad()
-def dart_reference(model, inputs, audio_mask, ratio, k=K, normed=True, pivots=4) -> list[int]:
+def dart_reference(model, inputs, audio_mask, ratio, k=K, normed=True) -> list[int]:
     out = model(**inputs, output_hidden_states=True, use_cache=True)
     keys = out.past_key_values.layers[k - 1].keys[0].float()  # [H_kv, L, d]: the model's own keys
     hidden = out.hidden_states[k]  # output of layer K-1
@@ -97,10 +129,10 @@ def dart_reference(model, inputs, audio_mask, ratio, k=K, normed=True, pivots=4)
         hidden = _decoder(model).norm(hidden)
     l1 = keys.abs().sum(dim=(0, 2)).tolist()
     audio = torch.nonzero(audio_mask).flatten().tolist()
-    text_after = [p for p in range(len(l1)) if not audio_mask[p] and p > audio[0]]
-    keep = kept_count(len(audio), ratio)
-    audio_pivots = sorted(audio, key=lambda p: -l1[p])[:min(pivots, keep)]
-    text_pivots = sorted(text_after, key=lambda p: -l1[p])[:pivots]
+    text_after = [p for p in range(len(l1)) if p > audio[-1]]
+    keep = expected_kept(len(audio), ratio)
+    audio_pivots = sorted(audio, key=lambda p: -l1[p])[:min(DART_AUDIO_PIVOTS, keep)]
+    text_pivots = sorted(text_after, key=lambda p: -l1[p])[:DART_TEXT_PIVOTS]
     unit = hidden.float() / hidden.float().norm(dim=-1, keepdim=True)
     kept = list(audio_pivots)
     budget = keep - len(audio_pivots)
@@ -115,15 +147,15 @@ def dart_reference(model, inputs, audio_mask, ratio, k=K, normed=True, pivots=4)
 
 def frame_reference(audio_mask, ratio) -> list[int]:
     audio = torch.nonzero(audio_mask).flatten().tolist()
-    keep = kept_count(len(audio), ratio)
+    keep = expected_kept(len(audio), ratio)
     stride = len(audio) / keep
     return _with_text(audio_mask, [audio[int(np.floor(i * stride + 1e-9))] for i in range(keep)])
 
 
 def random_reference(audio_mask, ratio, seed, sample, k=K) -> list[int]:
     audio = torch.nonzero(audio_mask).flatten()
-    gen = torch.Generator(device="cpu").manual_seed(derive_seed(seed, sample, k))
-    return _with_text(audio_mask, audio[torch.randperm(audio.numel(), generator=gen)[:kept_count(audio.numel(), ratio)]])
+    gen = expected_generator(seed, sample, k)
+    return _with_text(audio_mask, audio[torch.randperm(audio.numel(), generator=gen)[:expected_kept(audio.numel(), ratio)]])
 
 
 def _non_uniform_final_norm(model, seed=0):
@@ -242,19 +274,19 @@ def test_every_press_keeps_every_text_token_and_the_audio_count(family, method):
             if method == "pyramidkv":  # per-layer budgets around the mean
                 assert 0 < n_audio < N_AUDIO
             else:
-                assert n_audio == kept_count(N_AUDIO, 0.75), (method, idx, n_audio)
+                assert n_audio == expected_kept(N_AUDIO, 0.75), (method, idx, n_audio)
 
 
 def test_streaming_keeps_sinks_and_the_most_recent_audio(family):
     model, inputs, audio_mask = family
     audio = torch.nonzero(audio_mask).flatten().tolist()
-    keep = kept_count(len(audio), 0.75)
+    keep = expected_kept(len(audio), 0.75)
     for kept_heads in kept_keys(model, inputs, audio_mask, CompressionConfig("streaming", 0.75)).values():
         for kept in kept_heads:
             assert [p for p in kept if audio_mask[p]] == audio[-keep:]  # the sinks are text here
     # A prompt that starts with audio: the first 4 tokens are sinks and stay.
     inputs2, mask2 = tiny_prompt(N_AUDIO, 0, N_AFTER, seed=1)
-    keep = kept_count(N_AUDIO, 0.75)
+    keep = expected_kept(N_AUDIO, 0.75)
     expected = sorted(set(range(4)) | set(range(N_AUDIO - (keep - 4), N_AUDIO)))
     for kept_heads in kept_keys(model, inputs2, mask2, CompressionConfig("streaming", 0.75)).values():
         for kept in kept_heads:
@@ -281,4 +313,4 @@ def test_every_pruner_keeps_every_text_token(family, method):
     for ratio in RATIOS:
         kept = observed_keep(model, inputs, audio_mask, CompressionConfig(method, ratio, layer=K))
         assert text <= set(kept), (method, ratio)
-        assert len(kept) == len(text) + kept_count(N_AUDIO, ratio)
+        assert len(kept) == len(text) + expected_kept(N_AUDIO, ratio)

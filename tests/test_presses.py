@@ -108,22 +108,30 @@ def test_window_attention_equals_full_attention_rows():
     torch.testing.assert_close(rows, full[:, :, -5:])
 
 
-@pytest.mark.parametrize("attn", ["eager", "sdpa"])
-def test_press_decode_matches_between_attention_implementations(attn):
-    """Decode after compression works with a materialised (eager) mask too, and gives SDPA's tokens."""
+def test_press_decode_matches_between_attention_implementations():
+    """Decode after compression with a materialised (eager) mask gives SDPA's tokens and logits, and both
+    keep the same keys: one run per implementation, compared here."""
     inputs, audio_mask = tiny_prompt(N_AUDIO, 8, 24)
-    model = build_tiny_decoder("llama", seed=0, attn_implementation=attn)
-    with compression_session(model, inputs, audio_mask, CompressionConfig("snapkv", 0.5)) as stats:
-        out = model.generate(**inputs, max_new_tokens=4, do_sample=False, output_logits=True,
-                             return_dict_in_generate=True)
-    assert stats.kv_cache_tokens_per_layer == [audio_mask.numel() - N_AUDIO // 2] * 4
-    test_press_decode_matches_between_attention_implementations.logits[attn] = torch.stack(out.logits)
-    if len(test_press_decode_matches_between_attention_implementations.logits) == 2:
-        a, b = test_press_decode_matches_between_attention_implementations.logits.values()
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
-
-
-test_press_decode_matches_between_attention_implementations.logits = {}
+    runs = {}
+    for attn in ("eager", "sdpa"):
+        model = build_tiny_decoder("llama", seed=0, attn_implementation=attn)
+        cache, _ = _prefill_cache(model, inputs, audio_mask, CompressionConfig("snapkv", 0.5))
+        with compression_session(model, inputs, audio_mask, CompressionConfig("snapkv", 0.5)) as stats:
+            out = model.generate(**inputs, max_new_tokens=4, do_sample=False, output_logits=True,
+                                 return_dict_in_generate=True)
+        assert stats.kv_cache_tokens_per_layer == [audio_mask.numel() - N_AUDIO // 2] * 4
+        assert model.config._attn_implementation == attn
+        runs[attn] = (torch.stack([layer.keys for layer in cache.layers]), out.sequences, torch.stack(out.logits))
+    (keys_e, seq_e, logits_e), (keys_s, seq_s, logits_s) = runs["eager"], runs["sdpa"]
+    torch.testing.assert_close(keys_e, keys_s, rtol=1e-5, atol=1e-5)  # the same keys kept, in the same order
+    assert torch.equal(seq_e, seq_s)
+    torch.testing.assert_close(logits_e, logits_s, rtol=1e-4, atol=1e-4)
+    # the decode steps read the pressed cache: the logits are not those of the uncompressed model
+    plain = build_tiny_decoder("llama", seed=0)
+    with torch.no_grad():
+        full = plain.generate(**inputs, max_new_tokens=4, do_sample=False, output_logits=True,
+                              return_dict_in_generate=True)
+    assert not torch.allclose(torch.stack(full.logits), logits_s, atol=1e-3)
 
 
 # ---- ExpectedAttention's averaged RoPE rotation -------------------------------------------------------

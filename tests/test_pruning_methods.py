@@ -5,6 +5,8 @@ import torch
 from audiomarathon_runner.compression import PRUNERS, CompressionConfig, kept_count, method_names
 from audiomarathon_runner.compression.pruning import PruneContext, last_token_attention, make_pruner
 
+from compression_refs import expected_kept
+
 
 def _ctx(seq=40, audio=(5, 30), heads=4, kv_heads=2, dim=8, seed=0):
     g = torch.Generator().manual_seed(seed)
@@ -35,9 +37,16 @@ def test_config_validation_names_every_method():
     assert set(PRUNERS) <= set(method_names())
 
 
-@pytest.mark.parametrize("n,ratio,expected", [(100, 0.0, 100), (100, 0.5, 50), (7, 0.5, 4), (3, 0.99, 1), (0, 0.5, 0)])
-def test_kept_count(n, ratio, expected):
-    assert kept_count(n, ratio) == expected
+@pytest.mark.parametrize("n,ratio,expected", [
+    (100, 0.0, 100), (100, 0.5, 50), (7, 0.5, 4), (3, 0.99, 1), (0, 0.5, 0),
+    (80, 0.7, 24),  # 56 removed (a ceil of 0.3 x 80 = 24.000000000000004 would keep 25)
+    (100, 0.29, 71),  # 29 removed (0.29 x 100 is 28.999999999999996 in binary floating point)
+    (80, 0.3, 56), (10, 0.05, 10), (1, 0.9, 1),
+])
+def test_kept_count_follows_the_documented_rule(n, ratio, expected):
+    """The README's rule: the ratio is the share of audio tokens removed, removed = floor(ratio x n) on
+    the ratio as written, kept = n - removed; the references' own computation agrees."""
+    assert kept_count(n, ratio) == expected == expected_kept(n, ratio)
 
 
 @pytest.mark.parametrize("method", list(PRUNERS))
@@ -46,7 +55,7 @@ def test_every_pruner_keeps_exact_sorted_unique_count(method, ratio):
     ctx = _ctx()
     kept = make_pruner(method, ratio, seed=3).select(ctx)
     n_audio = ctx.audio_positions.numel()
-    assert kept.numel() == kept_count(n_audio, ratio)
+    assert kept.numel() == expected_kept(n_audio, ratio)
     assert torch.equal(kept, torch.unique(kept))  # ascending, no duplicates
     assert kept.min() >= 0 and kept.max() < n_audio
 

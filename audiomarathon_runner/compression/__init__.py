@@ -11,7 +11,8 @@ Public API::
 Imports only torch and transformers; kvpress is imported when a press is applied.
 """
 from .config import CompressionConfig, add_compression_arguments, config_from_args
-from .pruning import PRUNERS, TokenPruner, kept_count
+from .counting import kept_count
+from .pruning import PRUNERS, TokenPruner
 from .presses import PRESSES, PressSpec
 from .registry import PRESS_SCOPES, method_kind, method_names
 from .session import compression_session

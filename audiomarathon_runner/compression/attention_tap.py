@@ -41,11 +41,20 @@ class _Installed:
 _INSTALLED: dict[tuple, _Installed] = {}
 
 
+def attention_scaling(module: nn.Module, query, kwargs: dict) -> float:
+    """The factor the model's own attention multiplies q·k by: the ``scaling`` its attention call passes,
+    else the module's ``scaling`` (Gemma-3n: 1.0, its q/k norms replace 1/sqrt(d)), else 1/sqrt(d)."""
+    for value in (kwargs.get("scaling"), getattr(module, "scaling", None)):
+        if value is not None:
+            return float(value)
+    return query.shape[-1] ** -0.5
+
+
 def _dispatcher(original: Callable) -> Callable:
     def attention(module, query, key, value, attention_mask, *args, **kwargs):
         callback = module.__dict__.get(_TAP_ATTR)
         if callback is not None:
-            attention_mask = callback(module, query, key, attention_mask, kwargs)
+            key, value, attention_mask = callback(module, query, key, value, attention_mask, kwargs)
         return original(module, query, key, value, attention_mask, *args, **kwargs)
 
     attention.__wrapped__ = original
@@ -79,9 +88,9 @@ def _slot(attn: nn.Module) -> _Slot:
 
 
 def install_tap(attn: nn.Module, callback: Callable) -> Callable[[], None]:
-    """``callback(module, query, key, attention_mask, kwargs) -> attention_mask`` runs before every
-    attention call of ``attn``, inside the model's own attention implementation. Returns the function
-    that removes the tap."""
+    """``callback(module, query, key, value, attention_mask, kwargs) -> (key, value, attention_mask)``
+    runs before every attention call of ``attn``, inside the model's own attention implementation; what
+    it returns is what the implementation attends with. Returns the function that removes the tap."""
     if not hasattr(attn, "config"):
         raise ValueError(f"{type(attn).__name__} has no config: cannot tap its attention call")
     if _TAP_ATTR in attn.__dict__:

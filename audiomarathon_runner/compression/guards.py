@@ -2,8 +2,10 @@
 
 Pruning and presses change the length of each layer's cache after prefill. A static cache keeps its
 pre-allocated slots (pruned positions would stay as zero holes that decoding attends to), a
-``torch.compile``d model does not run the Python hooks the way eager modules do, and the audio mask
-describes one sample: each is refused rather than run with silently wrong results.
+``torch.compile``d model does not run the Python hooks the way eager modules do, the audio mask
+describes one sample, and padding would shift the key columns decode steps keep (a press keeps other
+positions in each head, so no single mask could hide padded keys): each is refused rather than run
+with silently wrong results.
 """
 from __future__ import annotations
 
@@ -18,6 +20,17 @@ def check_batch_one(batch: int) -> None:
     if batch != 1:
         raise ValueError(f"compression works on one sample at a time, got batch size {batch} "
                          "(use --batch-size 1 / one sample per generate call)")
+
+
+def check_unpadded(attention_mask, where: str) -> None:
+    """A 2-D padding mask (1 = token, 0 = padding) must mark no padding."""
+    if not isinstance(attention_mask, torch.Tensor) or attention_mask.dim() != 2:
+        return
+    padded = int((~attention_mask.bool()).sum())
+    if padded:
+        raise ValueError(f"compression needs an unpadded sample, but {where} marks {padded} padding "
+                         "position(s): pass one sample without padding (no padding='max_length', no "
+                         "pad_to_multiple_of)")
 
 
 def check_dynamic_cache(cache) -> None:

@@ -8,13 +8,14 @@ their ``score`` and do the rest ourselves, at the smallest point:
   ``cache_position`` to attention; when a press reads ``cache_position`` we fill it in),
   and we find the layers ourselves (kvpress only knows ``model.model[.language_model].layers``);
 * ``audio`` scope: non-audio keys get +inf scores (never evicted) and ``ratio`` is taken over audio
-  tokens; ``all`` scope: kvpress's own rule (``compute_n_kept`` over every key; PyramidKV's per-layer
+  tokens with the pruners' count rule (``kept_count``); ``all`` scope: kvpress's own rule (``compute_n_kept`` over every key; PyramidKV's per-layer
   budget) — the paper's behaviour;
 * attention-based presses (SnapKV, PyramidKV, TOVA) get the exact last-window attention rows from an
-  attention tap (the model's own post-RoPE queries, any family: M-RoPE, partial RoPE, fused qkv), so
-  kvpress never re-derives queries; ExpectedAttention re-derives them, through the per-family views
-  in ``PRESS_VIEWS`` (Gemma-3n's q_norm, Phi-4's fused qkv, Qwen2.5-Omni's M-RoPE seen as text RoPE),
-  and averages RoPE's rotation over the rotated dimensions only (Phi-4's partial RoPE);
+  attention tap (the model's own post-RoPE queries and its own scaling, any family: M-RoPE, partial
+  RoPE, fused qkv, Gemma-3n's scaling 1.0), so kvpress never re-derives queries; ExpectedAttention
+  re-derives them, through the per-family views in ``PRESS_VIEWS`` (Gemma-3n's q_norm, Phi-4's fused
+  qkv, Qwen2.5-Omni's M-RoPE seen as text RoPE), averages RoPE's rotation over the rotated dimensions
+  only (Phi-4's partial RoPE) and scores with the model's scaling;
 * decode steps: a materialised attention mask (eager, or sizes built from another layer) is cut to
   the layer's cache length — valid for batch size 1 without padding, which compression requires.
 """
@@ -29,7 +30,8 @@ from typing import TYPE_CHECKING, Callable
 import torch
 from torch import nn
 
-from .attention_tap import install_tap
+from .attention_tap import attention_scaling, install_tap
+from .counting import kept_count
 from .guards import check_batch_one, check_dynamic_cache
 from .seeding import generator
 from .stats import CompressionStats
@@ -61,7 +63,16 @@ def _rope_aware_expected_attention(base: type) -> type:
     @dataclass
     class RopeAwareExpectedAttentionPress(base):
         """kvpress's ExpectedAttention, with the averaged rotation built by ``averaged_rope_rotation``
-        (kvpress assumes RoPE over the whole head and fails on partial RoPE)."""
+        (kvpress assumes RoPE over the whole head and fails on partial RoPE), and the model's own
+        attention scaling in place of kvpress's 1/sqrt(d) (Gemma-3n multiplies q·k by 1.0)."""
+
+        def score(self, module, hidden_states, keys, values, attentions, kwargs):
+            # Keys times scaling·sqrt(d) turn kvpress's μ·k/sqrt(d) + kᵀΣk/(2d) into s·μ·k + s²·kᵀΣk/2,
+            # the log of E[exp(s·q·k)] for the model's scaling s; the value norms are left alone.
+            scaling = getattr(module, "scaling", None)
+            if scaling is not None:
+                keys = keys * (float(scaling) * keys.shape[-1] ** 0.5)
+            return super().score(module, hidden_states, keys, values, attentions, kwargs)
 
         def apply_avg_rope(self, module, mu, cov, q_len):
             positions = torch.arange(q_len, q_len + self.n_future_positions, device=mu.device).unsqueeze(0)
@@ -289,16 +300,18 @@ class PressRunner:
         layers = getattr(cache, "layers", None)
         return layers[idx] if layers is not None and idx < len(layers) else None
 
-    def tap(self, module, query, key, attention_mask, kwargs):
+    def tap(self, module, query, key, value, attention_mask, kwargs):
         if query.shape[-2] == key.shape[-2] and query.shape[-2] > 1:  # prefill
             if self.window is not None:
                 window = min(self.window, key.shape[-2])
-                scaling = kwargs.get("scaling") or getattr(module, "scaling", None) or query.shape[-1] ** -0.5
+                scaling = attention_scaling(module, query, kwargs)
                 self.pending_attention[module.layer_idx] = window_attention(query, key, window, scaling)
-            return attention_mask
+            return key, value, attention_mask
         if isinstance(attention_mask, torch.Tensor) and attention_mask.shape[-1] > key.shape[-2]:
-            return attention_mask[..., -key.shape[-2]:]  # batch 1, no padding: the recent columns
-        return attention_mask
+            # batch 1 without padding (the session refuses padding): every kept key is visible, and the
+            # mask's last columns are all visible too
+            return key, value, attention_mask[..., -key.shape[-2]:]
+        return key, value, attention_mask
 
     def n_kept(self, module, length: int, n_audio: int) -> int:
         """Keys kept out of ``length`` (kvpress's rule for `all`; over audio tokens for `audio`)."""
@@ -307,7 +320,7 @@ class PressRunner:
         pyramid = getattr(self.press, "get_layer_budget", None)
         if self.scope == "all":
             return pyramid(module, length) if pyramid else compute_n_kept(length, self.ratio)
-        kept_audio = pyramid(module, n_audio) if pyramid else n_audio - int(self.ratio * n_audio)
+        kept_audio = pyramid(module, n_audio) if pyramid else kept_count(n_audio, self.ratio)
         return length - n_audio + min(max(kept_audio, 0), n_audio)
 
     def hook(self, module, args, kwargs, output):

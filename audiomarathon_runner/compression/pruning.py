@@ -11,6 +11,7 @@ from typing import ClassVar
 
 import torch
 
+from .counting import kept_count
 from .seeding import generator
 
 # Method name -> pruner class; the registry of every token-pruning method (filled by @register_pruner).
@@ -26,12 +27,6 @@ def register_pruner(name: str):
         return cls
 
     return wrap
-
-
-def kept_count(n_audio: int, ratio: float) -> int:
-    """Audio tokens kept when ``ratio`` of ``n_audio`` are removed (removal rounded down, so ratio 0
-    keeps everything and any ratio < 1 keeps at least one token)."""
-    return n_audio - int(ratio * n_audio)
 
 
 @dataclass

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from .config import CompressionConfig
-from .guards import batch_of_inputs, check_batch_one, check_not_compiled
+from .guards import batch_of_inputs, check_batch_one, check_not_compiled, check_unpadded
 from .model_parts import text_decoder
 from .stats import CompressionStats, record_cache
 
@@ -28,6 +28,18 @@ def _prefill_cache_recorder(decoder: nn.Module, stats: CompressionStats):
     return decoder.register_forward_hook(hook, with_kwargs=True)
 
 
+def _padding_guard(decoder: nn.Module):
+    """Forward pre-hook on the text decoder: a prefill's padding mask must mark no padding (catches masks
+    handed to the model directly, not through ``inputs``)."""
+
+    def hook(module, args, kwargs):
+        cache = kwargs.get("past_key_values")
+        if cache is None or cache.get_seq_length() == 0:
+            check_unpadded(kwargs.get("attention_mask"), f"the attention_mask passed to {type(module).__name__}")
+
+    return decoder.register_forward_pre_hook(hook, with_kwargs=True)
+
+
 @contextlib.contextmanager
 def compression_session(
     model: nn.Module, inputs, audio_mask: torch.Tensor, config: CompressionConfig, sample: object = None
@@ -38,7 +50,8 @@ def compression_session(
     marking the audio-token positions of ``inputs["input_ids"]``. Yields a :class:`CompressionStats`
     that is filled in during prefill. Method ``none`` changes nothing (it only records the cache size).
     ``sample``: the sample's id; random methods draw from a generator seeded by (seed, sample, layer).
-    Batches of more than one sample, static caches and compiled models are refused (ValueError).
+    Batches of more than one sample, padded samples, static caches and compiled models are refused
+    (ValueError).
     """
     from .apply import APPLIERS  # local: keeps config validation import-light
 
@@ -52,6 +65,7 @@ def compression_session(
             raise ValueError(f"audio_mask has {audio_mask.numel()} positions but {name} has {value.shape[1]} tokens")
     if config.active:
         check_not_compiled(model)
+        check_unpadded(inputs["attention_mask"] if "attention_mask" in inputs else None, 'inputs["attention_mask"]')
     is_prune = config.kind == "prune"
     stats = CompressionStats(
         method=config.method,
@@ -69,5 +83,6 @@ def compression_session(
         handle = _prefill_cache_recorder(decoder, stats)
         stack.callback(handle.remove)
         if config.active:
+            stack.callback(_padding_guard(decoder).remove)
             stack.enter_context(APPLIERS[config.kind](model, decoder, audio_mask, config, stats, sample))
         yield stats
