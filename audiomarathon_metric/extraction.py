@@ -303,11 +303,12 @@ def _letter_patterns(n: int) -> _LetterPatterns:
     first = (rf"[(\"'“”‘’{up}](?<!{_ASCII_WORD}.)(?:(?<=\()[ ]?[{up}{low}][ ]?\)"
              rf"|(?<=[{qc}])(?:[{up}][{qc}]?|[{low}][\"'”’])|(?<=[{up}])[{qc}]?)")
     list_re = re.compile(rf"{first}(?:{sep}{one})+(?!{_ASCII_WORD})")
-    # These two start with a character set, so that the engine skips ahead in C; the character
-    # before the letter is checked behind it.
+    # These two start with a character set, so that the engine skips ahead in C; the letter (and
+    # the character before it) are checked behind. A marker "A." is found from its punctuation,
+    # rarer than the letters; the letter is the character before the match.
     solo_re = re.compile(rf"[{up}{low}](?<![\w'’-].)(?={_CLAUSE_END})")
     option_line_re = re.compile(rf"^[ ]?(?:[-*•][ ]?)?[(\[]?([{up}{low}])[)\].:][ ]?(.+)$")
-    marker_re = re.compile(rf"([{up}{low}])(?<![\w'’-].)[)\].:][ ]?")
+    marker_re = re.compile(rf"[)\].:](?<=[{up}{low}].)(?<![\w'’-]..)[ ]?")
     return _LetterPatterns(answer_re, leading_re, lone_re, bare_re, letter_text_re, list_re, re.compile(one), solo_re,
                            option_line_re, marker_re)
 
@@ -473,7 +474,7 @@ def _strip_echo(opts: _Options, text: str) -> str:
 
 # What may stand between one listed option and the next letter: its range "(18-30)" or label
 # "- shopping_mall" where the form matched was the name only, then a separator.
-_LIST_GAP = re.compile(r"[ ]?(?:\([^()\n]{0,24}\)|-[ ]?[\w]{1,40})?[ ]?[,;.]?[ ]?")
+_LIST_GAP = re.compile(r"[ ]?(?:\((?![ ]?[A-Za-z][ ]?\))[^()\n]{0,24}\)|-[ ]?[\w]{1,40})?[ ]?[,;.]?[ ]?")
 
 
 def _strip_inline_list(opts: _Options, line: str) -> str:
@@ -481,8 +482,9 @@ def _strip_inline_list(opts: _Options, line: str) -> str:
     C. Jazz D. Blues", "a) Real, b) Fake"): the run is an echo and is removed."""
     entries = []  # (start, end, letter) of "X. <a form of option X>"
     for m in opts.pat.marker_re.finditer(line):
-        start = m.start() - 1 if m.start() and line[m.start() - 1] in "([" else m.start()
-        letter = m.group(1).upper()
+        start = m.start() - 1  # the letter
+        letter = line[start].upper()
+        start = start - 1 if start and line[start - 1] in "([" else start
         pattern = opts.mention_of.get(letter)
         hit = pattern.match(line, m.end()) if pattern is not None else None
         if hit is not None:

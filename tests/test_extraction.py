@@ -374,13 +374,14 @@ def test_a_reply_that_asserts_two_letters_is_invalid(it, data):
 
 
 @settings(max_examples=150, deadline=None)
-@given(item(), st.booleans(), st.booleans(), st.sampled_from(["\n", " "]))
-def test_an_echoed_option_list_is_not_an_answer(it, lowercase, answered, joiner):
-    """The options in the task's own option format, one per line or in a row, letters in either
-    case: no answer; followed by an answer statement: that answer."""
+@given(item(), st.booleans(), st.booleans(), st.sampled_from(["\n", " "]), st.booleans())
+def test_an_echoed_option_list_is_not_an_answer(it, lowercase, answered, joiner, parenthesised):
+    """The options in the task's own option format (or "(A) text"), one per line or in a row,
+    letters in either case: no answer; followed by an answer statement: that answer."""
     task, texts, index = it
     letters = LETTERS[: task.n_choices].lower() if lowercase else LETTERS[: task.n_choices]
-    echo = joiner.join(task.prompt.option_format.format(letter=l, text=t) for l, t in zip(letters, texts))
+    fmt = "({letter}) {text}" if parenthesised else task.prompt.option_format
+    echo = joiner.join(fmt.format(letter=l, text=t) for l, t in zip(letters, texts))
     if answered:
         assert extract_answer(echo + f"\nAnswer: {LETTERS[index]}", texts, task).letter == LETTERS[index], echo
     else:
