@@ -96,7 +96,8 @@ class ChatServer:
             if self.delay_s:
                 time.sleep(self.delay_s)
             return {"text": self.reply, "prompt_tokens": 1, "completion_tokens": 1, "audio_samples": None,
-                    "formats": None, "prompt": None, "system": None, "audio_sha": None, "finish_reason": "stop"}
+                    "formats": None, "prompt": None, "system": None, "audio_sha": None, "audio_peak": None,
+                    "finish_reason": "stop"}
         audio, prompt, formats, system = decode_request(request)
         max_tokens = int(request.get("max_tokens") or request.get("max_completion_tokens") or 16)
         if self.adapter is None:
@@ -107,7 +108,7 @@ class ChatServer:
             text, n_in, n_out, finish = self._generate(audio, prompt, max_tokens, system)
         return {"text": text, "prompt_tokens": n_in, "completion_tokens": n_out,
                 "audio_samples": int(audio.size), "formats": formats, "prompt": prompt, "system": system,
-                "audio_sha": _sha(audio), "finish_reason": finish}
+                "audio_sha": _sha(audio), "audio_peak": float(np.max(np.abs(audio))), "finish_reason": finish}
 
     def _generate(self, audio: np.ndarray, prompt: str, max_tokens: int, system: str | None = None):
         import torch
@@ -236,7 +237,8 @@ def _handler(server: ChatServer):
             except Exception as err:  # noqa: BLE001 - a bad request is the client's 400
                 entry["error"] = f"{type(err).__name__}: {err}"
                 return self._error(400, f"bad request: {type(err).__name__}: {err}")
-            entry.update({k: result[k] for k in ("audio_samples", "formats", "prompt", "system", "audio_sha")})
+            entry.update({k: result[k] for k in ("audio_samples", "formats", "prompt", "system", "audio_sha",
+                                                 "audio_peak")})
             if fault == "malformed":
                 return self._send(200, b'{"id": "chatcmpl-x", "choices": [{"index": 0, "mess')
             content = None if fault == "no-content" else result["text"]

@@ -163,6 +163,30 @@ def test_split_sends_every_sample_in_parts_and_refuse_names_the_sample(local_run
     assert {i: r["reply"] for i, r in recs.items()} == {i: want[i]["reply"] for i in recs}
 
 
+def test_authors_profile_sends_the_authors_system_prompt_words_and_audio(echo_server, imported_dataset, tmp_path):
+    """--profile authors over the API: the messages a local run renders for the named family (system
+    turn, instruction prefix, reply cap) and the peak-normalised clip where their script normalises."""
+    from authors_prompts import QWEN
+
+    out = tmp_path / "authors"
+    assert main(["run", "--model", "qwen-omni-served", "--data", str(imported_dataset), "--out", str(out),
+                 "--tasks", "TAU,VoxGender", "--limit", "1", "--profile", "authors",
+                 *_api(echo_server.base_url, "--family", "Qwen2.5-Omni", "--concurrency", 1)]) == 0
+    samples = {s.task: s for s in load_samples(imported_dataset, "TAU,VoxGender", limit=1)}
+    assert len(echo_server.log) == 2
+    for task, sample in samples.items():
+        script = QWEN[task]
+        entry = next(e for e in echo_server.log if e["prompt"] == script.user(sample.question, sample.choices))
+        assert entry["system"] == script.system and entry["max_tokens"] == script.max_new_tokens
+        clip_peak = float(np.max(np.abs(sample.load_audio())))
+        assert clip_peak < 0.9  # so that normalisation shows
+        # 16-bit WAV on the wire: a peak of 1.0 arrives as 32767/32768
+        assert entry["audio_peak"] == pytest.approx(32767 / 32768 if script.peak_normalize else clip_peak, abs=1e-4)
+    res = json.loads((out / "results.json").read_text())
+    assert res["config"]["family"] == "Qwen2.5-Omni" and res["identity"]["backend"]["family"] == "Qwen2.5-Omni"
+    assert res["identity"]["profile"] == "authors"
+
+
 def test_request_size_limit_splits_transcription_and_refuses_questions(echo_server, imported_dataset, tmp_path):
     asr = load_samples(imported_dataset, "LibriSpeech", limit=1)[0]
     common = ["--model", "m", "--data", str(imported_dataset), "--tasks", "LibriSpeech,TAU", "--limit", "1",
