@@ -37,9 +37,9 @@ from .recipes import RECIPES
 from .report import Issue, Report
 from .sources import CORPORA, MissingCorpusError
 from .sources.base import SourceFileError
-from .writer import DatasetWriter, Row
+from .writer import BUILD_REPORT, DatasetWriter, Row, check_output
 
-REPORT_NAME = "build_report.json"
+REPORT_NAME = BUILD_REPORT
 
 
 class BuildFailed(RuntimeError):
@@ -312,6 +312,7 @@ def build_benchmark(
     sources = Path(sources).resolve()
     if not sources.is_dir():
         raise FileNotFoundError(f"sources folder {sources} does not exist or is not a directory")
+    check_output(out, [sources])
     selected = resolve_tasks(tasks)
     options = BuildOptions(seed=seed, min_duration=min_duration, max_duration=max_duration, limit=limit,
                            loudness=loudness, crossfade=crossfade, render_speech=render_speech,
@@ -344,8 +345,9 @@ def build_benchmark(
                                               report.tasks[name], stopped, progress))
             if not writer.stats:
                 raise BuildFailed("no instance could be built: " + report.summary_line(), report)
-            writer.write_file(REPORT_NAME, report.to_json())
+            writer.write_report(REPORT_NAME, report.to_json())
             writer.commit(extra_card_text=_card_section(report))
+            report.kept = writer.kept
     report.wall_seconds = time.perf_counter() - started
     return report
 

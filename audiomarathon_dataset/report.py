@@ -38,6 +38,8 @@ class Report:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     # import-release: which file or folder became which task, by which rule, with how many records
     sources: list[dict] = field(default_factory=list)
+    # configs found in the output folder and kept as they were (set once the output is written)
+    kept: list[str] = field(default_factory=list)
 
     def add(self, issue: Issue) -> None:
         self.issues.append(issue)
@@ -69,6 +71,13 @@ class Report:
         problems = f"{len(self.issues)} problem(s) ({kinds})" if self.issues else "no problems"
         return f"{written} of {records} records written across {len(self.counts)} task(s); {problems}"
 
+    def kept_line(self) -> str | None:
+        """The configs an import or build into an existing dataset folder left as they were."""
+        if not self.kept:
+            return None
+        return (f"kept as they were (already in the output folder, not rewritten): {', '.join(self.kept)}; "
+                "the card lists every config present")
+
     def print_issues(self, limit: int = 20, file=None) -> None:
         """The first ``limit`` issues, one per line (stderr by default), then how many more."""
         import sys
@@ -95,3 +104,49 @@ TOO_LONG = "clip_too_long"  # a clip or instance over the maximum where the task
 NO_QUESTION = "no_question"  # a composed instance offers no valid question (no entity, no absent event)
 UNREADABLE = "unreadable_file"  # a metadata file, transcript or folder that cannot be read (permissions, encoding, loops)
 MISSING_CLASS = "missing_class"  # a label class with no record at all (e.g. an empty or unreadable HAD fake/)
+
+
+# ---------------------------------------------------------------- a report over several commands
+
+_ENTRIES = ("counts", "sources", "issues", "tasks")  # what is kept per config
+_DERIVED = ("summary", "issues_by_kind")  # recomputed from the entries
+
+
+def _entries(payload: dict, keep: set[str] | None, options_into_tasks: bool) -> dict:
+    """The per-config entries of a report payload (all of them when ``keep`` is None)."""
+    def wanted(task) -> bool:
+        return keep is None or task in keep
+
+    tasks = {t: dict(v) for t, v in (payload.get("tasks") or {}).items() if wanted(t)}
+    if options_into_tasks and payload.get("options"):  # an earlier build's options stay with its configs
+        for entry in tasks.values():
+            entry.setdefault("options", payload["options"])
+    return {
+        "counts": {t: v for t, v in (payload.get("counts") or {}).items() if wanted(t)},
+        "sources": [s for s in payload.get("sources") or [] if wanted(s.get("task"))],
+        "issues": [i for i in payload.get("issues") or [] if wanted(i.get("task"))],
+        "tasks": tasks,
+    }
+
+
+def merged_report(new: dict | None, old: dict | None, keep: set[str], note: dict) -> dict:
+    """One report for a dataset folder whose configs come from several commands: ``new`` (this
+    command's; None to only prune ``old``) plus ``old``'s entries for the configs in ``keep``
+    (written earlier and still in the folder). Counts, summary and tallies cover both; ``note``
+    says which configs came from where. An earlier issue of no config leaves with its run."""
+    from audiomarathon.tasks import TASKS
+
+    old = old or {}
+    parts = [_entries(old, keep, options_into_tasks=new is not None)]
+    if new is not None:
+        parts.append(_entries(new, None, options_into_tasks=False))
+    top = {k: v for k, v in (new if new is not None else old).items() if k not in _ENTRIES + _DERIVED}
+    counts = {t: c for part in parts for t, c in part["counts"].items()}
+    report = Report([Issue(**i) for part in parts for i in part["issues"]], counts,
+                    [s for part in parts for s in part["sources"]])
+    out = json.loads(report.to_json())
+    order = {t.name: i for i, t in enumerate(TASKS)}
+    tasks = {t: v for part in parts for t, v in part["tasks"].items()}
+    if tasks:
+        out["tasks"] = dict(sorted(tasks.items(), key=lambda kv: order.get(kv[0], len(order))))
+    return {**out, **top, **note}

@@ -9,7 +9,6 @@ folder is built, loaded once, then renamed away, and the real command (the insta
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -19,6 +18,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+import dataset_version
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = str(Path(sys.executable).parent / "audiomarathon")
@@ -53,27 +54,11 @@ def stale(tmp_path_factory) -> dict:
         again = subprocess.run([sys.executable, "-c", load, name], cwd=work, env=env, capture_output=True,
                                text=True, timeout=300)
         assert again.returncode == 0 and CACHE_FALLBACK in again.stderr, again.stderr
-    rows = _rows(work / "am_data.moved", "TAU")
+    rows = dataset_version.rows(work / "am_data.moved", ["TAU"])
     (work / "preds.jsonl").write_text("".join(
         json.dumps({"id": r["id"], "task": "TAU", "reply": r["answer"], "reference": r["answer"],
                     "choices": list(r["choices"])}) + "\n" for r in rows))
-    return {"work": work, "env": env, "tau_fingerprint": _fingerprint(rows)}
-
-
-def _rows(folder: Path, config: str) -> list[dict]:
-    import pyarrow.parquet as pq
-
-    return [r for shard in sorted((folder / config).glob("test-*.parquet"))
-            for r in pq.read_table(shard, columns=["id", "task", "answer", "choices"]).to_pylist()]
-
-
-def _fingerprint(rows: list[dict]) -> str:
-    """The dataset version as defined for the toolkit, typed out again: sha256 over the JSON lines
-    [id, task, answer letter, options] sorted by id, first 32 hex digits."""
-    digest = hashlib.sha256()
-    for item in sorted([r["id"], r["task"], r["answer"], list(r["choices"])] for r in rows):
-        digest.update(json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
-    return "sha256:" + digest.hexdigest()[:32]
+    return {"work": work, "env": env, "tau_fingerprint": dataset_version.fingerprint(rows)}
 
 
 def _cli(stale: dict, *args: str, **env: str) -> subprocess.CompletedProcess:

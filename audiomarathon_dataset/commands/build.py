@@ -67,6 +67,8 @@ def run(args) -> int:
         raise CommandError(str(err)) from None
     report.print_issues()
     print(report.summary_line())
+    if report.kept_line():
+        print(report.kept_line())
     hours = report.output_seconds / 3600
     speed = report.output_seconds / report.wall_seconds if report.wall_seconds else 0.0
     print(f"{hours:.2f} h of audio in {report.wall_seconds:.1f} s ({speed:.0f}x real time, {args.num_proc} process(es))")

@@ -42,5 +42,7 @@ def run(args) -> int:
         print(line)
     report.print_issues()
     print(report.summary_line())
+    if report.kept_line():
+        print(report.kept_line())
     print(f"report: {os.path.join(args.out, REPORT_NAME)}")
     return 0

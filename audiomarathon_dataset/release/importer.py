@@ -17,12 +17,12 @@ from ..audio_io import AudioError, decode_file, encode_flac
 from ..parallel import Executor
 from ..progress import TaskProgress
 from ..report import Issue, Report
-from ..writer import DatasetWriter, Row
+from ..writer import IMPORT_REPORT, DatasetWriter, Row, check_output
 from .discovery import JSON, REAL_FAKE, Discovery, DiscoveryError, Source, discover, explicit_source, parse_task_files, settle
 from .paths import within
 from .shapes import TOO_DEEP, Context, LibriSpeechTree, RealFakeFolders, SourceRecord, detect_json_shape
 
-REPORT_NAME = "import_report.json"
+REPORT_NAME = IMPORT_REPORT
 
 
 class ImportFailed(RuntimeError):
@@ -177,6 +177,7 @@ def import_release(
     src = Path(src).resolve()
     if not src.is_dir():
         raise FileNotFoundError(f"release folder {src} does not exist or is not a directory")
+    check_output(out, [src])
     report = Report()
     try:
         explicit = [explicit_source(task, path, src) for task, path in parse_task_files(task_files)]
@@ -247,8 +248,9 @@ def import_release(
                 report.set_counts(task.name, n_records, stats.n)
             if not writer.stats:
                 raise ImportFailed("no record could be imported: " + report.summary_line(), report)
-            writer.write_file(REPORT_NAME, report.to_json())
+            writer.write_report(REPORT_NAME, report.to_json())
             writer.commit()
+            report.kept = writer.kept
     return report
 
 
