@@ -28,9 +28,9 @@ _MCQ_TAIL = "Respond with only the letter of the correct option ({letters})."
 
 # Reply room of the multiple-choice tasks. Models that answer in a sentence ("The most likely scene
 # is Traveling by a bus - bus") are cut off at a 5-10 token cap and scored invalid; generation stops
-# at the end of the turn, so the room costs only the replies that use it. 128: at least 27.8% of the
-# graded reply corpus (tests/data/replies.jsonl) is longer than 10 tokens and none longer than 58
-# pre-tokens (a lower bound on tokens), BENCHMARKS.md "Reply room".
+# at the end of the turn, so the room costs only the replies that use it. 128: the 5/10-token caps cut
+# off at least a third of the graded reply corpus (tests/data/replies.jsonl), whose longest reply is
+# under 64 tokens by a lower bound (BENCHMARKS.md, "Reply room"; benchmarks/reply_room.py).
 MCQ_REPLY_TOKENS = 128
 
 
