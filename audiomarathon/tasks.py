@@ -30,7 +30,7 @@ _MCQ_TAIL = "Respond with only the letter of the correct option ({letters})."
 # is Traveling by a bus - bus") are cut off at a 5-10 token cap and scored invalid; generation stops
 # at the end of the turn, so the room costs only the replies that use it. 128: the 5/10-token caps cut
 # off at least a third of the graded reply corpus (tests/data/replies.jsonl), whose longest reply is
-# under 64 tokens by a lower bound (BENCHMARKS.md, "Reply room"; benchmarks/reply_room.py).
+# 58 pre-tokenizer pieces, so at least 58 tokens (BENCHMARKS.md, "Reply room"; benchmarks/reply_room.py).
 MCQ_REPLY_TOKENS = 128
 
 
