@@ -153,9 +153,10 @@ def _reference_mask(decoder, layer, positions):
     return torch.zeros(allowed.shape).masked_fill(~allowed, float("-inf"))[None, None]
 
 
-def _reference_last_layer(model, input_ids, keep, k):
+def _reference_last_layer(model, input_ids, keep, k, window_over_slots=False):
     """Plain forward up to layer K, then layers K.. on the kept rows only, positions = kept positions,
-    attention masks built from the original positions."""
+    attention masks built from the original positions (``window_over_slots``: the wrong reading, a
+    sliding window counted over the kept tokens, as a mask cut as a prefix would give)."""
     from transformers import DynamicCache
 
     decoder = text_decoder(model)
@@ -173,7 +174,8 @@ def _reference_last_layer(model, input_ids, keep, k):
     with torch.no_grad():
         for i in range(k, len(layers)):
             args = dict(calls[i])
-            args.update(hidden_states=hidden, attention_mask=_reference_mask(decoder, layers[i], keep),
+            mask_positions = torch.arange(keep.numel()) if window_over_slots else keep
+            args.update(hidden_states=hidden, attention_mask=_reference_mask(decoder, layers[i], mask_positions),
                         position_ids=keep[None], cache_position=keep,
                         past_key_values=cache, use_cache=True,
                         position_embeddings=_reference_rope(decoder, layers[i], hidden, keep))
@@ -209,6 +211,22 @@ def test_pruned_run_equals_explicitly_pruned_reference(family_model, method, n_a
     got = torch.cat(outputs, dim=-2)
     torch.testing.assert_close(got, ref, rtol=1e-4, atol=1e-4)
     assert stats.kept_audio_tokens_per_layer[k] == expected_kept(N_AUDIO, 0.6)
+
+
+def test_gemma3n_window_shorter_than_the_prompt_decides_the_first_logits():
+    """The tiny Gemma-3n's 16-token window is shorter than the prompt, as 512 is for 300 s of audio: a
+    window counted over the kept tokens instead of the original positions changes the prompt's last
+    hidden state (so the reference comparison above catches a mask cut as a prefix)."""
+    model = build_tiny_decoder("gemma3n", seed=0)
+    decoder = text_decoder(model)
+    window = decoder.config.sliding_window
+    inputs, audio_mask = tiny_prompt(N_AUDIO, N_BEFORE, N_AFTER, seed=5)
+    assert "sliding_attention" in decoder.config.layer_types[2:] and window < audio_mask.numel()
+    keep = _kept_positions(model, inputs, audio_mask, CompressionConfig("frame", 0.5, layer=2))
+    ids = inputs["input_ids"]
+    right = _reference_last_layer(model, ids, keep, 2)[..., -1, :]
+    wrong = _reference_last_layer(model, ids, keep, 2, window_over_slots=True)[..., -1, :]
+    assert (right - wrong).abs().max() > 1e-2
 
 
 def _kept_positions(model, inputs, audio_mask, config):

@@ -15,8 +15,10 @@ class CompressionStats:
     seed: int
     prompt_tokens: int = 0
     audio_tokens: int = 0
-    # Audio tokens each decoder layer saw during prefill (pruning) or kept in its cache (presses).
-    kept_audio_tokens_per_layer: list[int] = field(default_factory=list)
+    # Audio tokens each decoder layer saw during prefill (pruning) or kept in the cache it reads (presses;
+    # mean over KV heads, a KV-shared layer counts its source's). A layer the method leaves alone counts
+    # every audio token, a sliding-window layer too: its window is the model's, not a removal.
+    kept_audio_tokens_per_layer: list[float] = field(default_factory=list)
     # Sequence length held in each layer's KV cache right after prefill.
     kv_cache_tokens_per_layer: list[int] = field(default_factory=list)
     kv_cache_bytes: int = 0
@@ -24,7 +26,7 @@ class CompressionStats:
 
     @property
     def realized_ratio(self) -> float:
-        """Fraction of audio tokens removed, averaged over layers."""
+        """Fraction of audio tokens removed, averaged over layers (fastv 0.5 at K = 2 of 4 layers: 0.25)."""
         if not self.audio_tokens or not self.kept_audio_tokens_per_layer:
             return 0.0
         kept = sum(self.kept_audio_tokens_per_layer) / len(self.kept_audio_tokens_per_layer)
