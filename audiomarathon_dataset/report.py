@@ -15,6 +15,8 @@ DUPLICATE_ID = "duplicate_id"
 MISSING_CORPUS = "missing_corpus"
 TOO_SHORT = "group_too_short"
 PATH_OUTSIDE_ROOT = "path_outside_root"  # a listed path leading out of the release: refused, never read
+ARCHIVE_NOT_READ = "archive_not_read"  # an archive format not read, or an archive inside an archive
+ARCHIVE_MEMBER_SKIPPED = "archive_member_skipped"  # a link, device or FIFO in an archive: not extracted
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Report:
     sources: list[dict] = field(default_factory=list)
     # configs found in the output folder and kept as they were (set once the output is written)
     kept: list[str] = field(default_factory=list)
+    # import-release: each archive extracted, with the files and bytes it gave
+    archives: list[dict] = field(default_factory=list)
 
     def add(self, issue: Issue) -> None:
         self.issues.append(issue)
@@ -50,9 +54,14 @@ class Report:
     def add_source(self, task: str, path: str, rule: str, records: int) -> None:
         self.sources.append({"task": task, "path": path, "rule": rule, "records": records})
 
+    def add_archive(self, path: str, files: int, n_bytes: int) -> None:
+        self.archives.append({"path": path, "files": files, "bytes": n_bytes})
+
     def source_lines(self) -> list[str]:
-        """One line per source: ``TAU <- subsetTAU/.../acoustic_scene_task_meta.json (file name): 1145 records``."""
-        return [f"{s['task']} <- {s['path']} ({s['rule']}): {s['records']} record(s)" for s in self.sources]
+        """One line per extracted archive (``extracted GTZAN.zip: 12 file(s), 3.4 MB``), then one per
+        source: ``TAU <- subsetTAU/.../acoustic_scene_task_meta.json (file name): 1145 records``."""
+        return ([f"extracted {a['path']}: {a['files']} file(s), {a['bytes'] / 1e6:.1f} MB" for a in self.archives]
+                + [f"{s['task']} <- {s['path']} ({s['rule']}): {s['records']} record(s)" for s in self.sources])
 
     def set_counts(self, task: str, records: int, written: int) -> None:
         self.counts[task] = {"records": records, "written": written, "skipped": records - written}
@@ -93,6 +102,7 @@ class Report:
             "summary": self.summary_line(),
             "counts": {k: self.counts[k] for k in sorted(self.counts)},
             **({"sources": self.sources} if self.sources else {}),
+            **({"archives": self.archives} if self.archives else {}),
             "issues_by_kind": dict(sorted(self.by_kind().items())),
             "issues": [asdict(i) for i in self.issues],
         }

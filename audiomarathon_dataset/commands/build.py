@@ -21,7 +21,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--sources", required=True,
                         help="folder holding the source corpora side by side (LibriSpeech/, RACE/, slue-voxpopuli/, "
                              "TAU-urban-acoustic-scenes-2020-mobile-development/, GTZAN/, DESED/, VESUS/, HAD/, VoxCeleb/)")
-    parser.add_argument("--out", required=True, help="output folder for parquet shards + dataset card (replaced atomically)")
+    parser.add_argument("--out", required=True, help="output folder for parquet shards + dataset card, written atomically; "
+                        "in an existing dataset folder only the configs built are replaced, the rest is kept")
     parser.add_argument("--tasks", default=None, help="comma-separated config names or abbreviations (default: all 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
     parser.add_argument("--num-proc", type=int, default=1, help="processes composing audio, the main one included (1: no workers); output bytes do not depend on it")

@@ -10,9 +10,11 @@ from audiomarathon.tasks import UnknownTaskError
 
 def add_arguments(parser) -> None:
     parser.add_argument("src", help="the release root: the official release as downloaded (metadata files are found "
-                        "at any depth and assigned to tasks by name and content), or one folder per task (TAU/, ...)")
-    add_folder_option(parser, "--out", "the dataset folder to write: parquet shards and the dataset card (replaced "
-                      "atomically)", old_positional="out")
+                        "at any depth and assigned to tasks by name and content), or one folder per task (TAU/, ...); "
+                        "archives in it (zip, tar, tar.gz, gz), or a release that is one archive, are extracted first")
+    add_folder_option(parser, "--out", "the dataset folder to write: parquet shards and the dataset card, written "
+                      "atomically; in an existing dataset folder only the configs imported are replaced, the rest is "
+                      "kept", old_positional="out")
     parser.add_argument("--tasks", default=None, help="comma-separated config names or abbreviations (default: every task found in SRC)")
     parser.add_argument("--task-file", action="append", default=[], metavar="TASK=PATH",
                         help="assign a metadata file (or a real/+fake/ folder, a LibriSpeech tree) under SRC to a task "

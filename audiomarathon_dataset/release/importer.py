@@ -19,7 +19,8 @@ from ..progress import TaskProgress
 from ..report import Issue, Report
 from ..writer import IMPORT_REPORT, DatasetWriter, Row, check_output
 from .discovery import JSON, REAL_FAKE, Discovery, DiscoveryError, Source, discover, explicit_source, parse_task_files, settle
-from .paths import within
+from .archives import ArchiveError, archive_kind, expand_release
+from .paths import relative_to_root, within
 from .shapes import TOO_DEEP, Context, LibriSpeechTree, RealFakeFolders, SourceRecord, detect_json_shape
 
 REPORT_NAME = IMPORT_REPORT
@@ -115,11 +116,9 @@ def group_by_audio(root: Path, records: list[tuple[str, SourceRecord]]) -> list[
         g = groups.get(rec.audio)
         if g is None:
             try:
-                rel = rec.audio.resolve().relative_to(root).as_posix()
+                rel = relative_to_root(rec.audio, root) or str(rec.audio)
             except (RuntimeError, OSError):  # a symlink loop: named as listed, reported when decoded
                 rel = Path(os.path.relpath(rec.audio, root)).as_posix()
-            except ValueError:
-                rel = str(rec.audio)
             g = groups[rec.audio] = _Group(rec.audio, rel, [])
         g.records.append((ident, rec))
     return list(groups.values())
@@ -173,15 +172,36 @@ def import_release(
     Every problem is recorded in the returned report (also written to OUT/import_report.json),
     which also says which file became which task; affected records are skipped. With
     ``strict=True`` any problem raises ImportFailed and ``out`` is left untouched.
+
+    Archives in the release (zip, tar, tar.gz/.tgz/.bz2/.xz, gz), or a release that is one
+    archive, are extracted first into a temporary folder (``archives.expand_release``); one that
+    cannot be used safely or completely stops the import naming it, and archives of formats not
+    read are reported.
     """
     src = Path(src).resolve()
-    if not src.is_dir():
-        raise FileNotFoundError(f"release folder {src} does not exist or is not a directory")
+    if not src.is_dir() and not (src.is_file() and archive_kind(src)):
+        raise FileNotFoundError(f"release folder {src} does not exist or is not a directory (nor an archive: zip, "
+                                "tar, tar.gz/.tgz/.bz2/.xz, gz)")
     check_output(out, [src])
     report = Report()
     try:
-        explicit = [explicit_source(task, path, src) for task, path in parse_task_files(task_files)]
-        disc = discover(src, skip=[Path(out).resolve(), *(s.path for s in explicit)])
+        with expand_release(src, skip=[Path(out).resolve()]) as expansion:
+            for extracted in expansion.extracted:
+                report.add_archive(extracted.archive, extracted.files, extracted.bytes)
+                report.extend(Issue(rp.ARCHIVE_MEMBER_SKIPPED, "", extracted.archive, member, why)
+                              for member, why in extracted.skipped)
+            report.extend(Issue(rp.ARCHIVE_NOT_READ, "", archive, "", why) for archive, why in expansion.not_read)
+            return _import(expansion.root, src, out, report, tasks, strict, num_proc, progress, task_files)
+    except ArchiveError as err:
+        raise ImportFailed(f"{err}\nnothing was imported", report) from None
+
+
+def _import(root: Path, src: Path, out, report: Report, tasks, strict: bool, num_proc: int, progress: bool,
+            task_files) -> Report:
+    """import_release on the folder ``root`` (``src``, or the view of it with its archives extracted)."""
+    try:
+        explicit = [explicit_source(task, _under(path, src, root), root) for task, path in parse_task_files(task_files)]
+        disc = discover(root, skip=[Path(out).resolve(), *(s.path for s in explicit)])
         found = {s.task for s in explicit} | set(disc.sources)
         selected = resolve_tasks(tasks) if tasks is not None else [t for t in TASKS if t.name in found]
         sources = settle(disc, [t.name for t in selected], explicit)
@@ -221,7 +241,7 @@ def import_release(
         # leading (None, name) puts every task in the stream, even one with nothing to decode
         for task, _, kept in prepared:
             yield None, task.name
-            for group in group_by_audio(src, kept):
+            for group in group_by_audio(root, kept):
                 yield group, task.name
 
     with Executor(num_proc, preload=_process_group.__module__) as executor:
@@ -252,6 +272,14 @@ def import_release(
             writer.commit()
             report.kept = writer.kept
     return report
+
+
+def _under(listed: str, src: Path, root: Path) -> str:
+    """A --task-file path given absolute inside the release, as a path inside the folder read."""
+    path = Path(listed)
+    if root != src and path.is_absolute() and (path == src or src in path.parents):
+        return path.relative_to(src).as_posix() or "."
+    return listed
 
 
 def _strict_message(report: Report) -> str:

@@ -9,7 +9,9 @@ importer: nothing outside the root is ever opened.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -26,9 +28,37 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
+# A release read through a view (its archives extracted beside links to its files): the view's
+# real path -> the release's real path, where the view's links lead.
+_VIEWS: dict[str, str] = {}
+
+
+@contextlib.contextmanager
+def release_view(view: Path, release: Path) -> Iterator[None]:
+    """While the block runs, a path whose links lead into ``release`` counts as inside ``view``."""
+    key = _real(str(view))
+    _VIEWS[key] = _real(str(release))
+    try:
+        yield
+    finally:
+        _VIEWS.pop(key, None)
+
+
 def within(path: Path, root: Path) -> bool:
     """True when ``path`` stays inside ``root`` once ``..`` and symlinks are resolved."""
-    return _inside(os.path.realpath(path), _real(str(root)))
+    real, top = os.path.realpath(path), _real(str(root))
+    return _inside(real, top) or (top in _VIEWS and _inside(real, _VIEWS[top]))
+
+
+def relative_to_root(path: Path, root: Path) -> str | None:
+    """``path`` relative to ``root`` once links are resolved (a release read through a view: to
+    the release), as a POSIX path; None when it is outside."""
+    real = os.path.realpath(path)
+    top = _real(str(root))
+    for base in (top, _VIEWS.get(top)):
+        if base and _inside(real, base):
+            return Path(os.path.relpath(real, base)).as_posix()
+    return None
 
 
 def _lexically_within(path: Path, root: Path) -> bool:
