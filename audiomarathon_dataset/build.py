@@ -303,7 +303,9 @@ def build_benchmark(
     """Compose the selected tasks (default: all 10) from the corpora under ``sources`` into
     ``out`` (parquet shards + dataset card + build_report.json, the import-release layout).
 
-    ``out`` is replaced atomically: a failure leaves it as it was. Raises
+    ``out`` is written atomically: a failure leaves it as it was. In a folder that already holds a
+    dataset only the selected configs (with the card, version and report) are replaced; its other
+    configs and files stay. An ``out`` that is or holds ``sources`` is refused. Raises
     MissingCorpusError (naming the expected layouts) before anything is written,
     ValueError for bad options, BuildFailed when no instance at all could be built.
     ``evidence_position`` / ``durations`` make a controlled build (see ``controlled``).

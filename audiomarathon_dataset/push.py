@@ -62,7 +62,14 @@ def _why(exc: Exception, repo_id: str, endpoint: str) -> str:
 
 
 def dataset_files(folder: Path) -> list[str]:
-    """The files that make up a dataset folder: card, reports, parquet shards (sorted)."""
-    names = ["README.md"] + sorted(p.name for p in folder.glob("*.json"))
-    names += sorted(p.relative_to(folder).as_posix() for p in folder.glob("*/*.parquet"))
+    """The files that make up a dataset folder: card, version file, reports, each config's shards
+    (sorted). Whatever else the folder holds (notes, run folders) is not the dataset's and stays."""
+    from audiomarathon.fingerprint import VERSION_FILE
+    from audiomarathon.tasks import TASKS
+
+    from .writer import CARD, REPORTS, SHARD_NAME
+
+    names = [CARD] + sorted(n for n in (VERSION_FILE, *REPORTS) if (folder / n).is_file())
+    names += sorted(p.relative_to(folder).as_posix() for t in TASKS for p in (folder / t.name).glob("*.parquet")
+                    if SHARD_NAME.fullmatch(p.name))
     return names

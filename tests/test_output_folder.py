@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -44,10 +45,13 @@ def _configs(folder: Path) -> list[str]:
 
 
 def _own_files(folder: Path) -> dict[str, bytes]:
-    """What the user put there (not written by the toolkit)."""
+    """What the user put there: all but the card, the version file, the reports and the shards."""
+    from audiomarathon.tasks import TASKS
+
+    shard = re.compile(rf"({'|'.join(t.name for t in TASKS)})/test-\d{{5}}-of-\d{{5}}\.parquet")
     return {rel: data for rel, data in _tree(folder).items()
-            if not rel.endswith(".parquet") and rel not in ("README.md", "audiomarathon.json", "import_report.json",
-                                                             "build_report.json")}
+            if not shard.fullmatch(rel) and rel not in ("README.md", "audiomarathon.json", "import_report.json",
+                                                         "build_report.json")}
 
 
 @pytest.fixture(scope="module")
@@ -236,3 +240,24 @@ def test_stale_shards_of_a_rewritten_config_go_and_a_folder_note_stays(tmp_path)
     import datasets
 
     assert datasets.load_dataset(str(out), "GTZAN", split="test")["duration"] == [2.0, 2.0]
+
+
+def test_push_sends_the_dataset_and_not_the_files_kept_beside_it(release, tmp_path, monkeypatch):
+    from huggingface_hub import constants
+
+    from audiomarathon_dataset.push import push_to_hub
+    from hub_server import LocalHub
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # this test talks only to its own server
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False, raising=False)
+    ds = _populated(tmp_path, release)
+    (ds / "settings.json").write_text('{"token": "not for the Hub"}')
+    (ds / "runs" / "qwen" / "table.parquet").write_bytes(b"PAR1")
+    mine = _own_files(ds)
+    assert {"NOTES.md", "settings.json", "TAU/where-from.txt", "runs/qwen/table.parquet"} <= set(mine)
+    with LocalHub() as hub:
+        push_to_hub(ds, "org/am", endpoint=hub.endpoint, token="hf_test")
+    uploaded = hub.state.files["org/am"]
+    assert uploaded == {rel: data for rel, data in _tree(ds).items() if rel not in mine}
+    assert sorted(uploaded) == ["GTZAN/test-00000-of-00001.parquet", "README.md", "TAU/test-00000-of-00001.parquet",
+                                "audiomarathon.json", "import_report.json"]
