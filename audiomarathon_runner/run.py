@@ -81,7 +81,9 @@ class RunConfig:
     max_audio_seconds: float = 600.0
     # Caps every task's max_new_tokens (smoke tests, demos); None keeps the profile's values.
     max_new_tokens: int | None = None
-    # How each family is asked each task (audiomarathon_runner.profiles): "card" or "authors".
+    # How each family is asked each task (audiomarathon_runner.profiles): "card" or "authors". The
+    # command line also takes --press-scope's default from it (Profile.press_scope); here the
+    # CompressionConfig given is used as it is.
     profile: str = DEFAULT_PROFILE
     retry_failed: bool = False
     progress: bool = True
