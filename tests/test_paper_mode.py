@@ -825,7 +825,8 @@ def test_paper_mode_by_duration_scores_each_bin_by_the_authors_rules():
         assert row["score"] == pytest.approx(expected)
 
 
-def _run_folder(path: Path, family: str | None, replies, references, task, choices) -> Path:
+def _run_folder(path: Path, family: str | None, replies, references, task, choices,
+                config_family: str | None = None) -> Path:
     from audiomarathon.records import write_results
 
     path.mkdir(parents=True)
@@ -834,7 +835,8 @@ def _run_folder(path: Path, family: str | None, replies, references, task, choic
     (path / "predictions.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
     adapter = None if family is None else {"family": family, "model_type": "x"}
     write_results(path / "results.json", {"schema": 2, "config": {"model": "m", "method": "none", "ratio": 0.0,
-                                                                  "config_hash": "abc", "adapter": adapter},
+                                                                  "config_hash": "abc", "adapter": adapter,
+                                                                  "family": config_family},
                                           "dataset": {"fingerprint": "f"}})
     return path
 
@@ -860,6 +862,9 @@ def test_score_command_scores_a_run_folder_by_its_own_family(tmp_path, capsys):
     api = _run_folder(tmp_path / "api", None, replies, references, "VESUS", choices)  # behind an API: no adapter
     assert run(api, "--mode", "paper")["paper_rules"] == "Qwen2.5-Omni"
     assert run(api, "--mode", "paper", "--family", "voxtral") == expected("Voxtral")
+    # an API run told its family (run --family) records it as config.family: paper mode follows it
+    named = _run_folder(tmp_path / "api-named", None, replies, references, "VESUS", choices, "Phi-4-multimodal")
+    assert run(named, "--mode", "paper") == expected("Phi-4-multimodal")
     assert run(phi, "--mode", "paper", "--family", "Voxtral") == expected("Voxtral")
     assert "scoring with Voxtral's rules (--family); the run's model family is Phi-4-multimodal" in notes[-1]
     assert run(phi, "--mode", "paper", "--family", "phi-4-multimodal") == expected("Phi-4-multimodal")

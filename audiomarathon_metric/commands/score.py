@@ -146,17 +146,20 @@ def format_table(result: dict) -> str:
 
 
 def recorded_family(run_dir: Path | None) -> str | None:
-    """The model family a run folder's results.json records (None: no results.json, or a model
-    behind an API, which has no adapter)."""
+    """The model family a run folder's results.json records: ``config.family`` (the runner's, also
+    set for a model behind an API run with ``--family``), else its adapter's; None when neither."""
     from audiomarathon.cli import CommandError
     from audiomarathon.records import RESULTS_FILE, RecordError, read_results
 
     if run_dir is None or not (run_dir / RESULTS_FILE).is_file():
         return None
     try:
-        adapter = read_results(run_dir / RESULTS_FILE)["config"].get("adapter")
+        config = read_results(run_dir / RESULTS_FILE)["config"]
     except RecordError as err:
         raise CommandError(str(err)) from None
+    if isinstance(config.get("family"), str):
+        return config["family"]
+    adapter = config.get("adapter")
     return adapter.get("family") if isinstance(adapter, dict) else None
 
 
