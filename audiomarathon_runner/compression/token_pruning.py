@@ -39,10 +39,16 @@ class _State:
     decoded: int = 0  # tokens fed after the prompt so far (the current step's included)
     captured: dict = field(default_factory=dict)
 
-    def positions(self) -> torch.Tensor:
-        """Original positions of the sequence layers >= K hold (CPU): kept prompt tokens, then every
-        decoded one."""
-        return torch.cat([self.keep_cpu, torch.arange(self.prompt_len, self.prompt_len + self.decoded)])
+    def last_positions(self, n: int) -> torch.Tensor:
+        """Original positions (CPU) of the last ``n`` tokens of the sequence layers >= K hold: the kept
+        prompt tokens, then every decoded one."""
+        end = self.prompt_len + self.decoded
+        if n <= self.decoded:
+            return torch.arange(end - n, end)
+        if n > self.decoded + self.keep_cpu.numel():
+            raise RuntimeError(f"a layer attends to {n} keys but only {self.keep_cpu.numel()} prompt tokens were "
+                               f"kept and {self.decoded} decoded")
+        return torch.cat([self.keep_cpu[self.keep_cpu.numel() - (n - self.decoded):], torch.arange(self.prompt_len, end)])
 
 
 def _sync(t: torch.Tensor) -> None:
@@ -188,15 +194,13 @@ def _sliding_decode(state: _State, query, key, value, attention_mask, window: in
     which after pruning may reach back further than ``window`` original positions: those keys are dropped
     and the mask rebuilt from the original positions (the model's mask counts cache slots)."""
     q_len, kv_len = query.shape[-2], key.shape[-2]
-    positions = state.positions()
-    if positions.numel() < kv_len:
-        raise RuntimeError(f"sliding-window layer attends to {kv_len} keys but only {positions.numel()} "
-                           "positions were kept and decoded")
-    key_pos, query_pos = positions[-kv_len:], positions[-q_len:]
+    key_pos = state.last_positions(kv_len)
+    query_pos = key_pos[-q_len:]
     visible = (key_pos[None] <= query_pos[:, None]) & (query_pos[:, None] - key_pos[None] < window)
     drop = int((~visible.any(dim=0)).int().cumprod(0).sum())  # leading keys out of every query's window
-    key, value, visible = key[..., drop:, :], value[..., drop:, :], visible[:, drop:].to(key.device)
+    key, value, visible = key[..., drop:, :], value[..., drop:, :], visible[:, drop:]
     if isinstance(attention_mask, torch.Tensor) and attention_mask.dim() == 4:
+        visible = visible.to(key.device)
         shape = (attention_mask.shape[0], attention_mask.shape[1], q_len, visible.shape[-1])
         if attention_mask.dtype == torch.bool:
             attention_mask = visible.expand(shape)
