@@ -24,6 +24,10 @@ def test_run_and_sweep_take_the_same_compression_options(command):
         if action.dest == "help":
             continue
         ours = actions[action.dest]
+        if action.dest == "press_scope":  # its default is the --profile's, resolved after parsing
+            assert (ours.option_strings, ours.default, ours.choices) == (action.option_strings, None, action.choices)
+            assert ours.help.startswith(action.help) and "default: the --profile's" in ours.help
+            continue
         assert (ours.option_strings, ours.default, ours.choices, ours.help) == (
             action.option_strings, action.default, action.choices, action.help)
     for dest in ("layer", "seed", "press_scope"):
@@ -55,3 +59,18 @@ def test_config_from_sweep_options():
     args = parser.parse_args(["--methods", "fastv,snapkv", "--layer", "3", "--press-scope", "all"])
     assert config_from_args(args, method="snapkv", ratio=0.25) == CompressionConfig(
         "snapkv", 0.25, layer=3, press_scope="all")
+
+
+@pytest.mark.parametrize("command", ["run", "sweep"])
+@pytest.mark.parametrize("profile, scope", [(None, "audio"), ("card", "audio"), ("authors", "all")])
+def test_press_scope_defaults_to_the_profiles_and_an_explicit_one_wins(command, profile, scope):
+    from audiomarathon_runner.commands.options import resolve_profile_defaults
+
+    parser, _ = build_parser(command)
+    base = ["--model", "m", "--data", "d", "--out", "o"] + (["--profile", profile] if profile else [])
+    args = parser.parse_args(base)
+    resolve_profile_defaults(args)
+    assert args.press_scope == scope
+    args = parser.parse_args(base + ["--press-scope", "audio" if scope == "all" else "all"])
+    resolve_profile_defaults(args)
+    assert args.press_scope != scope

@@ -54,6 +54,9 @@ def profile_names() -> list[str]:
 def apply_profile_defaults(parser) -> None:
     """--press-scope's default is the profile's (audio for card, all for authors): left unset here."""
     parser.set_defaults(press_scope=None)
+    for action in parser._actions:
+        if action.dest == "press_scope" and "default:" not in (action.help or ""):
+            action.help += "; default: the --profile's (audio for card, all for authors)"
 
 
 def resolve_profile_defaults(args) -> None:
