@@ -74,3 +74,9 @@ def test_press_scope_defaults_to_the_profiles_and_an_explicit_one_wins(command, 
     args = parser.parse_args(base + ["--press-scope", "audio" if scope == "all" else "all"])
     resolve_profile_defaults(args)
     assert args.press_scope != scope
+
+
+def test_method_none_with_a_ratio_is_refused_in_python_too():
+    with pytest.raises(ValueError, match="ratio 0.9 with method 'none'"):
+        CompressionConfig(method="none", ratio=0.9)
+    assert CompressionConfig(method="none", ratio=0.0).ratio == 0.0

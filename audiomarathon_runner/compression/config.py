@@ -27,6 +27,10 @@ class CompressionConfig:
             raise ValueError(f"unknown compression method {self.method!r}; known methods: {', '.join(names)}")
         if not isinstance(self.ratio, (int, float)) or not 0.0 <= float(self.ratio) < 1.0:
             raise ValueError(f"compression ratio must be in [0, 1), got {self.ratio!r}")
+        if self.method == "none" and float(self.ratio) != 0.0:
+            # results.json would show an uncompressed run as compressed (the Space refuses such a pair)
+            raise ValueError(f"compression ratio {self.ratio!r} with method 'none': nothing is removed; "
+                             "give a method or ratio 0")
         if not isinstance(self.layer, int) or self.layer < 1:
             raise ValueError(f"pruning layer K must be an integer >= 1 (layer K-1 is scored), got {self.layer!r}")
         if self.press_scope not in PRESS_SCOPES:
