@@ -18,12 +18,15 @@ from audiomarathon_metric.aggregate import aggregate
 from audiomarathon_metric.comparison import compare
 from audiomarathon_metric.display import fmt1
 from audiomarathon_metric.extraction import extract_answer
+from audiomarathon_metric.extraction_rules import READING_RULES
 from audiomarathon_metric.long_audio import DEFAULT_DURATION_BINS
 from audiomarathon_metric.normalizers import NORMALIZERS
+from audiomarathon_metric.option_forms import option_forms
 from audiomarathon_metric.paper_readers import authors_normalize
 from audiomarathon_metric.paper_rules import FAMILIES
 from audiomarathon_metric.paper_scoring import scorers
 from audiomarathon_metric.published import PUBLISHED
+from audiomarathon_metric.reply_matchers import MAX_READ
 from audiomarathon_metric.scoring import METRIC_VERSION
 from audiomarathon_metric.scoring import prepare_items
 from audiomarathon_metric.scoring import score
@@ -185,6 +188,6 @@ class Audiomarathon(evaluate.Metric):
 
 
 # Names re-exported for users of the loaded module file (and to keep each import above in use).
-__all__ = ["Audiomarathon", "DEFAULT_DURATION_BINS", "FAMILIES", "LETTERS", "NORMALIZERS", "PUBLISHED", "METRIC_VERSION",
-           "age_range", "aggregate", "authors_normalize", "compare", "extract_answer", "fmt1", "percentile_ci", "score",
-           "scorers"]
+__all__ = ["Audiomarathon", "DEFAULT_DURATION_BINS", "FAMILIES", "LETTERS", "MAX_READ", "NORMALIZERS", "PUBLISHED",
+           "METRIC_VERSION", "READING_RULES", "age_range", "aggregate", "authors_normalize", "compare", "extract_answer",
+           "fmt1", "option_forms", "percentile_ci", "score", "scorers"]

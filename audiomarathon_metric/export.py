@@ -27,8 +27,9 @@ VENDORED: dict[Path, str] = {
     CORE / "prompts.py": "am_prompts",
     CORE / "tasks.py": "am_tasks",
     **{HERE / f"{name}.py": f"am_{name}" for name in
-       ("ages", "aggregate", "comparison", "display", "extraction", "long_audio", "normalizers", "paper_readers",
-        "paper_rules", "paper_scoring", "published", "scoring", "stats")},
+       ("ages", "aggregate", "comparison", "display", "extraction", "extraction_rules", "long_audio", "normalizers",
+        "option_forms", "paper_readers", "paper_rules", "paper_scoring", "published", "reply_matchers", "scoring",
+        "stats")},
 }
 COPIED = ("README.md", "app.py", "requirements.txt")
 

@@ -24,8 +24,8 @@ from .aggregate import aggregate
 from .extraction import clean_transcript
 from .extraction import default_choices
 from .extraction import extract_answer
-from .extraction import _norm_text
 from .normalizers import get_normalizer
+from .option_forms import norm_text
 from .stats import bonferroni
 from .stats import bootstrap_counts
 from .stats import bootstrap_indices
@@ -127,7 +127,7 @@ def prepare_items(predictions, references, tasks, choices=None, ids=None) -> tup
             # The two-way prompts name the letters themselves ("if it is real, answer 'a'"), so other
             # options, or these in another order, would silently swap the classes.
             if task.fixed_choices and item_choices != task.labels and (
-                    [_norm_text(c) for c in item_choices] != [_norm_text(c) for c in task.labels]):
+                    [norm_text(c) for c in item_choices] != [norm_text(c) for c in task.labels]):
                 raise ScoringInputError(
                     f"choices[{i}] = {list(item_choices)!r}: {task.name} ({task.abbrev}) options are fixed by its "
                     f"prompt as {list(task.labels)!r} in that order (or pass no choices)"
@@ -162,7 +162,7 @@ def _class_key(task: Task, choices: tuple[str, ...], letter: str) -> str:
 @functools.lru_cache(maxsize=65536)
 def _label_class(task_name: str, text: str) -> str:
     # "Urban park - park", "park" and "Park" are one class: the registry's label where it knows one.
-    return _norm_text(get_task(task_name).option_label(text) or text)
+    return norm_text(get_task(task_name).option_label(text) or text)
 
 
 @dataclass

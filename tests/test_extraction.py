@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from audiomarathon.prompts import LETTERS
 from audiomarathon.tasks import TASKS, get_task
 from audiomarathon_metric import RULES, Extraction, clean_transcript, extract_answer
 from audiomarathon_metric.extraction import INVALID_RULES, VALID_RULES
+from audiomarathon_metric.extraction_rules import READING_RULES, Rule, read_reply
+from audiomarathon_metric.reply_matchers import item_options
 
 GENRES = ["jazz", "metal", "rock", "pop"]  # A jazz, B metal, C rock, D pop
 SCENES = ["metro", "metro_station", "park", "street_traffic"]
@@ -217,6 +220,46 @@ def test_reply_corpus_scores_at_least_98_percent():
     for style in ("age_number", "cjk_label", "echo_lowercase", "several_letters"):
         assert sum(r["style"] == style for r in rows) >= 10, style
     assert {r["task"] for r in rows} == {t.name for t in TASKS if t.is_mcq}
+
+
+# The rule names as results files and the metric card record them, strongest first (typed out here).
+CARD_VALID_RULES = ["bare_letter", "option_text", "letter_text", "json_field", "answer_phrase", "lone_letter",
+                    "option_mention"]
+CARD_INVALID_RULES = ["empty", "too_long", "conflict", "negated", "refusal", "no_answer"]
+
+
+def test_the_reading_table_names_the_rules_of_the_metric_card_in_order():
+    assert list(VALID_RULES) == CARD_VALID_RULES and list(INVALID_RULES) == CARD_INVALID_RULES
+    names = [rule.name for rule in READING_RULES]
+    assert len(set(names)) == len(names)
+    assert [n for n in names if n in CARD_VALID_RULES] == CARD_VALID_RULES
+    card = (Path(__file__).parents[1] / "audiomarathon_metric" / "README.md").read_text(encoding="utf-8")
+    assert all(f"`{name}`" in card for name in CARD_VALID_RULES + CARD_INVALID_RULES)
+
+
+class OptionNumber(Rule):
+    """A row as a benchmark would add one: "option 2" names the second option."""
+
+    name = "option_number"
+
+    def apply(self, r):
+        m = re.fullmatch(r"option (\d)", r.text.casefold())
+        if m and 1 <= int(m.group(1)) <= r.n:
+            return Extraction("ABCDE"[int(m.group(1)) - 1], self.name)
+        return None
+
+
+def test_a_new_answer_form_is_a_new_row_of_the_table():
+    names = [rule.name for rule in READING_RULES]
+    at = names.index("answer_phrase")
+    table = READING_RULES[:at] + (OptionNumber(),) + READING_RULES[at:]
+    opts = item_options(tuple(GENRES), "GTZAN")
+    assert read_reply(opts, "Option 3") == Extraction(None, "no_answer")  # not a form the table reads
+    assert read_reply(opts, "Option 3", rules=table) == Extraction("C", "option_number")
+    assert read_reply(opts, "option 9", rules=table) == Extraction(None, "no_answer")  # no ninth option
+    # The rows before it still decide first, and a JSON field's value is read by the same table.
+    assert read_reply(opts, "B", rules=table) == Extraction("B", "bare_letter")
+    assert read_reply(opts, '{"answer": "option 2"}', rules=table) == Extraction("B", "json_field")
 
 
 def test_answer_c_is_c_not_a():
