@@ -16,7 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import posixpath
+import re
+import unicodedata
 from typing import Any, Mapping
+
+from .tasks import TASKS
 
 # Decoding is greedy and the same for every task; only max_new_tokens varies (from the registry).
 GREEDY: dict[str, Any] = {"do_sample": False, "num_beams": 1}
@@ -29,16 +34,104 @@ IDENTITY_FIELDS = ("model", "revision", "backend", "method", "ratio", "layer", "
 _LATER_FIELDS = ("profile",)
 
 
+# The dtype names a run accepts, each with its canonical name: two spellings of one dtype are one run.
+DTYPE_ALIASES = {"bf16": "bf16", "bfloat16": "bf16", "fp16": "fp16", "float16": "fp16",
+                 "fp32": "fp32", "float32": "fp32", "auto": "auto"}
+
+# Letters of other scripts drawn like a Latin letter (a small table of Unicode's confusables for
+# Cyrillic and Greek, both cases): a name typed with Cyrillic "а" (U+0430) names the model spelled
+# with Latin "a". Applied after NFKC, which already folds fullwidth, mathematical and other
+# compatibility forms of Latin letters and digits.
+CONFUSABLES = str.maketrans({
+    # Cyrillic capitals
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T",
+    "У": "Y", "Х": "X", "Ѕ": "S", "І": "I", "Ј": "J", "Һ": "H", "Ԛ": "Q", "Ԝ": "W", "Ү": "Y", "Ӏ": "I",
+    # Cyrillic small letters
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ј": "j",
+    "һ": "h", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l", "ү": "y",
+    # Greek capitals
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O",
+    "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "Ϲ": "C", "Ϳ": "J",
+    # Greek small letters
+    "α": "a", "ο": "o", "ρ": "p", "ν": "v", "ι": "i", "γ": "y", "υ": "u", "ϲ": "c", "ϳ": "j",
+    # Latin letters without their dot
+    "ı": "i", "ȷ": "j",
+})
+
+# Characters that draw nothing: format characters (zero-width space and joiners, word joiner, BOM,
+# soft hyphen, bidirectional marks; Unicode category Cf), controls (Cc), variation selectors, the
+# combining grapheme joiner and the Hangul fillers.
+_INVISIBLE_EXTRA = re.compile("[\u034f\u115f\u1160\u3164\uffa0\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+
+
+def _visible(text: str) -> str:
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cc"))
+    return _INVISIBLE_EXTRA.sub("", text)
+
+
+def canonical_text(text: str) -> str:
+    """A name as the identity compares it: NFKC, invisible characters removed, Cyrillic and Greek
+    look-alikes of Latin letters replaced by those letters, case folded, spaces collapsed."""
+    text = unicodedata.normalize("NFKC", _visible(str(text))).translate(CONFUSABLES)
+    # Again after case folding: a capital whose small letter is in the table.
+    return " ".join(text.casefold().translate(CONFUSABLES).split())
+
+
 def normalize_model_name(model: str) -> str:
     """``Qwen/Qwen2-Audio-7B-Instruct``, `` qwen/qwen2-audio-7b-instruct `` and a local folder
     ``/data/models/Qwen2-Audio-7B-Instruct/`` name one model. Hub ids are matched case-insensitively
-    (the Hub resolves them so), a local folder by its own name, never by where it lies."""
-    name = str(model).strip().replace("\\", "/").rstrip("/")
-    parts = [p for p in name.split("/") if p]
-    local = name.startswith((".", "~", "/")) or len(parts) > 2
-    if local and parts:
-        name = parts[-1]
-    return name.lower()
+    (the Hub resolves them so), a local folder by its own name, never by where it lies; the name is
+    canonical text (``canonical_text``), and trailing ``/`` and ``/.`` are dropped. A relative
+    folder spelled like a Hub id (``models/tiny``) can only be told apart where it exists: the
+    runner records an existing local folder by its absolute path."""
+    name = canonical_text(model).replace("\\", "/")
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if _spelled_local(name) and parts:
+        parts = [p for p in posixpath.normpath("/" + "/".join(parts)).split("/") if p]
+        name = parts[-1] if parts else ""
+    else:
+        name = "/".join(parts)
+    return name
+
+
+def _spelled_local(name: str) -> bool:
+    """A folder, not a Hub id (``name`` or ``org/name``): absolute, relative with a dot or a tilde,
+    or deeper than two parts."""
+    name = name.replace("\\", "/")
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    return name.startswith((".", "~", "/")) or len(parts) > 2 or ".." in parts
+
+
+def canonical_dtype(dtype) -> str:
+    """``float32`` and ``fp32`` are one dtype (``DTYPE_ALIASES``); none given is ``auto``; a name
+    outside the table is kept, lower-cased."""
+    text = (_text_or_none(dtype) or "auto").lower()
+    return DTYPE_ALIASES.get(text, text)
+
+
+def canonical_revision(revision, model: str = "") -> str | None:
+    """None for the Hub's ``main`` (what the Hub client asks for when no revision is given) and for
+    a local folder (loading a folder reads no revision); a 40-digit commit in lower case."""
+    text = _text_or_none(revision)
+    if text is None or text == "main" or _spelled_local(canonical_text(model)):
+        return None
+    return text.lower() if re.fullmatch(r"[0-9a-fA-F]{40}", text) else text
+
+
+def canonical_audio_control(value) -> str | None:
+    """``none`` (any case) and an empty value are no control."""
+    text = (_text_or_none(value) or "").lower()
+    return None if text in ("", "none") else text
+
+
+# A reply cap at or above every task's own (the largest under any profile: ASR's transcript) caps
+# nothing: it is the same run as no cap.
+REPLY_CAP_CEILING = max(task.max_new_tokens for task in TASKS)
+
+
+def canonical_cap(value) -> int | None:
+    cap = _int_or_none(value)
+    return None if cap is not None and cap >= REPLY_CAP_CEILING else cap
 
 
 def _number(value, default: float = 0.0) -> float:
@@ -66,6 +159,11 @@ def _text_or_none(value) -> str | None:
     return text or None
 
 
+def _lower_or_none(value) -> str | None:
+    text = _text_or_none(value)
+    return text.lower() if text else None
+
+
 def run_identity(config: Mapping[str, Any], dataset_fingerprint: str | None = None) -> dict:
     """The semantic configuration of a run, normalized.
 
@@ -79,7 +177,7 @@ def run_identity(config: Mapping[str, Any], dataset_fingerprint: str | None = No
     """
     method = (_text_or_none(config.get("method")) or "none").lower()
     compressed = method != "none"
-    audio_control = _text_or_none(config.get("audio_control"))
+    audio_control = canonical_audio_control(config.get("audio_control"))
     decoding = config.get("decoding") if isinstance(config.get("decoding"), Mapping) else {}
     cap = config["max_new_tokens"] if "max_new_tokens" in config else decoding.get("max_new_tokens")
     if isinstance(cap, Mapping):  # results.json's decoding lists per-task values; the cap is what varies
@@ -87,21 +185,21 @@ def run_identity(config: Mapping[str, Any], dataset_fingerprint: str | None = No
     backend = _backend_identity(config)
     return {
         "model": normalize_model_name(config.get("model") or ""),
-        "revision": _text_or_none(config.get("revision")),
+        "revision": canonical_revision(config.get("revision"), config.get("model") or ""),
         "backend": backend,
         "method": method,
         "ratio": _number(config.get("ratio")) if compressed else 0.0,
         "layer": _int_or_none(config.get("layer")) if compressed else None,
         "seed": _int_or_none(config.get("seed")) if (compressed or audio_control) else None,
-        "press_scope": _text_or_none(config.get("press_scope")) if compressed else None,
-        "dtype": None if backend else (_text_or_none(config.get("dtype")) or "auto").lower(),
+        "press_scope": _lower_or_none(config.get("press_scope")) if compressed else None,
+        "dtype": None if backend else canonical_dtype(config.get("dtype")),
         "audio_control": audio_control,
         "decoding": {
             "do_sample": bool(decoding.get("do_sample", GREEDY["do_sample"])),
             "num_beams": int(decoding.get("num_beams", GREEDY["num_beams"])),
-            "max_new_tokens": _int_or_none(cap),
+            "max_new_tokens": canonical_cap(cap),
         },
-        "profile": (_text_or_none(config.get("profile")) or "").lower() or None,
+        "profile": _lower_or_none(config.get("profile")),
         "dataset_fingerprint": _text_or_none(dataset_fingerprint),
     }
 

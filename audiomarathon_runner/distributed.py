@@ -29,6 +29,16 @@ class DistContext:
 
             dist.barrier()
 
+    def broadcast(self, obj):
+        """Rank 0's ``obj`` on every rank (a decision all ranks must share)."""
+        if self.world_size == 1:
+            return obj
+        import torch.distributed as dist
+
+        box = [obj]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
     def default_device(self) -> str:
         import torch
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import platform
 import time
 import traceback
@@ -43,6 +44,7 @@ from . import distributed
 from .adapters import AudioLMAdapter, load_adapter, resolve_device
 from .compression import CompressionConfig, compression_session
 from .prefetch import Prefetcher, Prepared, prepare_one
+from .run_folder import RunFolderLock, claim_for_run
 from .profiles import DEFAULT_PROFILE, Family, Request, family_named, get_profile, peak_normalize
 from .samples import (
     AUDIO_CONTROLS,
@@ -96,6 +98,8 @@ class RunConfig:
     api: "ApiConfig | None" = None
 
     def __post_init__(self) -> None:
+        if self.api is None:
+            self.model = local_model_path(self.model)
         if self.api is not None and self.method != "none":
             raise ValueError(f"--method {self.method}: API models run uncompressed, only method none is available")
         if self.batch_size != 1:
@@ -159,6 +163,17 @@ class RunConfig:
 
 # Greedy and identical for every task; only max_new_tokens varies (from the registry).
 DECODING = GREEDY
+
+
+def local_model_path(model: str) -> str:
+    """An existing local folder as its absolute path, however it was spelled (``models/tiny``,
+    ``./models/tiny/.``, ``~/models/tiny``): one folder is one model in the run identity, which
+    would read a relative ``org/name`` spelling as a Hub id. Symbolic links are kept, not followed:
+    a link's own name is the name its user gave the model. Anything else (a Hub id) is unchanged."""
+    path = os.path.expanduser(str(model))
+    if not str(model).strip() or not os.path.isdir(path):
+        return model
+    return os.path.abspath(path)
 
 
 # ------------------------------------------------------------ one sample
@@ -349,15 +364,57 @@ def run_evaluation(config: RunConfig, adapter: AudioLMAdapter | None = None,
     if not samples:
         raise ValueError(f"no samples for tasks {config.tasks!r} in {config.data!r}")
     dataset = dataset_version(config.data, samples)
-    if adapter is None and config.api is None:
-        device = resolve_device(config.device) if config.device else None
-        if dist.world_size > 1 and (device or "").startswith("cuda"):
-            device = f"cuda:{dist.local_rank}"
-        adapter = load_adapter(config.model, config.dtype, device or dist.default_device(), config.revision)
-    # Only now: a model or dataset that fails to load leaves no empty run folder behind.
-    out.mkdir(parents=True, exist_ok=True)
     chash = config.config_hash(dataset["fingerprint"])
+    folder = _RunFolder(out, dist, chash, config.identity(dataset["fingerprint"]), dataset["fingerprint"])
+    folder.enter(create=False)  # an existing folder: a busy one or another run's is refused before the model loads
+    try:
+        if adapter is None and config.api is None:
+            device = resolve_device(config.device) if config.device else None
+            if dist.world_size > 1 and (device or "").startswith("cuda"):
+                device = f"cuda:{dist.local_rank}"
+            adapter = load_adapter(config.model, config.dtype, device or dist.default_device(), config.revision)
+        # Only now: a model or dataset that fails to load leaves no empty run folder behind.
+        folder.enter(create=True)
+        out.mkdir(parents=True, exist_ok=True)
+        return _evaluate(config, adapter, samples, out, dist, dataset, chash)
+    finally:
+        folder.release()
 
+
+class _RunFolder:
+    """The run folder's lock and its one-run check (run_folder.py), decided by rank 0 for all ranks."""
+
+    def __init__(self, out: Path, dist, run: str, identity: dict, fingerprint: str | None):
+        self.out, self.dist, self.run, self.identity, self.fingerprint = out, dist, run, identity, fingerprint
+        self.lock = RunFolderLock(out)
+        self.entered = False
+
+    def enter(self, create: bool) -> None:
+        if self.entered:
+            return
+        outcome = None
+        if self.dist.rank == 0:
+            if create:
+                self.out.mkdir(parents=True, exist_ok=True)
+            if self.out.is_dir():
+                try:
+                    self.lock.acquire(self.run)
+                    claim_for_run(self.out, self.run, self.identity, self.fingerprint)
+                    outcome = "entered"
+                except Exception as err:  # noqa: BLE001 - every rank raises rank 0's refusal
+                    self.lock.release()
+                    outcome = err
+        outcome = self.dist.broadcast(outcome)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        self.entered = outcome == "entered"
+
+    def release(self) -> None:
+        self.lock.release()
+
+
+def _evaluate(config: RunConfig, adapter, samples, out: Path, dist, dataset: dict, chash: str) -> dict:
+    """The run proper, in a folder this process holds."""
     shard_path = out / (PREDICTIONS_FILE if dist.world_size == 1 else _shard_name(dist.rank))
     previous = [r for p in [out / PREDICTIONS_FILE, *sorted(out.glob(_shard_name("*")))]
                 for r in read_predictions(p, chash)]

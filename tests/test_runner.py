@@ -147,10 +147,59 @@ def test_audio_controls_keep_length_and_change_config_hash(tiny_model, imported_
     out = tmp_path / "ctl"
     assert main(_cli("--model", tiny_model, "--data", imported_dataset, "--out", out, "--tasks", "TAU",
                      "--limit", "1", "--audio-control", "silence")) == 0
-    assert main(_cli("--model", tiny_model, "--data", imported_dataset, "--out", out, "--tasks", "TAU",
+    assert main(_cli("--model", tiny_model, "--data", imported_dataset, "--out", tmp_path / "plain", "--tasks", "TAU",
                      "--limit", "1")) == 0
-    recs = read_records(out / "predictions.jsonl")
-    assert len(recs) == 2 and len({r["config_hash"] for r in recs}) == 2
+    silent, plain = read_records(out / "predictions.jsonl"), read_records(tmp_path / "plain" / "predictions.jsonl")
+    assert len(silent) == len(plain) == 1 and silent[0]["config_hash"] != plain[0]["config_hash"]
+
+
+def test_a_second_configuration_into_one_folder_is_refused_naming_what_differs(tiny_model, imported_dataset,
+                                                                               tmp_path, capsys):
+    """One run per folder: another configuration would overwrite results.json (and its records
+    would sit beside the first run's); it is refused before anything runs, naming the setting."""
+    out = tmp_path / "one"
+    common = _cli("--model", tiny_model, "--data", imported_dataset, "--out", out, "--tasks", "TAU", "--limit", "1",
+                  "--max-new-tokens", "2")
+    assert main(common) == 0
+    files = lambda: {p.name: p.read_bytes() for p in out.iterdir() if p.name != ".audiomarathon.lock"}  # noqa: E731
+    before = files()
+    capsys.readouterr()
+    assert main([*common, "--audio-control", "silence"]) == 1
+    err = capsys.readouterr().err
+    rid = json.loads(before["results.json"])["config"]["config_hash"]
+    assert f"--out {out} holds another run: {rid} (1 record)" in err
+    assert "audio_control: null in the folder, silence now" in err and "give another --out" in err
+    assert files() == before  # nothing written
+    # Only what decides the outputs counts: another --prefetch is the same run, resumed.
+    assert main([*common, "--prefetch", "1"]) == 0
+    assert (out / "predictions.jsonl").read_bytes() == before["predictions.jsonl"]
+
+
+def test_a_folder_of_an_older_spelling_resumes_as_the_same_run(tiny_model, imported_dataset, tmp_path):
+    """A folder written when the identity kept '--dtype float32' as typed holds the same run as
+    '--dtype fp32' now: its records are relabeled with today's run id, nothing is run again."""
+    from audiomarathon.records import write_predictions, write_results
+    from audiomarathon.run_identity import run_id
+
+    out = tmp_path / "old"
+    common = _cli("--model", tiny_model, "--data", imported_dataset, "--out", out, "--tasks", "TAU", "--limit", "2",
+                  "--max-new-tokens", "2")
+    assert main(common) == 0
+    results = json.loads((out / "results.json").read_text())
+    new = results["config"]["config_hash"]
+    # As the toolkit before canonical identities wrote it (its run id hashes the identity as typed).
+    identity = dict(results["identity"], dtype="float32")
+    old = run_id(identity)
+    assert old != new
+    records = read_records(out / "predictions.jsonl")
+    write_predictions(out / "predictions.jsonl", [dict(r, config_hash=old) for r in records])
+    results["identity"], results["config"]["config_hash"], results["config"]["dtype"] = identity, old, "float32"
+    write_results(out / "results.json", results)
+    assert main([*common[:-5], "--dtype", "float32", "--device", "cpu", "--no-progress"]) == 0
+    again = read_records(out / "predictions.jsonl")
+    assert [r["config_hash"] for r in again] == [new, new]
+    assert [{k: v for k, v in r.items() if k != "config_hash"} for r in again] == \
+        [{k: v for k, v in r.items() if k != "config_hash"} for r in records]  # the same records, none re-run
 
 
 @pytest.mark.parametrize(
@@ -248,3 +297,47 @@ def test_cli_serve_names_an_unreadable_dataset(tmp_path):
                            "--db", str(tmp_path / "lb.sqlite"), "--port", "0"], capture_output=True, text=True)
     assert proc.returncode == 1 and "nope" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "lb.sqlite").exists()  # nothing written before the dataset was read
+
+
+def test_two_runners_on_one_folder_the_second_refuses_and_no_record_is_lost(tiny_model, imported_dataset, tmp_path):
+    """Two real `audiomarathon run` processes on one --out: the first holds the folder's lock (here
+    stopped mid-run with SIGSTOP, so it surely still holds it), the second refuses at once naming
+    the folder and the first one's pid, writes nothing, and the first finishes with every record."""
+    out = tmp_path / "shared"
+    args = [PY, "-m", "audiomarathon", *_cli("--model", tiny_model, "--data", imported_dataset, "--out", out,
+                                             "--tasks", "TAU,GTZAN,VESUS", "--max-new-tokens", "4")]
+    first = subprocess.Popen(args, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    path = out / "predictions.jsonl"
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and (not path.exists() or path.read_bytes().count(b"\n") < 2):
+            time.sleep(0.05)
+        first.send_signal(signal.SIGSTOP)
+        held = path.read_bytes()
+        assert 2 <= held.count(b"\n") < 9, "the first run must be stopped part-way"
+        second = subprocess.run(args, env=_env(), capture_output=True, text=True, timeout=120)
+        assert second.returncode == 1 and "Traceback" not in second.stderr
+        assert f"--out {out}: another run is writing to this folder (pid {first.pid} on " in second.stderr
+        assert "Wait for it to finish, or give another --out" in second.stderr
+        assert path.read_bytes() == held and not (out / "results.json").exists()
+    finally:
+        first.send_signal(signal.SIGCONT)
+    assert first.wait(timeout=120) == 0, first.stderr.read()[-2000:]
+    recs = read_records(path)
+    assert len(recs) == len({r["id"] for r in recs}) == 9
+    assert path.read_bytes().count(b"\n") == 9
+    assert json.loads((out / "results.json").read_text())["samples"]["effective"] == {"TAU": 3, "GTZAN": 3, "VESUS": 3}
+    # The first one gone, the folder is free again: the same command resumes with nothing to do.
+    before = path.read_bytes()
+    assert subprocess.run(args, env=_env(), capture_output=True).returncode == 0
+    assert path.read_bytes() == before
+
+
+def test_the_lock_names_its_holder_and_is_released_on_exit(tmp_path):
+    from audiomarathon_runner.run_folder import RunFolderBusy, RunFolderLock
+
+    with RunFolderLock(tmp_path).acquire("rid:abc"):
+        # flock locks belong to open files: a second open of the lock file is a second runner.
+        with pytest.raises(RunFolderBusy, match=rf"pid {os.getpid()} on .*, run id rid:abc\)"):
+            RunFolderLock(tmp_path).acquire("rid:def")
+    RunFolderLock(tmp_path).acquire("rid:def").release()  # released with the first

@@ -11,8 +11,11 @@ import math
 import os
 import re
 
-# The dtype names the adapters accept (resolve_dtype); the adapters package imports torch.
-DTYPE_NAMES = ("bf16", "bfloat16", "fp16", "float16", "fp32", "float32", "auto")
+from audiomarathon.run_identity import DTYPE_ALIASES
+
+# The dtype names a run accepts (the run identity's table, which names each one's canonical
+# spelling; the adapters' resolve_dtype maps the same names, tests check they agree).
+DTYPE_NAMES = tuple(DTYPE_ALIASES)
 _DEVICE = re.compile(r"^(cpu|auto|mps|cuda(:\d+)?)$")
 
 
