@@ -18,6 +18,7 @@ Units are in the field names (``prefill_ms``, ``audio_seconds``, ``kv_cache_byte
 """
 
 
+import hashlib
 import json
 import math
 import os
@@ -86,6 +87,10 @@ class PredictionRecord(TypedDict):
     # The reply stopped at the reply cap (max new tokens) without ending its turn; absent for a
     # failed sample and in runs from before it was recorded.
     hit_cap: NotRequired[bool | None]
+    # Only for a reply longer than REPLY_STORE_CHARS (a misbehaving server): ``reply`` holds its
+    # first REPLY_STORE_CHARS characters, these describe the whole (see stored_reply).
+    reply_chars: NotRequired[int]
+    reply_sha256: NotRequired[str]
 
 
 class RunIdentityRecord(TypedDict):
@@ -373,6 +378,22 @@ def records_of_run(lines: Iterable[tuple[int, Mapping]], results: Mapping, predi
         raise RecordError(f"{predictions_name} and {results_name} are from different runs: no record of "
                           f"{predictions_name} carries {results_name}'s run id {run} ({found})")
     return kept
+
+
+# The most of a reply a record stores, in characters. A model's reply is bounded by its reply cap
+# (at most 1,100 tokens, a few kB of text); only a misbehaving server sends more, and a 10 MB reply
+# stored whole would swell predictions.jsonl and every reader of it.
+REPLY_STORE_CHARS = 65_536
+
+
+def stored_reply(text: str, limit: int = REPLY_STORE_CHARS) -> tuple[str, dict]:
+    """What a record stores of ``text``: the text itself, or over ``limit`` characters its first
+    ``limit`` characters plus ``reply_chars`` (the whole length) and ``reply_sha256`` (the hash of
+    its UTF-8 bytes, ``sha256:<hex>``)."""
+    if len(text) <= limit:
+        return text, {}
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return text[:limit], {"reply_chars": len(text), "reply_sha256": f"sha256:{digest}"}
 
 
 def encode_record(record: Mapping) -> bytes:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import base64
 import collections
+import hashlib
 import io
 import json
 import socket
@@ -29,13 +30,20 @@ from pathlib import Path
 
 import numpy as np
 
-FAULTS = ("429", "500", "503", "timeout", "malformed", "no-content", "400", "401", "drop")
+FAULTS = ("429", "500", "503", "timeout", "malformed", "no-content", "400", "401", "drop",
+          # Misbehaviours of a server that answers 200: an HTML page (a proxy's error page), the
+          # whole response one byte every ``drip_s`` (status line and headers included), the body
+          # one byte every ``drip_s`` after prompt headers, a reply of ``huge_chars`` characters, and
+          # a reply naming another model than the one asked for.
+          "html", "drip", "drip-body", "huge", "other-model")
+OTHER_MODEL = "some-other-model"
 
 
 class ChatServer:
     def __init__(self, model_dir: str | Path | None = None, *, delay_s: float = 0.0, reply: str = "A",
                  timeout_fault_s: float = 3.0, port: int = 0, served_name: str | None = None,
-                 fingerprint: str = "fp_tiny_0", decode: bool = True):
+                 fingerprint: str = "fp_tiny_0", decode: bool = True, drip_s: float = 0.25,
+                 huge_chars: int = 10_000_000):
         self.model_dir = model_dir
         self.delay_s = delay_s
         self.reply = reply
@@ -43,6 +51,8 @@ class ChatServer:
         self.served_name = served_name
         self.fingerprint = fingerprint
         self.decode = decode  # False (fixed replies only): skip audio decoding, for throughput runs
+        self.drip_s = drip_s
+        self.huge_chars = huge_chars
         self.faults: collections.deque[str] = collections.deque()
         self.log: list[dict] = []  # one entry per request received (faulted ones included)
         self.in_flight = 0
@@ -64,8 +74,8 @@ class ChatServer:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
 
     def inject(self, *faults: str) -> "ChatServer":
-        for fault in faults:
-            if fault not in FAULTS:
+        for fault in faults:  # None: that request is answered normally
+            if fault is not None and fault not in FAULTS:
                 raise ValueError(f"unknown fault {fault!r}; choose from {FAULTS}")
         with self._lock:
             self.faults.extend(faults)
@@ -182,10 +192,11 @@ def _handler(server: ChatServer):
         def log_message(self, *args) -> None:  # quiet
             pass
 
-        def _send(self, code: int, body: bytes, headers: dict | None = None) -> None:
+        def _send(self, code: int, body: bytes, headers: dict | None = None,
+                  content_type: str = "application/json") -> None:
             try:
                 self.send_response(code)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
@@ -193,6 +204,22 @@ def _handler(server: ChatServer):
                 self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (its timeout)
+
+        def _drip(self, body: bytes, headers_too: bool) -> None:
+            """The response one byte at a time, ``drip_s`` apart, until it ends or the client leaves."""
+            head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n").encode()
+            if not headers_too:
+                self.wfile.write(head)
+                head = b""
+            try:
+                for i in range(len(head + body)):
+                    self.wfile.write((head + body)[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(server.drip_s)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.close_connection = True
 
         def _error(self, code: int, message: str, headers: dict | None = None) -> None:
             self._send(code, json.dumps({"error": {"message": message, "code": code}}).encode(), headers)
@@ -229,6 +256,9 @@ def _handler(server: ChatServer):
             if fault == "drop":  # close without an answer
                 self.close_connection = True
                 return
+            if fault == "html":
+                return self._send(200, b"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway"
+                                       b"</h1></body></html>", content_type="text/html")
             try:
                 request = json.loads(raw)
                 entry.update(model=request.get("model"), temperature=request.get("temperature"),
@@ -242,14 +272,21 @@ def _handler(server: ChatServer):
             if fault == "malformed":
                 return self._send(200, b'{"id": "chatcmpl-x", "choices": [{"index": 0, "mess')
             content = None if fault == "no-content" else result["text"]
+            if fault == "huge":
+                content = (content + " " + "x" * server.huge_chars)[:server.huge_chars]
+                entry.update(content_chars=len(content),
+                             content_sha256="sha256:" + hashlib.sha256(content.encode("utf-8")).hexdigest())
+            model = OTHER_MODEL if fault == "other-model" else server.served_name or request.get("model")
             body = {
                 "id": f"chatcmpl-{len(server.log)}", "object": "chat.completion", "created": int(time.time()),
-                "model": server.served_name or request.get("model"), "system_fingerprint": server.fingerprint,
+                "model": model, "system_fingerprint": server.fingerprint,
                 "choices": [{"index": 0, "finish_reason": result["finish_reason"],
                              "message": {"role": "assistant", "content": content}}],
                 "usage": {"prompt_tokens": result["prompt_tokens"], "completion_tokens": result["completion_tokens"],
                           "total_tokens": result["prompt_tokens"] + result["completion_tokens"]},
             }
+            if fault in ("drip", "drip-body"):
+                return self._drip(json.dumps(body).encode(), headers_too=fault == "drip")
             self._send(200, json.dumps(body).encode())
 
     return Handler

@@ -12,6 +12,7 @@ exponential backoff, and each finished sample is written as soon as its reply ar
 """
 
 from .config import AUDIO_FORMATS, TOO_LONG_POLICIES, ApiConfig
-from .runner import ApiFatalError, ApiRunner, backend_summary
+from .runner import ApiFatalError, ApiRunner, backend_summary, same_model
 
-__all__ = ["AUDIO_FORMATS", "TOO_LONG_POLICIES", "ApiConfig", "ApiFatalError", "ApiRunner", "backend_summary"]
+__all__ = ["AUDIO_FORMATS", "TOO_LONG_POLICIES", "ApiConfig", "ApiFatalError", "ApiRunner", "backend_summary",
+           "same_model"]

@@ -57,6 +57,11 @@ class RequestFailed(Exception):
     """The sample's request failed for good (a 4xx, or retries exhausted); recorded on the sample."""
 
 
+class MalformedReply(ValueError):
+    """An HTTP 200 whose body is not a chat completion with a text reply (an HTML error page from a
+    proxy, truncated JSON, no content): retried like a 5xx, then recorded on the sample."""
+
+
 @dataclass
 class Reply:
     text: str
@@ -82,8 +87,25 @@ def _retry_reason(err: BaseException) -> str | None:
     if isinstance(err, openai.APIStatusError):
         code = err.status_code
         return f"HTTP {code}" if code in (408, 409, 429) or code >= 500 else None
+    if isinstance(err, MalformedReply):
+        return f"malformed reply ({err})"
     if isinstance(err, (openai.APIResponseValidationError, ValueError, KeyError, TypeError, IndexError)):
         return f"malformed reply ({type(err).__name__})"
+    return None
+
+
+def _unreachable(err: BaseException) -> str | None:
+    """Why no request to that server can succeed (nothing listens, the host name does not resolve),
+    or None. Then every sample would fail the same way: the run stops instead of recording each."""
+    import socket
+
+    seen = 0
+    while err is not None and seen < 10:
+        if isinstance(err, ConnectionRefusedError):
+            return "connection refused (is the server running, on that port?)"
+        if isinstance(err, socket.gaierror):
+            return f"the host name does not resolve ({err})"
+        err, seen = err.__cause__ or err.__context__, seen + 1
     return None
 
 
@@ -105,25 +127,47 @@ def backoff_delay(config: ApiConfig, sample_id: str, attempt: int, retry_after: 
     return base * (0.5 + 0.5 * jitter)
 
 
-def _parse(completion) -> tuple[str, dict]:
-    choice = completion.choices[0]
-    text = choice.message.content
+def _snippet(data: bytes, n: int = 80) -> str:
+    text = " ".join(data[:4 * n].decode("utf-8", "replace").split())
+    return repr(text[:n] + ("..." if len(text) > n else ""))
+
+
+def parse_completion(response) -> tuple[str, dict]:
+    """The reply text and what the server says about it, from an HTTP 200's body; MalformedReply
+    naming what was found when the body is not a chat completion with text."""
+    body = response.content
+    kind = response.headers.get("content-type", "").split(";")[0].strip() or "untyped"
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        raise MalformedReply(f"HTTP 200 with a {kind} body that is not JSON: {_snippet(body)}") from None
+    choices = data.get("choices") if isinstance(data, dict) else None
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise MalformedReply(f"HTTP 200 with a {kind} body that is not a chat completion (no choices): {_snippet(body)}")
+    choice = choices[0]
+    message = choice.get("message")
+    text = message.get("content") if isinstance(message, dict) else None
     if not isinstance(text, str):
-        raise ValueError("the reply has no text content")
-    usage = completion.usage
+        raise MalformedReply("the reply has no text content")
+    # JSON may carry lone surrogates (\\ud800), which no UTF-8 file can hold.
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+    count = lambda v: v if isinstance(v, int) and not isinstance(v, bool) else None  # noqa: E731
+    text_or_none = lambda v: str(v)[:200] if v is not None else None  # noqa: E731
     return text, {
-        "input_tokens": getattr(usage, "prompt_tokens", None) if usage else None,
-        "output_tokens": getattr(usage, "completion_tokens", None) if usage else None,
-        "model": completion.model, "system_fingerprint": getattr(completion, "system_fingerprint", None),
-        "finish_reason": choice.finish_reason,
+        "input_tokens": count(usage.get("prompt_tokens")), "output_tokens": count(usage.get("completion_tokens")),
+        "model": text_or_none(data.get("model")), "system_fingerprint": text_or_none(data.get("system_fingerprint")),
+        "finish_reason": text_or_none(choice.get("finish_reason")),
     }
 
 
 def send(clients: list, first: int, body: Body, sample_id: str, config: ApiConfig,
          stop: threading.Event) -> Reply:
     """POST ``body`` to /chat/completions, retrying transient failures on the next server in turn."""
+    import httpx2
     import openai
-    from openai.types.chat import ChatCompletion
+
+    from .transport import deadline
 
     retried = []
     for attempt in range(config.max_retries + 1):
@@ -131,13 +175,17 @@ def send(clients: list, first: int, body: Body, sample_id: str, config: ApiConfi
         base = str(client.base_url).rstrip("/")
         t0 = time.perf_counter()
         try:
-            completion = client.post("/chat/completions", cast_to=ChatCompletion, content=body,
-                                     options={"headers": {"Content-Type": "application/json",
-                                                          "Content-Length": str(body.size)}})
-            text, info = _parse(completion)
+            with deadline(config.timeout_s):  # the whole attempt, however slowly the server answers
+                response = client.post("/chat/completions", cast_to=httpx2.Response, content=body,
+                                       options={"headers": {"Content-Type": "application/json",
+                                                            "Content-Length": str(body.size)}})
+            text, info = parse_completion(response)
             return Reply(text=text, latency_ms=(time.perf_counter() - t0) * 1000.0, base_url=base,
                          attempts=attempt + 1, retried=retried, **info)
         except Exception as err:  # noqa: BLE001 - sorted into retry / sample error / fatal below
+            down = _unreachable(err)
+            if down is not None:
+                raise ApiFatalError(f"sample {sample_id}: cannot reach {base}: {down}") from None
             reason = _retry_reason(err)
             if reason is None:
                 if isinstance(err, openai.APIStatusError):

@@ -7,15 +7,19 @@ once), so a killed run loses only the requests in flight and a resumed one asks 
 from __future__ import annotations
 
 import queue
+import re
+import sys
 import threading
 import time
 import traceback
 from typing import Iterable, Iterator
 
+from audiomarathon.records import stored_reply
+
 from .audio import AudioPart, TooLongError, plan_requests
 from .request import ApiFatalError, Body, RequestFailed, build_body, send
 
-__all__ = ["ApiFatalError", "ApiRunner", "backend_summary"]
+__all__ = ["ApiFatalError", "ApiRunner", "backend_summary", "same_model"]
 
 
 class ApiRunner:
@@ -25,11 +29,24 @@ class ApiRunner:
         self.config = config
         self.api = config.api
         key = self.api.api_key()
+        from .transport import http_client
+
         # Retries are ours (backoff across servers, recorded per sample): the client's are off.
-        self.clients = [openai.OpenAI(base_url=url, api_key=key, timeout=self.api.timeout_s, max_retries=0)
+        self.clients = [openai.OpenAI(base_url=url, api_key=key, timeout=self.api.timeout_s, max_retries=0,
+                                      http_client=http_client(self.api.timeout_s))
                         for url in self.api.base_urls]
         self.stop = threading.Event()
         self.family = config.family()
+        self._warned: set = set()  # (kind, what) already said on stderr
+        self._warn_lock = threading.Lock()
+
+    def warn(self, key: tuple, message: str) -> None:
+        """Say ``message`` on stderr once per ``key`` (a misbehaving server repeats itself)."""
+        with self._warn_lock:
+            if key in self._warned:
+                return
+            self._warned.add(key)
+        print(f"audiomarathon run: warning: {message}", file=sys.stderr, flush=True)
 
     # ------------------------------------------------------------ one sample
     def _body_size(self, request):
@@ -75,6 +92,11 @@ class ApiRunner:
                 replies.append(send(self.clients, slot, body, sample.id, self.api, self.stop))
             # Several requests only for transcription: the transcripts of consecutive parts, in order.
             text = replies[0].text if len(replies) == 1 else " ".join(r.text.strip() for r in replies)
+            text, whole = stored_reply(text)
+            if whole:
+                rec.update(whole)
+                self.warn(("long", sample.id), f"sample {sample.id}: the reply is {whole['reply_chars']:,} characters; "
+                          f"stored its first {len(text):,} (reply_chars and reply_sha256 describe the whole)")
             parsed, rule = parse_reply(text, sample)
             tokens_in = _total(r.input_tokens for r in replies)
             tokens_out = _total(r.output_tokens for r in replies)
@@ -90,9 +112,16 @@ class ApiRunner:
                 "input_tokens": tokens_in, "output_tokens": tokens_out,
                 "request_bytes": sent, "warmup": False,
             }
+            served = replies[-1].model
+            other = next((r.model for r in replies if not same_model(self.config.model, r.model)), None)
+            if other is not None:
+                self.warn(("model", other), f"the server answered as model {other!r}, not the requested "
+                          f"{self.config.model!r} (first seen on sample {sample.id}; recorded as api.model and "
+                          "api.model_mismatch in predictions.jsonl)")
             rec["api"] = {
                 "base_url": replies[-1].base_url,
-                "model": replies[-1].model,
+                "model": other if other is not None else served,
+                "model_mismatch": other is not None,
                 "system_fingerprint": replies[-1].system_fingerprint,
                 "finish_reason": [r.finish_reason for r in replies] if len(replies) > 1 else replies[0].finish_reason,
                 "attempts": sum(r.attempts for r in replies),
@@ -160,6 +189,20 @@ class ApiRunner:
                 client.close()
 
 
+# What a provider may append to the model it was asked for: a dated snapshot
+# (gpt-4o-audio-preview -> gpt-4o-audio-preview-2024-12-17, gpt-4 -> gpt-4-0613).
+_SNAPSHOT = re.compile(r"[-@]\d{4}(-?\d{2}){0,2}")
+
+
+def same_model(requested: str, served: str | None) -> bool:
+    """Whether a reply's model names the requested one: the same name (case aside, a ``models/``
+    prefix aside), or a dated snapshot of it. A reply naming no model is not a mismatch."""
+    if served is None:
+        return True
+    want, got = (str(v).strip().lower().removeprefix("models/") for v in (requested, served))
+    return got == want or (got.startswith(want) and _SNAPSHOT.fullmatch(got[len(want):]) is not None)
+
+
 def _total(values) -> int | None:
     values = list(values)
     return None if any(v is None for v in values) else int(sum(values))
@@ -183,6 +226,8 @@ def backend_summary(api_config, records: list[dict]) -> dict:
         "kind": "openai-chat",
         **api_config.public(),
         "served_models": sorted({str(r["api"].get("model")) for r in ok}),
+        # Replies naming another model than the one asked for (see same_model).
+        "model_mismatches": sum(bool(r["api"].get("model_mismatch")) for r in ok),
         "system_fingerprints": sorted({str(r["api"].get("system_fingerprint")) for r in ok}),
         "requests": sum(r["api"].get("requests", 1) for r in ok),
         "attempts": sum(r["api"].get("attempts", 1) for r in ok),

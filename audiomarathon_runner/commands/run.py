@@ -48,24 +48,26 @@ def run(args) -> int:
 
 
 def format_summary(results: dict) -> str:
-    from audiomarathon_metric.display import fmt1
+    from audiomarathon_metric.display import fmt1, fmt_ci, plural
 
     scores = results.get("scores", {})
     capped = (results.get("reply_cap") or {}).get("tasks", {})
-    lines = [f"{'task':<12} {'n':>4} {'score':>7}  {'invalid':>7}  at cap"]
+    # The columns of `score`'s table (95% CI as it prints it), plus the share of replies at the cap.
+    lines = [f"{'task':<12} {'n':>4} {'score':>7}  {'95% CI':<13} {'invalid':>7}  at cap"]
     for name, res in scores.get("tasks", {}).items():
         invalid = f"{fmt1(res['invalid_rate'])}%" if "invalid_rate" in res else ""
         at_cap = f"{fmt1(100 * capped[name]['share'])}%" if name in capped else ""
-        lines.append(f"{name:<12} {res.get('n', 0):>4} {fmt1(res.get('score')):>7}  {invalid:>7}  {at_cap}".rstrip())
+        lines.append(f"{name:<12} {res.get('n', 0):>4} {fmt1(res.get('score')):>7}  {fmt_ci(res.get('ci95')):<13} "
+                     f"{invalid:>7}  {at_cap}".rstrip())
     if scores.get("average") is not None:
-        line = f"{'average':<12} {'':>4} {fmt1(scores['average']):>7}"
+        line = f"{'average':<12} {'':>4} {fmt1(scores['average']):>7}  {fmt_ci(scores.get('average_ci95')):<13}"
         if not scores.get("complete", True):
             # Not comparable with a leaderboard average over all the tasks.
             from audiomarathon.tasks import TASKS
 
-            line += (f"  (incomplete: over {scores.get('n_tasks', len(scores.get('tasks', {})))} of {len(TASKS)} "
-                     "tasks; not the benchmark average)")
-        lines.append(line)
+            line += (f"  (incomplete: over {scores.get('n_tasks', len(scores.get('tasks', {})))} of "
+                     f"{plural(len(TASKS), 'task')}; not the benchmark average)")
+        lines.append(line.rstrip())
     cap = results.get("reply_cap") or {}
     if cap.get("replies"):
         lines.append(f"replies at the reply cap (cut off before ending their turn): {cap['hit_cap']} of "
@@ -81,12 +83,17 @@ def format_summary(results: dict) -> str:
     if backend.get("kind") == "openai-chat":
         cost = f", cost ${backend['cost_usd']:.4f}" if backend.get("cost_usd") is not None else ""
         latency = backend.get("latency_ms", {}).get("median")
-        lines.append(f"API: {backend.get('requests', 0)} requests ({backend.get('attempts', 0)} attempts), tokens in "
+        lines.append(f"API: {plural(backend.get('requests', 0), 'request')} "
+                     f"({plural(backend.get('attempts', 0), 'attempt')}), tokens in "
                      f"{backend.get('input_tokens')} / out {backend.get('output_tokens')}{cost}"
                      + (f", median latency {latency:.0f} ms" if latency is not None else ""))
+        if backend.get("model_mismatches"):
+            lines.append(f"warning: {backend['model_mismatches']} replies named another model than "
+                         f"{config.get('model')!r} (served: {', '.join(backend.get('served_models', []))}; "
+                         "see api.model in predictions.jsonl)")
     t = results.get("timing", {})
     if "prefill_ms" in t:
-        lines.append(f"prefill (TTFT) median {t['prefill_ms']['median']:.1f} ms over {t['samples']} samples "
+        lines.append(f"prefill (TTFT) median {fmt1(t['prefill_ms']['median'])} ms over {plural(t['samples'], 'sample')} "
                      f"(warm-up excluded: {t['warmup_excluded']})")
     lines.append(f"results: {results['config']['out']}/results.json")
     return "\n".join(lines)
