@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import io
 import os
 import stat
@@ -14,6 +13,8 @@ import soundfile as sf
 import soxr
 
 from audiomarathon.tasks import SAMPLING_RATE
+
+from .files import os_reason
 
 
 class AudioError(Exception):
@@ -161,8 +162,7 @@ def check_file(path: str) -> None:
         raise AudioError(MISSING, path, "file not found" if not os.path.islink(path)
                          else "symbolic link to a file that does not exist") from None
     except OSError as exc:
-        reason = "symbolic link loop" if exc.errno == errno.ELOOP else exc.strerror or str(exc)
-        raise AudioError(UNREADABLE, path, f"cannot be read: {reason}") from None
+        raise AudioError(UNREADABLE, path, f"cannot be read: {os_reason(exc)}") from None
     if not stat.S_ISREG(info.st_mode):
         raise AudioError(UNREADABLE, path, "not a regular file")
     if info.st_size == 0:
@@ -170,7 +170,7 @@ def check_file(path: str) -> None:
     try:
         shortfall = _riff_shortfall(path)
     except OSError as exc:
-        raise AudioError(UNREADABLE, path, f"cannot be read: {exc.strerror or exc}") from None
+        raise AudioError(UNREADABLE, path, f"cannot be read: {os_reason(exc)}") from None
     except struct.error:
         raise AudioError(TRUNCATED, path, "RIFF chunk header cut short") from None
     if shortfall:
@@ -226,7 +226,7 @@ def decode_file(path: str, expected_duration: float | None = None, tolerance: fl
     except (RuntimeError, ValueError) as exc:
         raise AudioError(UNDECODABLE, path, f"cannot decode audio: {exc}") from None
     except OSError as exc:  # the file went away or became unreadable after check_file
-        raise AudioError(UNREADABLE, path, f"cannot be read: {exc.strerror or exc}") from None
+        raise AudioError(UNREADABLE, path, f"cannot be read: {os_reason(exc)}") from None
     if 0 < declared and stream.frames < declared - rate // 100:
         raise AudioError(TRUNCATED, path, f"decoded {stream.frames} of {declared} frames declared")
     if stream.frames == 0:

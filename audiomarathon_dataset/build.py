@@ -30,13 +30,13 @@ from .composer import (
 )
 from .controlled import Controlled, check_task, plan_controlled
 from .evidence import segments_with_evidence
+from .files import SourceFileError, os_reason
 from .parallel import Executor
 from .progress import TaskProgress
 from .questions import QUESTION_MAKERS, NoQuestion
 from .recipes import RECIPES
 from .report import Issue, Report
 from .sources import CORPORA, MissingCorpusError
-from .sources.base import SourceFileError
 from .writer import BUILD_REPORT, DatasetWriter, Row, check_output
 
 REPORT_NAME = BUILD_REPORT
@@ -192,7 +192,7 @@ def _guarded(items: Iterator, task: Task, corpus: str, folder: Path, sources: Pa
         if isinstance(exc, SourceFileError):
             where, why = exc.path, exc.reason
         elif isinstance(exc, OSError):
-            where, why = exc.filename or str(folder), f"cannot be read: {exc.strerror or exc}"
+            where, why = exc.filename or str(folder), f"cannot be read: {os_reason(exc)}"
         else:
             where, why = str(folder), f"{type(exc).__name__}: {exc}"
         yield Issue(rp.UNREADABLE, task.name, CORPORA[corpus].rel(where, sources), "",

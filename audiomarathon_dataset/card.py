@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping
 
 import yaml
 
 from audiomarathon.citation import CITATION, LICENSE, PAPER_URL, SOURCE_TERMS
-from audiomarathon.fingerprint import VERSION_FILE
 from audiomarathon.schema import FEATURES
 from audiomarathon.tasks import ALL, TASKS, get_task
 
-if TYPE_CHECKING:
-    from .writer import TaskStats
-
-FORMAT_VERSION = 1
+from .task_stats import TaskStats
 
 
 class _NoAliasDumper(yaml.SafeDumper):
@@ -26,7 +20,7 @@ class _NoAliasDumper(yaml.SafeDumper):
         return True
 
 
-def _config_entries(stats: Mapping[str, "TaskStats"]) -> list[dict]:
+def _config_entries(stats: Mapping[str, TaskStats]) -> list[dict]:
     """One config per task, ``all``, then each abbreviation as an alias of its task's config:
     ``load_dataset`` knows no aliases, and every command accepts ``ASC`` for ``TAU``."""
     tasks = [t for t in TASKS if t.name in stats]
@@ -47,7 +41,7 @@ def _config_entries(stats: Mapping[str, "TaskStats"]) -> list[dict]:
     return configs
 
 
-def _dataset_info(stats: Mapping[str, "TaskStats"]) -> list[dict]:
+def _dataset_info(stats: Mapping[str, TaskStats]) -> list[dict]:
     features = FEATURES._to_yaml_list()
     infos = []
     total_n = total_bytes = 0
@@ -75,7 +69,7 @@ def _dataset_info(stats: Mapping[str, "TaskStats"]) -> list[dict]:
     return infos
 
 
-def _stats_table(stats: Mapping[str, "TaskStats"]) -> str:
+def _stats_table(stats: Mapping[str, TaskStats]) -> str:
     lines = [
         "| config | task | category | instances | paper | hours | min s | mean s | max s |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|",
@@ -136,7 +130,7 @@ def _terms_table(names: list[str]) -> str:
     return "\n".join(lines)
 
 
-def render_card(stats: Mapping[str, "TaskStats"], fingerprint: str, title: str = "AudioMarathon",
+def render_card(stats: Mapping[str, TaskStats], fingerprint: str, title: str = "AudioMarathon",
                 extra_text: str = "") -> str:
     names = [t.name for t in TASKS if t.name in stats]
     total_n = sum(stats[n].n for n in names)
@@ -197,11 +191,3 @@ terms, which also apply to this copy:
 """
     return f"---\n{front}---\n\n{body}"
 
-
-def write_card(path: Path, stats: Mapping[str, "TaskStats"], fingerprint: str, title: str = "AudioMarathon",
-               extra_text: str = "") -> None:
-    """The card at ``path`` and, beside it, the version file that marks the folder as ours and
-    declares its fingerprint (kept out of the card's YAML, which holds only Hub metadata)."""
-    path.write_text(render_card(stats, fingerprint, title, extra_text), encoding="utf-8")
-    version = {"format": FORMAT_VERSION, "fingerprint": fingerprint}
-    (path.parent / VERSION_FILE).write_text(json.dumps(version, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -27,6 +27,7 @@ from audiomarathon.fingerprint import KEY_COLUMNS, VERSION_FILE, dataset_fingerp
 from audiomarathon.schema import COLUMNS
 from audiomarathon.tasks import TASKS, Task
 
+from .task_stats import TaskStats
 
 SPLIT = "test"
 DEFAULT_ROWS_PER_GROUP = 4  # small row groups keep streaming's first row cheap
@@ -36,6 +37,7 @@ CARD = "README.md"
 IMPORT_REPORT = "import_report.json"
 BUILD_REPORT = "build_report.json"
 REPORTS = (IMPORT_REPORT, BUILD_REPORT)  # one per command; each describes the configs it wrote
+FORMAT_VERSION = 1  # in the version file, beside the dataset's fingerprint
 _PLAN = "plan.json"  # in a commit's backup folder: what it moves, to undo a commit killed midway
 
 
@@ -84,27 +86,6 @@ class WriteError(OSError):
 
     def __str__(self) -> str:
         return self.strerror
-
-
-@dataclass
-class TaskStats:
-    task: str
-    n: int = 0
-    total_seconds: float = 0.0
-    min_seconds: float = float("inf")
-    max_seconds: float = 0.0
-    num_bytes: int = 0
-    shards: list[str] = field(default_factory=list)
-
-    def add(self, duration: float) -> None:
-        self.n += 1
-        self.total_seconds += duration
-        self.min_seconds = min(self.min_seconds, duration)
-        self.max_seconds = max(self.max_seconds, duration)
-
-    @property
-    def mean_seconds(self) -> float:
-        return self.total_seconds / self.n if self.n else 0.0
 
 
 def _parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
@@ -309,7 +290,7 @@ class DatasetWriter:
         """Write the dataset card and move the finished files into place."""
         if not self.stats:
             raise ValueError("no instance was written for any task; nothing to commit")
-        from .card import write_card
+        from .card import render_card  # imports datasets (the card lists its features): only when committing
 
         kept = {name: e for name, e in self._existing.items() if name not in self.stats}
         broken = [e.error for e in kept.values() if e.error]
@@ -321,8 +302,13 @@ class DatasetWriter:
         stats = {**{name: e.stats for name, e in kept.items()}, **self.stats}
         keys = [k for e in kept.values() for k in e.keys] + self._key_rows
         with self._writing():
-            write_card(self.tmp / CARD, stats, fingerprint=dataset_fingerprint(keys), title=title,
-                       extra_text=extra_card_text + _kept_note(self.kept))
+            fingerprint = dataset_fingerprint(keys)
+            card = render_card(stats, fingerprint, title, extra_card_text + _kept_note(self.kept))
+            (self.tmp / CARD).write_text(card, encoding="utf-8")
+            # The version file marks the folder as ours and declares its fingerprint (kept out of the
+            # card's YAML, which holds only Hub metadata); ``is_dataset_folder`` reads it.
+            version = {"format": FORMAT_VERSION, "fingerprint": fingerprint}
+            (self.tmp / VERSION_FILE).write_text(json.dumps(version, indent=2, sort_keys=True) + "\n", encoding="utf-8")
             for name, text in {**self._files, **self._report_texts()}.items():
                 (self.tmp / name).write_text(text, encoding="utf-8")
             replaced = [rel for name in self.stats if name in self._existing for rel in self._existing[name].shards]

@@ -199,7 +199,7 @@ def test_build_reports_every_hostile_source_file_and_keeps_the_rest(modes_apply,
         return _issue(report, kind, path.relative_to(src).as_posix())["message"]
 
     assert "not UTF-8 text" in issue("unreadable_file", trans)
-    assert "nested past the JSON parser's limit" in issue("malformed_json", articles[0])
+    assert "nested deeper than any metadata" in issue("malformed_json", articles[0])
     assert "cannot be read: Permission denied" in issue("unreadable_file", articles[1])
     assert "Permission denied; genre skipped" in issue("unreadable_file", genres[0])
     assert "cannot be read: Permission denied" in issue("unreadable_audio", clip)

@@ -281,3 +281,23 @@ def test_card_declares_the_dataset_fingerprint(imported_dataset):
     asr["answer_text"] += " extra"
     assert dataset_fingerprint(rows) != declared
     assert card_fingerprint("/nonexistent/folder") is None
+
+
+def test_release_audio_in_every_format_the_corpora_ship(tmp_path):
+    """A release's folder layouts take the audio formats the source corpora come in, GTZAN's .au
+    and AIFF included, as a corpus reader does."""
+    import pyarrow.parquet as pq
+
+    from audiomarathon_dataset.synthetic_release import write_synthetic_release
+
+    rel = write_synthetic_release(tmp_path / "rel", per_task=2, tasks=["HAD"])
+    tone = 0.1 * np.sin(np.linspace(0, 400 * np.pi, 16000 * 3)).astype(np.float32)
+    for name, fmt in (("blues.00000.au", "AU"), ("take.aiff", "AIFF"), ("take2.AIF", "AIFF")):
+        sf.write(rel / "HAD" / "fake" / name, tone, 16000, format=fmt, subtype="PCM_16")
+    (rel / "HAD" / "fake" / "notes.txt").write_text("not audio")
+    report = import_release(rel, tmp_path / "out", progress=False)
+    assert not report.issues, report.issues
+    rows = pq.read_table(next((tmp_path / "out" / "HAD").glob("*.parquet")), columns=["answer", "meta"]).to_pylist()
+    fake = {json.loads(row["meta"])["source_file"] for row in rows if row["answer"] == "B"}
+    assert {"HAD/fake/blues.00000.au", "HAD/fake/take.aiff", "HAD/fake/take2.AIF"} <= fake
+    assert not any(f.endswith(".txt") for f in fake)

@@ -288,3 +288,23 @@ def test_archives_not_read_are_reported_by_name(tmp_path, tmpdir_env):
                                           "folder")}
     strict = _cli(tmpdir_env, "import-release", str(shipped), "--out", "out2", "--strict", cwd=tmp_path)
     assert strict.returncode == 1 and "extras.7z" in strict.stderr and "bundle.zip" in strict.stderr
+
+
+def test_reports_name_the_files_of_a_release_read_through_its_archives_as_the_release_does(tmp_path, tmpdir_env):
+    """Files beside an archive are read through links in the extraction folder: a problem with one
+    is reported under its name in the release, as for the release unpacked by hand."""
+    unpacked = _release(tmp_path, "unpacked", ["TAU", "HAD", "LibriSpeech"])
+    (unpacked / "HAD" / "real" / "had_empty.wav").write_bytes(b"")
+    chapter = next(p.parent for p in sorted((unpacked / "LibriSpeech").rglob("*.trans.txt")))
+    shutil.copy(next(chapter.glob("*.flac")), chapter / "untranscribed.flac")
+    shipped = tmp_path / "shipped"
+    shutil.copytree(unpacked, shipped)
+    _zip_folder(shipped / "TAU", shipped / "TAU.zip", shipped)
+    shutil.rmtree(shipped / "TAU")
+    assert _cli(tmpdir_env, "import-release", str(unpacked), "--out", "by_hand", cwd=tmp_path).returncode == 0
+    assert _cli(tmpdir_env, "import-release", str(shipped), "--out", "from_zip", cwd=tmp_path).returncode == 0
+    issues = [json.loads((tmp_path / out / "import_report.json").read_text())["issues"] for out in ("by_hand", "from_zip")]
+    named = {(i["kind"], i["file"]) for i in issues[1]}
+    assert ("empty_audio", "HAD/real/had_empty.wav") in named
+    assert ("bad_record", (chapter / "untranscribed.flac").relative_to(unpacked).as_posix()) in named
+    assert issues[1] == issues[0]

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from ..files import lexical_rel, os_reason, walk_visible
 from .paths import release_view, within
 
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tbz", ".tar.xz", ".txz")
@@ -312,7 +313,7 @@ def extract(archive: str | os.PathLike, target: str | os.PathLike, budget: Budge
         raise ArchiveError(f"{label}: truncated or corrupt archive ({reason}); nothing of it was used") from None
     except OSError as exc:  # the archive unreadable, or the temporary folder's disk full
         where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(path) else ""
-        raise ArchiveError(f"{label}: cannot be extracted: {exc.strerror or exc}{where}") from None
+        raise ArchiveError(f"{label}: cannot be extracted: {os_reason(exc)}{where}") from None
     return result
 
 
@@ -330,14 +331,11 @@ class Expansion:
 def find_archives(src: Path, skip: Sequence[Path] = ()) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Archives under ``src`` (symlinked and hidden folders not entered, ``skip`` not looked at),
     and the archive-like files of formats not read, with why."""
-    skipped = {Path(p).resolve() for p in skip}
     found, unread = [], []
-    for dirpath, dirnames, filenames in os.walk(src):
-        here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (here / d).resolve() not in skipped)
-        for name in sorted(filenames):
+    for here, _, filenames in walk_visible(src, skip):
+        for name in filenames:
             path = here / name
-            if name.startswith(".") or not (archive_kind(name) or unread_kind(name)) or not path.is_file():
+            if not (archive_kind(name) or unread_kind(name)) or not path.is_file():
                 continue
             if not within(path, src):
                 unread.append((path, "a link leading outside the release root; refused, not read"))
@@ -381,7 +379,7 @@ def expand_release(src: str | os.PathLike, skip: Sequence[Path] = (), limits: Li
     else:
         archives, unread = find_archives(src, skip)
         base = src
-    expansion = Expansion(src, not_read=[(_rel(p, base), why) for p, why in unread])
+    expansion = Expansion(src, not_read=[(lexical_rel(p, base), why) for p, why in unread])
     if not archives:
         yield expansion
         return
@@ -394,7 +392,7 @@ def expand_release(src: str | os.PathLike, skip: Sequence[Path] = (), limits: Li
         budget = Budget(limits, free_bytes=shutil.disk_usage(work).free)
         for archive in archives:
             target = view / archive.parent.relative_to(base)
-            result = extract(archive, target, budget, name=_rel(archive, base))
+            result = extract(archive, target, budget, name=lexical_rel(archive, base))
             expansion.extracted.append(result)
             expansion.not_read += [(f"{result.archive}: {m}", "an archive inside an archive is not extracted; "
                                     "extract it and import the folder") for m in result.nested]
@@ -403,10 +401,3 @@ def expand_release(src: str | os.PathLike, skip: Sequence[Path] = (), limits: Li
             yield expansion
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def _rel(path: Path, base: Path) -> str:
-    try:
-        return path.relative_to(base).as_posix()
-    except ValueError:
-        return str(path)

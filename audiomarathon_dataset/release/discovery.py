@@ -19,7 +19,6 @@ paths; ``task_files`` (``--task-file TASK=PATH``) settles them explicitly.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -30,10 +29,10 @@ from typing import Any
 from audiomarathon.tasks import TASKS, Task, get_task, task_for_folder
 
 from .. import report as rp
+from ..files import SourceFileError, is_audio_name, lexical_rel, read_json, walk_visible
 from ..report import Issue
 from .paths import within
-from .shapes import (AUDIO_EXTENSIONS, TOO_DEEP, DesedTasks, FlatChoices, LibriSpeechTree, RaceList, RealFakeFolders,
-                     detect_json_shape)
+from .shapes import DesedTasks, FlatChoices, LibriSpeechTree, RaceList, RealFakeFolders, detect_json_shape
 
 JSON = "json"
 REAL_FAKE = RealFakeFolders.name
@@ -64,11 +63,7 @@ class Discovery:
     documents: dict[Path, Any] = field(default_factory=dict)  # parsed JSON, read once
 
     def rel(self, path: Path) -> str:
-        try:
-            rel = path.relative_to(self.root).as_posix()
-        except ValueError:
-            return str(path)
-        return rel if rel != "." else "."
+        return lexical_rel(path, self.root)
 
 
 class DiscoveryError(ValueError):
@@ -164,7 +159,7 @@ def classify_json(path: Path, obj: Any, root: Path, rules: Iterable[tuple[str, R
 def _is_transcript_folder(files: list[str]) -> bool:
     if any(f.endswith(".trans.txt") for f in files):
         return True
-    bases = {os.path.splitext(f)[0] for f in files if f.lower().endswith(AUDIO_EXTENSIONS)}
+    bases = {os.path.splitext(f)[0] for f in files if is_audio_name(f)}
     return any(f.endswith(".txt") and f[:-4] in bases for f in files)
 
 
@@ -178,19 +173,11 @@ def _tree_root(chapter: Path, root: Path) -> Path:
 
 
 def _read_json(path: Path, disc: Discovery) -> Any | None:
-    rel = disc.rel(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        disc.issues.append(Issue(rp.MALFORMED_JSON, _task_by_name(path, disc.root), rel, "", f"not UTF-8 text: {exc}"))
-    except json.JSONDecodeError as exc:
-        disc.issues.append(Issue(rp.MALFORMED_JSON, _task_by_name(path, disc.root), rel,
-                                 f"line {exc.lineno} col {exc.colno}", exc.msg))
-    except OSError as exc:
-        disc.issues.append(Issue(rp.MALFORMED_JSON, _task_by_name(path, disc.root), rel, "",
-                                 f"cannot be read: {exc.strerror or exc}"))
-    except RecursionError:
-        disc.issues.append(Issue(rp.MALFORMED_JSON, _task_by_name(path, disc.root), rel, "", TOO_DEEP))
+        return read_json(path)
+    except SourceFileError as err:
+        disc.issues.append(Issue(rp.MALFORMED_JSON, _task_by_name(path, disc.root), disc.rel(path), err.where,
+                                 err.reason))
     return None
 
 
@@ -212,12 +199,9 @@ def discover(root: str | Path, skip: Sequence[Path] = ()) -> Discovery:
     disc = Discovery(root)
     skipped = {Path(p).resolve() for p in skip}
     chapters: dict[Path, list[Path]] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and here / d not in skipped)
+    for here, dirnames, files in walk_visible(root, skip):
         if "real" in dirnames and "fake" in dirnames:
             _add(disc, Source("HAD", here, REAL_FAKE, "real/ + fake/ folders"))
-        files = sorted(f for f in filenames if not f.startswith("."))
         if _is_transcript_folder(files):
             chapters.setdefault(_tree_root(here, root), []).append(here)
         for name in files:

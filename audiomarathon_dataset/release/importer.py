@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
@@ -14,14 +12,15 @@ from audiomarathon.tasks import TASKS, Task, resolve_tasks
 
 from .. import report as rp
 from ..audio_io import AudioError, decode_file, encode_flac
+from ..files import SourceFileError, read_json
 from ..parallel import Executor
 from ..progress import TaskProgress
 from ..report import Issue, Report
 from ..writer import IMPORT_REPORT, DatasetWriter, Row, check_output
 from .discovery import JSON, REAL_FAKE, Discovery, DiscoveryError, Source, discover, explicit_source, parse_task_files, settle
 from .archives import ArchiveError, archive_kind, expand_release
-from .paths import relative_to_root, within
-from .shapes import TOO_DEEP, Context, LibriSpeechTree, RealFakeFolders, SourceRecord, detect_json_shape
+from .paths import release_name, within
+from .shapes import Context, LibriSpeechTree, RealFakeFolders, SourceRecord, detect_json_shape
 
 REPORT_NAME = IMPORT_REPORT
 
@@ -73,15 +72,9 @@ def collect_records(task: Task, source: Source, disc: Discovery) -> tuple[list[S
         obj = disc.documents.get(source.path)
         if obj is None:  # an explicit file discovery did not read
             try:
-                obj = json.loads(source.path.read_text(encoding="utf-8"))
-            except UnicodeDecodeError as exc:
-                return [], [ctx.issue(rp.MALFORMED_JSON, rel, "", f"not UTF-8 text: {exc}")]
-            except json.JSONDecodeError as exc:
-                return [], [ctx.issue(rp.MALFORMED_JSON, rel, f"line {exc.lineno} col {exc.colno}", exc.msg)]
-            except OSError as exc:
-                return [], [ctx.issue(rp.MALFORMED_JSON, rel, "", f"cannot be read: {exc.strerror or exc}")]
-            except RecursionError:
-                return [], [ctx.issue(rp.MALFORMED_JSON, rel, "", TOO_DEEP)]
+                obj = read_json(source.path)
+            except SourceFileError as err:
+                return [], [ctx.issue(rp.MALFORMED_JSON, rel, err.where, err.reason)]
         shape = detect_json_shape(obj)
         if shape is None:
             return [], [ctx.issue(rp.UNKNOWN_SHAPE, rel, "", "JSON matches no known release metadata shape")]
@@ -89,7 +82,7 @@ def collect_records(task: Task, source: Source, disc: Discovery) -> tuple[list[S
     elif source.kind == REAL_FAKE:
         take(RealFakeFolders().records(source.path, ctx))
     else:
-        take(LibriSpeechTree().records(source.path, ctx, source.chapters))
+        take(LibriSpeechTree(source.chapters).records(source.path, ctx))
     return records, issues
 
 
@@ -115,11 +108,7 @@ def group_by_audio(root: Path, records: list[tuple[str, SourceRecord]]) -> list[
     for ident, rec in records:
         g = groups.get(rec.audio)
         if g is None:
-            try:
-                rel = relative_to_root(rec.audio, root) or str(rec.audio)
-            except (RuntimeError, OSError):  # a symlink loop: named as listed, reported when decoded
-                rel = Path(os.path.relpath(rec.audio, root)).as_posix()
-            g = groups[rec.audio] = _Group(rec.audio, rel, [])
+            g = groups[rec.audio] = _Group(rec.audio, release_name(rec.audio, root), [])
         g.records.append((ident, rec))
     return list(groups.values())
 

@@ -61,6 +61,13 @@ def relative_to_root(path: Path, root: Path) -> str | None:
     return None
 
 
+def release_name(path: Path | str, root: Path) -> str:
+    """How reports name ``path``: relative to the release (``relative_to_root``), or as given when
+    it is outside. A symlink loop keeps its own name (realpath does not follow it)."""
+    rel = relative_to_root(Path(path), root)
+    return rel if rel is not None else str(path)
+
+
 def _lexically_within(path: Path, root: Path) -> bool:
     return _inside(os.path.normpath(path), os.path.normpath(root))
 

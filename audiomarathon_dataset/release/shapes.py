@@ -6,8 +6,6 @@ Each shape turns one metadata file (or one folder, for the folder-only shapes) i
 
 from __future__ import annotations
 
-import errno
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Iterator
@@ -15,13 +13,9 @@ from typing import Any, ClassVar, Iterator
 from audiomarathon.prompts import LETTERS
 from audiomarathon.tasks import Task
 
+from ..files import SourceFileError, folder_error, read_text, sorted_audio, transcript_lines, walk_audio
 from ..report import ANSWER_NOT_IN_OPTIONS, BAD_RECORD, MISSING_CLASS, UNREADABLE, Issue
-from .paths import resolve_listed
-
-# json.loads raises RecursionError past ~1,000 levels; no release metadata nests beyond a few.
-TOO_DEEP = "nested deeper than any metadata (over Python's JSON nesting limit); not release metadata"
-
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".opus", ".aac", ".aiff", ".aif")
+from .paths import release_name, resolve_listed
 
 
 @dataclass
@@ -49,12 +43,7 @@ class Context:
     base: Path | None = None  # the metadata file's own folder: audio paths resolve here first
 
     def rel(self, path: Path | str) -> str:
-        try:
-            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
-        except (RuntimeError, OSError):  # a symlink loop: name the link itself
-            return _lexical_rel(path, self.root)
-        except ValueError:
-            return str(path)
+        return release_name(path, self.root)
 
     def issue(self, kind: str, file: str, record: str, message: str) -> Issue:
         return Issue(kind, self.task.name, file, record, message)
@@ -63,22 +52,6 @@ class Context:
         """A listed path relative to the metadata's folder (or its wav/), then the task root;
         absolute paths from the authors' machines are matched by their longest suffix there."""
         return resolve_listed(listed, self.base or self.task_dir, self.task_dir, self.root)
-
-
-def _lexical_rel(path: Path | str, root: Path) -> str:
-    p, r = os.path.abspath(path), os.path.abspath(root)
-    return Path(os.path.relpath(p, r)).as_posix() if p.startswith(r + os.sep) else str(path)
-
-
-def read_text(path: Path) -> str:
-    """A metadata or transcript file as UTF-8 text; ValueError naming why it cannot be read."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 text (byte {exc.start}: {exc.object[exc.start:exc.start + 1]!r})") from None
-    except OSError as exc:
-        reason = "symbolic link loop" if exc.errno == errno.ELOOP else exc.strerror or str(exc)
-        raise ValueError(f"cannot be read: {reason}") from None
 
 
 def text_field(item: dict, key: str) -> str:
@@ -145,6 +118,12 @@ class JsonShape:
         """The record's locator in reports: its position, plus its own id when it has one."""
         return locator
 
+    USED: ClassVar[set[str]] = set()  # the fields a record's question, options and answer come from
+
+    def extra_fields(self, item: dict) -> dict:
+        """The record's other fields, kept in the instance's ``meta``."""
+        return {k: v for k, v in item.items() if k not in self.USED}
+
     def _record(
         self, ctx: Context, file: str, locator: str, audio: str, question: str,
         choices: list[str], answer: Any, meta: dict, key: str,
@@ -180,6 +159,15 @@ class JsonShape:
         )
 
 
+def _sample_list(obj: Any, keys: set[str]) -> list | None:
+    """A list of records (or {"samples": [...]}) whose first record has ``keys``."""
+    if isinstance(obj, dict) and isinstance(obj.get("samples"), list):
+        obj = obj["samples"]
+    if isinstance(obj, list) and obj and isinstance(obj[0], dict) and keys <= obj[0].keys():
+        return obj
+    return None
+
+
 class FlatChoices(JsonShape):
     """List (or {"samples": [...]}) of {path, question, choice_a.., answer_gt, ...}."""
 
@@ -189,13 +177,7 @@ class FlatChoices(JsonShape):
 
     @staticmethod
     def items(obj):
-        if isinstance(obj, dict) and isinstance(obj.get("samples"), list):
-            obj = obj["samples"]
-        if isinstance(obj, list) and obj and isinstance(obj[0], dict):
-            first = obj[0]
-            if {"path", "answer_gt"} <= first.keys() and "choice_a" in first:
-                return obj
-        return None
+        return _sample_list(obj, {"path", "answer_gt", "choice_a"})
 
     def locate(self, item, locator):
         ident = item.get("uniq_id", item.get("id"))
@@ -210,7 +192,7 @@ class FlatChoices(JsonShape):
             if value is None or (isinstance(value, str) and value.strip() == ""):
                 break
             choices.append(text_field(item, key))
-        meta = {k: v for k, v in item.items() if k not in self.USED}
+        meta = self.extra_fields(item)
         ident = item.get("uniq_id", item.get("id"))
         key = f"id={ident}" if ident is not None else f"{item['path']}|{item['question']}"
         return self._record(ctx, file, locator, item["path"], item["question"], choices, item["answer_gt"], meta, key)
@@ -239,7 +221,7 @@ class DesedTasks(JsonShape):
             raise ValueError(f"choice letters {sorted(options)} are not consecutive from A")
         by_letter = {k.strip().upper(): text_field(options, k) for k in options}
         choices = [by_letter[letter] for letter in letters]
-        meta = {k: v for k, v in item.items() if k not in self.USED}
+        meta = self.extra_fields(item)
         key = f"{item['path']}|{item['question']}"
         return self._record(ctx, file, locator, item["path"], item["question"], choices, item["answer_gt"], meta, key)
 
@@ -252,20 +234,14 @@ class RaceList(JsonShape):
 
     @staticmethod
     def items(obj):
-        if isinstance(obj, dict) and isinstance(obj.get("samples"), list):
-            obj = obj["samples"]
-        if isinstance(obj, list) and obj and isinstance(obj[0], dict):
-            first = obj[0]
-            if {"audio_path", "options", "answer"} <= first.keys():
-                return obj
-        return None
+        return _sample_list(obj, {"audio_path", "options", "answer"})
 
     def parse(self, item, ctx, file, locator):
         options = item["options"]
         if not isinstance(options, list):
             raise ValueError("'options' is not a list")
         options = [text_field({f"options[{i}]": o}, f"options[{i}]") for i, o in enumerate(options)]
-        meta = {k: v for k, v in item.items() if k not in self.USED}
+        meta = self.extra_fields(item)
         qid = item.get("question_idx", item["question"])
         key = f"{item.get('article_id', item['audio_path'])}|{qid}"
         return self._record(ctx, file, locator, item["audio_path"], item["question"], options, item["answer"], meta, key)
@@ -281,30 +257,24 @@ def detect_json_shape(obj: Any) -> JsonShape | None:
     return None
 
 
-def _audio_files(folder: Path, errors: list[OSError] | None = None) -> list[Path]:
-    """Audio files under ``folder`` in name order; folders that cannot be listed go to ``errors``
-    (os.walk would skip them silently)."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(folder, onerror=errors.append if errors is not None else None):
-        dirnames.sort()
-        found.extend(Path(dirpath) / f for f in sorted(filenames) if f.lower().endswith(AUDIO_EXTENSIONS))
-    return found
+def _audio_files(folder: Path, errors: list[SourceFileError]) -> list[Path]:
+    """Audio files under ``folder`` in name order; folders that cannot be listed go to ``errors``."""
+    return list(walk_audio(folder, onerror=lambda exc: errors.append(folder_error(exc))))
 
 
-def _chapter_audio(chapters: tuple[Path, ...], errors: list[OSError]) -> list[Path]:
+def _chapter_audio(chapters: tuple[Path, ...], errors: list[SourceFileError]) -> list[Path]:
     found = []
     for chapter in chapters:
         try:
-            found += [p for p in sorted(chapter.iterdir()) if p.is_file() and p.name.lower().endswith(AUDIO_EXTENSIONS)]
-        except OSError as exc:
-            errors.append(exc)
+            found += sorted_audio(chapter)
+        except SourceFileError as err:
+            errors.append(err)
     return found
 
 
-def _walk_issues(errors: list[OSError], ctx: Context) -> Iterator[Issue]:
-    for exc in errors:
-        yield ctx.issue(UNREADABLE, _lexical_rel(exc.filename or "", ctx.root), "",
-                        f"folder cannot be read ({exc.strerror or exc}); its audio files are missing from the import")
+def _walk_issues(errors: list[SourceFileError], ctx: Context) -> Iterator[Issue]:
+    for err in errors:
+        yield ctx.issue(UNREADABLE, ctx.rel(err.path), "", f"{err.reason}; its audio files are missing from the import")
 
 
 class FolderShape:
@@ -325,7 +295,7 @@ class RealFakeFolders(FolderShape):
         task = ctx.task
         labels = list(task.labels or ("Real", "Fake"))
         for letter, sub in zip(LETTERS, ("real", "fake")):
-            errors: list[OSError] = []
+            errors: list[SourceFileError] = []
             paths = _audio_files(folder / sub, errors)
             yield from _walk_issues(errors, ctx)
             if not paths:  # a whole class gone would still leave a dataset that looks complete
@@ -340,27 +310,20 @@ class RealFakeFolders(FolderShape):
                 )
 
 
+@dataclass(frozen=True)
 class LibriSpeechTree(FolderShape):
-    """test-clean/<speaker>/<chapter>/*.flac with <base>.txt or <speaker>-<chapter>.trans.txt."""
+    """test-clean/<speaker>/<chapter>/*.flac with <base>.txt or <speaker>-<chapter>.trans.txt.
+    ``chapters``: the folders holding transcripts (what discovery found); None reads every
+    audio file under the folder."""
 
     name = "librispeech_tree"
+    chapters: tuple[Path, ...] | None = None
 
-    @staticmethod
-    def _trans_lines(path: Path) -> dict[str, str]:
-        lines = {}
-        for line in read_text(path).splitlines():
-            if line.strip():
-                utt, _, text = line.strip().partition(" ")
-                lines[utt] = text.strip()
-        return lines
-
-    def records(self, folder, ctx, chapters: tuple[Path, ...] | None = None):
-        """Every audio file under ``folder``, or only in ``chapters`` (the folders holding
-        transcripts) when given."""
+    def records(self, folder, ctx):
         task = ctx.task
-        errors: list[OSError] = []
+        errors: list[SourceFileError] = []
         trans_cache: dict[Path, dict[str, str]] = {}  # an unreadable one: {} after one issue
-        paths = _audio_files(folder, errors) if chapters is None else _chapter_audio(chapters, errors)
+        paths = _audio_files(folder, errors) if self.chapters is None else _chapter_audio(self.chapters, errors)
         yield from _walk_issues(errors, ctx)
         for path in paths:
             base = path.stem
@@ -370,17 +333,18 @@ class LibriSpeechTree(FolderShape):
             if own.is_file():
                 try:
                     text = " ".join(read_text(own).split())
-                except ValueError as exc:
-                    yield ctx.issue(UNREADABLE, ctx.rel(own), "", f"transcript {exc}; {rel} skipped")
+                except SourceFileError as err:
+                    yield ctx.issue(UNREADABLE, ctx.rel(own), "", f"transcript {err.reason}; {rel} skipped")
                     continue
             else:
                 for trans in sorted(path.parent.glob("*.trans.txt")):
                     if trans not in trans_cache:
                         try:
-                            trans_cache[trans] = self._trans_lines(trans)
-                        except ValueError as exc:
+                            trans_cache[trans] = {utt: words for _, utt, words in transcript_lines(read_text(trans))}
+                        except SourceFileError as err:
                             trans_cache[trans] = {}
-                            yield ctx.issue(UNREADABLE, ctx.rel(trans), "", f"transcripts {exc}; their utterances are skipped")
+                            yield ctx.issue(UNREADABLE, ctx.rel(trans), "",
+                                            f"transcripts {err.reason}; their utterances are skipped")
                     if base in trans_cache[trans]:
                         text = trans_cache[trans][base]
                         break

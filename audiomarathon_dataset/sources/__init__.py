@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from . import desed, gtzan, had, librispeech, race, slue, tau, vesus, voxceleb
-from .base import AUDIO_EXTENSIONS, ClipRef, Corpus, Group, MissingCorpusError, Span
+from .base import ClipRef, Corpus, Group, MissingCorpusError, Span
 
 CORPORA: dict[str, Corpus] = {
     m.CORPUS.name: m.CORPUS for m in (librispeech, race, slue, tau, gtzan, desed, vesus, had, voxceleb)
@@ -21,5 +21,5 @@ def expected_layouts() -> str:
 
 
 __all__ = [
-    "AUDIO_EXTENSIONS", "CORPORA", "ClipRef", "Corpus", "Group", "MissingCorpusError", "Span", "expected_layouts",
+    "CORPORA", "ClipRef", "Corpus", "Group", "MissingCorpusError", "Span", "expected_layouts",
 ]

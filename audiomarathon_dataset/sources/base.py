@@ -7,7 +7,6 @@ labels, transcripts) is held; no reader ever decodes audio.
 
 from __future__ import annotations
 
-import errno
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -15,9 +14,8 @@ from pathlib import Path
 
 from audiomarathon.tasks import Task
 
+from ..files import lexical_rel, walk_audio
 from ..report import Issue
-
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".opus", ".aac", ".au", ".aiff", ".aif")
 
 
 @dataclass(frozen=True)
@@ -101,85 +99,8 @@ class Corpus:
         """Corpus-wide answer candidates some question makers need (SLUE's entities)."""
         return ()
 
-    # helpers shared by readers
-    @staticmethod
-    def rel(path: Path | str, sources: Path) -> str:
-        """``path`` relative to the sources root, as a POSIX string. Lexical (no resolve()): it runs
-        for every clip while planning, and a corpus linked in from elsewhere keeps its name here."""
-        p, root = os.path.abspath(path), os.path.abspath(sources)
-        if p.startswith(root + os.sep):
-            return Path(p[len(root) + 1:]).as_posix()
-        return "." if p == root else str(path)
-
-
-
-class SourceFileError(ValueError):
-    """A metadata file or folder of a corpus that cannot be read (permissions, encoding, a
-    symlink loop, nesting past the parser's limit). ``path`` names it."""
-
-    def __init__(self, path: Path | str, reason: str):
-        super().__init__(f"{path}: {reason}")
-        self.path = str(path)
-        self.reason = reason
-
-
-def _why(exc: OSError) -> str:
-    return "symbolic link loop" if exc.errno == errno.ELOOP else exc.strerror or str(exc)
-
-
-def read_text(path: Path, encoding: str = "utf-8") -> str:
-    """A corpus's metadata or transcript file as text; SourceFileError naming why it cannot be."""
-    try:
-        return Path(path).read_text(encoding=encoding)
-    except UnicodeDecodeError as exc:
-        raise SourceFileError(path, f"not {encoding.upper()} text (byte {exc.start}: "
-                                    f"{exc.object[exc.start:exc.start + 1]!r})") from None
-    except OSError as exc:
-        raise SourceFileError(path, f"cannot be read: {_why(exc)}") from None
-
-
-def sorted_dirs(folder: Path) -> list[Path]:
-    """Child folders in a fixed order (os.scandir order depends on the file system)."""
-    try:
-        return sorted((Path(e.path) for e in os.scandir(folder) if e.is_dir()), key=lambda p: p.name)
-    except FileNotFoundError:
-        return []
-    except OSError as exc:
-        raise SourceFileError(folder, f"folder cannot be read: {_why(exc)}") from None
-
-
-def _maybe_file(entry: os.DirEntry) -> bool:
-    """A file, or a link that cannot be followed (a loop): kept, so that decoding reports it."""
-    try:
-        return entry.is_file()
-    except OSError:
-        return entry.is_symlink()
-
-
-def sorted_audio(folder: Path) -> list[Path]:
-    try:
-        return sorted(
-            (Path(e.path) for e in os.scandir(folder) if e.name.lower().endswith(AUDIO_EXTENSIONS) and _maybe_file(e)),
-            key=lambda p: p.name,
-        )
-    except FileNotFoundError:
-        return []
-    except OSError as exc:
-        raise SourceFileError(folder, f"folder cannot be read: {_why(exc)}") from None
-
-
-def _raise_walk_error(exc: OSError) -> None:
-    raise SourceFileError(exc.filename or "", f"folder cannot be read: {_why(exc)}")
-
-
-def walk_audio(folder: Path) -> Iterator[Path]:
-    """Every audio file under ``folder``, depth-first in name order, without listing all at once.
-    A folder that cannot be listed raises SourceFileError (os.walk would skip it silently)."""
-    for dirpath, dirnames, filenames in os.walk(folder, onerror=_raise_walk_error):
-        dirnames.sort()
-        for name in sorted(filenames):
-            if name.lower().endswith(AUDIO_EXTENSIONS):
-                yield Path(dirpath) / name
+    # named relative to the sources root in reports and ``ClipRef.source_id``
+    rel = staticmethod(lexical_rel)
 
 
 def audio_index(folder: Path) -> dict[str, Path]:

@@ -18,8 +18,9 @@ from pathlib import Path
 from audiomarathon.tasks import Task
 
 from ..audio_io import MISSING
+from ..files import SourceFileError, read_text
 from ..report import BAD_RECORD, UNREADABLE, Issue
-from .base import ClipRef, Corpus, Group, SourceFileError, Span, audio_index, read_text
+from .base import ClipRef, Corpus, Group, Span, audio_index
 
 LAYOUT = """  DESED/metadata/validation/validation.tsv   tab-separated "filename<TAB>onset<TAB>offset<TAB>event_label"
   DESED/audio/validation/<filename>          (any sub-folder of audio/ is searched, e.g. validation_16k/)

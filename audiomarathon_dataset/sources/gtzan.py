@@ -9,8 +9,9 @@ from pathlib import Path
 
 from audiomarathon.tasks import Task
 
+from ..files import SourceFileError, sorted_audio, sorted_dirs
 from ..report import BAD_RECORD, UNREADABLE, Issue
-from .base import ClipRef, Corpus, Group, SourceFileError, sorted_audio, sorted_dirs
+from .base import ClipRef, Corpus, Group
 
 LAYOUT = """  GTZAN/genres/<genre>/<genre>.000NN.wav   (or .au; 10 genre folders: blues, classical, ..., rock)
   (genres_original/ from the Kaggle copy is accepted in place of genres/)"""

@@ -16,8 +16,9 @@ from pathlib import Path
 from audiomarathon.tasks import Task
 
 from ..audio_io import MISSING
+from ..files import SourceFileError, read_text
 from ..report import BAD_RECORD, UNREADABLE, Issue
-from .base import ClipRef, Corpus, Group, SourceFileError, Span, audio_index, read_text
+from .base import ClipRef, Corpus, Group, Span, audio_index
 
 LAYOUT = """  HAD/HAD_test/HAD_test_label.txt   lines "<name> 0.00-1.94-T/1.94-2.57-F/2.57-3.93-T [label]"
   HAD/HAD_test/<any sub-folder>/<name>.wav   (e.g. HAD/HAD_test/test/; train/dev splits are read the same way)"""

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from audiomarathon.tasks import Task
 
+from ..files import SourceFileError, read_text, sorted_audio, sorted_dirs, transcript_lines
 from ..report import BAD_RECORD, UNREADABLE, Issue
-from .base import ClipRef, Corpus, Group, SourceFileError, read_text, sorted_audio, sorted_dirs
+from .base import ClipRef, Corpus, Group
 
 LAYOUT = """  LibriSpeech/test-clean/<speaker>/<chapter>/<speaker>-<chapter>-<utt>.flac
   LibriSpeech/test-clean/<speaker>/<chapter>/<speaker>-<chapter>.trans.txt   ("<utt-id> TRANSCRIPT" lines)
@@ -40,19 +41,15 @@ class LibriSpeech(Corpus):
                 rel_trans = self.rel(trans, sources)
                 texts: dict[str, str] = {}
                 try:
-                    lines = read_text(trans).splitlines() if trans.is_file() else []
+                    listing = read_text(trans) if trans.is_file() else ""
                 except SourceFileError as err:
-                    lines = []
+                    listing = ""
                     yield Issue(UNREADABLE, task.name, rel_trans, "", f"{err.reason}; its transcripts are missing")
-                if lines:
-                    for n, line in enumerate(lines, 1):
-                        if not line.strip():
-                            continue
-                        utt, _, text = line.strip().partition(" ")
-                        if not text:
-                            yield Issue(BAD_RECORD, task.name, rel_trans, f"line {n}", "no transcript after the utterance id")
-                            continue
-                        texts[utt] = text.strip()
+                for n, utt, text in transcript_lines(listing):
+                    if not text:
+                        yield Issue(BAD_RECORD, task.name, rel_trans, f"line {n}", "no transcript after the utterance id")
+                        continue
+                    texts[utt] = text
                 clips = []
                 for audio in chapter_audio:
                     text = texts.get(audio.stem)

@@ -9,7 +9,6 @@ one instance sharing the article's audio.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +16,9 @@ from pathlib import Path
 from audiomarathon.prompts import LETTERS
 from audiomarathon.tasks import Task
 
+from ..files import AUDIO_EXTENSIONS, JSONFileError, SourceFileError, read_json, sorted_dirs
 from ..report import BAD_RECORD, MALFORMED_JSON, UNREADABLE, Issue
-from .base import AUDIO_EXTENSIONS, ClipRef, Corpus, Group, SourceFileError, read_text, sorted_dirs
+from .base import ClipRef, Corpus, Group
 
 LAYOUT = """  RACE/test/high/<n>.txt, RACE/test/middle/<n>.txt   one JSON object each:
       {"article": "...", "questions": [...], "options": [[4 options], ...], "answers": ["B", ...], "id": "high1234.txt"}
@@ -53,13 +53,12 @@ class RACE(Corpus):
             for path in sorted(level_dir.glob("*.txt"), key=lambda p: p.name):
                 rel = self.rel(path, sources)
                 try:
-                    obj = json.loads(read_text(path))
+                    obj = read_json(path)
+                except JSONFileError as err:
+                    yield Issue(MALFORMED_JSON, task.name, rel, err.where, f"not a RACE JSON record: {err.reason}")
+                    continue
                 except SourceFileError as err:
                     yield Issue(UNREADABLE, task.name, rel, "", f"{err.reason}; article skipped")
-                    continue
-                except (json.JSONDecodeError, RecursionError) as exc:
-                    reason = exc if isinstance(exc, json.JSONDecodeError) else "nested past the JSON parser's limit"
-                    yield Issue(MALFORMED_JSON, task.name, rel, "", f"not a RACE JSON record: {reason}")
                     continue
                 if not isinstance(obj, dict):
                     yield Issue(MALFORMED_JSON, task.name, rel, "", f"not a RACE JSON record: a JSON {type(obj).__name__}")

@@ -19,8 +19,9 @@ from pathlib import Path
 from audiomarathon.tasks import Task
 
 from ..audio_io import MISSING
+from ..files import AUDIO_EXTENSIONS, SourceFileError, read_text
 from ..report import BAD_RECORD, UNREADABLE, Issue
-from .base import AUDIO_EXTENSIONS, ClipRef, Corpus, Group, SourceFileError, read_text
+from .base import ClipRef, Corpus, Group
 
 LAYOUT = """  slue-voxpopuli/slue-voxpopuli_dev.tsv   (and/or slue-voxpopuli_test.tsv) tab-separated, header
       "id<TAB>raw_text<TAB>normalized_text<TAB>speaker_id<TAB>split<TAB>raw_ner<TAB>normalized_ner",

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from audiomarathon.tasks import Task
 
+from ..files import SourceFileError, read_text
 from ..report import BAD_RECORD, UNREADABLE, Issue
-from .base import ClipRef, Corpus, Group, SourceFileError, read_text
+from .base import ClipRef, Corpus, Group
 
 LAYOUT = """  TAU-urban-acoustic-scenes-2020-mobile-development/meta.csv
       tab-separated, header "filename<TAB>scene_label<TAB>identifier<TAB>source_label",

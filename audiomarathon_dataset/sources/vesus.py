@@ -15,8 +15,9 @@ from pathlib import Path
 
 from audiomarathon.tasks import Task
 
+from ..files import SourceFileError, read_text, sorted_dirs, walk_audio
 from ..report import BAD_RECORD, UNREADABLE, Issue
-from .base import ClipRef, Corpus, Group, SourceFileError, read_text, sorted_dirs, walk_audio
+from .base import ClipRef, Corpus, Group
 
 LAYOUT = """  VESUS/Audio/<actor>/<emotion>/<NNN>.wav      (emotion folders: angry, fearful, happy, neutral, sad)
   VESUS/VESUS_Key.csv   optional; columns File (path relative to VESUS/Audio or the file name) and Emotion

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from audiomarathon.tasks import Task
 
+from ..files import SourceFileError, raise_folder_error, read_text, walk_audio
 from ..report import BAD_RECORD, UNREADABLE, Issue
-from .base import ClipRef, Corpus, Group, SourceFileError, _raise_walk_error, read_text, walk_audio
+from .base import ClipRef, Corpus, Group
 
 LAYOUT = """  VoxCeleb/vox1_meta.csv   tab-separated "VoxCeleb1 ID<TAB>VGGFace1 ID<TAB>Gender<TAB>Nationality<TAB>Set" (gender m/f)
   VoxCeleb/vox2_meta.csv   comma-separated "VoxCeleb2 ID ,VGGFace2 ID ,Gender ,Set " (optional)
@@ -143,7 +144,7 @@ class VoxCeleb(Corpus):
         return out, issues
 
     def speaker_dirs(self, folder: Path) -> Iterator[Path]:
-        for dirpath, dirnames, _ in os.walk(folder, onerror=_raise_walk_error):
+        for dirpath, dirnames, _ in os.walk(folder, onerror=raise_folder_error):
             dirnames.sort()
             speakers = [d for d in dirnames if SPEAKER_DIR.match(d)]
             for d in speakers:
