@@ -22,8 +22,9 @@ _EXPORTS = {
     "NORMALIZERS": "normalizers",
     "get_normalizer": "normalizers",
     "METRIC_VERSION": "scoring",
-    "MODES": "scoring",
-    "ScoringInputError": "scoring",
+    "MODES": "score_inputs",
+    "ScoreSettings": "score_inputs",
+    "ScoringInputError": "score_inputs",
     "score": "scoring",
 }
 
@@ -42,6 +43,7 @@ __all__ = [
     "MODES",
     "NORMALIZERS",
     "RULES",
+    "ScoreSettings",
     "ScoringInputError",
     "aggregate",
     "clean_transcript",

@@ -27,8 +27,9 @@ from audiomarathon_metric.paper_rules import FAMILIES
 from audiomarathon_metric.paper_scoring import scorers
 from audiomarathon_metric.published import PUBLISHED
 from audiomarathon_metric.reply_matchers import MAX_READ
+from audiomarathon_metric.score_inputs import ScoreSettings
+from audiomarathon_metric.score_inputs import prepare_items
 from audiomarathon_metric.scoring import METRIC_VERSION
-from audiomarathon_metric.scoring import prepare_items
 from audiomarathon_metric.scoring import score
 from audiomarathon_metric.stats import percentile_ci
 
@@ -177,17 +178,14 @@ class Audiomarathon(evaluate.Metric):
         finally:  # evaluate's compute() adds the given replies through add_batch(): start the next round clean
             self._kept_columns, self._kept_rows = {}, 0
 
-    def _compute(self, predictions, references, tasks=None, choices=None, ids=None, mode="strict",
-                 normalizer="benchmark", n_bootstrap=1000, seed=0, alpha=0.001, per_sample=False,
-                 durations=None, duration_bins=DEFAULT_DURATION_BINS, evidence=None, evidence_bins=None,
-                 family=None):
-        return score(predictions, references, tasks, choices=choices, ids=ids, mode=mode,
-                     normalizer=normalizer, n_bootstrap=n_bootstrap, seed=seed, alpha=alpha,
-                     per_sample=per_sample, durations=durations, duration_bins=duration_bins,
-                     evidence=evidence, evidence_bins=evidence_bins, family=family)
+    def _compute(self, predictions, references, tasks=None, choices=None, ids=None, durations=None, evidence=None,
+                 **settings):
+        # The options (mode, family, n_bootstrap, ...) are ScoreSettings' fields, checked there.
+        return score(predictions, references, tasks, choices=choices, ids=ids, durations=durations,
+                     evidence=evidence, **settings)
 
 
 # Names re-exported for users of the loaded module file (and to keep each import above in use).
 __all__ = ["Audiomarathon", "DEFAULT_DURATION_BINS", "FAMILIES", "LETTERS", "MAX_READ", "NORMALIZERS", "PUBLISHED",
-           "METRIC_VERSION", "READING_RULES", "age_range", "aggregate", "authors_normalize", "compare", "extract_answer",
+           "METRIC_VERSION", "READING_RULES", "ScoreSettings", "age_range", "aggregate", "authors_normalize", "compare", "extract_answer",
            "fmt1", "option_forms", "percentile_ci", "score", "scorers"]

@@ -9,24 +9,21 @@ answered validly (ASR: non-empty transcripts in both), so ``n`` can be smaller t
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from audiomarathon.tasks import MCQ
 from audiomarathon.tasks import WER
 
+from .extraction import clean_transcript
 from .normalizers import get_normalizer
-from .scoring import ScoringInputError
-from .scoring import Settings
-from .scoring import _check_settings
-from .scoring import _rng
-from .scoring import clean_transcript
-from .scoring import group_by_task
+from .score_inputs import ScoreSettings
+from .score_inputs import ScoringInputError
+from .score_inputs import prepare_items
 from .scoring import encode_classes
 from .scoring import extract_all
-from .scoring import prepare_items
-from .scoring import word_errors
+from .scoring import group_by_task
 from .stats import bootstrap_counts
 from .stats import bootstrap_indices
 from .stats import bootstrap_p_value
@@ -34,6 +31,10 @@ from .stats import f1_scores
 from .stats import least_favourable
 from .stats import mcnemar_exact
 from .stats import percentile_ci
+from .stats import word_errors
+
+# The settings a comparison uses, and takes as keyword arguments.
+COMPARE_SETTINGS = ("mode", "normalizer", "n_bootstrap", "seed")
 
 
 def _unscored(n_total: int) -> dict:
@@ -60,7 +61,7 @@ def _compare_mcq(task, items, replies_a, replies_b, settings):
     fa, fb = f1_scores(y_true, pa, k), f1_scores(y_true, pb, k)
     reps = np.empty(0)
     if settings.n_bootstrap > 0:
-        counts = bootstrap_counts(y_true.size, settings.n_bootstrap, _rng(settings, task, stream=1))
+        counts = bootstrap_counts(y_true.size, settings.n_bootstrap, settings.rng(task, stream=1))
         reps = 100.0 * (f1_scores(y_true, pa, k, counts).macro_f1
                         - f1_scores(y_true, pb, k, counts).macro_f1)
     return {
@@ -101,7 +102,7 @@ def _compare_asr(task, items, replies_a, replies_b, settings):
     score = np.clip(100.0 - per_utt.mean(axis=1), 0.0, 100.0)
     reps = np.empty(0)
     if settings.n_bootstrap > 0:
-        idx = bootstrap_indices(int(keep.sum()), settings.n_bootstrap, _rng(settings, task, stream=1))
+        idx = bootstrap_indices(int(keep.sum()), settings.n_bootstrap, settings.rng(task, stream=1))
         s = np.clip(100.0 - per_utt[:, idx].mean(axis=2), 0.0, 100.0)
         reps = s[0] - s[1]
     return {
@@ -127,19 +128,23 @@ def compare(
     tasks: Sequence[str] | str,
     choices: Sequence[Sequence[str]] | None = None,
     ids: Sequence[str] | None = None,
-    mode: str = "strict",
-    normalizer: str | Callable[[str], str] = "benchmark",
-    n_bootstrap: int = 1000,
-    seed: int = 0,
+    *,
+    settings: ScoreSettings | None = None,
+    **options,
 ) -> dict:
     """Paired comparison of run A and run B on the same items (same order).
 
+    How: ``settings`` (a ScoreSettings; a comparison uses its mode, normalizer, n_bootstrap and
+    seed) or those four as keyword arguments, which override ``settings`` when both are given.
     Returns ``{"tasks": {config: {...}}, "average_diff": float, "average_diff_ci95": [lo, hi], ...}``
     where per task: n, accuracy_a/b, only_a_correct, only_b_correct, mcnemar_p (MCQ),
     score_a/b, score_diff (= A - B), ci95 and p_value from the paired bootstrap.
     """
-    settings = Settings(mode, normalizer, n_bootstrap, seed)
-    _check_settings(settings)
+    settings = ScoreSettings.of(settings, options, "compare()", accepted=COMPARE_SETTINGS)
+    if settings.family is not None:
+        raise ScoringInputError(f"family={settings.family!r}: compare() reads both runs by this metric's rules in "
+                                f"either mode (paper mode keeps the items both answered validly); family applies "
+                                f"to score()")
     replies_a, items = prepare_items(predictions_a, references, tasks, choices, ids)
     replies_b = list(predictions_b) if not isinstance(predictions_b, str) else predictions_b
     if isinstance(replies_b, str) or len(replies_b) != len(replies_a):
@@ -159,13 +164,17 @@ def compare(
     unscored = [name for name, t in out_tasks.items() if t["score_diff"] is None]
     diffs = [t["score_diff"] for t in out_tasks.values() if t["score_diff"] is not None]
     reps = [r for r in reps if r.size]
-    have_reps = n_bootstrap > 0 and reps and len(reps) == len(diffs)
+    have_reps = settings.n_bootstrap > 0 and reps and len(reps) == len(diffs)
+    # Each run's average over the same tasks as the difference (their common items).
+    scored = [t for t in out_tasks.values() if t["score_diff"] is not None]
     return {
         "tasks": out_tasks,
+        "average_a": float(np.mean([t["score_a"] for t in scored])) if scored else None,
+        "average_b": float(np.mean([t["score_b"] for t in scored])) if scored else None,
         "average_diff": float(np.mean(diffs)) if diffs else None,
         "average_diff_ci95": percentile_ci(np.mean(reps, axis=0)) if have_reps else None,
         "unscored_tasks": unscored,
-        "mode": mode,
-        "n_bootstrap": n_bootstrap,
-        "seed": seed,
+        "mode": settings.mode,
+        "n_bootstrap": settings.n_bootstrap,
+        "seed": settings.seed,
     }

@@ -28,8 +28,8 @@ VENDORED: dict[Path, str] = {
     CORE / "tasks.py": "am_tasks",
     **{HERE / f"{name}.py": f"am_{name}" for name in
        ("ages", "aggregate", "comparison", "display", "extraction", "extraction_rules", "long_audio", "normalizers",
-        "option_forms", "paper_readers", "paper_rules", "paper_scoring", "published", "reply_matchers", "scoring",
-        "stats")},
+        "option_forms", "paper_readers", "paper_rules", "paper_scoring", "published", "reply_matchers",
+        "score_inputs", "scoring", "stats")},
 }
 COPIED = ("README.md", "app.py", "requirements.txt")
 

@@ -28,16 +28,15 @@ from .paper_rules import RuleSet
 from .paper_rules import TaskRule
 from .paper_rules import Weighted
 from .paper_rules import tally
-from .scoring import Item
-from .scoring import ScoringInputError
-from .scoring import Settings
-from .scoring import TaskResult
-from .scoring import _rng
-from .scoring import word_errors
+from .score_inputs import Item
+from .score_inputs import ScoreSettings
+from .score_inputs import ScoringInputError
+from .score_inputs import TaskResult
 from .stats import bootstrap_counts
 from .stats import bootstrap_indices
 from .stats import percentile_ci
 from .stats import poisson_binomial_sf
+from .stats import word_errors
 
 
 def _class_key(rule: TaskRule, item: Item, letter: str | None) -> str | None:
@@ -48,7 +47,7 @@ def _class_key(rule: TaskRule, item: Item, letter: str | None) -> str | None:
     return item.choices[i] if i < len(item.choices) else None
 
 
-def score_mcq(rules: RuleSet, task: Task, items: Sequence[Item], replies: Sequence[str], settings: Settings) -> TaskResult:
+def score_mcq(rules: RuleSet, task: Task, items: Sequence[Item], replies: Sequence[str], settings: ScoreSettings) -> TaskResult:
     rule: TaskRule = rules.tasks[task.name]
     reads = [rule.read(replies[it.index], it.choices) for it in items]
     true_keys = [_class_key(rule, it, it.reference) for it in items]
@@ -83,7 +82,7 @@ def score_mcq(rules: RuleSet, task: Task, items: Sequence[Item], replies: Sequen
         summary["p_value"] = poisson_binomial_sf(int(correct.sum()), chance)
         if settings.n_bootstrap > 0:
             # Items are resampled; each replicate counts the pairs the full sample counts.
-            counts = bootstrap_counts(n, settings.n_bootstrap, _rng(settings, task)) * counted[None, :]
+            counts = bootstrap_counts(n, settings.n_bootstrap, settings.rng(task)) * counted[None, :]
             replicates = 100.0 * rule.figure(tally(y_true, y_pred, k, counts), classes, fixed)
             summary["ci95"] = percentile_ci(replicates)
     samples = [
@@ -103,7 +102,7 @@ def _prepared(rule: AsrRule, reply: str) -> tuple[str | None, str]:
     return authors_transcript(reply), "transcript"
 
 
-def score_asr(rules: RuleSet, task: Task, items: Sequence[Item], replies: Sequence[str], settings: Settings) -> TaskResult:
+def score_asr(rules: RuleSet, task: Task, items: Sequence[Item], replies: Sequence[str], settings: ScoreSettings) -> TaskResult:
     rule: AsrRule = rules.tasks[task.name]
     errors, words = np.empty(len(items)), np.empty(len(items))
     empty = np.zeros(len(items), dtype=bool)
@@ -132,7 +131,7 @@ def score_asr(rules: RuleSet, task: Task, items: Sequence[Item], replies: Sequen
         per_utt = 100.0 * errors / words
         wer = float(per_utt.mean())
         if settings.n_bootstrap > 0:
-            idx = bootstrap_indices(n_scored, settings.n_bootstrap, _rng(settings, task))
+            idx = bootstrap_indices(n_scored, settings.n_bootstrap, settings.rng(task))
             replicates = np.clip(100.0 - per_utt[idx].mean(axis=1), 0.0, 100.0)
             summary["corpus_wer_ci95"] = percentile_ci(100.0 * errors[idx].sum(axis=1) / words[idx].sum(axis=1))
         # The scripts print 100 - WER unclipped ("word accuracy"); the task score is clipped to 0-100

@@ -1,7 +1,8 @@
 """`score(...)`: the one implementation behind the evaluate module, the runner and the Space.
 
 Raw replies in, per-task scores + leaderboard aggregate + statistics out (a JSON-ready dict).
-Definitions: this package's README (the metric card).
+Definitions: this package's README (the metric card). What it takes (``ScoreSettings``,
+``prepare_items``) is in ``score_inputs``.
 """
 
 from __future__ import annotations
@@ -17,15 +18,18 @@ from audiomarathon.tasks import MCQ
 from audiomarathon.tasks import TASKS
 from audiomarathon.tasks import WER
 from audiomarathon.tasks import Task
-from audiomarathon.tasks import UnknownTaskError
 from audiomarathon.tasks import get_task
 
 from .aggregate import aggregate
 from .extraction import clean_transcript
-from .extraction import default_choices
 from .extraction import extract_answer
 from .normalizers import get_normalizer
 from .option_forms import norm_text
+from .score_inputs import Item
+from .score_inputs import ScoreSettings
+from .score_inputs import ScoringInputError
+from .score_inputs import TaskResult
+from .score_inputs import prepare_items
 from .stats import bonferroni
 from .stats import bootstrap_counts
 from .stats import bootstrap_indices
@@ -33,124 +37,12 @@ from .stats import f1_scores
 from .stats import least_favourable
 from .stats import percentile_ci
 from .stats import poisson_binomial_sf
+from .stats import word_errors
 
 METRIC_VERSION = "1.0"
-MODES = ("strict", "paper")
-_TASK_INDEX = {t.name: i for i, t in enumerate(TASKS)}
-
-
-class ScoringInputError(ValueError):
-    """Bad input to score()/compare(); the message names the offending index."""
-
-
-@dataclass(frozen=True)
-class Item:
-    index: int  # position in the caller's lists
-    id: str
-    task: Task
-    reference: str
-    choices: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Settings:
-    mode: str = "strict"
-    normalizer: str | Callable[[str], str] = "benchmark"
-    n_bootstrap: int = 1000
-    seed: int = 0
-    alpha: float = 0.001
-
-
-# ---------------------------------------------------------------- input validation
-
-def _as_list(name: str, value, n: int | None) -> list:
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
-        raise ScoringInputError(f"{name} must be a sequence (list), got {type(value).__name__}")
-    value = list(value)
-    if n is not None and len(value) != n:
-        raise ScoringInputError(f"{name} has {len(value)} entries but predictions has {n}")
-    return value
-
-
-def _check_strings(name: str, values: list) -> None:
-    for i, v in enumerate(values):
-        if not isinstance(v, str):
-            raise ScoringInputError(f"{name}[{i}] must be a string, got {type(v).__name__}: {v!r}")
-
-
-def prepare_items(predictions, references, tasks, choices=None, ids=None) -> tuple[list[str], list[Item]]:
-    """Validate the inputs and pair them up; every error names the index it is about."""
-    predictions = _as_list("predictions", predictions, None)
-    n = len(predictions)
-    references = _as_list("references", references, n)
-    _check_strings("predictions", predictions)
-    _check_strings("references", references)
-    if isinstance(tasks, (str, Task)):
-        task_list = [tasks] * n
-    else:
-        task_list = _as_list("tasks", tasks, n)
-    choice_list = [None] * n if choices is None else _as_list("choices", choices, n)
-    id_list = [None] * n if ids is None else _as_list("ids", ids, n)
-
-    resolved: dict[object, Task] = {}
-    seen_ids: dict[str, int] = {}
-    items = []
-    for i in range(n):
-        key = task_list[i]
-        task = key if isinstance(key, Task) else resolved.get(key)
-        if task is None:
-            try:
-                task = resolved[key] = get_task(key)
-            except UnknownTaskError as err:
-                raise ScoringInputError(f"tasks[{i}]: {err}") from None
-        item_id = f"{task.name}-{i:05d}" if id_list[i] is None else str(id_list[i])
-        if item_id in seen_ids:
-            raise ScoringInputError(f"ids[{i}] = {item_id!r} repeats ids[{seen_ids[item_id]}]")
-        seen_ids[item_id] = i
-        item_choices: tuple[str, ...] = ()
-        reference = references[i]
-        if task.metric == MCQ:
-            given = choice_list[i]
-            if given is not None and (isinstance(given, str) or not hasattr(given, "__len__")):
-                raise ScoringInputError(f"choices[{i}] must be a list of option texts, got {given!r}")
-            item_choices = tuple(given) if given else default_choices(task)
-            if not item_choices:
-                raise ScoringInputError(
-                    f"choices[{i}] missing: {task.name} ({task.abbrev}) is multiple-choice and its options "
-                    f"vary per item; pass the item's option texts"
-                )
-            if not 2 <= len(item_choices) <= len(LETTERS):
-                raise ScoringInputError(f"choices[{i}] has {len(item_choices)} options; 2..{len(LETTERS)} allowed")
-            for j, c in enumerate(item_choices):
-                if not isinstance(c, str):
-                    raise ScoringInputError(f"choices[{i}][{j}] must be a string, got {type(c).__name__}")
-            # The two-way prompts name the letters themselves ("if it is real, answer 'a'"), so other
-            # options, or these in another order, would silently swap the classes.
-            if task.fixed_choices and item_choices != task.labels and (
-                    [norm_text(c) for c in item_choices] != [norm_text(c) for c in task.labels]):
-                raise ScoringInputError(
-                    f"choices[{i}] = {list(item_choices)!r}: {task.name} ({task.abbrev}) options are fixed by its "
-                    f"prompt as {list(task.labels)!r} in that order (or pass no choices)"
-                )
-            letter = reference.strip().upper()
-            if letter not in LETTERS[: len(item_choices)] or len(letter) != 1:
-                raise ScoringInputError(
-                    f"references[{i}] = {reference!r} is not an option letter "
-                    f"({LETTERS[0]}-{LETTERS[len(item_choices) - 1]}) for {task.name}"
-                )
-            reference = letter
-        items.append(Item(i, item_id, task, reference, item_choices))
-    return predictions, items
 
 
 # ---------------------------------------------------------------- per-task scorers
-
-@dataclass
-class TaskResult:
-    summary: dict  # goes to the output under tasks[config]
-    replicates: np.ndarray  # bootstrap replicates of summary["score"] (for the overall CI)
-    samples: list[dict]  # per-sample records, same order as the items
-
 
 def _class_key(task: Task, choices: tuple[str, ...], letter: str) -> str:
     # Closed label-set tasks score by label text (option order varies per item); others by letter.
@@ -180,7 +72,6 @@ class McqArrays:
     @property
     def valid(self) -> np.ndarray:
         return self.y_pred < self.n_classes
-
 
 
 def encode_classes(items: Sequence[Item], *letter_runs: Sequence[str | None]):
@@ -218,17 +109,11 @@ def mcq_arrays(items: Sequence[Item], replies: Sequence[str]) -> McqArrays:
     )
 
 
-def _rng(settings: Settings, task: Task, stream: int = 0) -> np.random.Generator:
-    # One stream per task (by registry position): a task's CI does not depend on which other
-    # tasks were scored in the same call.
-    return np.random.default_rng([settings.seed, _TASK_INDEX[task.name], stream])
-
-
 def _pct(x) -> float:
     return 100.0 * float(x)
 
 
-def _score_mcq(task: Task, items: Sequence[Item], replies: Sequence[str], settings: Settings) -> TaskResult:
+def _score_mcq(task: Task, items: Sequence[Item], replies: Sequence[str], settings: ScoreSettings) -> TaskResult:
     arr = mcq_arrays(items, replies)
     n = len(items)
     valid = arr.valid
@@ -257,7 +142,7 @@ def _score_mcq(task: Task, items: Sequence[Item], replies: Sequence[str], settin
         point = f1_scores(y_true, y_pred, arr.n_classes)
         weighted = f1_scores(y_true, y_weighted, arr.n_classes).weighted_f1
         if settings.n_bootstrap > 0:
-            counts = bootstrap_counts(n_scored, settings.n_bootstrap, _rng(settings, task))
+            counts = bootstrap_counts(n_scored, settings.n_bootstrap, settings.rng(task))
             replicates = 100.0 * f1_scores(y_true, y_pred, arr.n_classes, counts).macro_f1
         summary.update(score=_pct(point.macro_f1), accuracy=_pct(point.accuracy), macro_f1=_pct(point.macro_f1),
                        weighted_f1=_pct(weighted), ci95=percentile_ci(replicates),
@@ -270,18 +155,7 @@ def _score_mcq(task: Task, items: Sequence[Item], replies: Sequence[str], settin
     return TaskResult(summary, replicates, samples)
 
 
-def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
-    """(errors = S + D + I, reference words) between two normalized transcripts."""
-    import jiwer
-
-    ref_words = len(reference.split())
-    if not hypothesis.split():
-        return ref_words, ref_words
-    out = jiwer.process_words(reference, hypothesis)
-    return out.substitutions + out.deletions + out.insertions, ref_words
-
-
-def _score_asr(task: Task, items: Sequence[Item], replies: Sequence[str], settings: Settings) -> TaskResult:
+def _score_asr(task: Task, items: Sequence[Item], replies: Sequence[str], settings: ScoreSettings) -> TaskResult:
     normalize = get_normalizer(settings.normalizer)
     errors = np.empty(len(items))
     words = np.empty(len(items))
@@ -303,14 +177,14 @@ def _score_asr(task: Task, items: Sequence[Item], replies: Sequence[str], settin
     n_scored = int(scored.sum())
     summary = {"score": None, "n": len(items), "n_scored": n_scored, "n_empty": int(empty.sum()),
                "wer": None, "corpus_wer": None, "ci95": None, "corpus_wer_ci95": None,
-               "normalizer": settings.normalizer if isinstance(settings.normalizer, str) else "custom"}
+               "normalizer": settings.normalizer_name}
     replicates = np.empty(0)
     if n_scored:
         per_utt = 100.0 * errors / words
         wer = float(per_utt.mean())
         corpus_ci = None
         if settings.n_bootstrap > 0:
-            idx = bootstrap_indices(n_scored, settings.n_bootstrap, _rng(settings, task))
+            idx = bootstrap_indices(n_scored, settings.n_bootstrap, settings.rng(task))
             replicates = np.clip(100.0 - per_utt[idx].mean(axis=1), 0.0, 100.0)
             corpus_ci = percentile_ci(100.0 * errors[idx].sum(axis=1) / words[idx].sum(axis=1))
         summary.update(score=float(np.clip(100.0 - wer, 0.0, 100.0)), wer=wer,
@@ -319,52 +193,20 @@ def _score_asr(task: Task, items: Sequence[Item], replies: Sequence[str], settin
     return TaskResult(summary, replicates, samples)
 
 
-SCORERS: dict[str, Callable[[Task, Sequence[Item], Sequence[str], Settings], TaskResult]] = {
+SCORERS: dict[str, Callable[[Task, Sequence[Item], Sequence[str], ScoreSettings], TaskResult]] = {
     MCQ: _score_mcq,
     WER: _score_asr,
 }
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _check_settings(settings: Settings) -> None:
-    """Each bad argument is named in the error."""
-    if settings.mode not in MODES:
-        raise ScoringInputError(f"mode must be one of {MODES}, got {settings.mode!r}")
-    if not _is_int(settings.n_bootstrap) or settings.n_bootstrap < 0:
-        raise ScoringInputError(f"n_bootstrap must be an integer >= 0, got {settings.n_bootstrap!r}")
-    if not _is_int(settings.seed) or settings.seed < 0:
-        raise ScoringInputError(f"seed must be an integer >= 0, got {settings.seed!r}")
-    alpha = settings.alpha
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) or not 0.0 < alpha < 1.0:
-        raise ScoringInputError(f"alpha must be a number in (0, 1), got {alpha!r}")
-    try:
-        get_normalizer(settings.normalizer)
-    except (KeyError, ValueError, TypeError) as err:
-        raise ScoringInputError(f"normalizer: {err}") from None
-
-
-def _scorers_for(settings: Settings, family) -> tuple[dict, dict]:
+def _scorers_for(settings: ScoreSettings) -> tuple[dict, dict]:
     """Strict mode: this metric's scorers. Paper mode: those of the rules the authors' scripts
-    apply to ``family``, and what the output records about them."""
+    apply to the settings' family, and what the output records about them."""
     if settings.mode != "paper":
-        if family is not None:
-            raise ScoringInputError(f"family={family!r} chooses the authors' rules of paper mode; strict mode "
-                                    f"scores every family alike (pass mode='paper')")
         return SCORERS, {}
-    if settings.normalizer != "benchmark":
-        raise ScoringInputError(f"normalizer={settings.normalizer!r}: paper mode normalises transcripts as the "
-                                f"authors' scripts do; normalizer applies to strict mode")
-    from .paper_rules import UnknownFamilyError
-    from .paper_rules import resolve_family
     from .paper_scoring import scorers
 
-    try:
-        name, rules = resolve_family(family)
-    except UnknownFamilyError as err:
-        raise ScoringInputError(f"family: {err}") from None
+    name, rules = settings.family_rules()
     return scorers(rules), {"normalizer": "authors", "family": name, "paper_rules": rules.family}
 
 
@@ -383,45 +225,35 @@ def score(
     tasks: Sequence[str] | str,
     choices: Sequence[Sequence[str]] | None = None,
     ids: Sequence[str] | None = None,
-    mode: str = "strict",
-    normalizer: str | Callable[[str], str] = "benchmark",
-    n_bootstrap: int = 1000,
-    seed: int = 0,
-    alpha: float = 0.001,
-    per_sample: bool = False,
+    *,
     durations: Sequence[float] | None = None,
-    duration_bins: Sequence[float] | None = None,
     evidence: Sequence[float | None] | None = None,
-    evidence_bins: Sequence[float] | None = None,
-    family: str | None = None,
+    settings: ScoreSettings | None = None,
+    **options,
 ) -> dict:
     """Score raw model replies.
 
     predictions: raw replies; references: answer letters (MCQ) or transcripts (ASR);
     tasks: one task (config name or abbreviation) for all items, or one per item;
     choices: per-item option texts (may be omitted for HAD and VoxGender, whose options are fixed);
-    mode: "strict" (an invalid reply is scored as its least favourable wrong answer) or "paper" (each
-    task scored as the benchmark authors' script for ``family`` scores it: their reading of replies,
-    the pairs they count, the figure they report; a task with no counted pair has score None and is
-    listed in unscored_tasks);
-    family: paper mode's model family, as ``audiomarathon models`` names it (None: Qwen2.5-Omni's
-    scripts, which also score the families the authors wrote none for);
-    normalizer: "benchmark", "whisper", "whisper_basic" or a callable (ASR, strict mode).
-    durations: seconds per item -> ``by_duration`` (scores per ``duration_bins`` edges, default
-    90/150/210/300 s, and a trend test per task); evidence: relative evidence centre per item (0..1,
-    None where unmarked) -> ``by_evidence_position`` (per ``evidence_bins``, default thirds).
-    Every figure, invalid_rate included, is on the 0-100 scale. See the metric card for every field.
-    Further options are keyword arguments with defaults, so callers written today keep working.
+    ids: per-item ids (default "<task>-<index>"), echoed in the per-sample records;
+    durations: seconds per item -> ``by_duration`` (scores per duration bin and a trend test per
+    task); evidence: relative evidence centre per item (0..1, None where unmarked) ->
+    ``by_evidence_position``.
+    How to score: ``settings`` (a ScoreSettings), or its fields as keyword arguments (mode, family,
+    normalizer, n_bootstrap, seed, alpha, per_sample, duration_bins, evidence_bins), which override
+    the fields of ``settings`` when both are given. Every figure, invalid_rate included, is on the
+    0-100 scale. See the metric card for every field.
     """
-    settings = Settings(mode, normalizer, n_bootstrap, seed, alpha)
-    _check_settings(settings)
-    scorers, rules_out = _scorers_for(settings, family)
+    settings = ScoreSettings.of(settings, options, "score()")
+    scorers, rules_out = _scorers_for(settings)
     replies, items = prepare_items(predictions, references, tasks, choices, ids)
     long_inputs = None
     if durations is not None or evidence is not None:
         from .long_audio import prepare_inputs
 
-        long_inputs = prepare_inputs(len(items), durations, duration_bins, evidence, evidence_bins, ScoringInputError)
+        long_inputs = prepare_inputs(len(items), durations, settings.duration_bins, evidence, settings.evidence_bins,
+                                     ScoringInputError)
     results = {name: scorers[group[0].task.metric](group[0].task, group, replies, settings)
                for name, group in group_by_task(items).items()}
 
@@ -434,13 +266,13 @@ def score(
         if get_task(name).metric == MCQ:
             p = summary["p_value"]
             summary["p_value_bonferroni"] = None if p is None else bonferroni(p, n_tests)
-            summary["significant"] = None if p is None else bool(summary["p_value_bonferroni"] < alpha)
+            summary["significant"] = None if p is None else bool(summary["p_value_bonferroni"] < settings.alpha)
         task_out[name] = summary
 
     agg = aggregate({name: s["score"] for name, s in task_out.items()})
     scored = [r for name, r in results.items() if task_out[name]["score"] is not None]
     overall_ci = None
-    if n_bootstrap > 0 and scored and all(r.replicates.size for r in scored):
+    if settings.n_bootstrap > 0 and scored and all(r.replicates.size for r in scored):
         overall_ci = percentile_ci(np.mean([r.replicates for r in scored], axis=0))
     out = {
         "tasks": task_out,
@@ -452,11 +284,11 @@ def score(
         "missing_tasks": agg["missing"],
         "unscored_tasks": agg["unscored"],
         "n": len(items),
-        "mode": mode,
-        "normalizer": settings.normalizer if isinstance(settings.normalizer, str) else "custom",
-        "n_bootstrap": n_bootstrap,
-        "seed": seed,
-        "alpha": alpha,
+        "mode": settings.mode,
+        "normalizer": settings.normalizer_name,
+        "n_bootstrap": settings.n_bootstrap,
+        "seed": settings.seed,
+        "alpha": settings.alpha,
         "bonferroni_tests": n_tests,
         "metric_version": METRIC_VERSION,
         **rules_out,
@@ -465,7 +297,7 @@ def score(
         from .long_audio import long_audio_sections
 
         out.update(long_audio_sections(group_by_task(items), replies, settings, scorers, results, **long_inputs))
-    if per_sample:
+    if settings.per_sample:
         samples = [s for res in results.values() for s in res.samples]
         out["per_sample"] = sorted(samples, key=lambda s: s["index"])
     return out

@@ -1,6 +1,6 @@
 """Statistics for the metric: the wrong answer an invalid reply is scored as, accuracy and F1
 (vectorized over bootstrap replicates), percentile bootstrap CIs, the exact Poisson-binomial test
-against guessing, Bonferroni, exact McNemar and the paired bootstrap.
+against guessing, Bonferroni, exact McNemar and the paired bootstrap; word errors of a transcript.
 
 Label arrays: ``y_true`` holds class ids in [0, K); ``y_pred`` holds class ids in [0, K] where K
 means *invalid* (an unparsable reply). Before F1 is computed, ``least_favourable`` replaces every
@@ -248,3 +248,14 @@ def bootstrap_p_value(diffs: np.ndarray) -> float | None:
         return None
     k = min(int((diffs <= 0).sum()), int((diffs >= 0).sum()))
     return float(min(1.0, 2.0 * (k + 1) / (diffs.size + 1)))
+
+
+def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
+    """(errors = S + D + I, reference words) between two normalized transcripts."""
+    import jiwer
+
+    ref_words = len(reference.split())
+    if not hypothesis.split():
+        return ref_words, ref_words
+    out = jiwer.process_words(reference, hypothesis)
+    return out.substitutions + out.deletions + out.insertions, ref_words

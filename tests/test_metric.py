@@ -15,7 +15,7 @@ import pytest
 
 import audiomarathon_metric
 from audiomarathon.tasks import CATEGORIES, TASKS, get_task
-from audiomarathon_metric import ScoringInputError, compare, score
+from audiomarathon_metric import ScoreSettings, ScoringInputError, compare, score
 from audiomarathon_metric.aggregate import aggregate  # the package name `aggregate` is also its submodule
 from audiomarathon_metric.normalizers import benchmark, get_normalizer
 from audiomarathon_metric.published import PUBLISHED, get_published, published_scores
@@ -241,6 +241,57 @@ def test_compare_checks_its_arguments_too():
         compare(["A"], ["A"], ["A"], "SD", seed=-1)
     with pytest.raises(ValueError, match=r"n_bootstrap must be an integer >= 0, got True"):
         compare(["A"], ["A"], ["A"], "SD", n_bootstrap=True)
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(seed=-1), r"seed must be an integer >= 0, got -1"),
+        (dict(mode="paper", family="nope"), r"family: no paper-mode rules for family 'nope'"),
+        (dict(family="Voxtral"), r"family='Voxtral' chooses the authors' rules of paper mode"),
+        (dict(mode="paper", normalizer="whisper"), r"normalizer='whisper': paper mode"),
+        (dict(duration_bins=[300, 90]), r"duration_bins must be at least two finite, strictly increasing edges"),
+        (dict(evidence_bins=[0, 0.5, 2]), r"evidence_bins are relative positions inside \[0, 1\]"),
+    ],
+)
+def test_settings_are_checked_once_when_made_naming_the_argument(kwargs, message):
+    with pytest.raises(ScoringInputError, match=message):
+        ScoreSettings(**kwargs)
+    with pytest.raises(ScoringInputError, match=message):  # the same check behind score()'s keywords
+        score(["A"], ["A"], "SD", **kwargs)
+
+
+def test_a_settings_object_and_keyword_arguments_score_alike():
+    preds, refs = ["ANSWER: C", "b", "maybe", "rock"], ["C", "B", "A", "C"]
+    kwargs = dict(choices=[GENRES] * 4, per_sample=True)
+    paper = ScoreSettings(mode="paper", family="voxtral", n_bootstrap=50, seed=3, alpha=0.01)
+    out = score(preds, refs, "MC", settings=paper, **kwargs)
+    assert out == score(preds, refs, "MC", mode="paper", family="voxtral", n_bootstrap=50, seed=3, alpha=0.01,
+                        **kwargs)
+    assert (out["mode"], out["family"], out["n_bootstrap"], out["seed"], out["alpha"]) == (
+        "paper", "Voxtral", 50, 3, 0.01)
+    assert [s["rule"] for s in out["per_sample"]][0] == "answer_phrase"  # Voxtral's GTZAN reader
+    # Keyword arguments override the settings' fields.
+    assert score(preds, refs, "MC", settings=paper, seed=4, **kwargs) == score(
+        preds, refs, "MC", mode="paper", family="voxtral", n_bootstrap=50, seed=4, alpha=0.01, **kwargs)
+    a, b = ["C", "B", "?", "C"], ["C", "A", "A", "?"]
+    assert compare(a, b, refs, "MC", choices=[GENRES] * 4, settings=ScoreSettings(mode="paper", seed=2)) == compare(
+        a, b, refs, "MC", choices=[GENRES] * 4, mode="paper", seed=2)
+
+
+def test_settings_a_call_cannot_use_are_refused_by_name():
+    with pytest.raises(TypeError, match="'famly'"):
+        score(["A"], ["A"], "SD", famly="Voxtral")
+    with pytest.raises(TypeError, match="compare\\(\\) got an unexpected keyword argument 'alpha'"):
+        compare(["A"], ["A"], ["A"], "SD", alpha=0.01)
+    with pytest.raises(ScoringInputError, match="family='Voxtral': compare"):
+        compare(["A"], ["A"], ["A"], "SD", settings=ScoreSettings(mode="paper", family="Voxtral"))
+    with pytest.raises(ScoringInputError, match="settings must be a ScoreSettings, got dict"):
+        score(["A"], ["A"], "SD", settings={"seed": 1})
+    with pytest.raises(TypeError, match="positional"):
+        score(["A"], ["A"], "SD", None, None, "paper")  # a setting is never positional
+    with pytest.raises(AttributeError):
+        ScoreSettings().seed = 1  # frozen: checked once, never changed after
 
 
 # --------------------------------------------------------------------- nothing valid: named, not 0
