@@ -9,9 +9,9 @@ option named in a sentence.
 
 A new answer form is a new row: a ``Rule`` subclass with a ``name`` (what per-sample records, the
 per-task ``rules`` counts and the metric card call it) and an ``apply``, put into ``READING_RULES``
-where it belongs. Patterns that depend on the number of options are compiled once per count (see
-``BareLetter.pattern``); what several rows need (negation, letters offered together, an option's
-forms) is in ``reply_matchers``.
+where it belongs. Patterns built from the item's option letters are compiled once per number of
+options (``letter_patterns``); what several rows need (negation, letters offered together, an
+option's forms) is in ``reply_matchers``.
 """
 
 from __future__ import annotations
@@ -107,9 +107,16 @@ class Rule(ABC):
         """An Extraction to decide, None to pass to the next row."""
 
 
-def _letters(n: int) -> tuple[str, str]:
-    up = LETTERS[:n]
-    return up, up.lower()
+def letter_patterns(build):
+    """A rule's patterns, built from its item's option letters (``build(upper, lower)``: "ABCD",
+    "abcd"), compiled once per number of options; called with that number."""
+
+    @functools.lru_cache(maxsize=None)
+    def patterns(n: int):
+        up = LETTERS[:n]
+        return build(up, up.lower())
+
+    return staticmethod(patterns)
 
 
 # ---------------------------------------------------------------- the whole reply
@@ -139,10 +146,8 @@ class BareLetter(Rule):
 
     name = "bare_letter"
 
-    @staticmethod
-    @functools.lru_cache(maxsize=None)
-    def pattern(n: int) -> re.Pattern:
-        up, low = _letters(n)
+    @letter_patterns
+    def pattern(up: str, low: str) -> re.Pattern:
         return re.compile(rf"^[ ]?(?:\(|\[)?[ ]?([{up}{low}])[ ]?(?:\)|\])?[ ]?[.:!]?[ ]?$")
 
     def apply(self, r: Reading) -> Extraction | None:
@@ -173,10 +178,8 @@ class LetterText(Rule):
 
     name = "letter_text"
 
-    @staticmethod
-    @functools.lru_cache(maxsize=None)
-    def pattern(n: int) -> re.Pattern:
-        up, low = _letters(n)
+    @letter_patterns
+    def pattern(up: str, low: str) -> re.Pattern:
         # A letter plus text needs a separator: "a female" is an article, "a) female" is a letter.
         return re.compile(
             rf"^(?:\([ ]?([{up}{low}])[ ]?\)|\[[ ]?([{up}{low}])[ ]?\]|([{up}{low}])[ ]?[.:)\-])[ ]?(.+?)[ ]?$",
@@ -268,10 +271,8 @@ class AnswerPhrase(Rule):
 
     name = "answer_phrase"
 
-    @staticmethod
-    @functools.lru_cache(maxsize=None)
-    def patterns(n: int) -> tuple[re.Pattern, re.Pattern]:
-        up, low = _letters(n)
+    @letter_patterns
+    def patterns(up: str, low: str) -> tuple[re.Pattern, re.Pattern]:
         q = QUOTE
         # Matched against the ASCII-lowercased text (case-insensitive matching is several times slower
         # in Python's engine); the letter's case is then read from the reply itself.
@@ -346,10 +347,8 @@ class LoneLetter(Rule):
 
     name = "lone_letter"
 
-    @staticmethod
-    @functools.lru_cache(maxsize=None)
-    def pattern(n: int) -> re.Pattern:
-        up, low = _letters(n)
+    @letter_patterns
+    def pattern(up: str, low: str) -> re.Pattern:
         return re.compile(rf"(?<!{ASCII_WORD})(?:\(([{up}{low}])\)|([{up}]))(?!{ASCII_WORD})")
 
     def apply(self, r: Reading) -> Extraction | None:
