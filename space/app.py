@@ -23,8 +23,9 @@ from audiomarathon.citation import CITATION, LICENSE, PAPER_URL  # noqa: E402
 from audiomarathon.tasks import CATEGORIES, TASKS  # noqa: E402
 
 from space import leaderboard as lb  # noqa: E402
-from space.claims import SIZE_TOLERANCE  # noqa: E402
+from space.claims import KNOWN_MODELS, SIZE_TOLERANCE  # noqa: E402
 from space.long_audio import long_audio_tab  # noqa: E402
+from space.port import PortInUse, check_port  # noqa: E402
 from space.plots import safe_plot, score_vs_prefill, score_vs_ratio  # noqa: E402
 from space.service import Service, accepted_lines, message_html  # noqa: E402
 from space.store import HELD_LABEL, SOURCE_LABELS  # noqa: E402
@@ -34,13 +35,21 @@ from space.validation import SubmissionRejected  # noqa: E402
 
 CSS = """
 .gradio-container { max-width: 100% !important; }
-#leaderboard-table table { font-size: 13px; }
-#leaderboard-table th, #leaderboard-table td { padding-left: 3px; padding-right: 3px; }
+#leaderboard-table th, #leaderboard-table th span, #leaderboard-table [role=gridcell],
+#leaderboard-table [role=gridcell] span { font-size: {font}px; }
+#leaderboard-table th { padding-left: 3px; padding-right: 3px; }
+#leaderboard-table .cell-wrap { padding-left: 4px; padding-right: 4px; }
+/* A header wraps between words (and after a hyphen), never inside one: the column widths
+   (leaderboard.column_width) leave room for each header's longest word. */
+#leaderboard-table th span { word-break: normal; overflow-wrap: normal; hyphens: manual; }
+/* The column menu sorts or filters only the rows of the page in view: the board's own sort and
+   filters above the table act on every row. */
+#leaderboard-table .cell-menu-button { display: none; }
 .am-msg { padding: 0.6em 0.9em; border-radius: 6px; margin-top: 0.4em; }
 .am-ok { background: #e8f6ec; border: 1px solid #5aa469; }
 .am-error { background: #fdecec; border: 1px solid #d9534f; }
 .am-status { font-size: 0.9em; color: #555; }
-"""
+""".replace("{font}", str(lb.FONT_PX))
 # System fonts: the default theme fetches web fonts, which an offline server cannot reach.
 THEME = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
@@ -52,6 +61,9 @@ def _about_markdown() -> str:
         for t in TASKS
     )
     cats = "\n".join(f"- **{c}**: " + ", ".join(t.abbrev for t in TASKS if t.category == c) for c in CATEGORIES)
+    sizes = "\n".join(
+        f"| {m.hub_id}{' (paper: ' + ', '.join(m.names) + ')' if m.names else ''} | "
+        f"{'' if m.counted else lb.NOMINAL_MARK}{m.params_b:g} | {m.source} |" for m in KNOWN_MODELS)
     return f"""
 ## AudioMarathon
 
@@ -91,7 +103,21 @@ the submitted results.json and checked where it can be:
 - **Timings** (prefill) are self-reported by the submitter's run: this server does not re-measure
   them, and they are not comparable across hardware.
 - Predictions and results must come from one run: every scored record carries results.json's run id.
+- **One entry per run**: a submission whose run identity equals an entry's is refused. Identities are
+  compared canonically: model names after Unicode NFKC, with invisible characters removed, Cyrillic
+  and Greek look-alikes read as the Latin letters they imitate, case folded, trailing `/` and `/.`
+  dropped, a local folder by its own name; `float32` is `fp32`, revision `main` is none, audio
+  control `none` is none, and a reply cap at or above every task's own caps nothing.
 - One submitter (a Hub user, else an address) may submit a limited number of runs per hour.
+
+### Model sizes
+Billions of parameters, from one table (the runner's models and the paper's open models). A size
+marked {lb.NOMINAL_MARK} is the size the model is named by (no count of all its weights is published);
+it is shown, never used to refuse a run's own count.
+
+| model | size (B) | source |
+|---|---|---|
+{sizes}
 
 License of the benchmark data: {LICENSE}.
 """
@@ -132,8 +158,6 @@ def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
     with gr.Blocks(title="AudioMarathon leaderboard", fill_width=True, delete_cache=ttl) as demo:
         gr.HTML("<h1 style='margin-bottom:0'>AudioMarathon leaderboard</h1>"
                 "<p>Long-audio understanding and inference efficiency of audio language models.</p>")
-        status = gr.HTML(message_html(True, "Server status", service.status_lines()).replace("am-ok", "am-status"),
-                         elem_id="status")
         with gr.Tabs():
             with gr.Tab("Leaderboard", id="leaderboard"):
                 with gr.Row():
@@ -158,10 +182,14 @@ def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
                     value=lb.styled(lb.page_of(lb.leaderboard_frame(entries), 1, lb.DEFAULT_PAGE_SIZE), columns),
                     datatype=lb.datatypes(columns), interactive=False, elem_id="leaderboard-table",
                     pinned_columns=1, max_height=2400, label="Leaderboard", wrap=True,
+                    column_widths=lb.column_widths(columns),
                 )
-                gr.Markdown(f"{lb.SELF_REPORTED_MARK} size claimed by the submitter (a model this board does not "
-                            "know); prefill times are self-reported and not re-measured. Held rows repeat the "
-                            "replies of another entry and are not ranked (see About).", elem_id="table-note")
+                gr.Markdown(f"Source: **{SOURCE_LABELS['paper']}** rows are copied from the published table; "
+                            f"**{SOURCE_LABELS['verified']}** rows were re-scored here from their raw replies; "
+                            f"**{HELD_LABEL}** rows repeat the replies of another entry and are not ranked. "
+                            f"Size: {lb.NOMINAL_MARK} the size a model is named by, {lb.SELF_REPORTED_MARK} claimed "
+                            "by the submitter (a model this board does not know); prefill times are self-reported "
+                            "and not re-measured (see About).", elem_id="table-note")
                 with gr.Row(equal_height=True):
                     prev_btn = gr.Button("◀ Previous", size="sm", scale=1, elem_id="page-prev")
                     page = gr.Number(1, precision=0, minimum=1, label="Page", scale=1, min_width=100, elem_id="page")
@@ -201,6 +229,8 @@ def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
                 api_trigger = gr.Button(visible=False)
             with gr.Tab("About", id="about"):
                 gr.Markdown(_about_markdown())
+                gr.HTML(message_html(True, "Server status", service.status_lines()).replace("am-ok", "am-status"),
+                        elem_id="status")
                 gr.Code(CITATION, label="Citation (BibTeX)", language=None, interactive=False)
 
         filters = [search, types, sources, sizes, methods, ratios, sort_by, ascending]
@@ -215,7 +245,7 @@ def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
             page = min(max(1, int(page or 1)), last)
             cols = lb.shown_columns(shown or [])
             value = lb.styled(lb.page_of(frame, page, size), cols)
-            return (gr.Dataframe(value=value, datatype=lb.datatypes(cols)), page,
+            return (gr.Dataframe(value=value, datatype=lb.datatypes(cols), column_widths=lb.column_widths(cols)), page,
                     lb.page_label(len(frame), page, size))
 
         def render_first_page(*values):
@@ -237,11 +267,15 @@ def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
                 sub = service.submit(pred_bytes, results_bytes, submitter_of(request))
             except SubmissionRejected as exc:
                 msg = message_html(False, "Submission rejected", exc.problems)
+                files = (gr.skip(), gr.skip())  # kept: the submitter may replace just one of them
             else:
                 title = ("Submission accepted and re-scored: held for review, not ranked" if sub.entry.held
                          else "Submission accepted and re-scored")
                 msg = message_html(True, title, accepted_lines(sub, service.store))
-            return (msg, *refresh(*values))
+                # Cleared: the uploads are swept after the TTL, and a second click would only send
+                # the same run again.
+                files = (None, None)
+            return (msg, *files, *refresh(*values))
 
         def submit_run(request: gr.Request, predictions_jsonl, results_json):
             """Submit a run: the runner's predictions.jsonl and results.json. Returns JSON:
@@ -276,17 +310,17 @@ def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
         next_btn.click(step(+1), view, table_out, show_progress="hidden")
         models.change(render_plots, models, [ratio_plot, prefill_plot])
         outputs = [*table_out, methods, ratios, models, ratio_plot, prefill_plot]
-        submit_btn.click(submit, [pred_file, results_file, *view, models], [message, *outputs],
+        submit_btn.click(submit, [pred_file, results_file, *view, models], [message, pred_file, results_file, *outputs],
                          api_name="submit", concurrency_limit=4)
         api_trigger.click(submit_run, [api_pred, api_results], api_answer, api_name=API_NAME,
                           concurrency_limit=4)
         # Every page load shows the current store (other users' submissions included).
         demo.load(refresh, [*view, models], outputs)
-        del status
     return demo
 
 
 def serve(settings: Settings, block: bool = True):
+    check_port(settings.host, settings.port)
     service = Service.open(settings.db, settings.datasets, settings.hub_repo, os.environ.get("HF_TOKEN"),
                            settings.limits, max_per_hour=settings.max_submissions_per_hour)
     # Before the app is built: Gradio's components read the upload folder when they are created.
@@ -295,9 +329,16 @@ def serve(settings: Settings, block: bool = True):
         Sweeper(uploads, settings.upload_ttl_s).start()
     demo = build_app(service, settings.upload_ttl_s)
     demo.queue(default_concurrency_limit=8)
-    demo.launch(server_name=settings.host, server_port=settings.port, prevent_thread_lock=True,
-                max_file_size=int(settings.max_upload_mb * 2**20) + 2**20, theme=THEME, css=CSS,
-                ssr_mode=False, footer_links=["api"], quiet=True)
+    try:
+        demo.launch(server_name=settings.host, server_port=settings.port, prevent_thread_lock=True,
+                    max_file_size=int(settings.max_upload_mb * 2**20) + 2**20, theme=THEME, css=CSS,
+                    ssr_mode=False, footer_links=["api"], quiet=True)
+    except OSError as exc:  # taken between the check and the launch: Gradio's words name its own API
+        if "Cannot find empty port" not in str(exc):
+            raise
+        check_port(settings.host, settings.port)
+        raise PortInUse(f"port {settings.port} on {settings.host} is already in use: start on a free port "
+                        "with --port N") from None
     print(f"AudioMarathon leaderboard running on {demo.local_url} (Ctrl+C stops it)", flush=True)
     if block:
         demo.block_thread()
@@ -308,7 +349,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="space/app.py", description="AudioMarathon leaderboard (Gradio)")
     add_arguments(parser)
     settings = settings_from(parser.parse_args(argv))
-    serve(settings)
+    try:
+        serve(settings)
+    except PortInUse as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

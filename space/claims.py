@@ -22,38 +22,64 @@ SIZE_TOLERANCE = 0.3
 
 # Where a row's size comes from (stored with the entry, shown on the board).
 SIZE_CHECKED = "checked"  # counted by the run and within the tolerance of the published size
-SIZE_PUBLISHED = "published"  # a known model whose run carries no count
+SIZE_PUBLISHED = "published"  # a known model's published count (a paper row, or a run carrying no count)
+SIZE_NOMINAL = "nominal"  # the size a model is named by (no published count of all its weights)
 SIZE_SELF_REPORTED = "self-reported"  # a model this board does not know: the run's count or name
 
 
 @dataclass(frozen=True)
 class KnownModel:
     hub_id: str
-    params_b: float  # parameters in billions, as the model's Hub page counts its safetensors weights
+    params_b: float  # parameters in billions
+    source: str  # where the figure is published
+    names: tuple[str, ...] = ()  # other names of the model (the paper's table)
+    # True: a count of all the checkpoint's weights, which a run's own count is checked against.
+    # False: the size the model is named by (its language model's), shown but never used to refuse.
+    counted: bool = True
 
     @property
     def key(self) -> str:
         return self.hub_id.rsplit("/", 1)[-1].lower()
 
+    @property
+    def size_source(self) -> str:
+        return SIZE_PUBLISHED if self.counted else SIZE_NOMINAL
 
-# The open models the runner has adapters for. A fine-tune or local copy under the same folder
-# name has the same size.
+
+_HUB_COUNT = "Hub page: safetensors weights counted"
+# The one table of model sizes: the open models the runner has adapters for and the open models of
+# the paper's table. A fine-tune or local copy under the same folder name has the same size.
 KNOWN_MODELS: tuple[KnownModel, ...] = (
-    KnownModel("Qwen/Qwen2-Audio-7B-Instruct", 8.4),
-    KnownModel("Qwen/Qwen2-Audio-7B", 8.4),
-    KnownModel("Qwen/Qwen2.5-Omni-7B", 10.7),
-    KnownModel("Qwen/Qwen2.5-Omni-3B", 5.5),
-    KnownModel("microsoft/Phi-4-multimodal-instruct", 5.6),
-    KnownModel("google/gemma-3n-E2B-it", 5.4),
-    KnownModel("google/gemma-3n-E4B-it", 7.8),
-    KnownModel("mistralai/Voxtral-Mini-3B-2507", 4.7),
-    KnownModel("mistralai/Voxtral-Small-24B-2507", 24.3),
+    KnownModel("Qwen/Qwen2-Audio-7B-Instruct", 8.4, _HUB_COUNT),
+    KnownModel("Qwen/Qwen2-Audio-7B", 8.4, _HUB_COUNT),
+    KnownModel("Qwen/Qwen2.5-Omni-7B", 10.7, _HUB_COUNT),
+    KnownModel("Qwen/Qwen2.5-Omni-3B", 5.5, _HUB_COUNT),
+    KnownModel("microsoft/Phi-4-multimodal-instruct", 5.6, "model card: 5.6B parameters",
+               names=("Phi-4-Multimodal",)),
+    KnownModel("google/gemma-3n-E2B-it", 5.4, _HUB_COUNT),
+    KnownModel("google/gemma-3n-E4B-it", 7.8, _HUB_COUNT),
+    KnownModel("mistralai/Voxtral-Mini-3B-2507", 4.7, _HUB_COUNT),
+    KnownModel("mistralai/Voxtral-Small-24B-2507", 24.3, _HUB_COUNT),
+    KnownModel("nvidia/audio-flamingo-3-hf", 8.3,
+               "weights of the checkpoint's architecture counted with transformers' "
+               "AudioFlamingo3ForConditionalGeneration: Qwen2.5-7B language model 7.61B + AF-Whisper "
+               "encoder 0.64B + projector 0.02B", names=("Audio-Flamingo-3",)),
+    KnownModel("nvidia/audio-flamingo-2", 3.0, "model card: \"a 3B parameter small language model\"",
+               names=("Audio-Flamingo-2",), counted=False),
+    KnownModel("lmms-lab/Aero-1-Audio-1.5B", 1.5,
+               "Hub id (the checkpoint the paper's scripts load); built on Qwen2.5-1.5B",
+               names=("Aero-1-Audio",), counted=False),
+    KnownModel("baichuan-inc/Baichuan-Omni-1d5", 7.0,
+               "model card and technical report (arXiv 2501.15368): a 7B model (its language model)",
+               names=("Baichuan-Omni-1.5",), counted=False),
 )
-_BY_KEY = {m.key: m for m in KNOWN_MODELS}
+_BY_KEY = {key: m for m in KNOWN_MODELS
+           for key in (m.key, *(normalize_model_name(n).rsplit("/", 1)[-1] for n in m.names))}
 
 
 def known_model(model: str) -> KnownModel | None:
-    """The known model a run's model names: a Hub id or a local folder, matched by its last part."""
+    """The known model a run's model (or a paper row) names: a Hub id, a local folder or one of
+    its other names, matched by the last part."""
     return _BY_KEY.get(normalize_model_name(model).rsplit("/", 1)[-1])
 
 
@@ -101,11 +127,11 @@ def check_size(results: dict, name_size_b: float | None) -> tuple[float | None, 
     model = str((results.get("config") or {}).get("model", ""))
     known = known_model(model)
     claimed = claimed_parameters(results)
-    if known is None:
+    if known is not None and claimed is None:
+        return known.params_b, known.size_source, []
+    if known is None or not known.counted:  # nothing to check a count against
         size = claimed / 1e9 if claimed is not None else name_size_b
         return size, SIZE_SELF_REPORTED, []
-    if claimed is None:
-        return known.params_b, SIZE_PUBLISHED, []
     if abs(claimed / 1e9 - known.params_b) > SIZE_TOLERANCE * known.params_b:
         return None, SIZE_CHECKED, [
             f"{RESULTS}: config.num_parameters {claimed:,.0f} is not the size of {known.hub_id} "

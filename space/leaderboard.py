@@ -5,6 +5,8 @@ whatever the sort; a size the server could not check is marked as the submitter'
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -13,12 +15,12 @@ import pandas as pd
 from audiomarathon.tasks import CATEGORIES, TASKS
 from audiomarathon_metric.display import round_half_up
 
-from space.claims import SIZE_SELF_REPORTED
+from space.claims import SIZE_NOMINAL, SIZE_SELF_REPORTED
 from space.store import HELD_LABEL, OVERALL, SOURCE_LABELS, Entry
 
 MODEL, SOURCE, TYPE, SIZE, METHOD, RATIO, AVERAGE, CI, INVALID, PREFILL = (
     "Model", "Source", "Type", "Size (B)", "Method", "Ratio (%)", "Average", "95% CI", "Invalid (%)",
-    "Prefill (s, self-reported)",
+    "Prefill (ms, self-reported)",
 )
 TASK_COLUMNS = tuple(f"{t.abbrev}" for t in TASKS)
 CATEGORY_COLUMNS = tuple(CATEGORIES)
@@ -32,8 +34,8 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "Source": (SOURCE,), "Type": (TYPE,), "95% CI": (CI,), "Invalid rate": (INVALID,),
     "Categories": CATEGORY_COLUMNS, "Prefill": (PREFILL,),
 }
-# At 1280 px every task column fits next to these; Source is the filter above the table.
-DEFAULT_OPTIONAL = ("95% CI", "Invalid rate")
+# At 1280 px every task column fits next to these (and at 1600 px next to all of them).
+DEFAULT_OPTIONAL = ("Source", "95% CI", "Invalid rate")
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
 
@@ -57,8 +59,21 @@ SIZE_CHOICES = tuple(b.label for b in SIZE_BANDS) + (UNKNOWN_SIZE,)
 TYPE_CHOICES = ("open", "closed", "human")
 SOURCE_CHOICES = (*SOURCE_LABELS.values(), HELD_LABEL)
 SELF_REPORTED_MARK = "*"  # after a size the submitter claims (a model the board does not know)
-# frame.attrs key: the index labels of rows whose size is self-reported (attrs follow iloc slices)
-_SELF_REPORTED = "self_reported_size"
+NOMINAL_MARK = "~"  # before a size a model is named by (no published count of all its weights)
+# frame.attrs key: row position -> how its size is marked (attrs follow iloc slices)
+_SIZE_MARKS = "size_marks"
+
+# Column widths. The table is set in a 12 px monospace font (app.CSS), so a width follows from a
+# count of characters: a header wraps only at spaces and after hyphens, never inside a word, and a
+# column is as wide as its header's longest word or its widest usual cell, whichever is wider
+# (a longer model or method name wraps inside its cell).
+FONT_PX = 12
+CHAR_PX = 7.3  # the advance of one character of that font
+HEADER_PAD_PX = 16  # a header's padding (app.CSS) and a pixel each side to spare
+CELL_PAD_PX = 10  # a cell's padding (app.CSS) and a pixel each side to spare
+_CELL_CHARS = {MODEL: 16, SOURCE: len("verified"), TYPE: len("closed"), SIZE: len("~1.5"),
+               METHOD: len("pyramidkv"), RATIO: 3, CI: len("52.3–61.2")}
+_SCORE_CHARS = len("100.0")
 
 
 @dataclass(frozen=True)
@@ -83,18 +98,12 @@ def _size_ok(size: float | None, sizes: Sequence[str]) -> bool:
     return any(b.holds(size) for b in SIZE_BANDS if b.label in sizes)
 
 
-def _source_cell(e: Entry, by_key: dict[str, Entry]) -> str:
-    if not e.held:
-        return e.source_label
-    first = by_key.get(e.duplicate_of or "")
-    twin = f"{first.model} · {first.method} {ratio_label(first.ratio)}" if first else "another entry"
-    return f"{HELD_LABEL}: same replies as {twin}"
-
-
-def _row(e: Entry, by_key: dict[str, Entry]) -> list:
+def _row(e: Entry) -> list:
     overall = e.details.get(OVERALL) or {}
     return [
-        e.model, _source_cell(e, by_key), e.model_type, e.size_b, e.method, e.ratio * 100,
+        # A held row says only "held" in the narrow Source column; the entry whose replies it
+        # repeats is named to its submitter and by the review command.
+        e.model, e.source_label, e.model_type, e.size_b, e.method, e.ratio * 100,
         e.average, _ci_text(overall.get("ci95_low"), overall.get("ci95_high")),
         None if overall.get("invalid_rate") is None else 100 * overall["invalid_rate"],
         *(e.categories.get(c) for c in CATEGORY_COLUMNS), *(e.scores.get(t.name) for t in TASKS), e.prefill_s,
@@ -115,9 +124,29 @@ def _ci_text(low, high) -> str:
 def _cell(column: str, x) -> str:
     if column == SIZE and x is not None and 0 < x < 0.05:
         return "<0.1"  # a tiny model is not a 0 B one
+    if column == RATIO:
+        return "" if x is None or x != x else ratio_label(x / 100).rstrip("%")  # as the filter names it
     if column == PREFILL:
-        return half_up(x, 2)
+        return "" if x is None or x != x else half_up(1000 * x, 0)  # stored in seconds, shown in ms
     return half_up(x)
+
+
+def column_width(column: str) -> int:
+    """Pixels for ``column``: its header's longest word or its widest usual cell."""
+    word = max(len(w) for w in re.split(r"\s+|(?<=-)", column) if w)
+    cell = _CELL_CHARS.get(column, _SCORE_CHARS)
+    return max(math.ceil(word * CHAR_PX) + HEADER_PAD_PX, math.ceil(cell * CHAR_PX) + CELL_PAD_PX)
+
+
+def column_widths(columns: Sequence[str]) -> list[str]:
+    return [f"{column_width(c)}px" for c in columns]
+
+
+def _size_mark(e: Entry) -> str:
+    source = (e.details.get(OVERALL) or {}).get("size_source")
+    if e.size_b is None:
+        return ""
+    return {SIZE_SELF_REPORTED: SELF_REPORTED_MARK, SIZE_NOMINAL: NOMINAL_MARK}.get(source, "")
 
 
 def leaderboard_frame(entries: Sequence[Entry], filters: Filters = Filters()) -> pd.DataFrame:
@@ -131,17 +160,15 @@ def leaderboard_frame(entries: Sequence[Entry], filters: Filters = Filters()) ->
         and (not filters.ratios or ratio_label(e.ratio) in filters.ratios)
         and all(t in f"{e.model} {e.method}".lower() for t in terms)
     ]
-    by_key = {e.config_key: e for e in entries}
-    frame = pd.DataFrame([_row(e, by_key) for e in kept], columns=list(COLUMNS))
+    frame = pd.DataFrame([_row(e) for e in kept], columns=list(COLUMNS))
     sort_by = filters.sort_by if filters.sort_by in COLUMNS else AVERAGE
     # Rows without a value go last whichever way the column is sorted; held rows after them all.
     frame = frame.sort_values(sort_by, ascending=filters.ascending, na_position="last", kind="stable")
     held = pd.Series([e.held for e in kept], dtype=bool).reindex(frame.index)
     frame = pd.concat([frame[~held], frame[held]])
-    claimed = pd.Series([(e.details.get(OVERALL) or {}).get("size_source") == SIZE_SELF_REPORTED
-                         and e.size_b is not None for e in kept], dtype=bool).reindex(frame.index)
+    marks = pd.Series([_size_mark(e) for e in kept], dtype=object).reindex(frame.index)
     frame = frame.reset_index(drop=True)
-    frame.attrs[_SELF_REPORTED] = frozenset(i for i, flag in enumerate(claimed) if flag)
+    frame.attrs[_SIZE_MARKS] = {i: mark for i, mark in enumerate(marks) if mark}
     return frame
 
 
@@ -173,10 +200,17 @@ def styled(frame: pd.DataFrame, columns: Sequence[str]):
     frame = frame[[c for c in columns if c in frame.columns]]
     formats = {c: (lambda x, c=c: _cell(c, x)) for c in frame.columns if c in NUMERIC}
     style = frame.style.format(formats, na_rep="")
-    claimed = [i for i in frame.index if i in frame.attrs.get(_SELF_REPORTED, ())]
-    if claimed and SIZE in frame.columns:
-        style = style.format(lambda x: _cell(SIZE, x) + SELF_REPORTED_MARK, subset=pd.IndexSlice[claimed, [SIZE]])
+    marks = frame.attrs.get(_SIZE_MARKS, {})
+    if SIZE in frame.columns:
+        for mark in set(marks.values()):
+            rows = [i for i in frame.index if marks.get(i) == mark]
+            style = style.format(lambda x, m=mark: _marked(_cell(SIZE, x), m), subset=pd.IndexSlice[rows, [SIZE]])
     return style
+
+
+def _marked(size_text: str, mark: str) -> str:
+    """"~1.5" (a nominal size reads as approximate), "1.5*" (a claim, with its footnote mark)."""
+    return mark + size_text if mark == NOMINAL_MARK else size_text + mark
 
 
 def datatypes(columns: Sequence[str]) -> list[str]:

@@ -108,10 +108,10 @@ def score_vs_prefill(entries: Sequence[Entry], models: Sequence[str] = ()) -> Fi
     if not chosen:
         _empty(ax, "no runs with prefill timings yet")
         return fig
-    pts = [(e.prefill_s, e.average) for e in chosen]
+    pts = [(1000 * e.prefill_s, e.average) for e in chosen]  # stored in seconds, shown in ms as on the board
     methods = sorted({e.method for e in chosen})[:MAX_LEGEND]
     for method in methods:
-        sel = [(e.prefill_s, e.average) for e in chosen if e.method == method]
+        sel = [p for p, e in zip(pts, chosen) if e.method == method]
         ax.scatter([p[0] for p in sel], [p[1] for p in sel], label=plain(method), s=28, alpha=0.8)
     front = pareto_front(pts)
     ax.plot([pts[i][0] for i in front], [pts[i][1] for i in front], color="black", lw=1.2,
@@ -120,7 +120,7 @@ def score_vs_prefill(entries: Sequence[Entry], models: Sequence[str] = ()) -> Fi
         e = chosen[i]
         tag = e.model if e.method == "none" else f"{e.model} {e.method} {round(100 * e.ratio)}%"
         ax.annotate(tag, pts[i], fontsize=6, xytext=(3, 3), textcoords="offset points", parse_math=False)
-    ax.set_xlabel("mean prefill time per instance (s, self-reported, not re-measured)")
+    ax.set_xlabel("mean prefill time per instance (ms, self-reported, not re-measured)")
     ax.set_ylabel("average score (0-100)")
     ax.set_title("Score against prefill time")
     ax.grid(alpha=0.3)

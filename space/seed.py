@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from audiomarathon.tasks import get_task
 
-from space.store import PAPER, Entry, Store
-from space.validation import model_size_b
+from space.claims import known_model
+from space.store import OVERALL, PAPER, Entry, Store
 
 MODEL_TYPES = {"open-source": "open", "closed-source": "closed", "human": "human"}
 
@@ -20,13 +20,15 @@ def published_entries() -> list[Entry]:
         scores = {get_task(abbrev).name: float(v) for abbrev, v in published_scores(row).items()}
         agg = aggregate(scores)
         model_type = MODEL_TYPES[row.group]
+        # Sizes from the one table of known models, with their source; closed models publish none
+        # and the human row has none.
+        known = known_model(row.model) if model_type == "open" else None
         entries.append(
             Entry(
                 model=row.model,
                 source=PAPER,
                 model_type=model_type,
-                # Closed models publish no size; the human row has none.
-                size_b=model_size_b({"config": {"model": row.model}}) if model_type == "open" else None,
+                size_b=known.params_b if known else None,
                 config={"model": row.model, "method": "none", "ratio": 0.0, "reported_in": row.source},
                 config_key=f"paper:{row.model}",
                 scores=scores,
@@ -35,7 +37,7 @@ def published_entries() -> list[Entry]:
                 # The mean of the rounded task scores can differ from it by 0.1; it is kept too.
                 average=float(row.average),
                 details={"mean_of_reported_tasks": agg["average"], "missing_tasks": agg["missing"],
-                         "source": row.source},
+                         "source": row.source, OVERALL: {"size_source": known.size_source} if known else {}},
             )
         )
     return entries
@@ -48,4 +50,5 @@ def seed_published(store: Store) -> str:
     except ImportError as exc:
         return f"Published rows are unavailable ({exc}); only verified submissions are shown."
     added = store.add_entries(entries)
+    store.refresh_published(entries)  # a store seeded by an older version gets today's sizes
     return f"{len(entries)} rows reported in the paper ({added} added at this start)."

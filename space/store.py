@@ -21,11 +21,12 @@ from space.answer_key import AnswerKey
 
 PAPER = "paper"  # rows reported in the AudioMarathon paper
 VERIFIED = "verified"  # submissions re-scored by this server
-SOURCE_LABELS = {PAPER: "reported in the paper", VERIFIED: "verified submission"}
+# Short: the board shows them in a narrow Source column (the About tab says what each means).
+SOURCE_LABELS = {PAPER: "paper", VERIFIED: "verified"}
 # A verified entry is ranked, or held: its replies equal an earlier entry's (a probable duplicate
 # under other settings), so it is shown as such and not ranked until a maintainer accepts it.
 RANKED, HELD = "ranked", "held"
-HELD_LABEL = "held for review"
+HELD_LABEL = "held"
 # Key of Entry.details holding the whole run's figures (average CI, invalid rate); the other keys
 # are config names.
 OVERALL = "overall"
@@ -278,23 +279,40 @@ class Store:
         return entry_id
 
     def add_entries(self, entries: Sequence[Entry]) -> int:
-        """Insert many rows in one transaction, skipping configurations already stored (seeding)."""
+        """Insert many rows in one transaction, skipping configurations already stored (seeding).
+
+        A row already stored is skipped before the INSERT, not by INSERT OR IGNORE: SQLite's
+        AUTOINCREMENT spends an id on every ignored row, so each restart that re-seeds would make
+        the next submission's id jump by the number of published rows."""
         added = 0
         with self.transaction() as conn:
             for e in entries:
                 cur = conn.execute(
-                    "INSERT OR IGNORE INTO entries (source, model, model_type, size_b, method, ratio,"
+                    "INSERT INTO entries (source, model, model_type, size_b, method, ratio,"
                     " config_key, config_json, scores_json, categories_json, average, prefill_s,"
                     " dataset_fingerprint, created_at, details_json)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+                    " WHERE NOT EXISTS (SELECT 1 FROM entries WHERE config_key = ?)",
                     (
                         e.source, e.model, e.model_type, e.size_b, e.method, float(e.ratio), e.config_key,
                         _dumps(e.config), _dumps(e.scores), _dumps(e.categories), e.average, e.prefill_s,
-                        e.dataset_fingerprint, e.created_at or _now(), _dumps(e.details),
+                        e.dataset_fingerprint, e.created_at or _now(), _dumps(e.details), e.config_key,
                     ),
                 )
                 added += cur.rowcount
         return added
+
+    def refresh_published(self, entries: Sequence[Entry]) -> None:
+        """Bring stored paper rows to the given published values (type, size, scores, details);
+        their ids and every verified submission stay as they are."""
+        with self.transaction() as conn:
+            for e in entries:
+                conn.execute(
+                    "UPDATE entries SET model_type=?, size_b=?, config_json=?, scores_json=?, categories_json=?,"
+                    " average=?, details_json=? WHERE config_key=? AND source=?",
+                    (e.model_type, e.size_b, _dumps(e.config), _dumps(e.scores), _dumps(e.categories), e.average,
+                     _dumps(e.details), e.config_key, PAPER),
+                )
 
     def entries(self, source: str | None = None) -> list[Entry]:
         sql = "SELECT * FROM entries"

@@ -21,6 +21,7 @@ from audiomarathon.records import RecordError, parse_prediction_lines, records_o
 from audiomarathon.records import parse_results as parse_results_record
 from audiomarathon.run_identity import run_id, run_identity
 from audiomarathon.tasks import TASK_NAMES
+from audiomarathon_metric.display import fmt1
 
 from space.answer_key import AnswerKey
 from space.claims import check_method, check_size, claimed_parameters
@@ -387,13 +388,12 @@ def validate_submission(predictions: bytes, results: bytes, keys: Sequence[Answe
     warnings = list(notes)
     declared = parsed_results.get("scores")
     if isinstance(declared, dict) and declared.get("average") is not None and entry.average is not None:
-        try:
-            if abs(float(declared["average"]) - entry.average) > 0.05:
-                warnings.append(
-                    f"the average in {RESULTS} ({float(declared['average']):.2f}) differs from the "
-                    f"server's re-score ({entry.average:.2f}); the server's score is shown"
-                )
-        except (TypeError, ValueError):
+        try:  # with the board's one decimal: a warning never shows two equal figures
+            claimed, rescored = fmt1(float(declared["average"])), fmt1(entry.average)
+            if claimed != rescored:
+                warnings.append(f"the average in {RESULTS} ({claimed}) differs from the server's re-score "
+                                f"({rescored}); the server's score is shown")
+        except (TypeError, ValueError, ArithmeticError):  # not a number, or not a finite one
             pass
     return Submission(entry, key, predictions, warnings)
 

@@ -80,7 +80,7 @@ def _submit(client, run: Path) -> str:
 
     out = client.predict(
         handle_file(str(run / "predictions.jsonl")), handle_file(str(run / "results.json")),
-        "", list(lb.TYPE_CHOICES), ["reported in the paper", "verified submission"], list(lb.SIZE_CHOICES),
+        "", list(lb.TYPE_CHOICES), ["paper", "verified"], list(lb.SIZE_CHOICES),
         [], [], lb.AVERAGE, False, list(lb.DEFAULT_OPTIONAL), 1, lb.DEFAULT_PAGE_SIZE, [], api_name="/submit",
     )
     return out[0]
@@ -199,16 +199,16 @@ def test_browser_reads_published_averages_submits_and_sees_rescored_row(app, key
             page.goto(app.url, wait_until="domcontentloaded")
             page.wait_for_selector("#leaderboard-table [role=gridcell]", timeout=30_000)
             page.wait_for_load_state("networkidle")  # the page-load refresh has landed
-            page.locator("#columns label", has_text="Source").click()  # an optional column
+            page.locator("#columns label", has_text="Type").click()  # an optional column
             page.wait_for_function(
                 "[...document.querySelectorAll('#leaderboard-table [role=columnheader]')]"
-                ".some(h => h.innerText.trim() === 'Source')", timeout=30_000)
+                ".some(h => h.innerText.trim() === 'Type')", timeout=30_000)
             header, rows = _table(page)
             model_col, avg_col = header.index("Model"), header.index("Average")
             shown = {r[model_col]: float(r[avg_col]) for r in rows if r[avg_col]}
             for row in PUBLISHED:  # the published averages, as the page shows them
                 assert shown[row.model] == row.average, row.model
-            assert "reported in the paper" in {r[header.index("Source")] for r in rows}
+            assert "paper" in {r[header.index("Source")] for r in rows}
 
             page.get_by_role("tab", name="Submit").click()
             page.locator("#predictions-file input[type=file]").set_input_files(str(run / "predictions.jsonl"))
@@ -230,7 +230,7 @@ def test_browser_reads_published_averages_submits_and_sees_rescored_row(app, key
             header, rows = _table(page)
             [row] = rows
             assert row[header.index("Model")] == model
-            assert row[header.index("Source")] == "verified submission"
+            assert row[header.index("Source")] == "verified"
             # half up, as the paper rounds (49.25 -> 49.3), independently of the code under test
             half_up = lambda x: float(Decimal(repr(x)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))  # noqa: E731
             assert float(row[header.index("Average")]) == pytest.approx(half_up(entry.average))

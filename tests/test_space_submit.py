@@ -265,9 +265,10 @@ def test_leaderboard_page_width_columns_decimals_and_paging(real_run, imported_d
                     numeric = [name for name in header if name not in ("Model", "Method", "95% CI", "Source", "Type")]
                     for row in rows:
                         for name in numeric:
-                            # (a size the board cannot check is marked * as the submitter's claim)
-                            mark = r"\*?" if name == "Size (B)" else ""
-                            assert re.fullmatch(r"(\d+\.\d|<0\.1)?" + mark, row[col[name]]), (name, row)
+                            # a size the board cannot check is marked * as the submitter's claim,
+                            # a size a model is named by ~; a ratio is a whole percent
+                            pattern = {"Size (B)": r"(~?\d+\.\d|<0\.1)?\*?", "Ratio (%)": r"\d+"}
+                            assert re.fullmatch(pattern.get(name, r"(\d+\.\d)?"), row[col[name]]), (name, row)
                     verified = [r for r in rows if r[col["Model"]].startswith("org/Model-")]
                     assert verified
                     for row in verified:
@@ -277,8 +278,10 @@ def test_leaderboard_page_width_columns_decimals_and_paging(real_run, imported_d
                     for row in rows:
                         if row[col["Model"]] in published:
                             assert row[col["Average"]] == f"{published[row[col['Model']]]:.1f}"
+                    page.get_by_role("tab", name="About").click()
                     status = page.locator("#status").inner_text()
                     assert str(tmp_path) not in status and ".sqlite" not in status  # no server paths
+                    page.get_by_role("tab", name="Leaderboard").click()
 
                     # Paging: the remaining rows on page 2.
                     assert f"Rows 1–50 of {n_rows}" in page.locator("#page-info").inner_text()

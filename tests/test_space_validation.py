@@ -314,7 +314,7 @@ def test_published_rows_seeded_and_marked(service):
     assert sorted(e.model for e in paper) == sorted(r.model for r in PUBLISHED)
     assert {e.model_type for e in paper} == {"open", "closed", "human"}
     for e, row in ((e, next(r for r in PUBLISHED if r.model == e.model)) for e in paper):
-        assert e.source_label == "reported in the paper"
+        assert e.source_label == "paper"
         assert e.average == row.average  # the paper's Avg. column, as reported
         assert e.details["mean_of_reported_tasks"] == pytest.approx(row.average, abs=0.051)  # rounding
     Service.open(service.store.path)  # re-opening does not duplicate the seed
@@ -331,7 +331,7 @@ def test_leaderboard_filters_sort_and_search(make_run, service, key, tmp_path):
     assert len(full) == len(PUBLISHED) + 3
     assert list(full[lb.AVERAGE].dropna()) == sorted(full[lb.AVERAGE].dropna(), reverse=True)
     assert set(lb.leaderboard_frame(entries, lb.Filters(types=["closed"]))[lb.TYPE]) == {"closed"}
-    assert set(lb.leaderboard_frame(entries, lb.Filters(sources=["verified submission"]))[lb.MODEL]) == {"Tiny-Audio-2B"}
+    assert set(lb.leaderboard_frame(entries, lb.Filters(sources=["verified"]))[lb.MODEL]) == {"Tiny-Audio-2B"}
     pruned = lb.leaderboard_frame(entries, lb.Filters(methods=["random"], ratios=["50%"]))
     assert list(pruned[lb.METHOD]) == ["random"] and list(pruned[lb.RATIO]) == [50.0]
     assert list(lb.leaderboard_frame(entries, lb.Filters(search="qwen 7b"))[lb.MODEL]) == ["Qwen2.5-Omni-7B"]

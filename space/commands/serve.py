@@ -29,6 +29,12 @@ def run(args) -> int:
         settings = settings_from(args)
     except (ValueError, OSError) as exc:
         raise CommandError(str(exc)) from None
+    from space.port import PortInUse, check_port
+
+    try:
+        check_port(settings.host, settings.port)
+    except PortInUse as exc:
+        raise CommandError(str(exc)) from None
     # Importing Gradio and building the answer keys take seconds: say so before, and the URL after.
     print(f"Starting the leaderboard on {settings.host}:{settings.port} "
           f"({len(settings.datasets)} dataset(s), store {settings.db}) ...", flush=True)
@@ -36,6 +42,6 @@ def run(args) -> int:
 
     try:
         serve(settings)
-    except (ValueError, FileNotFoundError) as exc:  # e.g. a --data that cannot be read
+    except (ValueError, FileNotFoundError, PortInUse) as exc:  # e.g. a --data that cannot be read
         raise CommandError(str(exc)) from None
     return 0
