@@ -8,6 +8,7 @@ command's module only when that command runs, so `audiomarathon --help` stays fa
 from __future__ import annotations
 
 import argparse
+import copy
 import importlib
 import importlib.metadata
 import sys
@@ -81,7 +82,18 @@ def _overview(table: dict[str, Command]) -> str:
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows each option's default, except where its help already says it or there is none to show."""
+    """Shows each option's default, except where its help already says it or there is none to show.
+    An option that is required but also has an older spelling (``add_folder_option``) is shown in
+    the usage line as required, without brackets."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        shown = []
+        for action in actions:
+            if getattr(action, "shown_required", False):
+                action = copy.copy(action)
+                action.required = True
+            shown.append(action)
+        super().add_usage(usage, shown, groups, prefix)
 
     def _get_help_string(self, action):
         text = action.help or ""
@@ -138,7 +150,10 @@ def add_folder_option(parser: argparse.ArgumentParser, flag: str, help: str, old
     """One way to name a folder in every command (`--data` for the dataset, `--out` for what is
     written). Older spellings still work but are not shown: a positional argument and `aliases`."""
     dest = flag.lstrip("-").replace("-", "_")
-    parser.add_argument(flag, dest=dest, default=None, help=f"{help} (required)")
+    action = parser.add_argument(flag, dest=dest, default=None, help=f"{help} (required)")
+    # Not argparse-required (the older positional may give it instead; folder_option checks one
+    # was given), but the usage line shows it as the required option it is.
+    action.shown_required = True
     for alias in aliases:
         parser.add_argument(alias, dest=dest, default=None, help=argparse.SUPPRESS)
     if old_positional:

@@ -19,10 +19,10 @@ import re
 import sys
 from dataclasses import dataclass
 
+from .hub_access import OFFLINE_VARIABLES, offline_variable, unreachable, unreachable_message  # noqa: F401
+
 FOLDER = "folder"
 HUB = "hub"
-OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
-_TRUE = {"1", "on", "yes", "true"}
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
 _HUB_PREFIX = "hf://datasets/"
 
@@ -43,17 +43,16 @@ class DataSource:
         """A Hub id served from the local cache (offline mode): its version was not checked online."""
         return self.kind == HUB and self.offline_by is not None
 
+    def load_hint(self) -> str:
+        """What to add to an error loading this source: in offline mode only the cache is read."""
+        if not self.from_cache:
+            return ""
+        return (f"; {self.offline_by} is set, so only the local datasets cache is read and it holds no usable copy "
+                f"of {self.given}: give the dataset folder, or unset {self.offline_by} where the Hub is reachable")
+
     def notice(self, fingerprint: str, n_items: int) -> str:
         return (f"--data {self.given}: {self.offline_by} is set, so the copy in the local datasets cache is used "
                 f"(not checked against the Hub): dataset version {fingerprint}, {n_items} item(s)")
-
-
-def offline_variable() -> str | None:
-    """The environment variable asking for offline mode, or None."""
-    for name in OFFLINE_VARIABLES:
-        if os.environ.get(name, "").strip().lower() in _TRUE:
-            return name
-    return None
 
 
 def hub_id(text: str) -> str | None:
@@ -90,6 +89,9 @@ def _check_on_hub(given: str, repo: str, timeout: float) -> None:
     from huggingface_hub import HfApi
     from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
 
+    reason = unreachable()  # one short probe first: no network fails in seconds, not after retries
+    if reason is not None:
+        raise DataNotFound(hub_unreachable_message(given, reason))
     try:
         HfApi().dataset_info(repo, timeout=timeout)
     except GatedRepoError:
@@ -100,8 +102,13 @@ def _check_on_hub(given: str, repo: str, timeout: float) -> None:
                            "to it)") from None
     except Exception as exc:  # connection refused, timeout, DNS, a proxy's error page
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataNotFound(f"--data {given}: no such folder here, and the Hub cannot be reached ({reason}); set "
-                           "HF_HUB_OFFLINE=1 to use a copy in the local datasets cache") from None
+        raise DataNotFound(hub_unreachable_message(given, reason)) from None
+
+
+def hub_unreachable_message(given: str, reason: str) -> str:
+    return unreachable_message("--data", given, reason, "the dataset folder (written by import-release or build, or "
+                               f"downloaded with `hf download {given} --repo-type dataset --local-dir DIR`)",
+                               "the local datasets cache")
 
 
 def print_notice(source: DataSource, fingerprint: str, n_items: int) -> None:

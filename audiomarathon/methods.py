@@ -28,6 +28,14 @@ METHOD_KINDS: dict[str, str] = {
 }
 
 
+# How a ratio's range is written, the same way in every help text and error: a compression
+# method removes part of the audio tokens, never none and never all, so its --ratio lies in
+# METHOD_RATIO_RANGE; a ratio as such (a sweep's --ratios, results.json's config.ratio) may also
+# be 0, the uncompressed point, so it lies in RATIO_RANGE.
+METHOD_RATIO_RANGE = "(0, 1)"
+RATIO_RANGE = "[0, 1)"
+
+
 def canonical_method(name) -> str | None:
     """The method's registry name (case and surrounding spaces ignored, as the run identity does),
     or None when no method has that name."""

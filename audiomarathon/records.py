@@ -125,6 +125,7 @@ class RunSettings(TypedDict):
     dtype: NotRequired[str]
     audio_control: NotRequired[str | None]
     max_new_tokens: NotRequired[int | None]
+    name: NotRequired[str | None]  # a display name (run --name): a label, never part of the run identity
     profile: NotRequired[str]  # the run profile: "card" (each model as its card runs it) or "authors"
     family: NotRequired[str | None]  # the model family whose procedure ran; None: not known (an API model)
     procedure: NotRequired[dict]  # per task: system turn, instruction, reply cap, audio preparation, source

@@ -10,6 +10,7 @@ output is byte-identical whatever ``num_proc`` is and memory does not grow with 
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -43,11 +44,13 @@ REPORT_NAME = BUILD_REPORT
 
 
 class BuildFailed(RuntimeError):
-    """Nothing could be built; the output folder was left untouched."""
+    """Nothing could be built; the output folder was left untouched. ``report_path``: where the
+    report of the failed build was written (beside the output folder), if it was."""
 
-    def __init__(self, message: str, report: Report):
+    def __init__(self, message: str, report: Report, report_path: Path | None = None):
         super().__init__(message)
         self.report = report
+        self.report_path = report_path
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ class TaskBuild:
     clips_used: int = 0
     dropped_seconds: float = 0.0  # group tails too short for another instance
     unused_clips: int = 0
+    longest_short_group_seconds: float = 0.0  # audio of the longest group too short for any instance
 
 
 @dataclass
@@ -179,6 +183,7 @@ def _plans(task: Task, folder: Path, sources: Path, options: BuildOptions, stats
                 pending = []
     stats.dropped_seconds = counters.get("dropped_seconds", 0.0)
     stats.unused_clips = counters.get("unused_clips", 0)
+    stats.longest_short_group_seconds = counters.get("longest_short_group_seconds", 0.0)
     yield None, pending
 
 
@@ -346,12 +351,64 @@ def build_benchmark(
                 writer.write_task(task, _rows(task, task_results, folders[name], options, report,
                                               report.tasks[name], stopped, progress))
             if not writer.stats:
-                raise BuildFailed("no instance could be built: " + report.summary_line(), report)
+                report.wall_seconds = time.perf_counter() - started
+                path = _write_failure_report(out, report)
+                raise BuildFailed(_failure_message(report, path), report, path)
             writer.write_report(REPORT_NAME, report.to_json())
             writer.commit(extra_card_text=_card_section(report))
             report.kept = writer.kept
+    failure_report_path(out).unlink(missing_ok=True)  # an earlier failed build's report is out of date
     report.wall_seconds = time.perf_counter() - started
     return report
+
+
+def failure_report_path(out: str | Path) -> Path:
+    """Where a build that made nothing leaves its report: beside OUT (OUT itself stays as it was,
+    and a folder holding only a report would not be a dataset folder a later build may write)."""
+    out = Path(out).resolve()
+    return out.parent / f"{out.name}.{REPORT_NAME}"
+
+
+def _write_failure_report(out: str | Path, report: BuildReport) -> Path | None:
+    from audiomarathon.files import write_atomic
+
+    path = failure_report_path(out)
+    try:
+        write_atomic(path, report.to_json())
+    except OSError:
+        return None  # the failure itself is the message; a report that cannot be written is not a second one
+    return path
+
+
+def duration_hint(report: BuildReport) -> tuple[float, float] | None:
+    """``(min, max)`` durations in whole seconds with which every task that made nothing because
+    its groups were too short has a group long enough for an instance: the maximum is the audio of
+    the longest such group of the task that has least (rounded up, so that group's clips all fit),
+    the minimum half of it. None when no task failed that way."""
+    longest = [t.longest_short_group_seconds for t in report.tasks.values()
+               if t.instances == 0 and t.longest_short_group_seconds > 0]
+    if not longest:
+        return None
+    high = math.ceil(min(longest))
+    if high < 2:
+        return None
+    return max(1, high // 2), high
+
+
+def _failure_message(report: BuildReport, path: Path | None) -> str:
+    lines = ["no instance could be built: " + report.summary_line()]
+    hint = duration_hint(report)
+    if hint is not None:
+        held = ", ".join(f"{name} {t.longest_short_group_seconds:.1f} s" for name, t in report.tasks.items()
+                         if t.longest_short_group_seconds > 0)
+        ranges = sorted({f"{t.min_duration:g}-{t.max_duration:g} s" for t in report.tasks.values()})
+        lines.append(f"every group is shorter than an instance's minimum duration ({', '.join(ranges)}); the longest "
+                     f"group of each task holds: {held}")
+        lines.append(f"for sources this short, give shorter instances, e.g. --min-duration {hint[0]} "
+                     f"--max-duration {hint[1]}")
+    if path is not None:
+        lines.append(f"the report, every group by file: {path}")
+    return "\n".join(lines)
 
 
 def _card_section(report: BuildReport) -> str:

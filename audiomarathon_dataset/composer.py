@@ -275,6 +275,8 @@ def plan_group(
     if stats is not None and remaining:
         stats["unused_clips"] = stats.get("unused_clips", 0) + len(remaining)
     if produced == 0:
+        if stats is not None:  # what the longest group that made nothing holds: the build's hint on failure
+            stats["longest_short_group_seconds"] = max(stats.get("longest_short_group_seconds", 0.0), usable_total)
         n_ok = sum(1 for v in seconds.values() if v is not None) - too_long
         over = f" ({too_long} more clip(s) over the maximum {durations.high:g} s)" if too_long else ""
         yield Issue(rp.TOO_SHORT, task, group.file, f"group={group.key}",

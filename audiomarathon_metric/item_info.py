@@ -39,7 +39,7 @@ def load_item_info(data: str, tasks=None) -> dict[str, ItemInfo]:
         try:
             ds = datasets.load_dataset(source.path, task.name, split="test")
         except Exception as err:  # noqa: BLE001 - datasets raises many types for an unreadable folder
-            raise DataNotFound(f"--data {data}: cannot read config {task.name!r} ({err})") from None
+            raise DataNotFound(f"--data {data}: cannot read config {task.name!r} ({err}){source.load_hint()}") from None
         ds = ds.select_columns(list(dict.fromkeys(["id", "duration", "segments",
                                                    *(KEY_COLUMNS if source.from_cache else ())])))
         for row in ds:

@@ -19,7 +19,7 @@ import numpy as np
 from audiomarathon.records import PREDICTIONS_FILE, RESULTS_FILE
 
 from .comparison import compare
-from .display import fmt1
+from .display import fmt1, plural
 from .long_audio import DEFAULT_DURATION_BINS
 from .long_audio import check_durations
 from .long_audio import duration_bins as make_bins
@@ -108,7 +108,9 @@ def load_run(path: str | Path, name: str | None = None) -> Run:
         items[str(rec["id"])] = {**rec, "reply": reply if isinstance(reply, str) else "", "reference": reference}
     if not items:
         raise RunError(f"{pred}: no records")
-    label = name or (path.name if path.is_dir() else path.parent.name or path.stem)
+    # The run's display name (run --name, results.json config.name), else its folder's name.
+    shown = config.get("name") if isinstance(config.get("name"), str) and config.get("name").strip() else None
+    label = name or shown or (path.name if path.is_dir() else path.parent.name or path.stem)
     return Run(label, path, items, config)
 
 
@@ -192,8 +194,10 @@ def compare_runs(runs: Sequence[Run], info: dict | None = None, duration_bins=DE
     if len(runs) < 2:
         raise RunError("compare needs at least two runs")
     names = [r.name for r in runs]
-    if len(set(names)) != len(names):
-        raise RunError(f"two runs share a name {names}; pass folders with different names")
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        paths = ", ".join(str(r.path) for r in runs if r.name == name)
+        raise RunError(f"two runs share the name {name!r} ({paths}); give them different names (run --name) or "
+                       "folders with different names")
     return {
         "baseline": runs[0].name,
         "duration_bins": list(make_bins(duration_bins).edges),
@@ -217,7 +221,7 @@ def markdown_table(result: dict) -> str:
     """The comparison as markdown: per pair, the task table then the per-duration-bin table."""
     lines = []
     for c in result["comparisons"]:
-        lines += [f"## A = {c['a']}, B = {c['b']} ({c['n_common']} common items)", "",
+        lines += [f"## A = {c['a']}, B = {c['b']} ({plural(c['n_common'], 'common item')})", "",
                   "| task | n | score A | score B | A - B | 95% CI | McNemar p | bootstrap p |",
                   "|---|---:|---:|---:|---:|---|---:|---:|"]
         for task, t in c["tasks"].items():
@@ -225,7 +229,8 @@ def markdown_table(result: dict) -> str:
                          f"{fmt1(t['score_diff'], sign=True)} | "
                          f"{_ci(t['ci95'])} | {_p(t.get('mcnemar_p'))} | {_p(t['p_value'])} |")
         if c["average_diff"] is not None:
-            lines.append(f"| average | {c['n_common']} | | | {fmt1(c['average_diff'], sign=True)} | "
+            lines.append(f"| average | {c['n_common']} | {fmt1(c.get('average_a'))} | {fmt1(c.get('average_b'))} | "
+                         f"{fmt1(c['average_diff'], sign=True)} | "
                          f"{_ci(c['average_diff_ci95'])} | | |")
         if c.get("by_duration"):
             lines += ["", "| duration | task | n | score A | score B | A - B | McNemar p | bootstrap p |",

@@ -17,6 +17,7 @@ import dataclasses
 import json
 import os
 import platform
+import sys
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
@@ -44,6 +45,7 @@ from . import distributed
 from .adapters import AudioLMAdapter, load_adapter, resolve_device
 from .compression import CompressionConfig, compression_session
 from .prefetch import Prefetcher, Prepared, prepare_one
+from .progress import run_progress
 from .run_folder import RunFolderLock, claim_for_run
 from .profiles import DEFAULT_PROFILE, Family, Request, family_named, get_profile, peak_normalize
 from .samples import (
@@ -75,7 +77,8 @@ class RunConfig:
     limit: int | None = None
     # method, ratio, pruning layer, seed (also of the noise control) and press scope
     compression: CompressionConfig = field(default_factory=CompressionConfig)
-    dtype: str = "bf16"
+    # None: the device's default, fp32 on the CPU and bf16 on an accelerator (resolved_dtype)
+    dtype: str | None = None
     device: str | None = None  # None: cuda when available, else cpu
     batch_size: int = 1
     audio_control: str | None = None
@@ -96,8 +99,13 @@ class RunConfig:
     # Set: the model is served behind an OpenAI-compatible API (audiomarathon_runner.api) and
     # ``model`` is its served name; the local-model fields (dtype, device, ...) do not apply.
     api: "ApiConfig | None" = None
+    # A display name (compare, the leaderboard): a label only, never part of the run identity.
+    name: str | None = None
 
     def __post_init__(self) -> None:
+        from .commands.checks import check_name
+
+        self.name = check_name(self.name)
         if self.api is None:
             self.model = local_model_path(self.model)
         if self.api is not None and self.method != "none":
@@ -123,9 +131,21 @@ class RunConfig:
     press_scope = property(lambda self: self.compression.press_scope)
 
     def settings(self) -> dict:
-        """The run's settings as one flat mapping (results.json's ``config`` starts from it)."""
+        """The run's settings as one flat mapping (results.json's ``config`` starts from it). The
+        dtype is the one the model runs in: a defaulted run and the same run with that dtype given
+        are one computation, so one identity; a model behind an API has none."""
         out = {k: v for k, v in asdict(self).items() if k not in ("compression", "api", "progress", "retry_failed")}
+        if self.api is None:
+            out["dtype"] = self.resolved_dtype()
+        elif out["dtype"] is None:
+            del out["dtype"]
         return {**out, **self.compression.to_dict()}
+
+    def resolved_dtype(self) -> str:
+        """``dtype``, or when none was given the default of the device the model runs on."""
+        from .adapters import default_dtype
+
+        return self.dtype if self.dtype is not None else default_dtype(self.device)
 
     def identity(self, dataset_fingerprint: str | None) -> dict:
         """The run identity (what changes a sample's output): never the output folder, data path,
@@ -372,13 +392,35 @@ def run_evaluation(config: RunConfig, adapter: AudioLMAdapter | None = None,
             device = resolve_device(config.device) if config.device else None
             if dist.world_size > 1 and (device or "").startswith("cuda"):
                 device = f"cuda:{dist.local_rank}"
-            adapter = load_adapter(config.model, config.dtype, device or dist.default_device(), config.revision)
+            adapter = load_model(config, device or dist.default_device())
         # Only now: a model or dataset that fails to load leaves no empty run folder behind.
         folder.enter(create=True)
         out.mkdir(parents=True, exist_ok=True)
         return _evaluate(config, adapter, samples, out, dist, dataset, chash)
     finally:
         folder.release()
+
+
+def load_model(config: RunConfig, device: str | None = None) -> AudioLMAdapter:
+    """The run's model in its dtype (``resolved_dtype``) on ``device``; says which, on stderr."""
+    adapter = load_adapter(config.model, config.resolved_dtype(), device or config.device, config.revision)
+    if distributed.current().rank == 0:
+        print(precision_line(config, adapter), file=sys.stderr, flush=True)
+    return adapter
+
+
+def precision_line(config: RunConfig, adapter: AudioLMAdapter) -> str:
+    """``model tiny: cpu, fp32 (the default on the CPU; --dtype to change)``."""
+    from .adapters import dtype_name
+
+    dtype = dtype_name(adapter.model.dtype)
+    why = ""
+    if config.dtype is None:
+        where = "the CPU" if adapter.device.type == "cpu" else "an accelerator"
+        why = f" (the default on {where}; --dtype to change)"
+    elif config.dtype == "auto":
+        why = " (--dtype auto: the checkpoint's own)"
+    return f"model {config.model}: {adapter.device}, {dtype}{why}"
 
 
 class _RunFolder:
@@ -429,8 +471,9 @@ def _evaluate(config: RunConfig, adapter, samples, out: Path, dist, dataset: dic
         runner = SampleRunner(adapter, config)
         stream = (runner.record(prepared.item, chash, prepared) for prepared in runner.prepared(todo))
     with PredictionLog(shard_path) as log:
-        for rec in _progress(stream, config.progress and dist.rank == 0, total=len(todo),
-                             desc=f"{Path(config.model).name} {config.method}"):
+        # A live bar on a terminal, one line per task in a log (run_progress).
+        for rec in run_progress(stream, [s.task for s in todo], config.name or f"{Path(config.model).name} "
+                                f"{config.method}", enabled=config.progress and dist.rank == 0):
             log.append(rec)
     dist.barrier()
     results = None
@@ -441,14 +484,6 @@ def _evaluate(config: RunConfig, adapter, samples, out: Path, dist, dataset: dic
     if results is None:
         results = read_results(out / RESULTS_FILE)
     return results
-
-
-def _progress(items, enabled: bool, desc: str, total: int | None = None):
-    if not enabled:
-        return items
-    from tqdm.auto import tqdm
-
-    return tqdm(items, desc=desc, unit="sample", total=total)
 
 
 def compact_predictions(out: Path) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -63,6 +65,22 @@ class Sample:
         return to_mono_16k(data, rate) if (rate != SAMPLING_RATE or data.ndim != 1) else data
 
 
+@contextmanager
+def _bars_only_on_a_terminal(datasets):
+    """datasets' "Generating test split" bars, shown on a terminal only: in a log each redraw would
+    stay behind as a line of its own."""
+    from .progress import is_terminal
+
+    if is_terminal(sys.stderr) or not datasets.is_progress_bar_enabled():
+        yield
+        return
+    datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        datasets.enable_progress_bars()
+
+
 def load_samples(data: str, tasks="all", limit: int | None = None, progress: bool = True) -> list[Sample]:
     """Rows of the ``test`` split of each task config of ``data`` (a folder or Hub dataset id).
 
@@ -80,9 +98,11 @@ def load_samples(data: str, tasks="all", limit: int | None = None, progress: boo
     out: list[Sample] = []
     for task in resolve_tasks(tasks):
         try:
-            ds = datasets.load_dataset(source.path, task.name, split="test")
+            with _bars_only_on_a_terminal(datasets):
+                ds = datasets.load_dataset(source.path, task.name, split="test")
         except Exception as err:  # datasets raises many types for a missing/bad config
-            raise FileNotFoundError(f"cannot load config {task.name!r} of dataset {data!r}: {err}") from None
+            raise FileNotFoundError(f"cannot load config {task.name!r} of dataset {data!r}: {err}"
+                                    f"{source.load_hint()}") from None
         ds = ds.cast_column("audio", datasets.Audio(sampling_rate=SAMPLING_RATE, decode=False))
         if limit is not None:
             ds = ds.select(range(min(limit, len(ds))))

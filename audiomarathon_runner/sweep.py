@@ -17,8 +17,8 @@ from audiomarathon.files import write_atomic
 from audiomarathon.records import PREDICTIONS_FILE, read_predictions, write_json
 from audiomarathon.tasks import resolve_tasks
 
-from .adapters import load_adapter
-from .run import RunConfig, run_evaluation
+from .commands.checks import NAME_MAX_CHARS
+from .run import RunConfig, load_model, run_evaluation
 from .samples import load_samples
 
 
@@ -47,7 +47,9 @@ def sweep_configs(base: RunConfig, methods: Sequence[str], ratios: Sequence[floa
             name = "none" if method == "none" else f"{method}-r{ratio:g}"
             # CompressionConfig validates: an unknown method or a bad ratio fails before any model work
             compression = replace(base.compression, method=method, ratio=float(ratio))
-            cfg = replace(base, compression=compression, out=str(root / name))
+            # A display name given to the sweep names each of its runs, with the setting.
+            label = f"{base.name[:NAME_MAX_CHARS - len(name) - 1].rstrip()} {name}" if base.name else None
+            cfg = replace(base, compression=compression, out=str(root / name), name=label)
             out.append(cfg)
     return out
 
@@ -56,7 +58,7 @@ def run_sweep(base: RunConfig, methods: Sequence[str], ratios: Sequence[float] |
     configs = sweep_configs(base, list(methods), parse_ratios(ratios))
     samples = load_samples(base.data, base.tasks, base.limit)
     if adapter is None and base.api is None:
-        adapter = load_adapter(base.model, base.dtype, base.device, base.revision)
+        adapter = load_model(base)
     rows = []
     for cfg in configs:
         results = run_evaluation(cfg, adapter=adapter, samples=samples)
@@ -94,10 +96,28 @@ def write_summary(out: Path, rows: list[dict], task_names: list[str]) -> None:
     for row in rows:
         writer.writerow({c: _fmt(row.get(c)) for c in cols})
     write_atomic(out / "sweep_summary.csv", buf.getvalue())
-    md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    md += ["| " + " | ".join(_fmt(row.get(c)) for c in cols) + " |" for row in rows]
+    # The markdown table is for reading: scores, token counts and times with one decimal as `run`
+    # and the leaderboard print them, the KV cache in binary units (the CSV keeps the raw numbers).
+    md = ["| " + " | ".join(MD_HEADERS.get(c, c) for c in cols) + " |", "|" + "---|" * len(cols)]
+    md += ["| " + " | ".join(_md_cell(c, row.get(c)) for c in cols) + " |" for row in rows]
     write_atomic(out / "sweep_summary.md", "\n".join(md) + "\n")
     write_json(out / "sweep_summary.json", rows)
+
+
+MD_HEADERS = {"kept_audio_tokens_mean": "kept audio tokens (mean)", "audio_tokens_mean": "audio tokens (mean)",
+              "kv_cache_bytes_mean": "KV cache (mean)", "prefill_ms_median": "prefill ms (median)"}
+
+
+def _md_cell(column: str, v) -> str:
+    from audiomarathon_metric.display import fmt1, fmt_bytes
+
+    if v is None:
+        return ""
+    if column == "ratio":
+        return f"{v:.2f}"
+    if column == "kv_cache_bytes_mean":
+        return fmt_bytes(v)
+    return fmt1(v) if isinstance(v, float) else str(v)
 
 
 def _fmt(v) -> str:

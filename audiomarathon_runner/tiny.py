@@ -440,9 +440,16 @@ def save_tiny_model(family: str, path: str | Path, seed: int = 0) -> Path:
     """
     if family not in TINY_FAMILIES:
         raise KeyError(f"no tiny builder for {family!r}; available: {', '.join(TINY_FAMILIES)}")
+    from transformers.utils import logging as hf_logging
+
     state = torch.random.get_rng_state()
     torch.manual_seed(seed)
+    # A one-shard model of a few MB: save_pretrained's "Writing model shards" bar would be noise.
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
     try:
         return TINY_FAMILIES[family].build(Path(path))
     finally:
         torch.random.set_rng_state(state)
+        if bars:
+            hf_logging.enable_progress_bar()

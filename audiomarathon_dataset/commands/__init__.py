@@ -3,6 +3,11 @@
 from audiomarathon.cli import Command
 
 COMMANDS = {
+    "make-sample-release": Command(
+        "audiomarathon_dataset.commands.sample_release",
+        "Write a small synthetic release in the authors' layout, to try import-release without the Hub.",
+        19,
+    ),
     "import-release": Command(
         "audiomarathon_dataset.commands.import_release",
         "Import an official AudioMarathon release (per-task folders) into parquet + dataset card.",

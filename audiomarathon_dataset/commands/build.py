@@ -63,7 +63,8 @@ def run(args) -> int:
             durations=args.durations,
         )
     except BuildFailed as err:
-        raise CommandError(f"{err}\nnothing was written to {args.out}") from None
+        err.report.print_issues(limit=5)
+        raise CommandError(f"{err}\nthe dataset folder {args.out} was not written") from None
     except (MissingCorpusError, FileNotFoundError, FileExistsError, UnknownTaskError, ValueError, WriteError) as err:
         raise CommandError(str(err)) from None
     report.print_issues()

@@ -120,11 +120,11 @@ def check_out(out: str | None, predictions: Path) -> None:
 
 
 def format_table(result: dict) -> str:
-    """A few lines: per task n, score, 95% CI and invalid rate; the average and whether it is complete."""
-    from audiomarathon_metric.display import fmt1
-
-    def ci_text(ci) -> str:
-        return f"{fmt1(ci[0])}-{fmt1(ci[1])}" if ci and None not in ci else ""
+    """A few lines: per task n, score, 95% CI and invalid rate; the average and whether it is complete;
+    then, when the items have durations, the score per duration bin with each task's trend."""
+    from audiomarathon_metric.display import fmt1, plural
+    from audiomarathon_metric.display import fmt_ci as ci_text
+    from audiomarathon_metric.run_compare import duration_table
 
     lines = [f"{'task':<12} {'n':>5} {'score':>6}  {'95% CI':<13} {'invalid %':>9}"]
     for name, res in result.get("tasks", {}).items():
@@ -136,8 +136,12 @@ def format_table(result: dict) -> str:
         if not result.get("complete", True):
             absent = [f"{what} {', '.join(result.get(key) or [])}" for what, key in
                       (("missing", "missing_tasks"), ("unscored", "unscored_tasks")) if result.get(key)]
-            line += f"  (incomplete: {result.get('n_tasks')} tasks; {'; '.join(absent)})"
+            line += f"  (incomplete: {plural(result.get('n_tasks') or 0, 'task')}; {'; '.join(absent)})"
         lines.append(line)
+    if result.get("by_duration"):
+        edges = ", ".join(f"{e:g}" for e in result["by_duration"].get("edges") or [])
+        lines += ["", f"score by duration (bin edges {edges} s; trend: points per minute, p-value)" if edges
+                  else "score by duration (trend: points per minute, p-value)", duration_table(result), ""]
     mode = f"mode {result.get('mode')}"
     if result.get("paper_rules"):
         mode += f" (the authors' {result['paper_rules']} scripts)"
@@ -200,7 +204,7 @@ def paper_family(args, run_dir: Path | None) -> str | None:
 def run(args) -> int:
     from audiomarathon.cli import CommandError
     from audiomarathon_metric import score
-    from audiomarathon_metric.display import fmt1
+    from audiomarathon_metric.display import fmt1, plural
 
     path = Path(args.predictions)
     run_dir = path if path.is_dir() else None
@@ -232,7 +236,8 @@ def run(args) -> int:
             write_atomic(args.out, text)  # a temp file renamed into place: an old file survives a failure
         except OSError as err:
             raise CommandError(f"--out {args.out}: cannot write ({err.strerror or err})") from None
-        print(f"wrote {args.out}: average {fmt1(result['average'])} over {result['n_tasks']} tasks", file=sys.stderr)
+        print(f"wrote {args.out}: average {fmt1(result['average'])} over {plural(result['n_tasks'], 'task')}",
+              file=sys.stderr)
     if args.json:
         sys.stdout.write(text)
     elif not args.out:

@@ -46,11 +46,57 @@ def _check_data(value: str | None) -> None:
             raise ValueError(str(err)) from None
 
 
+NAME_MAX_CHARS = 80
+
+
+def check_name(name: str | None) -> str | None:
+    """A run's display name (--name): one line of at most NAME_MAX_CHARS visible characters, spaces
+    at its ends dropped; None when not given. It labels the run and never changes its identity."""
+    if name is None:
+        return None
+    text = str(name).strip()
+    if not text:
+        raise ValueError("--name: empty name")
+    if any(not ch.isprintable() for ch in text):
+        raise ValueError(f"--name {text!r}: a name is one line of printable characters")
+    if len(text) > NAME_MAX_CHARS:
+        raise ValueError(f"--name: {len(text)} characters, over the {NAME_MAX_CHARS} a name may have")
+    return text
+
+
+def _check_hub(args) -> None:
+    """A --model or --data that names the Hub needs the Hub: without a network, one short probe
+    says so in seconds, where the Hub clients would retry for half a minute. Offline mode
+    (HF_HUB_OFFLINE) reads only the local caches and is not probed."""
+    from audiomarathon.data_source import hub_id, hub_unreachable_message
+    from audiomarathon.hub_access import model_offline_variable, model_unreachable_message, offline_variable
+    from audiomarathon.hub_access import unreachable
+
+    wanted = []
+    data = args.data
+    if data is not None and not os.path.exists(os.path.expanduser(str(data))) and hub_id(str(data)) \
+            and offline_variable() is None:
+        wanted.append(lambda reason: hub_unreachable_message(str(data), reason))
+    model = args.model
+    if not getattr(args, "api_base", None) and model is not None and not _looks_like_path(str(model)) \
+            and not os.path.exists(os.path.expanduser(str(model))) and model_offline_variable() is None:
+        wanted.append(lambda reason: model_unreachable_message(str(model), reason))
+    if wanted:
+        reason = unreachable()
+        if reason is not None:
+            raise ValueError("\n".join(message(reason) for message in wanted))
+
+
 def check_ratio(option: str, ratio: float, method: str) -> None:
+    """A method's ratio lies in METHOD_RATIO_RANGE (0 would remove nothing); a sweep's ratios
+    (``method`` none) in RATIO_RANGE, 0 being each method's uncompressed point."""
+    from audiomarathon.methods import METHOD_RATIO_RANGE, RATIO_RANGE
+
     if not isinstance(ratio, (int, float)) or not math.isfinite(ratio) or not 0.0 <= ratio < 1.0:
-        raise ValueError(f"{option} {ratio!r}: the fraction of audio tokens removed must be in [0, 1)")
+        allowed = RATIO_RANGE if method == "none" else METHOD_RATIO_RANGE
+        raise ValueError(f"{option} {ratio!r}: the fraction of audio tokens removed must be in {allowed}")
     if method != "none" and ratio == 0.0:
-        raise ValueError(f"{option} 0 with --method {method} removes nothing; give a ratio in (0, 1) "
+        raise ValueError(f"{option} 0 with --method {method} removes nothing; give a ratio in {METHOD_RATIO_RANGE} "
                          "(or use --method none)")
 
 
@@ -69,7 +115,7 @@ def check_common(args) -> None:
     """Options shared by run and sweep."""
     from audiomarathon.tasks import UnknownTaskError, resolve_tasks
 
-    if str(args.dtype).lower() not in DTYPE_NAMES:
+    if args.dtype is not None and str(args.dtype).lower() not in DTYPE_NAMES:
         raise ValueError(f"--dtype {args.dtype!r} is unknown; choose from: {', '.join(DTYPE_NAMES)}")
     if args.device is not None and not _DEVICE.match(str(args.device)):
         raise ValueError(f"--device {args.device!r}: expected cpu, cuda, cuda:N, mps or auto")
@@ -85,9 +131,11 @@ def check_common(args) -> None:
         raise ValueError(f"--batch-size {args.batch_size}: only batch size 1 is implemented")
     if args.max_audio_seconds is not None and not args.max_audio_seconds > 0:
         raise ValueError(f"--max-audio-seconds must be > 0, got {args.max_audio_seconds}")
+    args.name = check_name(getattr(args, "name", None))
     if not getattr(args, "api_base", None):  # behind an API, --model is the served name, not a folder
         _check_location("--model", args.model)
     _check_data(args.data)
+    _check_hub(args)
     if args.out and os.path.exists(args.out) and not os.path.isdir(args.out):
         raise ValueError(f"--out {args.out}: exists and is not a folder")
 
@@ -97,7 +145,10 @@ def check_run(args) -> None:
     method = args.method
     check_method(method)
     if method != "none" and not args.ratio:  # not given (None) or 0: the method would remove nothing
-        raise ValueError(f"--method {method} needs --ratio (the fraction of audio tokens removed, in (0, 1))")
+        from audiomarathon.methods import METHOD_RATIO_RANGE
+
+        raise ValueError(f"--method {method} needs --ratio (the fraction of audio tokens removed, in "
+                         f"{METHOD_RATIO_RANGE})")
     if method == "none" and args.ratio not in (None, 0, 0.0):
         raise ValueError(f"--ratio {args.ratio} needs a compression --method (see `audiomarathon methods`)")
     check_ratio("--ratio", args.ratio if args.ratio is not None else 0.0, method)

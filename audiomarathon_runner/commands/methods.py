@@ -20,5 +20,8 @@ def run(args) -> int:
     from audiomarathon.cli import print_columns
 
     print_columns(("method", "kind", "what it keeps"), rows())
-    print("\n--ratio is the fraction of audio tokens removed, in (0, 1); required for every method but none.")
+    from audiomarathon.methods import METHOD_RATIO_RANGE, RATIO_RANGE
+
+    print(f"\n--ratio is the fraction of audio tokens removed, in {METHOD_RATIO_RANGE}; required for every method "
+          f"but none. A sweep's --ratios are each in {RATIO_RANGE}: 0 is a method's uncompressed point.")
     return 0

@@ -13,8 +13,13 @@ def add_model_data_arguments(parser) -> None:
     parser.add_argument("--tasks", default="all", help="comma-separated config names or abbreviations, or 'all'")
     parser.add_argument("--data", required=True, help="dataset folder or Hub dataset id (load_dataset format)")
     parser.add_argument("--out", required=True, help="output folder (re-running resumes)")
+    parser.add_argument("--name", default=None,
+                        help="a display name for the run, shown by compare and on the leaderboard (results.json "
+                             "config.name); not part of the run identity (default: the output folder's name)")
     parser.add_argument("--limit", type=int, default=None, help="first N samples per task")
-    parser.add_argument("--dtype", default="bf16", help="bf16 (default), fp16, fp32 or auto")
+    parser.add_argument("--dtype", default=None,
+                        help="bf16, fp16, fp32 or auto (the checkpoint's own); default: fp32 on the CPU, bf16 on "
+                             "an accelerator (the run prints which it uses)")
     parser.add_argument("--device", default=None, help="cuda, cuda:N or cpu (default: cuda if available)")
     # Only batch size 1 is implemented: not offered in --help; any other value is refused up front.
     parser.add_argument("--batch-size", type=int, default=1, help=argparse.SUPPRESS)
@@ -41,7 +46,7 @@ def run_config_kwargs(args) -> dict:
         dtype=args.dtype, device=args.device, batch_size=args.batch_size, audio_control=args.audio_control,
         max_audio_seconds=args.max_audio_seconds, max_new_tokens=args.max_new_tokens,
         retry_failed=args.retry_failed, progress=not args.no_progress,
-        prefetch=args.prefetch, profile=args.profile,
+        prefetch=args.prefetch, profile=args.profile, name=getattr(args, "name", None),
     )
 
 

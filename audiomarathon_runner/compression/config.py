@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from audiomarathon.methods import METHOD_RATIO_RANGE, RATIO_RANGE
+
 from .registry import PRESS_SCOPES, method_kind, method_names, methods_help
 
 
@@ -26,7 +28,7 @@ class CompressionConfig:
         if self.method not in names:
             raise ValueError(f"unknown compression method {self.method!r}; known methods: {', '.join(names)}")
         if not isinstance(self.ratio, (int, float)) or not 0.0 <= float(self.ratio) < 1.0:
-            raise ValueError(f"compression ratio must be in [0, 1), got {self.ratio!r}")
+            raise ValueError(f"compression ratio must be in {RATIO_RANGE}, got {self.ratio!r}")
         if self.method == "none" and float(self.ratio) != 0.0:
             # results.json would show an uncompressed run as compressed (the Space refuses such a pair)
             raise ValueError(f"compression ratio {self.ratio!r} with method 'none': nothing is removed; "
@@ -62,12 +64,14 @@ def add_compression_arguments(parser, *, sweep: bool = False) -> None:
         group.add_argument("--methods", default="none", metavar="M1,M2,...",
                            help=f"comma-separated compression methods ({', '.join(method_names())})")
         group.add_argument("--ratios", default=DEFAULT_SWEEP_RATIOS, metavar="R1,R2,...",
-                           help="comma-separated fractions of audio tokens removed, each in [0, 1)")
+                           help=f"comma-separated fractions of audio tokens removed, each in {RATIO_RANGE} "
+                                "(0: the method's uncompressed point)")
     else:
         group.add_argument("--method", default=defaults.method, choices=method_names(), metavar="METHOD",
                            help=f"compression method. {methods_help()}")
         group.add_argument("--ratio", type=float, default=defaults.ratio,
-                           help="fraction of audio tokens removed, in [0, 1)")
+                           help=f"fraction of audio tokens removed by --method, in {METHOD_RATIO_RANGE}; "
+                                "required with every method but none (whose ratio is 0, the default)")
     group.add_argument("--layer", type=int, default=defaults.layer,
                        help="decoder layer K at which token-pruning methods prune (layer K-1 is scored)")
     group.add_argument("--seed", type=int, default=defaults.seed,
