@@ -350,3 +350,32 @@ def test_make_sample_release_writes_the_authors_layout_that_import_release_reads
     assert [i["kind"] for i in report["issues"]] == ["missing_audio"]
     again = _cli("make-sample-release", "release", cwd=tmp_path)
     assert again.returncode == 1 and "not an empty folder" in again.stderr
+
+
+# ------------------------------------------------------------------ a build of short sources
+def test_a_build_of_short_sources_suggests_durations_that_work_and_writes_its_report(tmp_path):
+    import soundfile as sf
+
+    from audiomarathon_dataset.synthetic_sources import write_synthetic_sources
+
+    src = write_synthetic_sources(tmp_path / "src", seed=0, speech=False, corpora=["tau", "gtzan"])
+    out = tmp_path / "built"
+    proc = _cli("build", "--sources", src, "--out", out, "--tasks", "TAU,GTZAN", "--no-progress")
+    assert proc.returncode == 1, proc.stderr
+    assert not out.exists()
+    report = tmp_path / "built.build_report.json"
+    assert f"the report, every group by file: {report}" in proc.stderr
+    written = json.loads(report.read_text())
+    assert set(written["issues_by_kind"]) == {"group_too_short"} and written["counts"]["TAU"]["written"] == 0
+    # A GTZAN group is a genre: its audio is the sum of the genre folder's clips (summed here).
+    genres = (src / "GTZAN" / "genres").iterdir()
+    longest = max(sum(sf.info(str(p)).duration for p in g.glob("*.wav")) for g in genres)
+    assert f"GTZAN {longest:.1f} s" in proc.stderr
+    low, high = map(int, re.search(r"e\.g\. --min-duration (\d+) --max-duration (\d+)", proc.stderr).groups())
+    # The suggestion works: every task is built with it, and a stale failure report is gone.
+    built = _cli("build", "--sources", src, "--out", out, "--tasks", "TAU,GTZAN", "--no-progress",
+                 "--min-duration", low, "--max-duration", high)
+    assert built.returncode == 0, built.stderr
+    counts = json.loads((out / "build_report.json").read_text())["counts"]
+    assert counts["TAU"]["written"] > 0 and counts["GTZAN"]["written"] > 0
+    assert not report.exists()
