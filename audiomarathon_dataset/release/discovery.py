@@ -267,7 +267,7 @@ def explicit_source(task: str, listed: str, root: Path) -> Source:
         names = {p.name for p in path.iterdir() if p.is_dir()}
         if {"real", "fake"} <= names:
             return Source(task, path, REAL_FAKE, EXPLICIT)
-        found = [Path(d) for d, _, files in os.walk(path) if _is_transcript_folder(sorted(files))]
+        found = [here for here, _, files in walk_visible(path) if _is_transcript_folder(files)]
         if found:
             return Source(task, path, LIBRISPEECH, EXPLICIT, tuple(sorted(found)))
         raise DiscoveryError(f"--task-file {task}={listed}: a folder, but neither real/ + fake/ folders "
