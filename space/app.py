@@ -108,11 +108,6 @@ the submitted results.json and checked where it can be:
   and Greek look-alikes read as the Latin letters they imitate, case folded, trailing `/` and `/.`
   dropped, a local folder by its own name; `float32` is `fp32`, revision `main` is none, audio
   control `none` is none, and a reply cap at or above every task's own caps nothing.
-- **One entry per run**: a submission whose run identity equals an entry's is refused. Identities are
-  compared canonically: model names after Unicode NFKC, with invisible characters removed, Cyrillic
-  and Greek look-alikes read as the Latin letters they imitate, case folded, trailing `/` and `/.`
-  dropped, a local folder by its own name; `float32` is `fp32`, revision `main` is none, audio
-  control `none` is none, and a reply cap at or above every task's own caps nothing.
 - One submitter (a Hub user, else an address) may submit a limited number of runs per hour.
 
 ### Model sizes
