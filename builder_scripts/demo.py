@@ -133,11 +133,14 @@ def main(argv=None) -> int:
     stages.done()
 
     stages.start("long-audio analysis: scores by duration bin, none vs fastv@0.5 item by item, plots")
+    from audiomarathon_metric.commands.compare import plot_runs
     from audiomarathon_metric.long_plots import write_plots
     from audiomarathon_metric.run_compare import compare_runs, duration_table, load_run
 
     runs = [load_run(work / "runs" / row["folder"]) for row in rows]
-    result = compare_runs(runs[:2], duration_bins=DEMO_DURATION_BINS, n_bootstrap=200, seed=args.seed)
+    # All three runs, as `compare none fastv snapkv --out` takes them: the plots get a baseline and
+    # two methods at two ratios each (the uncompressed run is their 0% point).
+    result = compare_runs(runs, duration_bins=DEMO_DURATION_BINS, n_bootstrap=200, seed=args.seed)
     for run in runs[:2]:
         print(f"   {run.name}: score by duration (trend: points per minute, p-value)")
         for line in duration_table(result["runs"][run.name]["scores"]).splitlines():
@@ -145,9 +148,10 @@ def main(argv=None) -> int:
     diff = result["comparisons"][0]
     print(f"   {diff['a']} - {diff['b']}: {diff['average_diff']:+.1f} points on average over "
           f"{diff['n_common']} paired items")
-    plots = write_plots(work / "long_audio", [(r.name, f"tiny · {r.method}", r.ratio, result["runs"][r.name]["scores"])
-                                              for r in runs[:2]])
-    print(f"   wrote {', '.join(p.name for p in plots)} in {work / 'long_audio'}")
+    plots = write_plots(work / "long_audio", plot_runs(runs, result), baseline=runs[0].name)
+    print(f"   wrote {', '.join(p.name for p in plots.paths)} in {work / 'long_audio'}")
+    for name, why in plots.skipped.items():
+        print(f"   not written: {name} ({why})")
     stages.done()
 
     print(f"\nDemo finished in {time.perf_counter() - stages.t0:.0f} s. Serve the leaderboard with:\n"

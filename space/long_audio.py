@@ -14,13 +14,14 @@ from typing import Sequence
 import gradio as gr
 
 from audiomarathon_metric import score
+from audiomarathon_metric.long_plots import PlotRun
 from audiomarathon_metric.long_plots import score_vs_duration
 from audiomarathon_metric.long_plots import score_vs_evidence
 from audiomarathon_metric.long_plots import score_vs_ratio_by_duration
 
 from audiomarathon.records import RecordError, parse_prediction_lines, records_of_run
 
-from space.plots import plain, safe_plot
+from space.plots import safe_plot
 from space.store import VERIFIED, Entry, Store
 
 log = logging.getLogger(__name__)
@@ -81,17 +82,11 @@ class LongAudio:
 
     def figures(self, models: Sequence[str] = ()):
         chosen = [e for e in self.store.entries(VERIFIED) if not e.held and (not models or e.model in models)]
-        scored = [(e, s) for e in chosen if (s := self.scores(e)) is not None]
-        # Names are submitters' text: drawn literally (plain), and a plot that fails is one message.
-        labels = [(plain(f"{e.model} · {e.method} {round(100 * e.ratio)}%"), s) for e, s in scored]
-        methods: dict[str, set] = {}
-        for e, _ in scored:
-            if e.method != "none":
-                methods.setdefault(e.model, set()).add(e.method)
-        ratio_runs = [(plain(f"{e.model} · {m}"), e.ratio, s) for e, s in scored
-                      for m in (sorted(methods.get(e.model, ())) or ["none"] if e.method == "none" else [e.method])]
-        return (safe_plot(score_vs_duration, labels), safe_plot(score_vs_evidence, labels),
-                safe_plot(score_vs_ratio_by_duration, ratio_runs))
+        # Names are submitters' text: the plots draw them literally, and a plot that fails is one message.
+        runs = [PlotRun(f"{e.model} · {e.method} {round(100 * e.ratio)}%", s, e.model, e.method, e.ratio)
+                for e in chosen if (s := self.scores(e)) is not None]
+        return (safe_plot(score_vs_duration, runs), safe_plot(score_vs_evidence, runs),
+                safe_plot(score_vs_ratio_by_duration, runs))
 
 
 def long_audio_tab(store: Store) -> None:
@@ -99,7 +94,8 @@ def long_audio_tab(store: Store) -> None:
     view = LongAudio(store)
     with gr.Tab("Long audio", id="long-audio") as tab:
         gr.Markdown("How scores fall with duration and with where the evidence sits, for verified "
-                    "submissions (re-scored here with each item's duration; bands are bootstrap 95% CIs). "
+                    "submissions (re-scored here with each item's duration; error bars are bootstrap 95% CIs; "
+                    "more than three runs get one panel each). "
                     "The same figures come from `audiomarathon compare RUN_A RUN_B --out DIR`.")
         models = gr.Dropdown([], value=[], multiselect=True, label="Models (none selected: all)",
                              elem_id="long-audio-models")

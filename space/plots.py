@@ -17,18 +17,14 @@ matplotlib.use("Agg")  # no display on a Space or in CI
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from audiomarathon_metric.long_plots import plain  # noqa: E402
+
 from space.store import Entry  # noqa: E402
 
 MAX_LEGEND = 16  # beyond this a legend hides the plot; the model picker narrows it down
 log = logging.getLogger(__name__)
 # Every figure is drawn without TeX, whatever a matplotlibrc on the server says.
 PLAIN = {"text.usetex": False}
-
-
-def plain(text: str) -> str:
-    """``text`` as matplotlib shows it literally in a legend (where parse_math cannot be passed):
-    every ``$`` escaped, so no pair of them opens math mode."""
-    return str(text).replace("$", r"\$")
 
 
 def safe_plot(build: Callable[..., Figure], *args) -> Figure:

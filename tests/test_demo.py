@@ -23,7 +23,9 @@ def test_demo_runs_the_whole_loop(tmp_path):
     assert "Qwen2.5-Omni-7B" in out and "70.5" in out  # the published rows are printed beside them
     assert f"audiomarathon serve --db {work / 'leaderboard.sqlite'} --data {work / 'dataset'}" in out
     assert "score by duration" in out and "8-12s" in out and "12-16s" in out  # the duration table
-    assert (work / "long_audio" / "score_vs_duration.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for plot in ("score_vs_duration.png", "score_vs_evidence_position.png", "score_vs_ratio_by_duration.png"):
+        assert (work / "long_audio" / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # each has data
+    assert "not written" not in out
     png = work / "efficiency.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     with sqlite3.connect(work / "leaderboard.sqlite") as db:

@@ -353,8 +353,9 @@ def test_compare_command_paired_tests_per_task_and_duration_bin(tmp_path, capsys
     assert diffs[-1] > diffs[0]
     assert "| RACE | 300 |" in table and "| 210-300s | RACE |" in table
     assert (out / "compare.md").read_text() == table
-    for name in ("score_vs_duration.png", "score_vs_evidence_position.png", "score_vs_ratio_by_duration.png"):
+    for name in ("score_vs_duration.png", "score_vs_ratio_by_duration.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (out / "score_vs_evidence_position.png").exists()  # no evidence marks: nothing to draw
     # each run's own scores carry the duration table
     assert result["runs"]["fastv50"]["scores"]["by_duration"]["tasks"]["RACE"]["trend"]["slope_per_minute"] < 0
 

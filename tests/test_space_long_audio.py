@@ -57,8 +57,12 @@ def test_tab_scores_equal_score_with_the_datasets_durations(store_with_runs, imp
         assert got["by_duration"] == expected["by_duration"]
         assert got["by_evidence_position"]["available"] is False  # an imported release marks no evidence
     fig_d, fig_e, fig_r = view.figures()
-    assert len(fig_d.axes[0].get_legend().get_texts()) == 2  # one line per submission
-    assert [t.get_text() for t in fig_r.axes[0].get_legend().get_texts()][0].startswith("Long-Model-1B · fastv")
+    # one series per submission, named once, in one panel (two runs, no baseline)
+    assert sorted(t.get_text() for t in fig_d.axes[0].get_legend().get_texts()) == [
+        "Long-Model-1B · fastv 50%", "Long-Model-1B · none 0%"]
+    # the uncompressed run is the 0% point of the fastv line: one panel, titled by model and method
+    assert [ax.get_title() for ax in fig_r.axes] == ["Long-Model-1B · fastv"]
+    assert {tuple(line.get_xdata()) for line in fig_r.axes[0].get_lines()} == {(0.0, 50.0)}
 
 
 CHROMIUM = "/usr/bin/chromium"

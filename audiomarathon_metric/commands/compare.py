@@ -31,19 +31,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
 
 
-def _groups(runs, result: dict) -> list[tuple[str, str, float, dict]]:
-    """(label, group, ratio, scores) per run for the plots; an uncompressed run is the 0 % point of
-    every compression method's line of the same model."""
-    out = []
-    methods = {}
-    for r in runs:
-        if r.method != "none":
-            methods.setdefault(r.model, set()).add(r.method)
-    for r in runs:
-        groups = sorted(methods.get(r.model, ())) if r.method == "none" else [r.method]
-        for method in groups or ["none"]:
-            out.append((r.name, f"{r.model} · {method}", r.ratio, result["runs"][r.name]["scores"]))
-    return out
+def plot_runs(runs, result: dict) -> list:
+    """Each run once, for the plots (compare's first run is their baseline)."""
+    from audiomarathon_metric.long_plots import PlotRun
+
+    return [PlotRun(r.name, result["runs"][r.name]["scores"], r.model, r.method, r.ratio) for r in runs]
 
 
 def run(args) -> int:
@@ -75,7 +67,10 @@ def run(args) -> int:
         out.mkdir(parents=True, exist_ok=True)
         write_atomic(out / JSON_NAME, json.dumps(result, indent=2) + "\n")
         write_atomic(out / TABLE_NAME, table)
-        paths = write_plots(out, _groups(runs, result))
-        print(f"wrote {out / JSON_NAME}, {out / TABLE_NAME} and {len(paths)} plots", file=sys.stderr)
+        written = write_plots(out, plot_runs(runs, result), baseline=runs[0].name)
+        names = ", ".join(p.name for p in written.paths) or "no plot"
+        print(f"wrote {out / JSON_NAME}, {out / TABLE_NAME}, {names}", file=sys.stderr)
+        for name, why in written.skipped.items():
+            print(f"not written: {name} ({why})", file=sys.stderr)
     sys.stdout.write(json.dumps(result, indent=2) + "\n" if args.json else table)
     return 0
