@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY_MAX_NEW_TOKENS = "2"
@@ -69,8 +70,6 @@ def test_the_default_dtype_is_fp32_on_the_cpu_and_bf16_on_an_accelerator():
 
     assert default_dtype("cpu") == "fp32"
     assert default_dtype("cuda") == default_dtype("cuda:1") == default_dtype("mps") == "bf16"
-    import torch
-
     assert default_dtype(None) == ("bf16" if torch.cuda.is_available() else "fp32")
 
 
@@ -97,6 +96,17 @@ def test_a_run_without_dtype_runs_fp32_on_the_cpu_says_so_and_is_the_fp32_run(na
     assert fp32.config_hash(fingerprint) == results["config"]["config_hash"]
     bf16 = RunConfig(model=str(tiny_model), dtype="bf16", max_new_tokens=2, tasks="TAU,HAD", device="cpu")
     assert bf16.config_hash(fingerprint) != results["config"]["config_hash"]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_on_a_gpu_the_default_dtype_is_bf16(tiny_model, imported_dataset, tmp_path):
+    proc = _cli("run", "--model", tiny_model, "--data", imported_dataset, "--out", tmp_path / "gpu", "--tasks", "TAU",
+                "--limit", "1", "--device", "cuda", "--max-new-tokens", TINY_MAX_NEW_TOKENS, "--no-progress")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert re.search(rf"^model {re.escape(str(tiny_model))}: cuda(:0)?, bf16 \(the default on an accelerator; "
+                     r"--dtype to change\)$", proc.stderr, re.M), proc.stderr
+    assert json.loads((tmp_path / "gpu" / "results.json").read_text())["config"]["dtype"] == "bf16"
 
 
 # ------------------------------------------------------------------ a display name
@@ -379,3 +389,20 @@ def test_a_build_of_short_sources_suggests_durations_that_work_and_writes_its_re
     counts = json.loads((out / "build_report.json").read_text())["counts"]
     assert counts["TAU"]["written"] > 0 and counts["GTZAN"]["written"] > 0
     assert not report.exists()
+
+
+# ------------------------------------------------------------------ make test
+def test_make_test_says_how_long_it_takes_and_shows_each_file():
+    proc = subprocess.run(["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    pytest_line = next(i for i, line in enumerate(lines) if "-m pytest" in line)
+    announced = " ".join(lines[:pytest_line])
+    assert re.search(r"about \d+ minutes on 2 CPU cores", announced), announced  # said before the tests start
+    command = lines[pytest_line].split()
+    assert "-q" not in command and "--quiet" not in command
+    # what that command prints: each file's name as it runs (here on one small file)
+    python = command[0] if Path(command[0]).is_absolute() else str(ROOT / command[0])
+    shown = subprocess.run([python, *command[1:], "tests/test_tasks.py", "-k", "abbrev"], cwd=ROOT,
+                           capture_output=True, text=True, timeout=300)
+    assert re.search(r"^tests/test_tasks\.py \.+ +\[100%\]$", shown.stdout, re.M), shown.stdout
