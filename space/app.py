@@ -63,7 +63,7 @@ def _about_markdown() -> str:
     cats = "\n".join(f"- **{c}**: " + ", ".join(t.abbrev for t in TASKS if t.category == c) for c in CATEGORIES)
     sizes = "\n".join(
         f"| {m.hub_id}{' (paper: ' + ', '.join(m.names) + ')' if m.names else ''} | "
-        f"{'' if m.counted else lb.NOMINAL_MARK}{m.params_b:g} | {m.source} |" for m in KNOWN_MODELS)
+        f"{'' if m.counted else lb.NOMINAL_MARK}{m.params_b:.1f} | {m.source} |" for m in KNOWN_MODELS)
     return f"""
 ## AudioMarathon
 

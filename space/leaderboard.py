@@ -229,4 +229,5 @@ def text_table(entries: Sequence[Entry], filters: Filters = Filters()) -> str:
     """The leaderboard as plain text (the demo prints this)."""
     frame = leaderboard_frame(entries, filters)
     cols = [MODEL, SOURCE, METHOD, RATIO, AVERAGE, *TASK_COLUMNS]
-    return frame[cols].to_string(index=False, na_rep="-", float_format=half_up)
+    frame = frame[cols].assign(**{RATIO: [_cell(RATIO, x) for x in frame[RATIO]]})  # whole percents, as on the board
+    return frame.to_string(index=False, na_rep="-", float_format=half_up)

@@ -353,6 +353,8 @@ def test_the_board_shows_ratios_as_whole_percents_prefill_in_ms_and_scores_with_
     assert cells[lb.RATIO] == "25" and cells[lb.PREFILL] == "309"  # 0.30877751 s
     assert (cells[lb.SIZE], cells[lb.AVERAGE], cells["ASC"], cells[lb.INVALID]) == ("7.0", "63.3", "49.3", "1.3")
     assert cells[lb.CI] == "60.0–66.5"
+    [_, row] = lb.text_table([e]).splitlines()  # the demo's printed board says the same
+    assert row.split() == ["M-7B", "verified", "fastv", "25", "63.3", "-", "-", "-", "49.3", *["-"] * 6]
 
     from space.plots import score_vs_prefill  # the efficiency plot speaks the board's unit
 
