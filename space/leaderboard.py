@@ -229,5 +229,6 @@ def text_table(entries: Sequence[Entry], filters: Filters = Filters()) -> str:
     """The leaderboard as plain text (the demo prints this)."""
     frame = leaderboard_frame(entries, filters)
     cols = [MODEL, SOURCE, METHOD, RATIO, AVERAGE, *TASK_COLUMNS]
-    frame = frame[cols].assign(**{RATIO: [_cell(RATIO, x) for x in frame[RATIO]]})  # whole percents, as on the board
+    scores = {c: pd.to_numeric(frame[c], errors="coerce") for c in (AVERAGE, *TASK_COLUMNS)}  # None -> NaN -> "-"
+    frame = frame[cols].assign(**scores, **{RATIO: [_cell(RATIO, x) for x in frame[RATIO]]})  # whole percents
     return frame.to_string(index=False, na_rep="-", float_format=half_up)
