@@ -17,7 +17,6 @@ option's forms) is in ``reply_matchers``.
 from __future__ import annotations
 
 import bisect
-import functools
 import re
 from abc import ABC
 from abc import abstractmethod
@@ -107,16 +106,18 @@ class Rule(ABC):
         """An Extraction to decide, None to pass to the next row."""
 
 
-def letter_patterns(build):
-    """A rule's patterns, built from its item's option letters (``build(upper, lower)``: "ABCD",
-    "abcd"), compiled once per number of options; called with that number."""
+class letter_patterns(dict):
+    """A rule's patterns, built from its item's option letters by the decorated ``build(upper,
+    lower)`` ("ABCD", "abcd"), compiled once per number of options ``n`` and looked up as ``[n]``."""
 
-    @functools.lru_cache(maxsize=None)
-    def patterns(n: int):
+    def __init__(self, build):
+        super().__init__()
+        self.build = build
+
+    def __missing__(self, n: int):
         up = LETTERS[:n]
-        return build(up, up.lower())
-
-    return staticmethod(patterns)
+        self[n] = patterns = self.build(up, up.lower())
+        return patterns
 
 
 # ---------------------------------------------------------------- the whole reply
@@ -152,7 +153,7 @@ class BareLetter(Rule):
 
     def apply(self, r: Reading) -> Extraction | None:
         if r.short:
-            m = self.pattern(r.n).match(r.text)
+            m = self.pattern[r.n].match(r.text)
             if m:
                 return Extraction(m.group(1).upper(), self.name)
         return None
@@ -188,7 +189,7 @@ class LetterText(Rule):
 
     def apply(self, r: Reading) -> Extraction | None:
         if r.short:
-            m = self.pattern(r.n).match(r.text)
+            m = self.pattern[r.n].match(r.text)
             if m:
                 said = (m.group(1) or m.group(2) or m.group(3)).upper()
                 named = text_option(r.opts, unquote(m.group(4)).rstrip(" .!"))
@@ -288,7 +289,7 @@ class AnswerPhrase(Rule):
 
     def apply(self, r: Reading) -> Extraction | None:
         opts, text = r.opts, r.text
-        statement, leading = self.patterns(r.n)
+        statement, leading = self.patterns[r.n]
         found: list[str] = []
         for m in statement.finditer(r.low):
             at = m.start(1)
@@ -354,7 +355,7 @@ class LoneLetter(Rule):
     def apply(self, r: Reading) -> Extraction | None:
         text = r.text
         found: list[str] = []
-        for m in self.pattern(r.n).finditer(text):
+        for m in self.pattern[r.n].finditer(text):
             letter = (m.group(1) or m.group(2)).upper()
             if found and letter == found[0]:
                 continue  # already asserted; a repeat changes nothing
@@ -454,12 +455,15 @@ READING_RULES: tuple[Rule, ...] = (
 VALID_RULES = tuple(rule.name for rule in READING_RULES if rule.finds_letter)
 
 
+_APPLY = tuple(rule.apply for rule in READING_RULES)  # looked up once: every reply goes through them
+
+
 def read_reply(opts: ItemOptions, reply: str, depth: int = 0,
                rules: Sequence[Rule] = READING_RULES) -> Extraction:
     """The first decision of the table's rows on one reply of an item with options ``opts``."""
     r = Reading(opts, reply, depth, rules)
-    for rule in rules:
-        got = rule.apply(r)
+    for apply in _APPLY if rules is READING_RULES else [rule.apply for rule in rules]:
+        got = apply(r)
         if got is not None:
             return got
     raise ValueError(f"no row of the reading table decided; its last row must always decide ({rules[-1].name})")

@@ -30,7 +30,7 @@ LABEL_WHOLE_REPLY: dict[str, tuple[str, ...]] = {"real": ("真的", "真"), "fak
 
 def option_key(text: str) -> str:
     """Comparison key of an option form: casefolded letters and digits only ("Hip-hop" = "hiphop")."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
+    return "".join(filter(str.isalnum, unicodedata.normalize("NFKC", text).casefold()))
 
 
 def norm_text(text: str) -> str:
