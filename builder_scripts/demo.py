@@ -156,6 +156,9 @@ def main(argv=None) -> int:
 
     print(f"\nDemo finished in {time.perf_counter() - stages.t0:.0f} s. Serve the leaderboard with:\n"
           f"   .venv/bin/audiomarathon serve --db {db} --data {dataset}")
+    print(f"Its dataset is {dataset} and its tiny model {model_dir}; evaluate the model again with:\n"
+          f"   .venv/bin/audiomarathon run --model {model_dir} --data {dataset} --tasks TAU,GTZAN "
+          f"--out runs/tiny --max-new-tokens 8")
     return 0
 
 

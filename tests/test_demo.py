@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -16,6 +17,14 @@ def test_demo_runs_the_whole_loop(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
+    # In a log: no progress-bar redraws, no bar for saving the tiny model
+    assert "\r" not in proc.stderr and "Writing model shards" not in proc.stderr
+    # Every folder of demo_out/ the README names for the commands after the demo is there
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"demo_out/([\w.-]+)", readme))
+    assert {"dataset", "tiny-qwen2_audio"} <= named
+    for name in named:
+        assert (work / name).exists(), f"README names demo_out/{name}, which the demo does not write"
     for n in range(1, 9):
         assert f"== [{n}/8]" in out
     assert "38 of 38 records written across 10 task(s); no problems" in out

@@ -31,7 +31,11 @@ NOT_RUN = {
     "sglang.launch_server": "needs GPUs and SGLang; tests/test_api_runner.py runs the backend on a local server",
 }
 
+# The environment the README says to activate is the one running this test (its bin/ is on PATH).
+ACTIVATE = f". {BIN / 'activate'}" if (BIN / "activate").is_file() else "true"
+
 SUBSTITUTIONS = [
+    ("source .venv/bin/activate", ACTIVATE),
     ("--device cuda", "--device cpu"),
     ('device="cuda"', 'device="cpu"'),
     ("--dtype bf16", "--dtype fp32"),
@@ -61,6 +65,9 @@ APPEND = {
 
 # What each snippet must have produced (checked right after it ran).
 CHECKS = {
+    "--out runs/tiny": lambda ws: (ws / "runs" / "tiny" / "results.json").is_file(),
+    "audiomarathon make-sample-release": lambda ws: (
+        ws / "sample_release" / "subsetTAU" / "concatenated_resampled" / "acoustic_scene_task_meta.json").is_file(),
     "audiomarathon import-release": lambda ws: (ws / "am_data" / "TAU").is_dir(),
     "audiomarathon build --sources sources --out audiomarathon_built --seed 0": lambda ws: (
         ws / "audiomarathon_built" / "README.md").is_file(),
@@ -125,6 +132,7 @@ def _serve(command: str, ws: Path, env: dict) -> None:
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory, synthetic_release):
+    from audiomarathon_dataset.build import build_benchmark
     from audiomarathon_dataset.synthetic_sources import write_synthetic_sources
     from audiomarathon_runner.tiny import save_tiny_model
 
@@ -133,6 +141,10 @@ def workspace(tmp_path_factory, synthetic_release):
     write_synthetic_sources(ws / "sources", seed=0)
     save_tiny_model("qwen2_audio", ws / "tiny-qwen2-audio", seed=0)
     save_tiny_model("qwen2_5_omni_thinker", ws / "tiny-omni", seed=0)
+    # What `make demo` leaves for the commands after it (test_demo checks the README names its folders)
+    build_benchmark(ws / "sources", ws / "demo_out" / "dataset", seed=0, num_proc=2, min_duration=8,
+                    max_duration=16, progress=False)
+    save_tiny_model("qwen2_audio", ws / "demo_out" / "tiny-qwen2_audio", seed=0)
     return ws
 
 
@@ -185,7 +197,8 @@ def test_readme_dataset_folder_is_usable_from_the_repository_root():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     written = re.search(r"audiomarathon import-release \S+ (?:--out )?(\S+)", text).group(1)
     used = set(re.findall(r'load_dataset\("([^"/<]+)"', text))
-    used |= set(re.findall(r"--(?:data|dataset) ([^\s/<`]+)", text))
+    # a bare folder name (a path with a slash, e.g. the demo's demo_out/dataset, is read as a path)
+    used |= {name for name in re.findall(r"--(?:data|dataset) ([^\s<`]+)", text) if "/" not in name}
     used |= set(re.findall(r'data="([^"/<]+)"', text))
     assert used == {written}, used
     assert not (ROOT / written).exists(), f"{written} is a folder of the repository"
