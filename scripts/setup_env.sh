@@ -14,7 +14,7 @@ apt_install() {
 }
 
 # FFmpeg's shared libraries: torchcodec (datasets' Audio decoding) loads them at run time.
-if ! ldconfig -p 2>/dev/null | grep -q 'libavcodec\.so'; then
+if ! ldconfig -p 2>/dev/null | grep 'libavcodec\.so' >/dev/null; then  # no -q: an early exit would SIGPIPE ldconfig under pipefail
   echo "[setup] installing FFmpeg (Debian ffmpeg) for torchcodec"
   apt_install ffmpeg
 fi
