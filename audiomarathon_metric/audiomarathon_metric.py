@@ -77,6 +77,8 @@ Args:
     evidence (list of float or None, optional): relative centre (0..1) of each item's evidence
         segments, None where none is marked; adds "by_evidence_position".
     evidence_bins (list of float, optional): edges in [0, 1]. Default thirds.
+    settings (ScoreSettings, optional): the options above (mode .. evidence_bins) as one object,
+        checked when it is made; options given as well override its fields.
     The per-item arguments may also be given with the replies: add_batch(predictions=...,
     references=..., tasks=[...], choices=[...]) or add(prediction=..., reference=..., task=...,
     choices=[...]), then compute() with the other options.

@@ -373,6 +373,9 @@ def test_evaluate_load_repository_folder_matches_score(modules_cache, monkeypatc
     refs = ["C", "B", "Hello, world!", "A"]
     kwargs = dict(tasks=["MC", "SGR", "ASR", "SD"], choices=[GENRES, [], [], []], n_bootstrap=50, seed=2)
     assert metric.compute(predictions=preds, references=refs, **kwargs) == score(preds, refs, **kwargs)
+    settings = ScoreSettings(n_bootstrap=50, seed=2)
+    assert metric.compute(predictions=preds, references=refs, tasks=kwargs["tasks"], choices=kwargs["choices"],
+                          settings=settings) == score(preds, refs, **kwargs)
     # A task as config name: tasks may be omitted; abbreviations work.
     gtzan = _load(METRIC_DIR, "MC", modules_cache)
     out = gtzan.compute(predictions=["B", "ANSWER: C"], references=["B", "C"], choices=[GENRES] * 2, n_bootstrap=0)
