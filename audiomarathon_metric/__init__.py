@@ -5,7 +5,7 @@ Space. Import is light: each part loads on first use, and jiwer/transformers onl
 transcript is scored.
 """
 
-import importlib
+from audiomarathon.lazy import lazy_attributes
 
 # Imported now: the function shares its module's name, and a later import of the submodule would
 # otherwise leave the module, not the function, as the package's ``aggregate``. It is light.
@@ -27,14 +27,7 @@ _EXPORTS = {
     "ScoringInputError": "score_inputs",
     "score": "scoring",
 }
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _EXPORTS)
 
 
 __all__ = [

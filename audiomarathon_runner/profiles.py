@@ -22,14 +22,15 @@ on a family or a task name.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from audiomarathon.prompts import LETTERS, letters_phrase
 from audiomarathon.tasks import TASKS, WER, Task
 
 from .adapters import ADAPTERS, Phi4MultimodalAdapter, Qwen2_5OmniThinkerAdapter, VoxtralAdapter
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # A Procedure's ``system`` set to CARD sends the family's own model-card system prompt.
 CARD = "\x00card\x00"
@@ -178,6 +179,8 @@ class Profile:
 
 def peak_normalize(audio: np.ndarray) -> np.ndarray:
     """The clip divided by its largest absolute sample (unchanged when silent), as float32."""
+    import numpy as np
+
     peak = float(np.max(np.abs(audio))) if audio.size else 0.0
     return (audio / peak).astype(np.float32) if peak > 0 else audio
 

@@ -146,7 +146,7 @@ def test_bad_run_arguments_refused_before_anything_loads(imported_dataset, tmp_p
 
 def test_models_and_methods_list_the_registries(capsys):
     from audiomarathon_runner.adapters import ADAPTERS
-    from audiomarathon_runner.compression.registry import method_kind, method_names
+    from audiomarathon.methods import method_kind, method_names
 
     assert main(["models"]) == 0
     out = capsys.readouterr().out

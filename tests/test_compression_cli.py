@@ -4,14 +4,34 @@ import argparse
 import pytest
 
 from audiomarathon.cli import build_parser
+from audiomarathon.methods import METHODS, method_kind, method_names
 from audiomarathon_runner.compression import (PRESSES, PRUNERS, CompressionConfig, add_compression_arguments,
-                                              config_from_args, method_kind, method_names)
+                                              config_from_args)
 
 
 def test_method_table_is_the_union_of_pruners_and_presses():
+    """The torch-free table of names is the implementations' tables: every pruner and press is
+    named there with its kind, in the same order, and nothing else is."""
     assert method_names() == ["none", *PRUNERS, *PRESSES]
     assert not set(PRUNERS) & set(PRESSES)
     assert {method_kind(m) for m in PRUNERS} == {"prune"} and {method_kind(m) for m in PRESSES} == {"press"}
+
+
+def test_checking_a_method_imports_no_implementation():
+    """--method is checked against the table alone: a refused command never loads torch."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from audiomarathon.cli import main\n"
+            "try:\n"
+            "    main(['run', '--model', 'm', '--data', 'd', '--out', 'o', '--method', 'bogus'])\n"
+            "except SystemExit:\n"
+            "    pass\n"
+            "print(sorted(m for m in ('torch', 'numpy', 'transformers', 'kvpress') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "invalid choice: 'bogus'" in out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
 @pytest.mark.parametrize("command", ["run", "sweep"])
@@ -40,8 +60,7 @@ def test_method_choice_and_help_come_from_the_tables(method):
     (action,) = [a for a in parser._actions if a.dest == "method"]
     assert method in action.choices
     assert f"{method}: " in action.help
-    summary = PRUNERS[method].summary if method in PRUNERS else PRESSES[method].summary if method in PRESSES else ""
-    assert summary in action.help
+    assert METHODS[method].summary in action.help
 
 
 def test_unknown_method_is_refused_naming_the_option(capsys):

@@ -2,7 +2,8 @@
 import pytest
 import torch
 
-from audiomarathon_runner.compression import PRUNERS, CompressionConfig, kept_count, method_names
+from audiomarathon.methods import method_names
+from audiomarathon_runner.compression import PRUNERS, CompressionConfig, kept_count
 from audiomarathon_runner.compression.pruning import PruneContext, last_token_attention, make_pruner
 
 from compression_refs import expected_kept

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar, Sequence
-
-import numpy as np
-import torch
+from typing import TYPE_CHECKING, ClassVar, Sequence
 
 from audiomarathon.tasks import SAMPLING_RATE  # noqa: F401 - re-exported for the family adapters
 
-from ..compression.model_parts import text_decoder
+if TYPE_CHECKING:  # a family's facts (its class attributes) load without torch or numpy
+    import numpy as np
+    import torch
 
 NATIVE = "native"  # the whole clip is one audio entry; the encoder handles any length
 SEGMENTS = "segments"  # the clip is cut into fixed windows, one audio entry (placeholder) each
@@ -136,6 +135,8 @@ class AudioLMAdapter:
     @property
     def text_decoder(self) -> torch.nn.Module:
         """The text decoder: the same module the compression hooks attach to."""
+        from ..compression.model_parts import text_decoder
+
         return text_decoder(self.model)
 
     @property
@@ -163,6 +164,8 @@ class AudioLMAdapter:
 
     # ------------------------------------------------------------ inputs
     def check_audio(self, audio) -> np.ndarray:
+        import numpy as np
+
         audio = np.asarray(audio, dtype=np.float32)
         if audio.ndim != 1:
             raise AudioInputError(f"audio must be mono 1-D samples, got shape {audio.shape}")

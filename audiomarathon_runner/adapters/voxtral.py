@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import io
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .base import SAMPLING_RATE, AudioLMAdapter
+
+if TYPE_CHECKING:  # annotations only: the family's facts load without numpy
+    import numpy as np
 
 
 class AudioOnlyVoxtralProcessor:

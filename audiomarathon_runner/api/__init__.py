@@ -9,10 +9,18 @@ exponential backoff, and each finished sample is written as soon as its reply ar
     config = RunConfig(model="gpt-4o-audio-preview", data=..., out=...,
                        api=ApiConfig(base_urls=("https://api.openai.com/v1",), api_key_env="OPENAI_API_KEY"))
     run_evaluation(config)
+
+The options and settings (``config.py``) load without the client and numpy: every command line
+reads them; the rest loads when an API run starts.
 """
 
-from .config import AUDIO_FORMATS, TOO_LONG_POLICIES, ApiConfig
-from .runner import ApiFatalError, ApiRunner, backend_summary, same_model
+from audiomarathon.lazy import lazy_attributes
 
-__all__ = ["AUDIO_FORMATS", "TOO_LONG_POLICIES", "ApiConfig", "ApiFatalError", "ApiRunner", "backend_summary",
-           "same_model"]
+# public name -> the module of this package that defines it
+_EXPORTS = {
+    "AUDIO_FORMATS": "config", "TOO_LONG_POLICIES": "config", "ApiConfig": "config",
+    "ApiFatalError": "runner", "ApiRunner": "runner", "backend_summary": "runner", "same_model": "runner",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_attributes(__name__, _EXPORTS)

@@ -101,9 +101,9 @@ def check_ratio(option: str, ratio: float, method: str) -> None:
 
 
 def check_method(method: str) -> None:
-    # The compression tables (imports torch, not transformers); the command line's --method choices
-    # come from the same tables, so this matters for the Python API and sweep's --methods.
-    from ..compression.registry import method_names
+    # The torch-free table of methods; the command line's --method choices come from the same
+    # table, so this matters for the Python API and sweep's --methods.
+    from audiomarathon.methods import method_names
 
     names = method_names()
     if method not in names:

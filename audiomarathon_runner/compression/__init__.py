@@ -8,28 +8,25 @@ Public API::
         out = model.generate(**inputs, max_new_tokens=8)
     record = stats.to_dict()
 
-Imports only torch and transformers; kvpress is imported when a press is applied.
+Imports only torch and transformers; kvpress is imported when a press is applied. The names below
+are loaded on first use: the configuration (``config.py``, torch-free) is read by every command
+line, the implementations only by a run that applies a method.
 """
-from .config import CompressionConfig, add_compression_arguments, config_from_args
-from .counting import kept_count
-from .pruning import PRUNERS, TokenPruner
-from .presses import PRESSES, PressSpec
-from .registry import PRESS_SCOPES, method_kind, method_names
-from .session import compression_session
-from .stats import CompressionStats
+from audiomarathon.lazy import lazy_attributes
 
-__all__ = [
-    "CompressionConfig",
-    "CompressionStats",
-    "PRESSES",
-    "PRESS_SCOPES",
-    "PRUNERS",
-    "PressSpec",
-    "TokenPruner",
-    "add_compression_arguments",
-    "config_from_args",
-    "compression_session",
-    "kept_count",
-    "method_kind",
-    "method_names",
-]
+# public name -> the module of this package that defines it
+_EXPORTS = {
+    "CompressionConfig": "config",
+    "add_compression_arguments": "config",
+    "config_from_args": "config",
+    "CompressionStats": "stats",
+    "PRESSES": "presses",
+    "PressSpec": "presses",
+    "PRUNERS": "pruning",
+    "TokenPruner": "pruning",
+    "compression_session": "session",
+    "kept_count": "counting",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_attributes(__name__, _EXPORTS)

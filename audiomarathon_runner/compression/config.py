@@ -1,11 +1,21 @@
-"""Compression configuration: which method, how much, where."""
+"""Compression configuration: which method, how much, where.
+
+Torch-free: the method names, kinds and settings come from ``audiomarathon.methods``, so checking a
+command line's ``--method`` never loads an implementation.
+"""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from audiomarathon.methods import METHOD_RATIO_RANGE, RATIO_RANGE
-
-from .registry import PRESS_SCOPES, method_kind, method_names, methods_help
+from audiomarathon.methods import (
+    METHOD_RATIO_RANGE,
+    PRESS_SCOPES,
+    RATIO_RANGE,
+    method_kind,
+    method_names,
+    methods_help,
+    methods_reading,
+)
 
 
 @dataclass(frozen=True)
@@ -75,7 +85,8 @@ def add_compression_arguments(parser, *, sweep: bool = False) -> None:
     group.add_argument("--layer", type=int, default=defaults.layer,
                        help="decoder layer K at which token-pruning methods prune (layer K-1 is scored)")
     group.add_argument("--seed", type=int, default=defaults.seed,
-                       help="seed of the random methods (random, kv_random) and of the noise audio control")
+                       help=f"seed of the random methods ({', '.join(methods_reading('seed'))}) and of the noise "
+                            "audio control")
     group.add_argument("--press-scope", choices=list(PRESS_SCOPES), default=defaults.press_scope,
                        help="KV-cache presses: audio = evict only audio positions, ratio over audio tokens; "
                             "all = any position, ratio over the whole prompt (the paper's behaviour)")

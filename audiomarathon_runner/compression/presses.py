@@ -125,10 +125,9 @@ def _no_arguments(config: "CompressionConfig", sample: object) -> dict:
 
 @dataclass(frozen=True)
 class PressSpec:
-    """Everything the runner knows about one KV-cache press."""
+    """How the runner applies one KV-cache press (its name, summary and settings: audiomarathon.methods)."""
 
     kvpress_class: str  # the class's name in kvpress (kvpress is imported only when a press is applied)
-    summary: str  # one line for the command line's help
     # Score reads the attention rows of the last `window` queries: the press's attribute naming the
     # window size, or the size itself; None: the score needs no attention rows.
     window: str | int | None = None
@@ -136,20 +135,16 @@ class PressSpec:
     arguments: Callable[["CompressionConfig", object], dict] = _no_arguments  # extra constructor arguments
 
 
-# Method name -> press. "random" is taken by token pruning, so kvpress's RandomPress is ``kv_random``.
+# Method name -> press (the press methods of audiomarathon.methods).
 PRESSES: dict[str, PressSpec] = {
-    "snapkv": PressSpec("SnapKVPress", "KV press: keys most attended by the last prompt window", window="window_size"),
-    "tova": PressSpec("TOVAPress", "KV press: keys most attended by the last prompt token", window=1),
-    "knorm": PressSpec("KnormPress", "KV press: keys with the smallest L2 norm"),
-    "streaming": PressSpec("StreamingLLMPress", "KV press: sink tokens + the most recent tokens",
-                           override=_ranked_streaming),
-    "expected_attention": PressSpec("ExpectedAttentionPress", "KV press: keys with the largest expected "
-                                    "attention from future queries", override=_rope_aware_expected_attention),
-    "kv_random": PressSpec("RandomPress", "KV press: random keys, seeded by (seed, sample, layer)",
-                           override=_per_layer_random,
+    "snapkv": PressSpec("SnapKVPress", window="window_size"),
+    "tova": PressSpec("TOVAPress", window=1),
+    "knorm": PressSpec("KnormPress"),
+    "streaming": PressSpec("StreamingLLMPress", override=_ranked_streaming),
+    "expected_attention": PressSpec("ExpectedAttentionPress", override=_rope_aware_expected_attention),
+    "kv_random": PressSpec("RandomPress", override=_per_layer_random,
                            arguments=lambda config, sample: {"seed": config.seed, "sample": sample}),
-    "pyramidkv": PressSpec("PyramidKVPress", "KV press: SnapKV with budgets shrinking over layers",
-                           window="window_size"),
+    "pyramidkv": PressSpec("PyramidKVPress", window="window_size"),
 }
 
 

@@ -58,7 +58,6 @@ class TokenPruner:
     sample: object = None  # the sample's id: seeds random choices per sample
     layer: int = 0  # K
     name: ClassVar[str] = ""
-    summary: ClassVar[str] = ""  # one line for the command line's help
     # Whether layer K-1's attention inputs (last query row + keys) must be captured.
     needs_attention: ClassVar[bool] = False
 
@@ -97,8 +96,6 @@ def last_token_attention(ctx: PruneContext) -> torch.Tensor:
 class FastVPruner(TokenPruner):
     """FastV: keep the audio tokens the last prompt token attends to most at layer K-1."""
 
-    summary: ClassVar[str] = "token pruning at layer K: audio tokens the last prompt token attends to most at K-1"
-
     needs_attention: ClassVar[bool] = True
 
     def choose(self, ctx: PruneContext, keep: int) -> torch.Tensor:
@@ -113,8 +110,6 @@ class DARTPruner(TokenPruner):
     layer K-1; for each pivot the audio tokens least cosine-similar to it are kept, without duplicates.
     Similarity is taken on layer K-1's output through the decoder's final norm, as DART defines it.
     Audio pivots are kept; text pivots are not."""
-
-    summary: ClassVar[str] = "token pruning at layer K: audio tokens least similar to key-norm pivots (duplicates dropped)"
 
     audio_pivots: int = 4
     text_pivots: int = 4
@@ -161,8 +156,6 @@ class DARTPruner(TokenPruner):
 class RandomPruner(TokenPruner):
     """Random: a uniform sample of the audio tokens, seeded by (seed, sample id, K)."""
 
-    summary: ClassVar[str] = "token pruning at layer K: a seeded uniform sample of the audio tokens"
-
     def choose(self, ctx: PruneContext, keep: int) -> torch.Tensor:
         gen = generator(self.seed, self.sample, self.layer)  # CPU: the same choice on every device
         return torch.randperm(ctx.audio_positions.numel(), generator=gen)[:keep]
@@ -172,8 +165,6 @@ class RandomPruner(TokenPruner):
 @dataclass
 class FramePruner(TokenPruner):
     """Frame: a uniform stride over the audio span (every n-th audio frame)."""
-
-    summary: ClassVar[str] = "token pruning at layer K: every n-th audio token (uniform stride)"
 
     def choose(self, ctx: PruneContext, keep: int) -> torch.Tensor:
         n_audio = ctx.audio_positions.numel()
