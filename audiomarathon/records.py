@@ -28,9 +28,14 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, NotRequired, TypedDict, Union
 
 from .files import write_atomic
+from .run_identity import RunIdentityRecord
 
 PREDICTIONS_FILE = "predictions.jsonl"
 RESULTS_FILE = "results.json"
+# Where both files keep the run id (``run_identity.run_id``): a record's ``config_hash`` and
+# results.json's ``config.config_hash``. The name the files have always used, kept so that every
+# run folder, old or new, reads alike; code calls the value the run id.
+RUN_ID_FIELD = "config_hash"
 # Version of the results.json layout; 2 added "identity" (the run identity) and the toolkit's commit.
 RESULTS_SCHEMA = 2
 
@@ -91,24 +96,6 @@ class PredictionRecord(TypedDict):
     # first REPLY_STORE_CHARS characters, these describe the whole (see stored_reply).
     reply_chars: NotRequired[int]
     reply_sha256: NotRequired[str]
-
-
-class RunIdentityRecord(TypedDict):
-    """``run_identity.run_identity``'s output as results.json shows it."""
-
-    model: str
-    revision: str | None
-    backend: dict | None  # None in-process; for a model behind an API, its wire format
-    method: str
-    ratio: float
-    layer: int | None
-    seed: int | None
-    press_scope: str | None
-    dtype: str | None  # None for a model behind an API
-    audio_control: str | None
-    decoding: dict
-    dataset_fingerprint: str | None
-    profile: NotRequired[str | None]  # how each family is asked each task ("card", "authors"); None before profiles
 
 
 class RunSettings(TypedDict):
@@ -330,13 +317,18 @@ def parse_prediction_lines(data: bytes, name: str = PREDICTIONS_FILE, *, check_s
     return out
 
 
-def latest_records(records: Iterable[dict]) -> list[dict]:
-    """The last record per (id, run id), in the order each first appeared: a retried sample's new
-    record replaces its earlier failure."""
-    latest: dict[tuple, dict] = {}
-    for rec in records:
-        latest[(rec.get("id"), rec.get("config_hash"))] = rec  # an existing key keeps its place
+def latest_lines(lines: Iterable[tuple[int, Mapping]]) -> list[tuple[int, Mapping]]:
+    """The last (line number, record) per (id, run id), in the order each first appeared: a
+    retried sample's new record replaces its earlier failure."""
+    latest: dict[tuple, tuple[int, Mapping]] = {}
+    for lineno, rec in lines:
+        latest[(rec.get("id"), rec.get(RUN_ID_FIELD))] = (lineno, rec)  # an existing key keeps its place
     return list(latest.values())
+
+
+def latest_records(records: Iterable[dict]) -> list[dict]:
+    """``latest_lines`` of records without their line numbers."""
+    return [rec for _, rec in latest_lines((0, rec) for rec in records)]
 
 
 def read_predictions(path: str | Path, run_id: str | None = None, *, check_shape: bool = True) -> list[dict]:
@@ -348,16 +340,50 @@ def read_predictions(path: str | Path, run_id: str | None = None, *, check_shape
     records = [rec for _, rec in parse_prediction_lines(path.read_bytes(), str(path), check_shape=check_shape)]
     records = latest_records(records)
     if run_id is not None:
-        records = [r for r in records if r.get("config_hash") == run_id]
+        records = [r for r in records if r.get(RUN_ID_FIELD) == run_id]
     return records
+
+
+def run_files(path: str | Path) -> tuple[Path, Path | None]:
+    """What a reader of a run is given: a run folder (its predictions.jsonl, and its results.json
+    when it has one) or a predictions file (JSONL) alone. RecordError naming the path otherwise."""
+    path = Path(path)
+    if path.is_dir():
+        predictions = path / PREDICTIONS_FILE
+        if not predictions.is_file():
+            raise RecordError(f"{path}: a folder without {PREDICTIONS_FILE}; give a run folder or a JSONL file")
+        results = path / RESULTS_FILE
+        return predictions, results if results.is_file() else None
+    if not path.is_file():
+        raise RecordError(f"{path}: no such run folder or predictions file")
+    return path, None
+
+
+def read_run_records(predictions: str | Path, results: Mapping | None = None,
+                     results_name: str = RESULTS_FILE) -> list[tuple[int, dict]]:
+    """(line number, record) of a finished run's predictions file, as ``score`` and ``compare``
+    read it: every line a JSON object (a torn last line is an error: the run is read as finished);
+    with ``results`` (its results.json, read by ``read_results``) only the records of that run
+    (``records_of_run``); in the runner's format (every record carries a run id) the latest per
+    (id, run id). A file written by another tool (no run ids) keeps every line."""
+    path = Path(predictions)
+    lines = parse_prediction_lines(path.read_bytes(), str(path), check_shape=False, torn_tail_ok=False)
+    for lineno, rec in lines:
+        if not isinstance(rec, dict):
+            raise RecordError(f"{path} line {lineno}: expected a JSON object")
+    if results is not None:
+        lines = records_of_run(lines, results, str(path), results_name)
+    if lines and all(RUN_ID_FIELD in rec for _, rec in lines):
+        lines = latest_lines(lines)
+    return lines
 
 
 def results_run_id(results: Mapping, results_name: str = RESULTS_FILE, predictions_name: str = PREDICTIONS_FILE) -> str:
     """results.json's run id (``config.config_hash``): what ties it to its predictions."""
     config = results.get("config") if isinstance(results, Mapping) else None
-    run = config.get("config_hash") if isinstance(config, Mapping) else None
+    run = config.get(RUN_ID_FIELD) if isinstance(config, Mapping) else None
     if not isinstance(run, str) or not run.strip():
-        raise RecordError(f"{results_name}: config.config_hash: missing; it is the run id that ties "
+        raise RecordError(f"{results_name}: config.{RUN_ID_FIELD}: missing; it is the run id that ties "
                           f"{results_name} to the records of {predictions_name}")
     return run
 
@@ -371,11 +397,11 @@ def records_of_run(lines: Iterable[tuple[int, Mapping]], results: Mapping, predi
     The one rule of ``score RUN_DIR``, ``compare`` and the leaderboard Space."""
     run = results_run_id(results, results_name, predictions_name)
     lines = list(lines)
-    kept = [(n, rec) for n, rec in lines if rec.get("config_hash") == run]
+    kept = [(n, rec) for n, rec in lines if rec.get(RUN_ID_FIELD) == run]
     if not kept:
-        others = sorted({str(rec.get("config_hash")) for _, rec in lines if rec.get("config_hash") is not None})
+        others = sorted({str(rec.get(RUN_ID_FIELD)) for _, rec in lines if rec.get(RUN_ID_FIELD) is not None})
         found = (f"its records carry run id(s) {', '.join(others[:3])}{' ...' if len(others) > 3 else ''}"
-                 if others else "its records carry no run id (config_hash)")
+                 if others else f"its records carry no run id ({RUN_ID_FIELD})")
         raise RecordError(f"{predictions_name} and {results_name} are from different runs: no record of "
                           f"{predictions_name} carries {results_name}'s run id {run} ({found})")
     return kept
@@ -404,8 +430,16 @@ def encode_record(record: Mapping) -> bytes:
 
 
 def write_predictions(path: str | Path, records: Iterable[Mapping]) -> None:
-    """Replace a predictions file atomically (compaction, shard merges)."""
-    write_atomic(path, b"".join(encode_record(r) for r in records))
+    """Replace a predictions file atomically (compaction, shard merges), each record checked as
+    ``PredictionLog.append`` checks it."""
+    path = Path(path)
+    write_atomic(path, b"".join(encode_record(_checked(r, path)) for r in records))
+
+
+def _checked(record: Mapping, path: Path) -> Mapping:
+    """``record`` if it is a ``PredictionRecord``, else RecordError naming the file and the record."""
+    check(dict(record), PredictionRecord, f"{path.name} record {record.get('id')!r}")
+    return record
 
 
 def repair_tail(path: str | Path) -> int:
@@ -466,8 +500,7 @@ class PredictionLog:
         self._fh = open(self.path, "ab")
 
     def append(self, record: Mapping) -> None:
-        check(dict(record), PredictionRecord, f"{self.path.name} record {record.get('id')!r}")
-        self._fh.write(encode_record(record))
+        self._fh.write(encode_record(_checked(record, self.path)))
         self._fh.flush()
         os.fsync(self._fh.fileno())
 

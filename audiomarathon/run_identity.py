@@ -11,27 +11,42 @@ size) and any extra key a submission carries never change it.
     run_id(identity)  # 'rid:3f...' (stable across machines, Python versions and key order)
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 import math
 import posixpath
 import re
 import unicodedata
-from typing import Any, Mapping
+from typing import Any, Mapping, NotRequired, TypedDict
 
 from .tasks import TASKS
 
 # Decoding is greedy and the same for every task; only max_new_tokens varies (from the registry).
 GREEDY: dict[str, Any] = {"do_sample": False, "num_beams": 1}
 
-# The fields of an identity, in the order results.json shows them.
-IDENTITY_FIELDS = ("model", "revision", "backend", "method", "ratio", "layer", "seed", "press_scope", "dtype",
-                   "audio_control", "decoding", "profile", "dataset_fingerprint")
-# Fields added after run ids were first published: left out of the hash while unset, so a run
-# recorded before them keeps its id.
-_LATER_FIELDS = ("profile",)
+
+class RunIdentityRecord(TypedDict):
+    """An identity (``run_identity``'s output, results.json's ``identity``), its fields in the
+    order results.json shows them. The fields marked NotRequired were added after run ids were
+    first published: left out of the hash while unset, so a run recorded before them keeps its id."""
+
+    model: str
+    revision: str | None
+    backend: dict | None  # None in-process; for a model behind an API, its wire format
+    method: str
+    ratio: float
+    layer: int | None
+    seed: int | None
+    press_scope: str | None
+    dtype: str | None  # None for a model behind an API
+    audio_control: str | None
+    decoding: dict
+    profile: NotRequired[str | None]  # how each family is asked each task ("card", "authors"); None before profiles
+    dataset_fingerprint: str | None
+
+
+IDENTITY_FIELDS = tuple(RunIdentityRecord.__annotations__)
+_LATER_FIELDS = tuple(RunIdentityRecord.__optional_keys__)
 
 
 # The dtype names a run accepts, each with its canonical name: two spellings of one dtype are one run.

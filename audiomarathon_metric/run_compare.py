@@ -9,14 +9,13 @@ durations (and evidence positions when present), which feeds the long-audio plot
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from audiomarathon.records import PREDICTIONS_FILE, RESULTS_FILE
+from audiomarathon.records import PREDICTIONS_FILE
 
 from .comparison import compare
 from .display import fmt1, plural
@@ -60,47 +59,23 @@ class Run:
         return RunError(f"{self.predictions}: {message}")
 
 
-def _read_jsonl(path: Path, results: tuple[Path, dict] | None = None) -> list[dict]:
-    """Records by the run-record reader (lines split on ``\n`` only; a retried sample once); with
-    ``results`` (results.json's path and content), only the records of its run, by the run-record
-    format's pairing rule (no record of that run: refused, naming both files)."""
-    from audiomarathon.records import RecordError, latest_records, parse_prediction_lines, records_of_run
+def load_run(path: str | Path, name: str | None = None) -> Run:
+    """A run folder (its records of the run its results.json describes) or a predictions file,
+    read by the run-record reader (``read_run_records``: a retried sample once)."""
+    from audiomarathon.records import RecordError, read_results, read_run_records, run_files
 
+    path = Path(path)
     try:
-        lines = parse_prediction_lines(path.read_bytes(), str(path), check_shape=False, torn_tail_ok=False)
-        if results is not None:
-            lines = records_of_run(lines, results[1], str(path), str(results[0]))
+        pred, results_path = run_files(path)
+        results = read_results(results_path) if results_path is not None else None
+        lines = read_run_records(pred, results, str(results_path))
     except RecordError as err:
         raise RunError(str(err)) from None
-    out = []
-    for n, rec in lines:
-        if not isinstance(rec, dict) or "id" not in rec or "task" not in rec:
-            raise RunError(f"{path} line {n}: expected a record with 'id' and 'task'")
-        out.append(rec)
-    return latest_records(out)
-
-
-def load_run(path: str | Path, name: str | None = None) -> Run:
-    path = Path(path)
-    config: dict = {}
-    paired = None
-    if path.is_dir():
-        pred = path / PREDICTIONS_FILE
-        if not pred.is_file():
-            raise RunError(f"{path}: no predictions.jsonl (is this a run folder?)")
-        results = path / RESULTS_FILE
-        if results.is_file():
-            try:
-                paired = (results, json.loads(results.read_text(encoding="utf-8")))
-            except json.JSONDecodeError as err:
-                raise RunError(f"{results}: not valid JSON ({err.msg})") from None
-            config = (paired[1].get("config") if isinstance(paired[1], dict) else None) or {}
-    elif path.is_file():
-        pred = path
-    else:
-        raise RunError(f"{path}: no such run folder or predictions file")
+    config: dict = results["config"] if results is not None else {}
     items: dict[str, dict] = {}
-    for rec in _read_jsonl(pred, paired):
+    for n, rec in lines:
+        if "id" not in rec or "task" not in rec:
+            raise RunError(f"{pred} line {n}: expected a record with 'id' and 'task'")
         reply = rec.get("reply", rec.get("prediction"))
         reference = rec.get("reference", rec.get("answer"))
         if reference is None:

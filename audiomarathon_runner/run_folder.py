@@ -14,6 +14,9 @@ folder overwrite each other's results.json. So:
   the settings that differ; give another ``--out``. A folder written before the run identity was
   canonical (``--dtype float32`` recorded as ``float32``) is the same run: its records are relabeled
   with the current run id under the lock, and the run resumes.
+- **Shards and compaction.** Under torchrun each rank appends to its own shard
+  (``predictions.rank<N>.jsonl``); after the run rank 0 folds them into predictions.jsonl, keeping
+  one record per (id, run id), and removes them.
 """
 
 from __future__ import annotations
@@ -25,11 +28,30 @@ import time
 from pathlib import Path
 from typing import Mapping
 
-from audiomarathon.records import PREDICTIONS_FILE, RESULTS_FILE, RecordError, read_predictions, write_predictions
+from audiomarathon.records import (
+    PREDICTIONS_FILE,
+    RESULTS_FILE,
+    RUN_ID_FIELD,
+    RecordError,
+    latest_records,
+    parse_prediction_lines,
+    read_predictions,
+    read_results,
+    write_predictions,
+)
 from audiomarathon.run_identity import IDENTITY_FIELDS, run_id, run_identity
 
 LOCK_FILE = ".audiomarathon.lock"
-SHARDS = "predictions.rank*.jsonl"
+
+
+def shard_name(rank: int | str) -> str:
+    """The predictions file of one rank under torchrun (``*``: the pattern of every rank's)."""
+    return f"predictions.rank{rank}.jsonl"
+
+
+def prediction_files(out: Path) -> list[Path]:
+    """predictions.jsonl and every rank's shard, in that order (some may not exist)."""
+    return [out / PREDICTIONS_FILE, *sorted(out.glob(shard_name("*")))]
 
 
 class RunFolderBusy(RuntimeError):
@@ -104,20 +126,20 @@ def claim_for_run(out: Path, run: str, identity: Mapping, dataset_fingerprint: s
     Call with the folder's lock held."""
     results = _read_results(out)
     ids: dict[str, int] = {}
-    for path in [out / PREDICTIONS_FILE, *sorted(out.glob(SHARDS))]:
+    for path in prediction_files(out):
         for rec in read_predictions(path):
-            key = str(rec.get("config_hash"))
+            key = str(rec.get(RUN_ID_FIELD))
             ids[key] = ids.get(key, 0) + 1
     if results is not None:
-        ids.setdefault(str((results.get("config") or {}).get("config_hash")), 0)
+        ids.setdefault(str((results.get("config") or {}).get(RUN_ID_FIELD)), 0)
     others = {k: n for k, n in ids.items() if k != run}
     if not others:
         return
     older = _older_spelling(results, identity, dataset_fingerprint)
     if older is not None and set(others) == {older}:
-        for path in [out / PREDICTIONS_FILE, *sorted(out.glob(SHARDS))]:
+        for path in prediction_files(out):
             if path.exists():
-                write_predictions(path, [dict(r, config_hash=run) if r.get("config_hash") == older else r
+                write_predictions(path, [{**r, RUN_ID_FIELD: run} if r.get(RUN_ID_FIELD) == older else r
                                          for r in read_predictions(path)])
         return
     described = ", ".join(f"{k} ({n} record{'s' if n != 1 else ''})" for k, n in sorted(others.items()))
@@ -133,7 +155,7 @@ def _read_results(out: Path) -> dict | None:
     if not path.exists():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return read_results(path)
     except (OSError, ValueError) as err:
         raise RecordError(f"{path}: cannot read it to check which run the folder holds: {err}") from None
 
@@ -148,7 +170,7 @@ def _older_spelling(results: dict | None, identity: Mapping, fingerprint: str | 
         return None
     if run_id(again) != run_id(identity):
         return None
-    return str((results.get("config") or {}).get("config_hash"))
+    return str((results.get("config") or {}).get(RUN_ID_FIELD))
 
 
 def _differences(results: dict, identity: Mapping) -> str:
@@ -162,3 +184,50 @@ def _differences(results: dict, identity: Mapping) -> str:
 
 def _show(value) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True) if not isinstance(value, str) else value
+
+
+class RunFolder:
+    """The run folder's lock and its one-run check, decided by rank 0 for every rank (torchrun)."""
+
+    def __init__(self, out: Path, dist, run: str, identity: dict, fingerprint: str | None):
+        self.out, self.dist, self.run, self.identity, self.fingerprint = out, dist, run, identity, fingerprint
+        self.lock = RunFolderLock(out)
+        self.entered = False
+
+    def enter(self, create: bool) -> None:
+        """Lock and check the folder (``create``: make it first; else only an existing one)."""
+        if self.entered:
+            return
+        outcome = None
+        if self.dist.rank == 0:
+            if create:
+                self.out.mkdir(parents=True, exist_ok=True)
+            if self.out.is_dir():
+                try:
+                    self.lock.acquire(self.run)
+                    claim_for_run(self.out, self.run, self.identity, self.fingerprint)
+                    outcome = "entered"
+                except Exception as err:  # noqa: BLE001 - every rank raises rank 0's refusal
+                    self.lock.release()
+                    outcome = err
+        outcome = self.dist.broadcast(outcome)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        self.entered = outcome == "entered"
+
+    def release(self) -> None:
+        self.lock.release()
+
+
+def compact_predictions(out: Path) -> None:
+    """Fold per-rank files into predictions.jsonl and keep one record per (id, run id), the
+    latest (a retried sample replaces its failure), in an atomic replace; then remove the shards.
+    Nothing is rewritten when there is nothing to fold."""
+    pred, *shards = prediction_files(out)
+    lines = [rec for p in [pred, *shards] if p.exists()
+             for _, rec in parse_prediction_lines(p.read_bytes(), str(p), check_shape=False)]
+    records = latest_records(lines)
+    if shards or len(records) != len(lines):
+        write_predictions(pred, records)
+    for p in shards:
+        p.unlink()

@@ -44,7 +44,8 @@ from gpu_prefill import build_model  # noqa: E402
 from audiomarathon_runner.adapters import load_adapter  # noqa: E402
 from audiomarathon.records import PredictionLog  # noqa: E402
 from audiomarathon.records import read_predictions as read_records  # noqa: E402
-from audiomarathon_runner.run import RunConfig, SampleRunner  # noqa: E402
+from audiomarathon_runner.run import RunConfig  # noqa: E402
+from audiomarathon_runner.sample_runner import SampleRunner  # noqa: E402
 from audiomarathon_runner.samples import Sample  # noqa: E402
 from audiomarathon_runner.tiny import save_tiny_model  # noqa: E402
 
@@ -88,7 +89,7 @@ def runner_loop(adapter, samples, device: str, new_tokens: int, folder: Path) ->
         _sync(device)
         start = time.perf_counter()
         for prepared in runner.prepared(samples):  # the loop of run_evaluation
-            log.append(runner.record(prepared.item, config.config_hash(None), prepared))
+            log.append(runner.record(prepared.item, config.run_id(None), prepared))
         _sync(device)
         wall = time.perf_counter() - start
     records = read_records(path)

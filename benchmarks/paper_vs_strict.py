@@ -205,11 +205,11 @@ def asr_table() -> list[str]:
 
 
 def run_folders(paths: list[str]) -> dict[str, dict]:
-    from audiomarathon_metric.commands.score import read_predictions
+    from audiomarathon_metric.commands.score import score_columns
 
     tasks: dict[str, dict] = {}
     for folder in paths:
-        cols = read_predictions(Path(folder) / "predictions.jsonl")
+        cols = score_columns(Path(folder) / "predictions.jsonl")
         for reply, ref, task, choices in zip(cols["predictions"], cols["references"], cols["tasks"], cols["choices"]):
             name = get_task(task).name
             t = tasks.setdefault(name, {"replies": [], "references": [], "choices": [], "grades": []})

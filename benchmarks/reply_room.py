@@ -46,10 +46,12 @@ def corpus(path: Path) -> None:
 
 
 def run_folder(run: Path) -> None:
-    caps = json.loads((run / "results.json").read_text())["config"]["decoding"]["max_new_tokens"]
+    from audiomarathon.records import PREDICTIONS_FILE, RESULTS_FILE, read_predictions, read_results, results_run_id
+
+    results = read_results(run / RESULTS_FILE)
+    caps = results["config"]["decoding"]["max_new_tokens"]
     capped, total = collections.Counter(), collections.Counter()
-    for line in (run / "predictions.jsonl").read_text(encoding="utf-8").splitlines():
-        rec = json.loads(line)
+    for rec in read_predictions(run / PREDICTIONS_FILE, results_run_id(results)):
         if rec.get("error"):
             continue
         flag = rec.get("hit_cap")

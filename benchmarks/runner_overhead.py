@@ -40,7 +40,9 @@ from audiomarathon_dataset.audio_io import encode_flac  # noqa: E402
 from audiomarathon_runner.adapters import load_adapter  # noqa: E402
 from audiomarathon.records import PredictionLog  # noqa: E402
 from audiomarathon.records import read_predictions as read_records  # noqa: E402
-from audiomarathon_runner.run import RunConfig, SampleRunner, parse_reply  # noqa: E402
+from audiomarathon_runner.prediction import parse_reply  # noqa: E402
+from audiomarathon_runner.run import RunConfig  # noqa: E402
+from audiomarathon_runner.sample_runner import SampleRunner  # noqa: E402
 from audiomarathon_runner.samples import Sample  # noqa: E402
 from audiomarathon_runner.tiny import save_tiny_model  # noqa: E402
 
@@ -106,7 +108,7 @@ def exposed(adapter, family: str, seconds: float, n: int, prefetch: int, device:
             _sync(device)
             t0 = time.perf_counter()
             for prepared in runner.prepared(samples):  # the loop of run_evaluation
-                log.append(runner.record(prepared.item, config.config_hash(None), prepared))
+                log.append(runner.record(prepared.item, config.run_id(None), prepared))
             _sync(device)
             wall = (time.perf_counter() - t0) * 1000.0
         recs = read_records(path)

@@ -155,11 +155,12 @@ def bench_junk_config(tmp: Path, run: Path, key, repeats: int, n: int = 8, junk_
     through the submission path (trimmed)."""
     import json
 
+    from audiomarathon.records import read_results
     from space.service import Service
     from space.validation import submit_bytes
 
     preds = (run / "predictions.jsonl").read_bytes()
-    results = json.loads((run / "results.json").read_text())
+    results = read_results(run / "results.json")
     raw, trimmed = Service.open(tmp / "junk-raw.sqlite"), Service.open(tmp / "junk-trimmed.sqlite")
     trimmed.store.put_answer_key(key)
     base_s, _ = timed(lambda: raw.table(), repeats)

@@ -114,10 +114,9 @@ def _same_number(a, b) -> bool:
 
 def claimed_parameters(results: dict) -> float | None:
     """The run's own count of its model's parameters, when it carries a usable one."""
-    for holder in (results.get("config") or {}, results.get("model_info") or {}):
-        n = holder.get("num_parameters") or holder.get("parameters")
-        if isinstance(n, (int, float)) and not isinstance(n, bool) and math.isfinite(n) and n > 0:
-            return float(n)
+    n = (results.get("config") or {}).get("num_parameters")
+    if isinstance(n, (int, float)) and not isinstance(n, bool) and math.isfinite(n) and n > 0:
+        return float(n)
     return None
 
 

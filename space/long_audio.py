@@ -19,7 +19,7 @@ from audiomarathon_metric.long_plots import score_vs_duration
 from audiomarathon_metric.long_plots import score_vs_evidence
 from audiomarathon_metric.long_plots import score_vs_ratio_by_duration
 
-from audiomarathon.records import RecordError, parse_prediction_lines, records_of_run
+from audiomarathon.records import RUN_ID_FIELD, RecordError, parse_prediction_lines, records_of_run
 
 from space.plots import safe_plot
 from space.store import VERIFIED, Entry, Store
@@ -65,7 +65,7 @@ class LongAudio:
             return None
         try:  # the records of the entry's own run, as they were scored at submission
             lines = parse_prediction_lines(raw, check_shape=False)
-            if entry.config.get("config_hash"):
+            if entry.config.get(RUN_ID_FIELD):
                 lines = records_of_run(lines, {"config": entry.config})
         except RecordError as exc:
             log.warning("long audio: entry %s: %s", entry.id, exc)

@@ -93,7 +93,7 @@ def parse_results(data: bytes, limits: Limits = Limits()) -> dict:
     except ValueError as exc:  # e.g. an integer literal too long to convert
         raise SubmissionRejected([f"{RESULTS}: {exc}"]) from None
     # What is stored or shown must hold real numbers: no Infinity, NaN or 400-digit integers.
-    problems = [problem for name in ("config", "dataset", "model_info") if isinstance(obj.get(name), dict)
+    problems = [problem for name in ("config", "dataset") if isinstance(obj.get(name), dict)
                 for problem in bad_numbers(obj[name], f"{RESULTS}: {name}")]
     if problems:
         raise SubmissionRejected(problems)

@@ -123,13 +123,13 @@ class ChatServer:
     def _generate(self, audio: np.ndarray, prompt: str, max_tokens: int, system: str | None = None):
         import torch
 
-        from audiomarathon_runner.run import DECODING
+        from audiomarathon.run_identity import GREEDY
 
         adapter = self.adapter
         with self._model_lock, torch.inference_mode():
             inputs = adapter.build_inputs(audio, prompt, system=system)
             eos = adapter.eos_token_ids
-            out = adapter.model.generate(**inputs, **DECODING, **adapter.generate_kwargs(), max_new_tokens=max_tokens,
+            out = adapter.model.generate(**inputs, **GREEDY, **adapter.generate_kwargs(), max_new_tokens=max_tokens,
                                          eos_token_id=eos or None, pad_token_id=adapter.tokenizer.pad_token_id)
             n_in = inputs["input_ids"].shape[-1]
             new = out[0, n_in:].tolist()

@@ -308,8 +308,10 @@ def _write_run(folder, ids, tasks, refs, replies, durations, ratio=0.0, method="
         json.dumps({"id": i, "task": t, "reply": r, "reference": ref, "choices": ["w", "x", "y", "z"],
                     "duration": d, "config_hash": "h"}) + "\n"
         for i, t, ref, r, d in zip(ids, tasks, refs, replies, durations)))
-    (folder / "results.json").write_text(json.dumps({"config": {"model_id": model, "config_hash": "h",
-                                                                "compression": {"method": method, "ratio": ratio}}}))
+    (folder / "results.json").write_text(json.dumps({
+        "schema": 2, "dataset": {"fingerprint": "sha256:d"},
+        "config": {"model": model, "model_id": model, "method": method, "ratio": ratio, "config_hash": "h",
+                   "compression": {"method": method, "ratio": ratio}}}))
     return folder
 
 

@@ -59,7 +59,9 @@ def write_run(folder: Path, ids, refs, replies, durations, method: str, ratio: f
                     "duration": float(d), "config_hash": "h"}) + "\n"
         for i, ref, r, d in zip(ids, refs, replies, durations)))
     (folder / "results.json").write_text(json.dumps(
-        {"config": {"model_id": model, "config_hash": "h", "compression": {"method": method, "ratio": ratio}}}))
+        {"schema": 2, "dataset": {"fingerprint": "sha256:d"},
+         "config": {"model": model, "model_id": model, "method": method, "ratio": ratio, "config_hash": "h",
+                    "compression": {"method": method, "ratio": ratio}}}))
     return folder
 
 

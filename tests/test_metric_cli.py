@@ -43,4 +43,4 @@ def test_score_command_errors_name_the_line_or_index(tmp_path, capsys):
     assert main(["score", str(bad_task)]) == 1
     assert "tasks[1]: unknown task 'Nope'" in capsys.readouterr().err
     assert main(["score", str(tmp_path / "absent.jsonl")]) == 1
-    assert "no such file" in capsys.readouterr().err
+    assert "absent.jsonl: no such run folder or predictions file" in capsys.readouterr().err

@@ -19,7 +19,8 @@ import torch
 from audiomarathon_runner.adapters import MissingAdapterError, load_adapter
 from audiomarathon_runner.compression import CompressionConfig, compression_session, kept_count
 from audiomarathon_runner.compression.model_parts import text_decoder
-from audiomarathon_runner.run import RunConfig, SampleRunner, run_evaluation
+from audiomarathon_runner.run import RunConfig, run_evaluation
+from audiomarathon_runner.sample_runner import SampleRunner
 from audiomarathon_runner.samples import Sample
 from audiomarathon_runner.tiny import save_tiny_model
 

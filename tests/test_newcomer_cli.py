@@ -93,9 +93,9 @@ def test_a_run_without_dtype_runs_fp32_on_the_cpu_says_so_and_is_the_fp32_run(na
 
     fingerprint = results["dataset"]["fingerprint"]
     fp32 = RunConfig(model=str(tiny_model), dtype="fp32", max_new_tokens=2, tasks="TAU,HAD", device="cpu")
-    assert fp32.config_hash(fingerprint) == results["config"]["config_hash"]
+    assert fp32.run_id(fingerprint) == results["config"]["config_hash"]
     bf16 = RunConfig(model=str(tiny_model), dtype="bf16", max_new_tokens=2, tasks="TAU,HAD", device="cpu")
-    assert bf16.config_hash(fingerprint) != results["config"]["config_hash"]
+    assert bf16.run_id(fingerprint) != results["config"]["config_hash"]
 
 
 @pytest.mark.gpu

@@ -19,7 +19,8 @@ from audiomarathon.tasks import TASKS, get_task
 from audiomarathon_runner.adapters import load_adapter
 from audiomarathon_runner.compression import CompressionConfig
 from audiomarathon_runner.profiles import AUTHORS_PROFILE, CARD_PROFILE, PROFILES, family_named, get_profile
-from audiomarathon_runner.run import RunConfig, SampleRunner
+from audiomarathon_runner.run import RunConfig
+from audiomarathon_runner.sample_runner import SampleRunner
 from audiomarathon_runner.samples import Sample
 from audiomarathon_runner.tiny import save_tiny_model
 

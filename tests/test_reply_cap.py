@@ -16,7 +16,8 @@ import torch
 from audiomarathon.records import read_predictions
 from audiomarathon_runner.adapters import load_adapter
 from audiomarathon_runner.commands.run import format_summary
-from audiomarathon_runner.run import RunConfig, SampleRunner, run_evaluation
+from audiomarathon_runner.run import RunConfig, run_evaluation
+from audiomarathon_runner.sample_runner import SampleRunner
 from audiomarathon_runner.samples import load_samples
 from audiomarathon_runner.tiny import save_tiny_model
 

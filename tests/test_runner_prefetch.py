@@ -19,7 +19,8 @@ from audiomarathon_runner.features import (
 )
 from audiomarathon_runner.prefetch import Prefetcher
 from audiomarathon.records import read_predictions as read_records
-from audiomarathon_runner.run import RunConfig, SampleRunner, run_evaluation
+from audiomarathon_runner.run import RunConfig, run_evaluation
+from audiomarathon_runner.sample_runner import SampleRunner
 from audiomarathon_runner.samples import load_samples
 from audiomarathon_runner.tiny import save_tiny_model
 

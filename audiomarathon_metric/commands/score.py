@@ -62,28 +62,15 @@ def _field(record: dict, name: str, where: str, required: bool = True):
     return None
 
 
-def read_predictions(path: Path, results: Path | None = None) -> dict:
-    """Columns for score() from a JSONL file, read by the run-record reader (lines split on
-    ``\n`` only). A runner's predictions.jsonl keeps the latest record per (id, run id), so a
-    retried sample counts once, and a failed sample (reply null) is scored as an invalid reply.
-    With ``results`` (a run folder's results.json), only the records of its run, by the
-    run-record format's pairing rule (no record of that run: refused)."""
-    from audiomarathon.records import RecordError, latest_records, parse_prediction_lines, read_results, records_of_run
+def score_columns(path: Path, results: Path | None = None) -> dict:
+    """Columns for score() from a JSONL file, read by the run-record reader (``read_run_records``:
+    a runner's retried sample counts once; with ``results``, a run folder's results.json, only
+    the records of its run). A failed sample (reply null) is scored as an invalid reply."""
+    from audiomarathon.records import read_results, read_run_records
 
     cols = {"predictions": [], "references": [], "tasks": [], "choices": [], "ids": [], "durations": [],
             "evidence": []}
-    try:
-        lines = parse_prediction_lines(path.read_bytes(), str(path), check_shape=False, torn_tail_ok=False)
-    except RecordError as err:
-        raise ValueError(str(err)) from None
-    for lineno, record in lines:
-        if not isinstance(record, dict):
-            raise ValueError(f"{path} line {lineno}: expected a JSON object")
-    if results is not None:
-        lines = records_of_run(lines, read_results(results), str(path), str(results))
-    if lines and all("config_hash" in rec for _, rec in lines):  # the runner's own format
-        keep = {id(rec) for rec in latest_records([rec for _, rec in lines])}
-        lines = [(n, rec) for n, rec in lines if id(rec) in keep]
+    lines = read_run_records(path, read_results(results) if results is not None else None, str(results))
     for lineno, record in lines:
         where = f"{path} line {lineno}"
         prediction = _field(record, "prediction", where)
@@ -149,16 +136,16 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def recorded_family(run_dir: Path | None) -> str | None:
+def recorded_family(results: Path | None) -> str | None:
     """The model family a run folder's results.json records: ``config.family`` (the runner's, also
     set for a model behind an API run with ``--family``), else its adapter's; None when neither."""
     from audiomarathon.cli import CommandError
-    from audiomarathon.records import RESULTS_FILE, RecordError, read_results
+    from audiomarathon.records import RecordError, read_results
 
-    if run_dir is None or not (run_dir / RESULTS_FILE).is_file():
+    if results is None:
         return None
     try:
-        config = read_results(run_dir / RESULTS_FILE)["config"]
+        config = read_results(results)["config"]
     except RecordError as err:
         raise CommandError(str(err)) from None
     if isinstance(config.get("family"), str):
@@ -167,10 +154,10 @@ def recorded_family(run_dir: Path | None) -> str | None:
     return adapter.get("family") if isinstance(adapter, dict) else None
 
 
-def paper_family(args, run_dir: Path | None) -> str | None:
-    """The family whose authors' rules paper mode applies: --family, else the run's own."""
+def paper_family(args, results: Path | None) -> str | None:
+    """The family whose authors' rules paper mode applies: --family, else the run's own (its
+    results.json's, ``results``)."""
     from audiomarathon.cli import CommandError
-    from audiomarathon.records import RESULTS_FILE
     from audiomarathon_metric.paper_rules import FAMILIES, UnknownFamilyError, resolve_family
 
     if args.mode != "paper":
@@ -178,7 +165,7 @@ def paper_family(args, run_dir: Path | None) -> str | None:
             raise CommandError("--family chooses the authors' rules of --mode paper; strict mode scores every "
                                "family alike")
         return None
-    recorded = recorded_family(run_dir)
+    recorded = recorded_family(results)
     if args.family is not None:
         try:
             chosen, _ = resolve_family(args.family)
@@ -196,7 +183,7 @@ def paper_family(args, run_dir: Path | None) -> str | None:
         try:
             resolve_family(recorded)
         except UnknownFamilyError:
-            raise CommandError(f"{run_dir / RESULTS_FILE}: paper mode has no rules for the run's model family "
+            raise CommandError(f"{results}: paper mode has no rules for the run's model family "
                                f"{recorded!r}; pass --family, one of: {', '.join(FAMILIES)}") from None
     return recorded
 
@@ -206,24 +193,17 @@ def run(args) -> int:
     from audiomarathon_metric import score
     from audiomarathon_metric.display import fmt1, plural
 
-    path = Path(args.predictions)
-    run_dir = path if path.is_dir() else None
-    if run_dir is not None:
-        from audiomarathon.records import PREDICTIONS_FILE
+    from audiomarathon.records import RecordError, run_files
 
-        path = run_dir / PREDICTIONS_FILE
-        if not path.is_file():
-            raise CommandError(f"{run_dir}: a folder without {PREDICTIONS_FILE}; give a run folder or a JSONL file")
-    if not path.is_file():
-        raise CommandError(f"{path}: no such file")
-    family = paper_family(args, run_dir)
+    try:
+        path, results = run_files(args.predictions)
+    except RecordError as err:
+        raise CommandError(str(err)) from None
+    family = paper_family(args, results)
     check_out(args.out, path)
     check_data(args)
     try:
-        from audiomarathon.records import RESULTS_FILE
-
-        paired = run_dir / RESULTS_FILE if run_dir is not None and (run_dir / RESULTS_FILE).is_file() else None
-        cols = read_predictions(path, paired)
+        cols = score_columns(path, results)
         long_audio_columns(cols, path, args)
         result = score(**cols, mode=args.mode, normalizer=args.normalizer, n_bootstrap=args.n_bootstrap,
                        seed=args.seed, alpha=args.alpha, per_sample=args.per_sample, family=family)

@@ -11,11 +11,14 @@ import re
 import sys
 import threading
 import time
-import traceback
 from typing import Iterable, Iterator
 
 from audiomarathon.records import stored_reply
+from audiomarathon.tasks import SAMPLING_RATE
 
+from ..prediction import new_record, set_error, set_reply
+from ..profiles import peak_normalize
+from ..samples import apply_audio_control
 from .audio import AudioPart, TooLongError, plan_requests
 from .request import ApiFatalError, Body, RequestFailed, build_body, send
 
@@ -59,20 +62,11 @@ class ApiRunner:
         return build_body(self.config.model, request.text, parts, self.api.audio_format, request.max_new_tokens,
                           self.api.max_tokens_field, system=request.system)
 
-    def record(self, sample, config_hash: str, slot: int = 0) -> dict:
+    def record(self, sample, run_id: str, slot: int = 0) -> dict:
         """Request one sample; a sample-level failure (too long, 4xx, retries exhausted) becomes a
         record with ``error`` set, like a local failure. ``slot`` picks the first server."""
-        from audiomarathon.tasks import SAMPLING_RATE
-
-        from ..profiles import peak_normalize
-        from ..run import parse_reply
-        from ..samples import apply_audio_control
-
         t0 = time.perf_counter()
-        rec = {"id": sample.id, "task": sample.task, "reply": None, "parsed": None, "rule": None,
-               "reference": sample.reference, "choices": list(sample.choices), "timings": {},
-               "compression": None, "config_hash": config_hash, "error": None, "api": None,
-               **sample.record_fields()}
+        rec = new_record(sample, run_id, api=None)
         try:
             audio = apply_audio_control(sample.load_audio(), self.config.audio_control, sample.id, self.config.seed)
             request = self.config.request(sample, self.family)  # the profile's words, as a local run sends them
@@ -97,13 +91,12 @@ class ApiRunner:
                 rec.update(whole)
                 self.warn(("long", sample.id), f"sample {sample.id}: the reply is {whole['reply_chars']:,} characters; "
                           f"stored its first {len(text):,} (reply_chars and reply_sha256 describe the whole)")
-            parsed, rule = parse_reply(text, sample)
             tokens_in = _total(r.input_tokens for r in replies)
             tokens_out = _total(r.output_tokens for r in replies)
             reasons = [r.finish_reason for r in replies]
             # "length": the server stopped the reply at max_tokens; None when it does not say.
             hit_cap = None if any(r is None for r in reasons) else any(r == "length" for r in reasons)
-            rec.update(reply=text, parsed=parsed, rule=rule, hit_cap=hit_cap)
+            set_reply(rec, text, sample, hit_cap)
             rec["timings"] = {
                 "audio_seconds": round(audio.size / SAMPLING_RATE, 3),
                 "preprocess_ms": encode_ms,  # decode + control + encode + base64
@@ -132,15 +125,14 @@ class ApiRunner:
             }
         except ApiFatalError:
             raise
-        except (TooLongError, RequestFailed) as err:
-            rec["error"] = f"{type(err).__name__}: {err}"
+        except (TooLongError, RequestFailed) as err:  # their messages name the sample
+            set_error(rec, err, with_traceback=False)
         except Exception as err:  # noqa: BLE001 - one bad sample must not end the run
-            rec["error"] = f"{type(err).__name__}: sample {sample.id}: {err}"
-            rec["traceback"] = traceback.format_exc(limit=6)
+            set_error(rec, err, f"sample {sample.id}: ")
         return rec
 
     # ------------------------------------------------------------ the run
-    def records(self, samples: Iterable, config_hash: str) -> Iterator[dict]:
+    def records(self, samples: Iterable, run_id: str) -> Iterator[dict]:
         """Records of ``samples`` in the order they finish, ``concurrency`` requests in flight, each
         new sample starting on the server with the fewest requests in flight (the lowest on a tie).
 
@@ -157,7 +149,7 @@ class ApiRunner:
             while (job := jobs.get()) is not None:
                 sample, slot = job
                 try:
-                    done.put((slot, self.record(sample, config_hash, slot), None))
+                    done.put((slot, self.record(sample, run_id, slot), None))
                 except BaseException as err:  # noqa: BLE001 - handed to the consuming thread
                     done.put((slot, None, err))
 
