@@ -99,14 +99,24 @@ def normalize_model_name(model: str) -> str:
     canonical text (``canonical_text``), and trailing ``/`` and ``/.`` are dropped. A relative
     folder spelled like a Hub id (``models/tiny``) can only be told apart where it exists: the
     runner records an existing local folder by its absolute path."""
-    name = canonical_text(model).replace("\\", "/")
+    return _model_name(canonical_text(model))
+
+
+def display_model_name(model: str) -> str:
+    """The model as the leaderboard shows it: ``normalize_model_name``'s rule for a Hub id and a
+    local folder (shown by its own name, never where it lies), on the name as given: its case
+    kept, only invisible characters removed and spaces collapsed."""
+    return _model_name(" ".join(_visible(str(model)).split()))
+
+
+def _model_name(name: str) -> str:
+    """A Hub id as ``org/name``; a local folder by its last part; trailing ``/`` and ``/.`` dropped."""
+    name = name.replace("\\", "/")
     parts = [p for p in name.split("/") if p not in ("", ".")]
     if _spelled_local(name) and parts:
         parts = [p for p in posixpath.normpath("/" + "/".join(parts)).split("/") if p]
-        name = parts[-1] if parts else ""
-    else:
-        name = "/".join(parts)
-    return name
+        return parts[-1] if parts else ""
+    return "/".join(parts)
 
 
 def _spelled_local(name: str) -> bool:

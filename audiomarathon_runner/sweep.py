@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 from audiomarathon.files import write_atomic
-from audiomarathon.records import PREDICTIONS_FILE, read_predictions, write_json
+from audiomarathon.records import PREDICTIONS_FILE, read_predictions, results_run_id, write_json
 from audiomarathon.tasks import resolve_tasks
 
 from .commands.checks import NAME_MAX_CHARS
@@ -80,7 +80,7 @@ def summary_row(cfg: RunConfig, results: dict) -> dict:
     row["audio_tokens_mean"] = timing.get("audio_tokens", {}).get("mean")
     # The same samples as the timing summary's audio_tokens_mean: warm-up left out unless alone.
     kept = [((rec.get("timings") or {}).get("warmup"), min(layers))
-            for rec in read_predictions(Path(cfg.out) / PREDICTIONS_FILE, results["config"]["config_hash"])
+            for rec in read_predictions(Path(cfg.out) / PREDICTIONS_FILE, results_run_id(results))
             if (layers := (rec.get("compression") or {}).get("kept_audio_tokens_per_layer"))]
     kept = [k for warm, k in kept if not warm] or [k for _, k in kept]
     row["kept_audio_tokens_mean"] = sum(kept) / len(kept) if kept else None

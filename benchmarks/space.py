@@ -46,8 +46,8 @@ def fill_store(store: Store, n: int, seed: int = 0) -> None:
         agg = aggregate(scores)
         method = methods[i % len(methods)]
         ratio = 0.0 if method == "none" else float(rng.choice([0.25, 0.5, 0.75]))
-        entries.append(Entry(model=f"Bench-Model-{i // 12}-{1 + i % 9}B", source=VERIFIED, model_type="open",
-                             scores=scores, config_key=f"cfg:bench{i}", size_b=float(1 + i % 9), method=method,
+        entries.append(Entry(model=f"Bench-Model-{i // 12}-{1 + i % 9}B", source=VERIFIED, weights="open",
+                             scores=scores, run_id=f"cfg:bench{i}", size_b=float(1 + i % 9), method=method,
                              ratio=ratio, categories=agg["categories"], average=agg["average"],
                              prefill_s=float(rng.uniform(0.1, 2.0)), dataset_fingerprint="sha256:bench",
                              config={"model": f"m{i}", "method": method, "ratio": ratio}))
@@ -78,7 +78,7 @@ def bench_render(tmp: Path, rows: int, repeats: int, http: bool) -> dict:
         demo.queue().launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True,
                             ssr_mode=False)
         client = Client(demo.local_url, verbose=False)
-        args = ("", list(lb.TYPE_CHOICES), ["reported in the paper", "verified submission"],
+        args = ("", list(lb.WEIGHTS_CHOICES), ["reported in the paper", "verified submission"],
                 list(lb.SIZE_CHOICES), [], [], lb.AVERAGE, False, list(lb.DEFAULT_OPTIONAL), 1, lb.DEFAULT_PAGE_SIZE)
         out["http_roundtrip_s"], result = timed(lambda: client.predict(*args, api_name="/leaderboard"), repeats)
         table = result[0].get("value", result[0])  # the table comes back as a component update

@@ -166,7 +166,8 @@ def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
                     sort_by = gr.Dropdown(list(lb.COLUMNS), value=lb.AVERAGE, label="Sort by", scale=1)
                     ascending = gr.Checkbox(label="Ascending", value=False, scale=1)
                 with gr.Row():
-                    types = gr.CheckboxGroup(list(lb.TYPE_CHOICES), value=list(lb.TYPE_CHOICES), label="Model type")
+                    weights = gr.CheckboxGroup(list(lb.WEIGHTS_CHOICES), value=list(lb.WEIGHTS_CHOICES),
+                                               label="Model type")
                     sources = gr.CheckboxGroup(list(lb.SOURCE_CHOICES), value=list(lb.SOURCE_CHOICES),
                                                label="Source")
                     sizes = gr.CheckboxGroup(list(lb.SIZE_CHOICES), value=list(lb.SIZE_CHOICES), label="Model size")
@@ -233,12 +234,13 @@ def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
                         elem_id="status")
                 gr.Code(CITATION, label="Citation (BibTeX)", language=None, interactive=False)
 
-        filters = [search, types, sources, sizes, methods, ratios, sort_by, ascending]
+        filters = [search, weights, sources, sizes, methods, ratios, sort_by, ascending]
         view = [*filters, shown, page, page_size]
 
-        def render_table(search, types, sources, sizes, methods, ratios, sort_by, ascending, shown, page, page_size):
+        def render_table(search, weights, sources, sizes, methods, ratios, sort_by, ascending, shown, page,
+                         page_size):
             frame = lb.leaderboard_frame(service.entries(), lb.Filters(
-                search or "", types or [], sources or [], sizes or [], methods or [], ratios or [],
+                search or "", weights or [], sources or [], sizes or [], methods or [], ratios or [],
                 sort_by or lb.AVERAGE, bool(ascending)))
             size = int(page_size or lb.DEFAULT_PAGE_SIZE)
             last = lb.page_count(len(frame), size)

@@ -56,7 +56,7 @@ SIZE_BANDS = (
 )
 UNKNOWN_SIZE = "unknown / closed"
 SIZE_CHOICES = tuple(b.label for b in SIZE_BANDS) + (UNKNOWN_SIZE,)
-TYPE_CHOICES = ("open", "closed", "human")
+WEIGHTS_CHOICES = ("open", "closed", "human")
 SOURCE_CHOICES = (*SOURCE_LABELS.values(), HELD_LABEL)
 SELF_REPORTED_MARK = "*"  # after a size the submitter claims (a model the board does not know)
 NOMINAL_MARK = "~"  # before a size a model is named by (no published count of all its weights)
@@ -79,7 +79,7 @@ _SCORE_CHARS = len("100.0")
 @dataclass(frozen=True)
 class Filters:
     search: str = ""
-    types: Sequence[str] = TYPE_CHOICES
+    weights: Sequence[str] = WEIGHTS_CHOICES
     sources: Sequence[str] = SOURCE_CHOICES
     sizes: Sequence[str] = SIZE_CHOICES
     methods: Sequence[str] = ()  # empty: every method
@@ -103,11 +103,18 @@ def _row(e: Entry) -> list:
     return [
         # A held row says only "held" in the narrow Source column; the entry whose replies it
         # repeats is named to its submitter and by the review command.
-        e.model, e.source_label, e.model_type, e.size_b, e.method, e.ratio * 100,
+        model_cell(e), e.source_label, e.weights, e.size_b, e.method, e.ratio * 100,
         e.average, _ci_text(overall.get("ci95_low"), overall.get("ci95_high")),
         None if overall.get("invalid_rate") is None else 100 * overall["invalid_rate"],
         *(e.categories.get(c) for c in CATEGORY_COLUMNS), *(e.scores.get(t.name) for t in TASKS), e.prefill_s,
     ]
+
+
+def model_cell(e: Entry) -> str:
+    """The model, and a named run's display name after it (run --name): ``Qwen2-Audio-7B (sweep a)``.
+    In the Model cell, not a column of its own: the name wraps inside the cell, and every column
+    still fits the page."""
+    return f"{e.model} ({e.name})" if e.name else e.model
 
 
 def half_up(x, digits: int = 1) -> str:
@@ -153,12 +160,12 @@ def leaderboard_frame(entries: Sequence[Entry], filters: Filters = Filters()) ->
     terms = [t for t in filters.search.lower().split() if t]
     kept = [
         e for e in entries
-        if e.model_type in filters.types
+        if e.weights in filters.weights
         and e.source_label in filters.sources
         and _size_ok(e.size_b, filters.sizes)
         and (not filters.methods or e.method in filters.methods)
         and (not filters.ratios or ratio_label(e.ratio) in filters.ratios)
-        and all(t in f"{e.model} {e.method}".lower() for t in terms)
+        and all(t in f"{e.model} {e.name or ''} {e.method}".lower() for t in terms)
     ]
     frame = pd.DataFrame([_row(e) for e in kept], columns=list(COLUMNS))
     sort_by = filters.sort_by if filters.sort_by in COLUMNS else AVERAGE

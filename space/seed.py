@@ -8,7 +8,8 @@ from audiomarathon.tasks import get_task
 from space.claims import known_model
 from space.store import OVERALL, PAPER, Entry, Store
 
-MODEL_TYPES = {"open-source": "open", "closed-source": "closed", "human": "human"}
+# The published table's groups as the board's weights column says them.
+WEIGHTS = {"open-source": "open", "closed-source": "closed", "human": "human"}
 
 
 def published_entries() -> list[Entry]:
@@ -19,18 +20,18 @@ def published_entries() -> list[Entry]:
     for row in PUBLISHED:
         scores = {get_task(abbrev).name: float(v) for abbrev, v in published_scores(row).items()}
         agg = aggregate(scores)
-        model_type = MODEL_TYPES[row.group]
+        weights = WEIGHTS[row.group]
         # Sizes from the one table of known models, with their source; closed models publish none
         # and the human row has none.
-        known = known_model(row.model) if model_type == "open" else None
+        known = known_model(row.model) if weights == "open" else None
         entries.append(
             Entry(
                 model=row.model,
                 source=PAPER,
-                model_type=model_type,
+                weights=weights,
                 size_b=known.params_b if known else None,
                 config={"model": row.model, "method": "none", "ratio": 0.0, "reported_in": row.source},
-                config_key=f"paper:{row.model}",
+                run_id=f"paper:{row.model}",
                 scores=scores,
                 categories=agg["categories"],
                 # The paper's Avg. column, as reported (the human row averages nine tasks: no ASR).

@@ -114,7 +114,7 @@ def message_html(ok: bool, title: str, lines: Sequence[str] = ()) -> str:
 
 def held_line(store: Store, e: Entry) -> str:
     """Why an entry is held, naming the entry whose replies it repeats."""
-    first = store.entry_by_config(e.duplicate_of) if e.duplicate_of else None
+    first = store.entry_by_run(e.duplicate_of) if e.duplicate_of else None
     what = (f"{first.model} · method {first.method} · ratio {round(100 * first.ratio)}% (entry #{first.id})"
             if first else "an entry already on the board")
     return (f"Held for review as a probable duplicate: its replies equal those of {what}. It is shown as held "

@@ -40,6 +40,10 @@ class DuplicateEntry(StoreError):
     """The same model and configuration is already on the leaderboard."""
 
 
+def duplicate_message(model: str, run_id: str) -> str:
+    return f"{model} with this configuration is already on the leaderboard (run id {run_id})"
+
+
 class RateLimited(StoreError):
     """The submitter has used up the submissions allowed in the window."""
 
@@ -52,9 +56,11 @@ class RateLimited(StoreError):
 class Entry:
     model: str
     source: str
-    model_type: str  # "open", "closed" or "human"
+    weights: str  # "open", "closed" (the model's weights are public or not) or "human"
     scores: dict[str, float]  # config name -> headline score (0-100)
-    config_key: str
+    # The run id of the run's identity (run_identity.run_id): one entry per run. A published row
+    # has "paper:<model>".
+    run_id: str
     size_b: float | None = None
     method: str = "none"
     ratio: float = 0.0
@@ -68,7 +74,8 @@ class Entry:
     id: int | None = None
     replies_hash: str | None = None  # validation.replies_hash of a verified submission
     status: str = RANKED
-    duplicate_of: str | None = None  # config_key of the entry whose replies a held entry repeats
+    duplicate_of: str | None = None  # run id of the entry whose replies a held entry repeats
+    name: str | None = None  # the run's display name (results.json config.name, run --name): a label
 
     @property
     def held(self) -> bool:
@@ -83,7 +90,14 @@ class Entry:
 
     @classmethod
     def from_record(cls, record: dict) -> "Entry":
+        """An entry from ``to_record``'s output; records synced before the fields' present names
+        (``config_key``, ``model_type``) read too."""
+        record = {RENAMED.get(k, k): v for k, v in record.items()}
         return cls(**{k: record[k] for k in cls.__dataclass_fields__ if k in record})
+
+
+# Entry fields' earlier names (store schema before v4, synced records written before then).
+RENAMED = {"config_key": "run_id", "model_type": "weights"}
 
 
 # --- migrations ---------------------------------------------------------------------------------
@@ -163,7 +177,19 @@ def _v3(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3)
+def _v4(conn: sqlite3.Connection) -> None:
+    # One name per thing: the run id (was config_key) and whether the weights are public (was
+    # model_type, which elsewhere names a transformers architecture); the run's display name.
+    _run(conn,
+        """
+        ALTER TABLE entries RENAME COLUMN config_key TO run_id;
+        ALTER TABLE entries RENAME COLUMN model_type TO weights;
+        ALTER TABLE entries ADD COLUMN name TEXT;
+        """
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3, _v4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -245,21 +271,21 @@ class Store:
         try:
             with self.transaction() as conn:
                 if hold_duplicates and entry.replies_hash and entry.status == RANKED:
-                    earlier = conn.execute("SELECT config_key FROM entries WHERE replies_hash=? ORDER BY id LIMIT 1",
+                    earlier = conn.execute("SELECT run_id FROM entries WHERE replies_hash=? ORDER BY id LIMIT 1",
                                            (entry.replies_hash,)).fetchone()
                     if earlier is not None:
                         entry.status, entry.duplicate_of = HELD, earlier[0]
                 cur = conn.execute(
-                    "INSERT INTO entries (source, model, model_type, size_b, method, ratio, config_key,"
+                    "INSERT INTO entries (source, model, weights, size_b, method, ratio, run_id,"
                     " config_json, scores_json, categories_json, average, prefill_s,"
-                    " dataset_fingerprint, created_at, details_json, replies_hash, status, duplicate_of)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " dataset_fingerprint, created_at, details_json, replies_hash, status, duplicate_of, name)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        entry.source, entry.model, entry.model_type, entry.size_b, entry.method,
-                        float(entry.ratio), entry.config_key, _dumps(entry.config), _dumps(entry.scores),
+                        entry.source, entry.model, entry.weights, entry.size_b, entry.method,
+                        float(entry.ratio), entry.run_id, _dumps(entry.config), _dumps(entry.scores),
                         _dumps(entry.categories), entry.average, entry.prefill_s,
                         entry.dataset_fingerprint, created, _dumps(entry.details),
-                        entry.replies_hash, entry.status, entry.duplicate_of,
+                        entry.replies_hash, entry.status, entry.duplicate_of, entry.name,
                     ),
                 )
                 entry_id = int(cur.lastrowid)
@@ -269,11 +295,8 @@ class Store:
                         (entry_id, zlib.compress(predictions_jsonl, 6)),
                     )
         except sqlite3.IntegrityError as exc:
-            if "config_key" in str(exc):
-                raise DuplicateEntry(
-                    f"{entry.model} with this configuration is already on the leaderboard "
-                    f"(configuration {entry.config_key})"
-                ) from None
+            if "run_id" in str(exc):
+                raise DuplicateEntry(duplicate_message(entry.model, entry.run_id)) from None
             raise
         entry.id, entry.created_at = entry_id, created
         return entry_id
@@ -288,15 +311,15 @@ class Store:
         with self.transaction() as conn:
             for e in entries:
                 cur = conn.execute(
-                    "INSERT INTO entries (source, model, model_type, size_b, method, ratio,"
-                    " config_key, config_json, scores_json, categories_json, average, prefill_s,"
-                    " dataset_fingerprint, created_at, details_json)"
-                    " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
-                    " WHERE NOT EXISTS (SELECT 1 FROM entries WHERE config_key = ?)",
+                    "INSERT INTO entries (source, model, weights, size_b, method, ratio,"
+                    " run_id, config_json, scores_json, categories_json, average, prefill_s,"
+                    " dataset_fingerprint, created_at, details_json, name)"
+                    " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+                    " WHERE NOT EXISTS (SELECT 1 FROM entries WHERE run_id = ?)",
                     (
-                        e.source, e.model, e.model_type, e.size_b, e.method, float(e.ratio), e.config_key,
+                        e.source, e.model, e.weights, e.size_b, e.method, float(e.ratio), e.run_id,
                         _dumps(e.config), _dumps(e.scores), _dumps(e.categories), e.average, e.prefill_s,
-                        e.dataset_fingerprint, e.created_at or _now(), _dumps(e.details), e.config_key,
+                        e.dataset_fingerprint, e.created_at or _now(), _dumps(e.details), e.name, e.run_id,
                     ),
                 )
                 added += cur.rowcount
@@ -308,10 +331,10 @@ class Store:
         with self.transaction() as conn:
             for e in entries:
                 conn.execute(
-                    "UPDATE entries SET model_type=?, size_b=?, config_json=?, scores_json=?, categories_json=?,"
-                    " average=?, details_json=? WHERE config_key=? AND source=?",
-                    (e.model_type, e.size_b, _dumps(e.config), _dumps(e.scores), _dumps(e.categories), e.average,
-                     _dumps(e.details), e.config_key, PAPER),
+                    "UPDATE entries SET weights=?, size_b=?, config_json=?, scores_json=?, categories_json=?,"
+                    " average=?, details_json=? WHERE run_id=? AND source=?",
+                    (e.weights, e.size_b, _dumps(e.config), _dumps(e.scores), _dumps(e.categories), e.average,
+                     _dumps(e.details), e.run_id, PAPER),
                 )
 
     def entries(self, source: str | None = None) -> list[Entry]:
@@ -330,9 +353,9 @@ class Store:
                 return int(conn.execute("SELECT COUNT(*) FROM entries WHERE source=?", (source,)).fetchone()[0])
             return int(conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
 
-    def has_config(self, config_key: str) -> bool:
+    def has_run(self, run_id: str) -> bool:
         with self.reading() as conn:
-            return conn.execute("SELECT 1 FROM entries WHERE config_key=?", (config_key,)).fetchone() is not None
+            return conn.execute("SELECT 1 FROM entries WHERE run_id=?", (run_id,)).fetchone() is not None
 
     def predictions(self, entry_id: int) -> bytes | None:
         with self.reading() as conn:
@@ -352,9 +375,9 @@ class Store:
             return conn.execute("UPDATE entries SET status=?, duplicate_of=NULL WHERE id=? AND status=?",
                                 (RANKED, entry_id, HELD)).rowcount == 1
 
-    def entry_by_config(self, config_key: str) -> Entry | None:
+    def entry_by_run(self, run_id: str) -> Entry | None:
         with self.reading() as conn:
-            row = conn.execute("SELECT * FROM entries WHERE config_key=?", (config_key,)).fetchone()
+            row = conn.execute("SELECT * FROM entries WHERE run_id=?", (run_id,)).fetchone()
         return _entry(row) if row else None
 
     # --- rate limit -----------------------------------------------------------------------------
@@ -404,12 +427,12 @@ def _dumps(obj) -> str:
 
 def _entry(row: sqlite3.Row) -> Entry:
     return Entry(
-        id=row["id"], source=row["source"], model=row["model"], model_type=row["model_type"],
-        size_b=row["size_b"], method=row["method"], ratio=row["ratio"], config_key=row["config_key"],
+        id=row["id"], source=row["source"], model=row["model"], weights=row["weights"],
+        size_b=row["size_b"], method=row["method"], ratio=row["ratio"], run_id=row["run_id"],
         config=json.loads(row["config_json"]), scores=json.loads(row["scores_json"]),
         categories=json.loads(row["categories_json"]), average=row["average"], prefill_s=row["prefill_s"],
         dataset_fingerprint=row["dataset_fingerprint"], created_at=row["created_at"],
         details=json.loads(row["details_json"]), replies_hash=row["replies_hash"], status=row["status"],
-        duplicate_of=row["duplicate_of"],
+        duplicate_of=row["duplicate_of"], name=row["name"],
     )
 

@@ -1,7 +1,7 @@
 """Optional sync of verified submissions to a Hub dataset repo (backup and public record).
 
 Off unless both a dataset repo id and a token are configured; the app shows which. Each verified
-entry becomes two files, `submissions/<config_key>.json` (the row) and `.jsonl` (its raw
+entry becomes two files, `submissions/<run id>.json` (the row) and `.jsonl` (its raw
 predictions), so the repo can rebuild the store (`import_records`) after the Space restarts
 without persistent storage.
 """
@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 FOLDER = "submissions"
 
 
-def _safe_name(config_key: str) -> str:
-    return config_key.replace(":", "-")
+def _safe_name(run_id: str) -> str:
+    return run_id.replace(":", "-")
 
 
 def export_records(store: Store, folder: str | Path) -> list[Path]:
@@ -39,7 +39,7 @@ def export_records(store: Store, folder: str | Path) -> list[Path]:
 def write_record(entry: Entry, predictions: bytes | None, out: Path) -> list[Path]:
     record = entry.to_record()
     record.pop("id", None)  # ids are local to one store
-    base = out / _safe_name(entry.config_key)
+    base = out / _safe_name(entry.run_id)
     paths = [base.with_suffix(".json")]
     write_atomic(paths[0], json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"))
     if predictions is not None:
@@ -49,11 +49,11 @@ def write_record(entry: Entry, predictions: bytes | None, out: Path) -> list[Pat
 
 
 def import_records(store: Store, folder: str | Path) -> int:
-    """Load records written by export_records into the store; known configurations are skipped."""
+    """Load records written by export_records into the store; runs already stored are skipped."""
     added = 0
     for path in sorted((Path(folder) / FOLDER).glob("*.json")):
         entry = Entry.from_record(json.loads(path.read_text(encoding="utf-8")))
-        if entry.source != VERIFIED or store.has_config(entry.config_key):
+        if entry.source != VERIFIED or store.has_run(entry.run_id):
             continue
         preds = path.with_suffix(".jsonl")
         # As recorded: a restored entry keeps the status it had (held or ranked).

@@ -19,13 +19,13 @@ from audiomarathon.records import PREDICTIONS_FILE as PREDICTIONS
 from audiomarathon.records import RESULTS_FILE as RESULTS
 from audiomarathon.records import RecordError, parse_prediction_lines, records_of_run
 from audiomarathon.records import parse_results as parse_results_record
-from audiomarathon.run_identity import run_id, run_identity
+from audiomarathon.run_identity import display_model_name, run_id, run_identity
 from audiomarathon.tasks import TASK_NAMES
 from audiomarathon_metric.display import fmt1
 
 from space.answer_key import AnswerKey
 from space.claims import check_method, check_size, claimed_parameters
-from space.store import OVERALL, VERIFIED, DuplicateEntry, Entry, Store
+from space.store import OVERALL, VERIFIED, DuplicateEntry, Entry, Store, duplicate_message
 
 MAX_PROBLEMS_SHOWN = 12
 
@@ -266,22 +266,7 @@ def rescore(preds: Sequence[Prediction], key: AnswerKey, mode: str = "strict") -
     )
 
 
-def config_key(config: dict, fingerprint: str) -> str:
-    """Same model + same configuration on the same dataset version => same key: the run id of
-    the run identity (the runner's resume key), so where and how fast a run happened, the case
-    or spacing of a model name and keys the identity does not know never make two entries."""
-    return run_id(run_identity(config, fingerprint))
-
-
 _SIZE = re.compile(r"(?<![A-Za-z0-9.])[Ee]?(\d+(?:\.\d+)?)\s*[Bb](?![A-Za-z])")
-
-
-def display_name(model: str) -> str:
-    """A Hub id ("Qwen/Qwen2-Audio-7B-Instruct") as it is; a local folder by its own name, so the
-    board shows no one's file system."""
-    model = model.strip().rstrip("/")
-    parts = model.split("/")
-    return model if len(parts) <= 2 and not model.startswith((".", "~")) else parts[-1]
 
 
 def size_from_name(model: str) -> float | None:
@@ -323,25 +308,26 @@ def replies_hash(preds: Sequence[Prediction], fingerprint: str) -> str:
 
 
 def build_entry(results: dict, scored: dict, key: AnswerKey, preds: Sequence[Prediction],
-                method: str, ratio: float, size: tuple[float | None, str]) -> Entry:
+                method: str, ratio: float, size: tuple[float | None, str], run: str) -> Entry:
     """The row of a checked submission: ``method``/``ratio`` as check_method gave them, ``size``
-    as (billions, where it comes from)."""
+    as (billions, where it comes from), ``run`` its run id."""
     config = dict(results["config"])
     tasks = scored.get("tasks", {})
     prefills = [p.prefill_ms for p in preds if p.prefill_ms is not None]
     # A local run loads public weights; an API run declares its model's ("weights": "closed").
     closed = config.get("weights") == "closed"
     size_b, size_source = (None, None) if closed else size
+    name = config.get("name")  # run --name: a label shown beside the model, never part of the run id
     return Entry(
-        model=display_name(config["model"]),
+        model=display_model_name(config["model"]),
         source=VERIFIED,
-        # (the config's "model_type" is the transformers architecture, e.g. "qwen2_audio")
-        model_type="closed" if closed else "open",
+        weights="closed" if closed else "open",
         size_b=size_b,
         method=method,
         ratio=ratio,
         config=config,
-        config_key=config_key(config, key.fingerprint),
+        run_id=run,
+        name=(" ".join(name.split()) or None) if isinstance(name, str) else None,
         scores={t: float(v["score"]) for t, v in tasks.items() if t in TASK_NAMES},
         categories={c: float(v) if not isinstance(v, dict) else float(v.get("score")) for c, v in (scored.get("categories") or {}).items()},
         average=float(scored["average"]) if scored.get("average") is not None else None,
@@ -355,8 +341,11 @@ def build_entry(results: dict, scored: dict, key: AnswerKey, preds: Sequence[Pre
 
 def validate_submission(predictions: bytes, results: bytes, keys: Sequence[AnswerKey],
                         limits: Limits = Limits(), already_stored=None) -> Submission:
-    """Parse, match and re-score. `already_stored(config_key) -> bool` rejects a known configuration
-    before the (slower) re-scoring; the store's UNIQUE constraint stays the real guard."""
+    """Parse, match and re-score. `already_stored(run_id) -> bool` rejects a run already on the board
+    before the (slower) re-scoring; the store's UNIQUE constraint stays the real guard. The run id
+    is the server's own, from the submission's settings (the identity the runner resumes under), so
+    where and how fast a run happened, a model name's case or spacing and keys the identity does
+    not know never make two entries."""
     problems = []
     parsed_results = parsed_preds = None
     try:
@@ -378,13 +367,11 @@ def validate_submission(predictions: bytes, results: bytes, keys: Sequence[Answe
         raise SubmissionRejected(problems + size_problems)
     key = choose_answer_key(parsed_preds, parsed_results, keys)
     check_against_key(parsed_preds, key)
-    ckey = config_key(parsed_results["config"], key.fingerprint)
-    if already_stored is not None and already_stored(ckey):
-        model = display_name(parsed_results["config"]["model"])
-        raise SubmissionRejected(
-            [f"{model} with this configuration is already on the leaderboard (configuration {ckey})"])
+    run = run_id(run_identity(parsed_results["config"], key.fingerprint))
+    if already_stored is not None and already_stored(run):
+        raise SubmissionRejected([duplicate_message(display_model_name(parsed_results["config"]["model"]), run)])
     scored = rescore(parsed_preds, key)
-    entry = build_entry(parsed_results, scored, key, parsed_preds, method, ratio, (size_b, size_source))
+    entry = build_entry(parsed_results, scored, key, parsed_preds, method, ratio, (size_b, size_source), run)
     warnings = list(notes)
     declared = parsed_results.get("scores")
     if isinstance(declared, dict) and declared.get("average") is not None and entry.average is not None:
@@ -430,7 +417,7 @@ def submit_files(store: Store, predictions_path: str | Path | bytes, results_pat
 
 
 def submit_bytes(store: Store, predictions: bytes, results: bytes, limits: Limits = Limits()) -> Submission:
-    sub = validate_submission(predictions, results, store.answer_keys(), limits, store.has_config)
+    sub = validate_submission(predictions, results, store.answer_keys(), limits, store.has_run)
     try:
         store.add_entry(sub.entry, predictions_jsonl=sub.predictions_jsonl)
     except DuplicateEntry as exc:

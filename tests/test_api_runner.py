@@ -309,7 +309,7 @@ def test_api_runs_submit_to_the_space_marked_closed_or_open(weights, echo_server
                  *_api(echo_server.base_url, "--concurrency", 8, "--weights", weights)]) == 0
     assert json.loads((out / "results.json").read_text())["config"]["weights"] == weights
     entry = submit_run_dir(out, tmp_path / "board.sqlite", [imported_dataset], show=False)
-    assert entry.model == "gpt-4o-audio-preview" and entry.model_type == weights
+    assert entry.model == "gpt-4o-audio-preview" and entry.weights == weights
     assert entry.size_b is None and entry.method == "none"
 
 

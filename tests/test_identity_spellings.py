@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from audiomarathon.cli import main  # noqa: E402
 from audiomarathon.records import read_predictions, read_results  # noqa: E402
-from audiomarathon.run_identity import normalize_model_name, run_id, run_identity  # noqa: E402
+from audiomarathon.run_identity import display_model_name, normalize_model_name, run_id, run_identity  # noqa: E402
 from audiomarathon.tasks import TASKS  # noqa: E402
 
 BASE = {"model": "Org/Tiny-Audio-2B", "method": "none", "ratio": 0.0, "dtype": "fp32", "max_new_tokens": None,
@@ -210,3 +210,22 @@ def test_space_refuses_a_resubmission_under_another_spelling(name, runner_runs, 
     with pytest.raises(SubmissionRejected, match="already on the leaderboard"):
         service.submit(run / "predictions.jsonl", run / "results.json")
     assert service.store.count(VERIFIED) == 1
+
+
+@pytest.mark.parametrize("given, shown", [
+    ("Qwen/Qwen2-Audio-7B-Instruct", "Qwen/Qwen2-Audio-7B-Instruct"),
+    (" Qwen/Qwen2-Audio-7B-Instruct/ ", "Qwen/Qwen2-Audio-7B-Instruct"),
+    ("/data/models/Qwen2-Audio-7B-Instruct/", "Qwen2-Audio-7B-Instruct"),
+    ("~/models/Tiny-Audio-1B", "Tiny-Audio-1B"),
+    ("./Tiny-Audio-1B/.", "Tiny-Audio-1B"),
+    ("/Tiny-Audio-1B", "Tiny-Audio-1B"),
+    ("C:\\models\\Tiny-Audio-1B", "Tiny-Audio-1B"),
+    ("gpt-4o-audio-preview", "gpt-4o-audio-preview"),
+    ("Tiny\u200b-Audio  1B", "Tiny-Audio 1B"),
+])
+def test_the_board_shows_a_model_by_the_identitys_rule_keeping_its_case(given, shown):
+    """The leaderboard's name for a model follows the identity's rule (a Hub id as org/name, a local
+    folder by its own name, wherever it lies) without folding case; shown and given name one model."""
+    assert display_model_name(given) == shown
+    assert normalize_model_name(shown) == normalize_model_name(given)
+

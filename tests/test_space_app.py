@@ -80,7 +80,7 @@ def _submit(client, run: Path) -> str:
 
     out = client.predict(
         handle_file(str(run / "predictions.jsonl")), handle_file(str(run / "results.json")),
-        "", list(lb.TYPE_CHOICES), ["paper", "verified"], list(lb.SIZE_CHOICES),
+        "", list(lb.WEIGHTS_CHOICES), ["paper", "verified"], list(lb.SIZE_CHOICES),
         [], [], lb.AVERAGE, False, list(lb.DEFAULT_OPTIONAL), 1, lb.DEFAULT_PAGE_SIZE, [], api_name="/submit",
     )
     return out[0]

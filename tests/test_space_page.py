@@ -344,7 +344,7 @@ def test_the_board_shows_ratios_as_whole_percents_prefill_in_ms_and_scores_with_
     from space import leaderboard as lb
     from space.store import Entry
 
-    e = Entry(model="M-7B", source="verified", model_type="open", scores={"TAU": 49.25}, config_key="k",
+    e = Entry(model="M-7B", source="verified", weights="open", scores={"TAU": 49.25}, run_id="k",
               size_b=7.04, method="fastv", ratio=0.25, average=63.25, prefill_s=0.30877751,
               details={"overall": {"ci95_low": 60.04, "ci95_high": 66.45, "invalid_rate": 0.0125}})
     frame = lb.leaderboard_frame([e])

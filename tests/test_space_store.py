@@ -22,8 +22,8 @@ from space.store import MIGRATIONS, PAPER, SCHEMA_VERSION, VERIFIED, DuplicateEn
 
 
 def entry(model="M-7B", key=None, average=50.0, source=VERIFIED) -> Entry:
-    return Entry(model=model, source=source, model_type="open", scores={"TAU": average},
-                 config_key=key or f"cfg:{model}", average=average, size_b=7.0, method="none",
+    return Entry(model=model, source=source, weights="open", scores={"TAU": average},
+                 run_id=key or f"cfg:{model}", average=average, size_b=7.0, method="none",
                  dataset_fingerprint="sha256:x")
 
 
@@ -53,6 +53,8 @@ def test_migration_from_v1_keeps_rows(tmp_path):
     assert store.schema_version() == SCHEMA_VERSION
     [row] = store.entries()
     assert (row.model, row.scores, row.details) == ("Old-3B", {"TAU": 40}, {})
+    # v4 renamed the columns the row was written under, and added the run's display name.
+    assert (row.run_id, row.weights, row.name) == ("cfg:old", "open", None)
     new_id = store.add_entry(entry("New-7B"), predictions_jsonl=b'{"id": "a"}\n')
     assert store.predictions(new_id) == b'{"id": "a"}\n'
 
@@ -179,8 +181,8 @@ WRITER = textwrap.dedent(
     store = Store({db!r})
     i = 0
     while True:  # write until killed; print an acknowledgement after each commit
-        store.add_entry(Entry(model=f"K{{i}}", source="verified", model_type="open", scores={{"TAU": 1.0}},
-                              config_key=f"cfg:k{{i}}", average=1.0), predictions_jsonl=b"x" * 4096)
+        store.add_entry(Entry(model=f"K{{i}}", source="verified", weights="open", scores={{"TAU": 1.0}},
+                              run_id=f"cfg:k{{i}}", average=1.0), predictions_jsonl=b"x" * 4096)
         print(i, flush=True)
         i += 1
     """

@@ -302,3 +302,34 @@ def test_leaderboard_page_width_columns_decimals_and_paging(real_run, imported_d
                 browser.close()
     finally:
         server.stop()
+
+
+def test_a_runs_display_name_is_stored_and_shown_beside_the_model(real_run, imported_dataset, tmp_path):
+    """run --name (results.json config.name) is a label: stored with the entry, shown in the Model
+    cell as "model (name)", found by the search box, kept through a Hub sync's records (old
+    records, written before the field names changed, read too); the run id is the unnamed run's."""
+    from space import leaderboard as lb
+    from space.answer_key import build_answer_key
+    from space.store import Entry, Store
+    from space.sync import export_records, import_records
+    from space.validation import submit_files
+
+    named = variant(real_run, tmp_path / "named", name="  sweep   A ")
+    results = json.loads((real_run / "results.json").read_text())
+    store = Store(tmp_path / "lb.sqlite")
+    store.put_answer_key(build_answer_key(imported_dataset))
+    sub = submit_files(store, named / "predictions.jsonl", named / "results.json")
+    [entry] = store.entries()
+    assert (entry.name, entry.model) == ("sweep A", "model")
+    assert entry.run_id == sub.entry.run_id == results["config"]["config_hash"]  # the name is not in the identity
+    frame = lb.leaderboard_frame([entry], lb.Filters(search="sweep"))
+    assert list(frame[lb.MODEL]) == ["model (sweep A)"]
+    export_records(store, tmp_path / "hub")
+    [synced] = (tmp_path / "hub" / "submissions").glob("*.json")
+    record = json.loads(synced.read_text())
+    assert record["name"] == "sweep A" and record["run_id"] == entry.run_id
+    old = {("config_key" if k == "run_id" else "model_type" if k == "weights" else k): v for k, v in record.items()}
+    assert Entry.from_record(old) == Entry.from_record(record)
+    restored = Store(tmp_path / "restored.sqlite")
+    assert import_records(restored, tmp_path / "hub") == 1
+    assert [(e.name, e.run_id, e.weights) for e in restored.entries()] == [("sweep A", entry.run_id, "open")]

@@ -299,7 +299,7 @@ def test_twenty_concurrent_submissions_each_stored_once(make_run, service, key, 
         t.join()
     assert outcomes.count("ok") == 20
     [refused] = [o for o in outcomes if o != "ok"]
-    assert refused.startswith("Model-0-1B with this configuration is already on the leaderboard (configuration rid:")
+    assert refused.startswith("Model-0-1B with this configuration is already on the leaderboard (run id rid:")
     assert sorted(e.model for e in service.store.entries(VERIFIED)) == sorted(f"Model-{i}-1B" for i in range(20))
 
 
@@ -312,7 +312,7 @@ def test_submission_without_answer_key_is_refused(make_run, tmp_path, key):
 def test_published_rows_seeded_and_marked(service):
     paper = service.store.entries(PAPER)
     assert sorted(e.model for e in paper) == sorted(r.model for r in PUBLISHED)
-    assert {e.model_type for e in paper} == {"open", "closed", "human"}
+    assert {e.weights for e in paper} == {"open", "closed", "human"}
     for e, row in ((e, next(r for r in PUBLISHED if r.model == e.model)) for e in paper):
         assert e.source_label == "paper"
         assert e.average == row.average  # the paper's Avg. column, as reported
@@ -330,7 +330,7 @@ def test_leaderboard_filters_sort_and_search(make_run, service, key, tmp_path):
     assert list(full.columns) == list(lb.COLUMNS)
     assert len(full) == len(PUBLISHED) + 3
     assert list(full[lb.AVERAGE].dropna()) == sorted(full[lb.AVERAGE].dropna(), reverse=True)
-    assert set(lb.leaderboard_frame(entries, lb.Filters(types=["closed"]))[lb.TYPE]) == {"closed"}
+    assert set(lb.leaderboard_frame(entries, lb.Filters(weights=["closed"]))[lb.TYPE]) == {"closed"}
     assert set(lb.leaderboard_frame(entries, lb.Filters(sources=["verified"]))[lb.MODEL]) == {"Tiny-Audio-2B"}
     pruned = lb.leaderboard_frame(entries, lb.Filters(methods=["random"], ratios=["50%"]))
     assert list(pruned[lb.METHOD]) == ["random"] and list(pruned[lb.RATIO]) == [50.0]
@@ -393,7 +393,7 @@ def test_hub_sync_off_without_token_and_records_round_trip(make_run, service, ke
         sync = HubSync("org/lb", "hf_test", endpoint=hub.endpoint)
         assert sync.enabled and sync.push(sub.entry, sub.predictions_jsonl), sync.last_error
         pushed = hub.state.files["org/lb"]
-    assert set(pushed) == {f"submissions/{sub.entry.config_key.replace(':', '-')}.{ext}" for ext in ("json", "jsonl")}
+    assert set(pushed) == {f"submissions/{sub.entry.run_id.replace(':', '-')}.{ext}" for ext in ("json", "jsonl")}
     # Restore a fresh store from the pushed files (what a restarted Space without disk does).
     folder = tmp_path / "snapshot"
     for name, data in pushed.items():

@@ -33,7 +33,7 @@ def run(args) -> int:
         print(f"entry {args.remove} ({held[args.remove].model}) is removed")
     else:
         for e in held.values():
-            first = store.entry_by_config(e.duplicate_of) if e.duplicate_of else None
+            first = store.entry_by_run(e.duplicate_of) if e.duplicate_of else None
             twin = f"#{first.id} {first.model} {first.method} {round(100 * first.ratio)}%" if first else "?"
             print(f"#{e.id}\t{e.model}\t{e.method} {round(100 * e.ratio)}%\tsame replies as {twin}\t{e.created_at}")
         if not held:
