@@ -53,8 +53,7 @@ _LEAD_INS = frozenset(("it's", "it’s", "is", "actually", "rather", "instead", 
 def _collapse_ws(text: str) -> str:
     # Each whitespace run becomes one space, or one newline if it held one: every later pattern
     # then meets runs of length 1, which keeps their backtracking bounded. (str.split runs in C.)
-    lines = (" ".join(line.split()) for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
+    return "\n".join(filter(None, [" ".join(line.split()) for line in text.splitlines()]))
 
 
 _TAG = re.compile(r"</?[ ]?[A-Za-z_][\w =\"'-]{0,60}>")
@@ -68,7 +67,8 @@ def clean_reply(reply: str) -> str:
     text = _collapse_ws(unicodedata.normalize("NFKC", reply))
     if len(text) > MAX_READ:
         return text
-    marked = any(c in text for c in "<`*_#")
+    if not ("<" in text or "`" in text or "*" in text or "_" in text or "#" in text):
+        return text.strip()  # no markup (most replies)
     if "<" in text:
         text = _TAG.sub(" ", text)  # <answer>B</answer>
     if "`" in text:
@@ -78,7 +78,7 @@ def clean_reply(reply: str) -> str:
         text = _HEADING.sub("", text)
     if "*" in text:
         text = _STAR.sub("", text)  # *B*
-    return (_collapse_ws(text) if marked else text).strip()
+    return _collapse_ws(text).strip()
 
 
 def unquote(text: str) -> str:
