@@ -65,11 +65,12 @@ def omni7b_config() -> Qwen2_5OmniThinkerConfig:
 
 
 def tiny_config() -> Qwen2_5OmniThinkerConfig:
-    """The same architecture at test size (4 decoder layers, hidden 64), for CPU smoke runs."""
-    from audiomarathon_runner.compression.tiny_decoders import _qwen2_5_omni
+    """The same architecture at test size (the tiny model's: 4 decoder layers, hidden 32), for CPU
+    smoke runs."""
+    from audiomarathon_runner.adapters import Qwen2_5OmniThinkerAdapter
+    from audiomarathon_runner.tiny_parts import DECODER_TOKENS
 
-    with torch.device("meta"):
-        return _qwen2_5_omni().config
+    return Qwen2_5OmniThinkerAdapter.tiny_config(DECODER_TOKENS)
 
 
 PRESETS = {"omni7b": omni7b_config, "tiny": tiny_config}

@@ -15,7 +15,7 @@ from audiomarathon_runner.compression import PRUNERS, CompressionConfig, compres
 from audiomarathon_runner.compression.layer_kwargs import bind_call
 from audiomarathon_runner.compression.model_parts import text_decoder
 from audiomarathon_runner.compression.presses import PRESSES
-from audiomarathon_runner.compression.tiny_decoders import TINY_DECODERS, build_tiny_decoder, tiny_prompt
+from audiomarathon_runner.tiny import TINY_DECODERS, build_tiny_decoder, tiny_prompt
 
 from compression_refs import expected_kept
 
@@ -124,7 +124,7 @@ def test_reported_statistics_are_counted_on_the_models_tensors(family_model, rat
 def test_realized_ratio_counts_the_layers_before_k():
     """fastv 0.5 at K = 2 of 4 layers: layers 0, 1 see all 80 audio tokens, layers 2, 3 see 40, so
     a quarter of the audio is removed over the model, not a half."""
-    model = build_tiny_decoder("llama", seed=0)
+    model = build_tiny_decoder("voxtral", seed=0)
     inputs, audio_mask = tiny_prompt(N_AUDIO, N_BEFORE, N_AFTER)
     got, observed = observed_statistics(model, inputs, audio_mask, CompressionConfig("fastv", 0.5, layer=2))
     assert observed["kept_audio_tokens_per_layer"] == [80, 80, 40, 40]
@@ -249,7 +249,7 @@ def _kept_positions(model, inputs, audio_mask, config):
     return seen["keep"]
 
 
-@pytest.mark.parametrize("family", ["llama", "gemma3n"])
+@pytest.mark.parametrize("family", ["voxtral", "gemma3n"])
 def test_pruning_decode_same_under_eager_and_sdpa(family):
     """Eager materialises the decode mask at the unpruned length: the session cuts it to the kept
     columns, giving SDPA's logits; FastV never asks for attention weights under either."""
@@ -312,7 +312,7 @@ def kept_and_first_logits(family, method, device="cpu", attn="sdpa"):
     return kept, out.logits[0, -1].float().cpu()
 
 
-@pytest.mark.parametrize("family", ["qwen2", "gemma3n"])
+@pytest.mark.parametrize("family", ["qwen2_audio", "gemma3n"])
 @pytest.mark.parametrize("method", ["fastv", "dart", "snapkv", "expected_attention"])
 def test_kept_set_and_first_logits_same_under_eager_and_sdpa(family, method):
     """The choice and the first logits do not depend on the attention implementation the model runs."""
@@ -324,7 +324,7 @@ def test_kept_set_and_first_logits_same_under_eager_and_sdpa(family, method):
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-@pytest.mark.parametrize("family", ["qwen2", "gemma3n"])
+@pytest.mark.parametrize("family", ["qwen2_audio", "gemma3n"])
 @pytest.mark.parametrize("method", ["fastv", "dart", "snapkv", "expected_attention"])
 def test_compression_on_cuda_matches_cpu(family, method):
     """The same kept sets and, within float tolerance, the same first logits on CUDA as on the CPU."""
@@ -332,3 +332,29 @@ def test_compression_on_cuda_matches_cpu(family, method):
     kept_cuda, logits_cuda = kept_and_first_logits(family, method, device="cuda")
     assert kept_cuda == kept_cpu
     torch.testing.assert_close(logits_cuda, logits_cpu, rtol=1e-3, atol=1e-3)
+
+
+def test_each_familys_decoder_view_is_the_one_its_adapter_names(family_model):
+    """The adapter is the family's unit: the compression view it names (decoder_views) is the one
+    the model's own modules are recognised by, and its tiny decoder is its tiny model's text decoder
+    (one config: the same layers, widths and heads)."""
+    from audiomarathon_runner.compression.decoder_views import DECODER_VIEWS, STANDARD, view_of
+    from audiomarathon_runner.tiny import TINY_DECODERS
+    from audiomarathon_runner.tiny_parts import DECODER_TOKENS
+
+    family, model = family_model
+    adapter = TINY_DECODERS[family]
+    want = DECODER_VIEWS[adapter.decoder_view] if adapter.decoder_view is not None else STANDARD
+    for layer in text_decoder(model).layers:
+        assert {view_of(layer), view_of(layer.self_attn)} - {STANDARD} == ({want} - {STANDARD}), family
+    whole = adapter.tiny_config(DECODER_TOKENS).get_text_config()
+    for name in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "vocab_size"):
+        assert getattr(model.config.get_text_config(), name) == getattr(whole, name), (family, name)
+
+
+def test_every_view_is_named_by_an_adapter():
+    from audiomarathon_runner.adapters import ADAPTERS
+    from audiomarathon_runner.compression.decoder_views import DECODER_VIEWS
+
+    named = {cls.decoder_view for cls in ADAPTERS.values()}
+    assert set(DECODER_VIEWS) == named - {None}

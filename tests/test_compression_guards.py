@@ -7,7 +7,7 @@ from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 
 from audiomarathon_runner.compression import CompressionConfig, compression_session
-from audiomarathon_runner.compression.tiny_decoders import build_tiny_decoder, tiny_prompt
+from audiomarathon_runner.tiny import build_tiny_decoder, tiny_prompt
 
 from compression_refs import expected_kept
 from test_compression_selection import N_AFTER, N_AUDIO, N_BEFORE, fastv_reference, kept_keys, observed_keep
@@ -48,7 +48,7 @@ def flash_like_kernel(module, query, key, value, attention_mask, dropout=0.0, sc
 AttentionInterface.register(FLASH_LIKE, flash_like_kernel)
 
 
-@pytest.mark.parametrize("family,kernel", [("qwen2", KERNEL), ("gemma3n", KERNEL), ("llama", FLASH_LIKE)])
+@pytest.mark.parametrize("family,kernel", [("qwen2_audio", KERNEL), ("gemma3n", KERNEL), ("voxtral", FLASH_LIKE)])
 def test_tap_calls_through_a_registered_kernel_by_its_own_name(family, kernel):
     eager = build_tiny_decoder(family, seed=0, attn_implementation="eager")  # the same weights
     model = build_tiny_decoder(family, seed=0, attn_implementation=kernel)
@@ -75,7 +75,7 @@ def test_tap_calls_through_a_registered_kernel_by_its_own_name(family, kernel):
 def test_tap_leaves_the_attention_entry_as_it_found_it(attn):
     import kvpress  # noqa: F401  (kvpress re-wraps every registered entry at import; the tap must cope)
 
-    model = build_tiny_decoder("llama", seed=0, attn_implementation=attn)
+    model = build_tiny_decoder("voxtral", seed=0, attn_implementation=attn)
     modeling = __import__(type(model.model.layers[0].self_attn).__module__, fromlist=["x"])
     before = modeling.eager_attention_forward if attn == "eager" else ALL_ATTENTION_FUNCTIONS[attn]
     inputs, audio_mask = tiny_prompt(N_AUDIO, N_BEFORE, N_AFTER, seed=2)
@@ -87,12 +87,12 @@ def test_tap_leaves_the_attention_entry_as_it_found_it(attn):
 
 @pytest.fixture(scope="module")
 def qwen2():
-    return build_tiny_decoder("qwen2", seed=0)
+    return build_tiny_decoder("qwen2_audio", seed=0)
 
 
 @pytest.mark.parametrize("method", ["fastv", "snapkv"])
 def test_static_cache_is_refused_naming_the_option(method):
-    qwen2 = build_tiny_decoder("qwen2", seed=0)  # generate keeps its static cache on the model: a fresh one
+    qwen2 = build_tiny_decoder("qwen2_audio", seed=0)  # generate keeps its static cache on the model: a fresh one
     inputs, audio_mask = tiny_prompt(N_AUDIO, N_BEFORE, N_AFTER)
     with pytest.raises(ValueError, match="cache_implementation"):
         with compression_session(qwen2, inputs, audio_mask, CompressionConfig(method, 0.5)), torch.no_grad():

@@ -33,7 +33,7 @@ import torch
 
 from audiomarathon_runner.compression import CompressionConfig, compression_session
 from audiomarathon_runner.compression.model_parts import text_decoder
-from audiomarathon_runner.compression.tiny_decoders import VOCAB, TINY_DECODERS, build_tiny_decoder, tiny_prompt
+from audiomarathon_runner.tiny import VOCAB, TINY_DECODERS, build_tiny_decoder, tiny_prompt
 
 from compression_refs import expected_generator, expected_kept, strictly_decided
 

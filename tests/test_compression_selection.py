@@ -24,7 +24,7 @@ import pytest
 import torch
 
 from audiomarathon_runner.compression import PRESSES, PRUNERS, CompressionConfig, compression_session
-from audiomarathon_runner.compression.tiny_decoders import TINY_DECODERS, build_tiny_decoder, tiny_prompt
+from audiomarathon_runner.tiny import TINY_DECODERS, build_tiny_decoder, tiny_prompt
 
 from compression_refs import expected_generator, expected_kept
 

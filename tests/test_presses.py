@@ -5,7 +5,7 @@ import torch
 from audiomarathon_runner.compression import CompressionConfig, compression_session
 from audiomarathon_runner.compression.model_parts import text_decoder
 from audiomarathon_runner.compression.presses import ensure_cache_position, window_attention
-from audiomarathon_runner.compression.tiny_decoders import build_tiny_decoder, tiny_prompt
+from audiomarathon_runner.tiny import build_tiny_decoder, tiny_prompt
 
 kvpress = pytest.importorskip("kvpress")
 N_AUDIO = 80
@@ -13,7 +13,7 @@ N_AUDIO = 80
 
 @pytest.fixture(scope="module")
 def model():
-    return build_tiny_decoder("qwen2", seed=0)
+    return build_tiny_decoder("qwen2_audio", seed=0)
 
 
 def _prefill_cache(model, inputs, audio_mask, config):
@@ -114,7 +114,7 @@ def test_press_decode_matches_between_attention_implementations():
     inputs, audio_mask = tiny_prompt(N_AUDIO, 8, 24)
     runs = {}
     for attn in ("eager", "sdpa"):
-        model = build_tiny_decoder("llama", seed=0, attn_implementation=attn)
+        model = build_tiny_decoder("voxtral", seed=0, attn_implementation=attn)
         cache, _ = _prefill_cache(model, inputs, audio_mask, CompressionConfig("snapkv", 0.5))
         with compression_session(model, inputs, audio_mask, CompressionConfig("snapkv", 0.5)) as stats:
             out = model.generate(**inputs, max_new_tokens=4, do_sample=False, output_logits=True,
@@ -127,7 +127,7 @@ def test_press_decode_matches_between_attention_implementations():
     assert torch.equal(seq_e, seq_s)
     torch.testing.assert_close(logits_e, logits_s, rtol=1e-4, atol=1e-4)
     # the decode steps read the pressed cache: the logits are not those of the uncompressed model
-    plain = build_tiny_decoder("llama", seed=0)
+    plain = build_tiny_decoder("voxtral", seed=0)
     with torch.no_grad():
         full = plain.generate(**inputs, max_new_tokens=4, do_sample=False, output_logits=True,
                               return_dict_in_generate=True)
@@ -144,7 +144,7 @@ def _future_rotation(model, n_future=16, start=40):
     return attn, cos, sin
 
 
-@pytest.mark.parametrize("family", ["qwen2", "phi4_multimodal"])
+@pytest.mark.parametrize("family", ["qwen2_audio", "phi4_multimodal"])
 def test_averaged_rotation_is_the_mean_of_the_models_own_rope(family):
     """Rotating by the averaged matrix equals averaging the model's own apply_rotary_pos_emb over the
     future positions — for full RoPE (Qwen2) and partial RoPE (Phi-4 rotates 3/4 of each head)."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from .. import tiny_parts as tiny
 from .base import (
     NATIVE,
     SAMPLING_RATE,
@@ -35,3 +38,27 @@ class AudioFlamingo3Adapter(AudioLMAdapter):
     def _process(self, text, entries):
         (audio,) = entries
         return self.processor(text=text, audio=audio, return_tensors="pt")
+
+    # ------------------------------------------------------------ the tiny model
+    @classmethod
+    def tiny_config(cls, tokens):
+        from transformers import AudioFlamingo3Config
+
+        return AudioFlamingo3Config(
+            audio_config=dict(hidden_size=tiny.HIDDEN, num_hidden_layers=1, num_attention_heads=tiny.HEADS,
+                              intermediate_size=tiny.FFN, **tiny.whisper_encoder()),
+            text_config=tiny.text_config(tokens),
+            audio_token_id=tokens.ids["audio_token"],
+        )
+
+    @classmethod
+    def build_tiny(cls, path: Path) -> Path:
+        from transformers import AudioFlamingo3Processor, WhisperFeatureExtractor
+
+        template = tiny.chatml("<sound>")
+        tok = tiny.byte_level_tokenizer(["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<sound>"], template,
+                                        eos_token="<|im_end|>", pad_token="<|endoftext|>")
+        fe = WhisperFeatureExtractor(feature_size=128, chunk_length=30)
+        proc = AudioFlamingo3Processor(feature_extractor=fe, tokenizer=tok, chat_template=template)
+        config = cls.tiny_config(tiny.TinyTokens.of(tok, {"audio_token": "<sound>"}))
+        return tiny.save(path, cls.random_model(config), proc)

@@ -3,12 +3,19 @@
 An adapter wraps one loaded model + its processor. It turns (16 kHz audio, prompt text) into model
 inputs with the family's own processor and chat template, applying the family's long-audio
 policy, and tells where the audio tokens sit in ``input_ids``.
+
+The adapter class is the family's one unit: everything about the family is reachable from it (the
+checkpoints' ``model_types``, the transformers ``model_class``, the ``family`` name, the model
+card's ``system_prompt``, the view the compression code takes of its text decoder,
+``decoder_view``, and its tiny random model for tests, ``tiny_config`` / ``build_tiny`` /
+``tiny_decoder``).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Sequence
 
 from audiomarathon.tasks import SAMPLING_RATE  # noqa: F401 - re-exported for the family adapters
@@ -16,6 +23,8 @@ from audiomarathon.tasks import SAMPLING_RATE  # noqa: F401 - re-exported for th
 if TYPE_CHECKING:  # a family's facts (its class attributes) load without torch or numpy
     import numpy as np
     import torch
+
+    from ..tiny_parts import TinyTokens
 
 NATIVE = "native"  # the whole clip is one audio entry; the encoder handles any length
 SEGMENTS = "segments"  # the clip is cut into fixed windows, one audio entry (placeholder) each
@@ -70,6 +79,9 @@ class AudioLMAdapter:
     # Whether the family has its own transcription mode (a request format of its tokenizer) that
     # replaces the chat prompt for speech recognition.
     has_transcription_mode: ClassVar[bool] = False
+    # How the compression code sees the family's text decoder: a key of
+    # compression.decoder_views.DECODER_VIEWS, or None for the layout transformers' decoders share.
+    decoder_view: ClassVar[str | None] = None
 
     def __init__(self, model, processor, model_id: str = ""):
         self.model = model
@@ -112,6 +124,42 @@ class AudioLMAdapter:
         model_cls = getattr(transformers, cls.model_class)
         model = model_cls.from_pretrained(path, dtype=dtype, **kwargs)
         return model.to(device).eval()
+
+    # ------------------------------------------------------------ the tiny model (tests, the demo)
+    @classmethod
+    def tiny_config(cls, tokens: TinyTokens):
+        """The family's transformers config at test size (``tiny_parts``' sizes) for ``tokens``'
+        vocabulary: the one definition of its tiny model, whole (``build_tiny``) or its text
+        decoder alone (``tiny_decoder``)."""
+        raise NotImplementedError(f"{cls.family}: no tiny model")
+
+    @classmethod
+    def build_tiny(cls, path: Path) -> Path:
+        """Save a tiny random model of the family, with a working processor (a byte-level tokenizer
+        with the family's special tokens and chat template, its feature extractor), to ``path``:
+        ``load_adapter(path)`` loads it through the same ``from_pretrained`` path a user hits."""
+        raise NotImplementedError(f"{cls.family}: no tiny model")
+
+    @classmethod
+    def tiny_decoder(cls):
+        """The family's tiny text decoder alone (no tokenizer: ``tiny_parts.DECODER_TOKENS``), the
+        language model transformers has a causal-LM class for, else the whole model."""
+        import transformers
+
+        from ..tiny_parts import DECODER_TOKENS
+
+        config = cls.tiny_config(DECODER_TOKENS)
+        try:
+            return transformers.AutoModelForCausalLM.from_config(config.get_text_config())
+        except ValueError:  # a text config no causal-LM class takes alone (Qwen2.5-Omni's M-RoPE decoder)
+            return cls.random_model(config)
+
+    @classmethod
+    def random_model(cls, config):
+        """The family's ``model_class`` made from ``config``, randomly initialised."""
+        import transformers
+
+        return getattr(transformers, cls.model_class)(config)
 
     # ------------------------------------------------------------ family facts
     @property

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import tiny_parts as tiny
 from .base import SAMPLING_RATE, AudioLMAdapter, AudioOnlyProcessor
 
 if TYPE_CHECKING:  # annotations only: the family's facts load without numpy
@@ -55,6 +57,7 @@ class Phi4MultimodalAdapter(AudioLMAdapter):
     model_class = "Phi4MultimodalForCausalLM"
     family = "Phi-4-multimodal"
     audio_encoder_names = ("audio_embed",)
+    decoder_view = "phi4_multimodal"
 
     @classmethod
     def load_model(cls, path, dtype, device, **kwargs):
@@ -104,6 +107,73 @@ class Phi4MultimodalAdapter(AudioLMAdapter):
 
     def _process(self, text, entries):
         return self.processor(text=text, audio=entries, return_tensors="pt")
+
+    # ------------------------------------------------------------ the tiny model
+    NAMED = dict(image_token="<|image|>", audio_token="<|audio|>")
+
+    @classmethod
+    def tiny_config(cls, tokens):
+        from transformers import Phi4MultimodalConfig
+
+        return Phi4MultimodalConfig(
+            # RoPE over 3/4 of each head, as the real checkpoint's partial_rotary_factor.
+            **tiny.text_config(tokens, original_max_position_embeddings=4096, rope_parameters={
+                "rope_type": "default", "rope_theta": 10000.0, "partial_rotary_factor": 0.75}),
+            vision_config=dict(hidden_size=tiny.HIDDEN, intermediate_size=tiny.FFN, num_hidden_layers=1,
+                               num_attention_heads=tiny.HEADS, image_size=28, crop_size=28, patch_size=14,
+                               image_token_id=tokens.ids["image_token"]),
+            audio_config=dict(hidden_size=tiny.HIDDEN, intermediate_size=tiny.FFN, num_blocks=1,
+                              num_attention_heads=tiny.HEADS, ext_pw_out_channel=tiny.HIDDEN,
+                              depthwise_separable_out_channel=tiny.HIDDEN, nemo_conv_channels=tiny.HIDDEN,
+                              input_size=80, audio_token_id=tokens.ids["audio_token"]),
+        )
+
+    @classmethod
+    def build_tiny(cls, path: Path) -> Path:
+        # Phi4MultimodalProcessor requires its fast image processor (torchvision); like the Omni
+        # adapter, this one uses tokenizer + audio feature extractor, saved here.
+        from transformers import Phi4MultimodalFeatureExtractor
+
+        specials = ["<|endoftext|>", "<|user|>", "<|assistant|>", "<|system|>", "<|end|>", *cls.NAMED.values()]
+        template = (
+            "{% for message in messages %}<|{{ message['role'] }}|>"
+            "{% if message['content'] is string %}{{ message['content'] }}"
+            "{% else %}{% for c in message['content'] %}"
+            "{% if c['type'] == 'audio' %}<|audio|>{% elif c['type'] == 'text' %}{{ c['text'] }}{% endif %}"
+            "{% endfor %}{% endif %}<|end|>{% endfor %}"
+            "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+        )
+        tok = tiny.byte_level_tokenizer(specials, template, eos_token="<|end|>", pad_token="<|endoftext|>",
+                                        extra_special_tokens=cls.NAMED)
+        model = cls.random_model(cls.tiny_config(tiny.TinyTokens.of(tok, cls.NAMED)))
+        tiny.save(path, model, tok, Phi4MultimodalFeatureExtractor())
+        save_speech_lora(model, path)
+        return path
+
+
+# The real checkpoint's speech LoRA targets (transformers' Phi-4 conversion script writes them so); its
+# rank is 320 with alpha 640, the tiny model's 4 with alpha 8 (the same scale, 2).
+SPEECH_LORA_TARGETS = r"model.layers.\d+.((self_attn.(qkv|o)_proj)|(mlp.(gate_up|down)_proj))"
+
+
+def save_speech_lora(model, path: Path, rank: int = 4, alpha: int = 8) -> Path:
+    """A random, non-zero speech LoRA for a tiny Phi-4 under ``path/speech-lora``, laid out as the real
+    checkpoint's: ``adapter_config.json`` + ``adapter_model.safetensors`` with keys such as
+    ``model.layers.0.self_attn.qkv_proj.lora_A.weight``. ``model`` (already saved) gets the LoRA
+    injected: it is not the saved base model any more."""
+    import dataclasses
+
+    from peft import LoraConfig, get_peft_model_state_dict, inject_adapter_in_model
+    from safetensors.torch import save_file
+
+    config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=SPEECH_LORA_TARGETS, lora_dropout=0.01,
+                        task_type="CAUSAL_LM", init_lora_weights=False)  # False: B is random too, not zero
+    inject_adapter_in_model(config, model)
+    out = Path(path) / SPEECH_LORA
+    dataclasses.replace(config, init_lora_weights=True).save_pretrained(out)
+    state = {k: v.detach().contiguous() for k, v in get_peft_model_state_dict(model).items()}
+    save_file(state, out / "adapter_model.safetensors")
+    return out
 
 
 @contextlib.contextmanager

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import tiny_parts as tiny
 from .base import (
     SAMPLING_RATE,
     AudioLMAdapter,
@@ -64,6 +66,7 @@ class Qwen2_5OmniThinkerAdapter(AudioLMAdapter):
     # generic one applies otherwise). Only the thinker runs: text output.
     system_prompt = ("You are Qwen, a virtual human developed by the Qwen Team, Alibaba Group, capable of "
                      "perceiving auditory and visual inputs, as well as generating text and speech.")
+    decoder_view = "qwen2_5_omni"
 
     @classmethod
     def load_processor(cls, path, **kwargs):
@@ -94,3 +97,51 @@ class Qwen2_5OmniThinkerAdapter(AudioLMAdapter):
 
     def _process(self, text, entries):
         return self.processor(text=text, audio=entries, return_tensors="pt")
+
+    # ------------------------------------------------------------ the tiny model
+    # Special tokens by role (the keyword names the tokenizer takes them under).
+    NAMED = dict(image_token="<|IMAGE|>", audio_token="<|AUDIO|>", video_token="<|VIDEO|>",
+                 vision_bos_token="<|vision_bos|>", vision_eos_token="<|vision_eos|>",
+                 audio_bos_token="<|audio_bos|>", audio_eos_token="<|audio_eos|>")
+
+    @classmethod
+    def tiny_config(cls, tokens):
+        from transformers.models.qwen2_5_omni import Qwen2_5OmniThinkerConfig
+
+        ids = tokens.ids
+        return Qwen2_5OmniThinkerConfig(
+            audio_config=dict(d_model=tiny.HIDDEN, encoder_layers=1, encoder_attention_heads=tiny.HEADS,
+                              encoder_ffn_dim=tiny.FFN, n_window=100, output_dim=tiny.HIDDEN,
+                              **tiny.whisper_encoder()),
+            vision_config=dict(depth=1, hidden_size=tiny.HIDDEN, intermediate_size=tiny.FFN, num_heads=tiny.HEADS,
+                               out_hidden_size=tiny.HIDDEN, fullatt_block_indexes=[0]),
+            text_config=tiny.text_config(tokens, rope_parameters={
+                "rope_type": "default", "rope_theta": 1e6, "mrope_section": _mrope(tiny.HIDDEN // tiny.HEADS)}),
+            audio_token_index=ids["audio_token"], image_token_index=ids["image_token"],
+            video_token_index=ids["video_token"], audio_start_token_id=ids["audio_bos_token"],
+            audio_end_token_id=ids["audio_eos_token"], vision_start_token_id=ids["vision_bos_token"],
+            vision_end_token_id=ids["vision_eos_token"], user_token_id=ids["user"],
+        )
+
+    @classmethod
+    def build_tiny(cls, path: Path) -> Path:
+        # Qwen2_5OmniProcessor also requires a Qwen2VL video processor, which needs torchvision; the
+        # adapter therefore uses the tokenizer + feature extractor (all audio-only evaluation needs),
+        # so the tiny checkpoint saves exactly those.
+        from transformers import WhisperFeatureExtractor
+
+        specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", *cls.NAMED.values()]
+        tok = tiny.byte_level_tokenizer(specials, tiny.chatml("<|audio_bos|><|AUDIO|><|audio_eos|>"),
+                                        eos_token="<|im_end|>", pad_token="<|endoftext|>",
+                                        extra_special_tokens=cls.NAMED)
+        config = cls.tiny_config(tiny.TinyTokens.of(tok, {**cls.NAMED, "user": "u"}))
+        fe = WhisperFeatureExtractor(feature_size=128, chunk_length=30)
+        return tiny.save(path, cls.random_model(config), tok, fe)
+
+
+def _mrope(head_dim: int) -> list[int]:
+    """Split head_dim/2 rotary frequencies over the (t, h, w) axes like Qwen's [16, 24, 24]."""
+    half = head_dim // 2
+    t = half // 4
+    h = (half - t) // 2
+    return [t, h, half - t - h]

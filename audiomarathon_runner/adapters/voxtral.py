@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import base64
 import io
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import tiny_parts as tiny
 from .base import SAMPLING_RATE, AudioLMAdapter
 
 if TYPE_CHECKING:  # annotations only: the family's facts load without numpy
@@ -120,3 +122,69 @@ class VoxtralAdapter(AudioLMAdapter):
 
     def describe(self) -> dict:
         return {**super().describe(), "long_audio": "native: whole 30 s chunks, each encoded independently"}
+
+    # ------------------------------------------------------------ the tiny model
+    @classmethod
+    def tiny_config(cls, tokens):
+        from transformers import VoxtralConfig
+
+        return VoxtralConfig(
+            # intermediate_size = 4 x hidden, as the real 5120 = 4 x 1280: the projector takes four
+            # encoder frames per token, 12.5 tokens/s, the rate mistral_common counts the tokens at
+            audio_config=dict(hidden_size=tiny.HIDDEN, num_hidden_layers=1, num_attention_heads=tiny.HEADS,
+                              intermediate_size=4 * tiny.HIDDEN, num_key_value_heads=tiny.HEADS,
+                              **tiny.whisper_encoder()),
+            text_config=tiny.text_config(tokens, head_dim=tiny.HIDDEN // tiny.HEADS),
+            audio_token_id=tokens.ids["audio_token"],
+        )
+
+    @classmethod
+    def build_tiny(cls, path: Path) -> Path:
+        import json
+        import tempfile
+
+        from transformers import VoxtralProcessor, WhisperFeatureExtractor
+        from transformers.tokenization_mistral_common import MistralCommonBackend
+
+        with tempfile.TemporaryDirectory() as tmp:  # the backend copies its file on save: build it apart
+            (Path(tmp) / "tekken.json").write_text(json.dumps(tekken_model_data()), encoding="utf-8")
+            tok = MistralCommonBackend.from_pretrained(tmp)
+            proc = VoxtralProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=128), tokenizer=tok)
+            tokens = tiny.TinyTokens(len(tok), pad=11, eos=2, bos=1, ids={"audio_token": proc.audio_token_id})
+            return tiny.save(path, cls.random_model(cls.tiny_config(tokens)), proc)
+
+
+# Tekken special tokens in the order of the real Voxtral checkpoints: VoxtralProcessor hard-codes
+# [AUDIO] = 24; [BEGIN_AUDIO] = 25, [TRANSCRIBE] = 34. Unnamed ranks get mistral_common's fillers.
+_TEKKEN_SPECIALS = {
+    0: "<unk>", 1: "<s>", 2: "</s>", 3: "[INST]", 4: "[/INST]", 5: "[AVAILABLE_TOOLS]", 6: "[/AVAILABLE_TOOLS]",
+    7: "[TOOL_RESULTS]", 8: "[/TOOL_RESULTS]", 9: "[TOOL_CALLS]", 10: "[IMG]", 11: "<pad>", 12: "[IMG_BREAK]",
+    13: "[IMG_END]", 14: "[PREFIX]", 15: "[MIDDLE]", 16: "[SUFFIX]", 17: "[SYSTEM_PROMPT]", 18: "[/SYSTEM_PROMPT]",
+    19: "[TOOL_CONTENT]", 20: "[ARGS]", 21: "[CALL_ID]", 24: "[AUDIO]", 25: "[BEGIN_AUDIO]", 34: "[TRANSCRIBE]",
+}
+_TEKKEN_NUM_SPECIAL = 100
+# mistral_common's tekken pre-tokenizer pattern (tiktoken syntax).
+_TEKKEN_PATTERN = (
+    r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+|"
+    r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|"
+    r"\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+
+
+def tekken_model_data(frame_rate: float = 12.5, chunk_seconds: float = 30.0) -> dict:
+    """A byte-level Tekken tokenizer (256 byte tokens, no merges, 100 special tokens) with Voxtral's
+    audio settings, as the ``tekken.json`` mapping mistral_common reads."""
+    import base64
+
+    names = max(_TEKKEN_SPECIALS) + 1
+    specials = [{"rank": i, "token_str": _TEKKEN_SPECIALS.get(i, f"<SPECIAL_{i}>"), "is_control": True}
+                for i in range(names)]
+    vocab = [{"rank": b, "token_bytes": base64.b64encode(bytes([b])).decode(), "token_str": None} for b in range(256)]
+    return {
+        "config": {"pattern": _TEKKEN_PATTERN, "num_vocab_tokens": 256, "default_vocab_size": 256 + _TEKKEN_NUM_SPECIAL,
+                   "default_num_special_tokens": _TEKKEN_NUM_SPECIAL, "version": "v11"},
+        "vocab": vocab,
+        "special_tokens": specials,
+        "audio": {"sampling_rate": 16000, "frame_rate": frame_rate, "chunk_length_s": chunk_seconds,
+                  "audio_encoding_config": {"num_mel_bins": 128, "hop_length": 160, "window_size": 400}},
+    }

@@ -1,4 +1,5 @@
-"""How to cut one family's decoder-layer call down to the kept tokens (registry by layer class).
+"""How to cut a decoder-layer call down to the kept tokens (which arguments are sequence-aligned:
+the family's view, ``decoder_views.py``).
 
 A decoder layer is called as ``layer(hidden_states, ..., **kwargs)``; every argument aligned with the
 sequence must be sliced to the kept positions at layer K and after during prefill. Positions are
@@ -8,11 +9,12 @@ of the kept tokens' original positions, so the cache and the decode steps stay o
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
 from torch import nn
+
+from .decoder_views import view_of
 
 # Slicing kinds: how an argument is aligned with the sequence.
 #   seq  : tensor (or tuple of tensors) with the sequence on dim -2 ([B, L, D], cos/sin [.., B, L, d])
@@ -52,57 +54,6 @@ def slice_mask(value, index, full_len):
 SLICERS: dict[str, Callable] = {"seq": slice_seq, "pos": slice_pos, "mask": slice_mask}
 
 
-def _first_hidden(layer: nn.Module, hidden: torch.Tensor) -> torch.Tensor:
-    return hidden[0]
-
-
-def _batch_of_hidden(layer: nn.Module, hidden: torch.Tensor) -> int:
-    return hidden.shape[0]
-
-
-def _altup_batch(layer: nn.Module, hidden: torch.Tensor) -> int:
-    return hidden.shape[1]
-
-
-def _altup_active_hidden(layer: nn.Module, hidden: torch.Tensor) -> torch.Tensor:
-    # Gemma-3n carries [altup_num_inputs, B, L, D]; the active stream is the model's hidden state.
-    return hidden[layer.config.altup_active_idx][0]
-
-
-@dataclass(frozen=True)
-class LayerFamily:
-    """Which arguments of a decoder-layer call are sequence-aligned, and where its hidden state is."""
-
-    arguments: dict[str, str] = field(
-        default_factory=lambda: {
-            "hidden_states": "seq",
-            "position_embeddings": "seq",
-            "position_ids": "pos",
-            "cache_position": "pos",
-            "attention_mask": "mask",
-        }
-    )
-    # [L, D] hidden state of the (batch-1) sequence, for similarity-based pruners.
-    primary_hidden: Callable[[nn.Module, torch.Tensor], torch.Tensor] = _first_hidden
-    # batch size of the layer's hidden-state input
-    batch_size: Callable[[nn.Module, torch.Tensor], int] = _batch_of_hidden
-
-
-DEFAULT_FAMILY = LayerFamily()  # Qwen2, Qwen2.5-Omni thinker, Llama/Mistral (Voxtral), Phi-4, ...
-
-FAMILIES: dict[str, LayerFamily] = {
-    "Gemma3nTextDecoderLayer": LayerFamily(
-        arguments={**DEFAULT_FAMILY.arguments, "per_layer_input": "seq"},
-        primary_hidden=_altup_active_hidden,
-        batch_size=_altup_batch,
-    ),
-}
-
-
-def family_of(layer: nn.Module) -> LayerFamily:
-    return FAMILIES.get(type(layer).__name__, DEFAULT_FAMILY)
-
-
 def bind_call(layer: nn.Module, args: tuple, kwargs: dict) -> dict:
     """Name every positional argument of a decoder-layer call (Gemma-3n passes several positionally)."""
     params = list(inspect.signature(layer.forward).parameters.values())
@@ -117,7 +68,7 @@ def bind_call(layer: nn.Module, args: tuple, kwargs: dict) -> dict:
 def slice_call(layer: nn.Module, args: tuple, kwargs: dict, index: torch.Tensor, full_len: int) -> dict:
     """All arguments of the call as keywords, the sequence-aligned ones cut to ``index``."""
     named = bind_call(layer, args, kwargs)
-    for name, kind in family_of(layer).arguments.items():
+    for name, kind in view_of(layer).call.arguments.items():
         if name in named:
             named[name] = SLICERS[kind](named[name], index, full_len)
     return named

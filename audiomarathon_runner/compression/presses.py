@@ -13,7 +13,7 @@ their ``score`` and do the rest ourselves, at the smallest point:
 * attention-based presses (SnapKV, PyramidKV, TOVA) get the exact last-window attention rows from an
   attention tap (the model's own post-RoPE queries and its own scaling, any family: M-RoPE, partial
   RoPE, fused qkv, Gemma-3n's scaling 1.0), so kvpress never re-derives queries; ExpectedAttention
-  re-derives them, through the per-family views in ``PRESS_VIEWS`` (Gemma-3n's q_norm, Phi-4's fused
+  re-derives them, through the family's view (``decoder_views.py``: Gemma-3n's q_norm, Phi-4's fused
   qkv, Qwen2.5-Omni's M-RoPE seen as text RoPE), averages RoPE's rotation over the rotated dimensions
   only (Phi-4's partial RoPE) and scores with the model's scaling;
 * decode steps: a materialised attention mask (eager, or sizes built from another layer) is cut to
@@ -32,6 +32,7 @@ from torch import nn
 
 from .attention_tap import attention_scaling, install_tap
 from .counting import kept_count
+from .decoder_views import view_of
 from .guards import check_batch_one, check_dynamic_cache
 from .seeding import generator
 from .stats import CompressionStats
@@ -161,75 +162,13 @@ def load_press(config: "CompressionConfig", sample: object = None):
     return cls(compression_ratio=float(config.ratio), **spec.arguments(config, sample))
 
 
-# ---- per-family views for presses that re-derive queries (ExpectedAttention) -------------------------
-
-class _FusedQuery(nn.Module):
-    """``q_proj`` view of a fused qkv projection (Phi-4-multimodal)."""
-
-    def __init__(self, attn: nn.Module):
-        super().__init__()
-        self.attn = [attn]  # list: do not register the parent as a child (cycle)
-
-    def forward(self, hidden):
-        attn = self.attn[0]
-        return attn.qkv_proj(hidden)[..., : attn.config.num_attention_heads * attn.head_dim]
-
-
-class _NormedQuery(nn.Module):
-    """``q_proj`` view that includes the per-head q_norm (Gemma-3n), as the model's queries do."""
-
-    def __init__(self, attn: nn.Module, q_proj: nn.Module):
-        super().__init__()
-        self.attn, self.inner = [attn], q_proj
-
-    def forward(self, hidden):
-        attn = self.attn[0]
-        q = self.inner(hidden).view(*hidden.shape[:-1], -1, attn.head_dim)
-        return attn.q_norm(q).flatten(-2)
-
-
-def _text_rope(decoder: nn.Module, attn: nn.Module) -> Callable:
-    return decoder.rotary_emb
-
-
-def _mrope_as_text_rope(decoder: nn.Module, attn: nn.Module) -> Callable:
-    """Qwen2.5-Omni's 3-axis M-RoPE for text positions (all axes equal), merged per mrope_section."""
-    section = attn.rope_parameters["mrope_section"] if hasattr(attn, "rope_parameters") else attn.config.rope_parameters["mrope_section"]
-
-    def rope(x, position_ids):
-        cos, sin = decoder.rotary_emb(x, position_ids[None].expand(3, *position_ids.shape))
-        if cos.dim() == 3:  # newer transformers (5.17) merge the axes inside the rotary embedding
-            return cos, sin
-        merge = lambda t: torch.cat([m[i % 3] for i, m in enumerate(t.split(list(section) * 2, dim=-1))], dim=-1)
-        return merge(cos), merge(sin)
-
-    return rope
-
-
-def _typed_rope(decoder: nn.Module, attn: nn.Module) -> Callable:
-    """Gemma-3n: one rotary embedding per layer type (local/global theta)."""
-    layer_type = decoder.config.layer_types[attn.layer_idx]
-    return functools.partial(decoder.rotary_emb, layer_type=layer_type)
-
-
-@dataclass(frozen=True)
-class PressView:
-    rope: Callable[[nn.Module, nn.Module], Callable] = _text_rope
-    query: Callable[[nn.Module], nn.Module] | None = None  # builds a q_proj stand-in
-
-
-PRESS_VIEWS: dict[str, PressView] = {
-    "Qwen2_5OmniAttention": PressView(rope=_mrope_as_text_rope),
-    "Gemma3nTextAttention": PressView(rope=_typed_rope, query=lambda a: _NormedQuery(a, a.q_proj)),
-    "Phi4MultimodalAttention": PressView(query=_FusedQuery),
-}
-
+# ---- the family's view for presses that re-derive queries (ExpectedAttention) -------------------------
 
 @contextlib.contextmanager
 def press_view(decoder: nn.Module, attn: nn.Module):
     """While a press scores: give ``attn`` the ``rotary_emb`` / ``q_proj`` that kvpress's query
     re-derivation expects. Only around ``press.score`` — the model's own forward keeps its modules."""
-    view = PRESS_VIEWS.get(type(attn).__name__, PressView())
+    view = view_of(attn).press
     had_rope, old_rope = "rotary_emb" in attn.__dict__, attn.__dict__.get("rotary_emb")
     old_query = attn._modules.get("q_proj")
     try:

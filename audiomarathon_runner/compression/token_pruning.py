@@ -23,7 +23,8 @@ from torch import nn
 from .attention_tap import attention_scaling, install_tap
 from .config import CompressionConfig
 from .guards import check_batch_one, check_dynamic_cache
-from .layer_kwargs import family_of, slice_call
+from .decoder_views import view_of
+from .layer_kwargs import slice_call
 from .model_parts import final_norm
 from .pruning import DARTPruner, PruneContext, make_pruner
 from .stats import CompressionStats
@@ -86,7 +87,7 @@ def token_pruning(model: nn.Module, decoder: nn.Module, audio_mask: torch.Tensor
     def phase_hook(module, args, kwargs):
         hidden = args[0] if args else kwargs["hidden_states"]
         cache = kwargs.get("past_key_values")
-        check_batch_one(family_of(module).batch_size(module, hidden))
+        check_batch_one(view_of(module).call.batch_size(module, hidden))
         check_dynamic_cache(cache)
         empty = cache is None or cache.get_seq_length() == 0
         if _seq_len(hidden) == state.prompt_len and empty:
@@ -219,7 +220,7 @@ def _choose(layer: nn.Module, hidden: torch.Tensor, pruner, state: _State, k: in
     audio = state.audio_positions.to(hidden.device)
     if pruner.needs_attention and "keys" not in state.captured:
         raise RuntimeError(f"{pruner.name}: layer {k - 1}'s attention inputs were not captured")
-    primary = family_of(layer).primary_hidden(layer, hidden)
+    primary = view_of(layer).call.primary_hidden(layer, hidden)
     ctx = PruneContext(
         audio_positions=audio,
         hidden_states=primary,
