@@ -64,6 +64,85 @@ def test_the_checker_sees_lazy_and_string_imports(tmp_path):
     assert (3, "audiomarathon_runner.commands.run") in _module_strings(probe)
 
 
+def _module_name(root: Path, path: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _module_graph(root: Path, packages) -> dict[str, set[str]]:
+    """module -> the modules of the repository it imports: every import, lazy ones inside functions
+    and ``if TYPE_CHECKING:`` ones included, each to the most specific module it names
+    (``from . import x`` is the module ``x`` when there is one, else the package)."""
+    paths = {_module_name(root, p): p for package in packages for p in sorted((root / package).rglob("*.py"))}
+    graph: dict[str, set[str]] = {}
+    for module, path in paths.items():
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names if alias.name in paths}
+            elif isinstance(node, ast.ImportFrom):
+                base = package
+                for _ in range(node.level - 1):
+                    base = base.rpartition(".")[0]
+                target = node.module if not node.level else ".".join(p for p in (base, node.module) if p)
+                named = {f"{target}.{alias.name}" for alias in node.names} & set(paths)
+                found |= named
+                if target in paths and (node.module or not named):
+                    found.add(target)
+        graph[module] = found - {module}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import cycles of ``graph``: its strongly connected parts of more than one module."""
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        order[v] = low[v] = len(order)
+        stack.append(v)
+        for w in sorted(graph[v]):
+            if w not in order:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], order[w])
+        if low[v] == order[v]:
+            part = []
+            while not part or part[-1] != v:
+                part.append(stack.pop())
+            if len(part) > 1:
+                found.append(sorted(part))
+
+    for v in sorted(graph):
+        if v not in order:
+            visit(v)
+    return found
+
+
+def test_no_import_cycle_inside_a_package():
+    """A cycle hidden by a lazy or TYPE_CHECKING import is still a knot: two modules that can only
+    be understood together. Each package's modules import one way."""
+    assert _cycles(_module_graph(ROOT, PACKAGES)) == []
+
+
+def test_the_cycle_checker_sees_lazy_and_type_checking_imports(tmp_path):
+    probe = tmp_path / "probe"
+    (probe / "sub").mkdir(parents=True)
+    (probe / "__init__.py").write_text("")
+    (probe / "sub" / "__init__.py").write_text("")
+    (probe / "a.py").write_text("def f():\n    from .sub import b\n")
+    (probe / "sub" / "b.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..c import X\n")
+    (probe / "c.py").write_text("from . import a\n")
+    (probe / "d.py").write_text("import probe.c\n")
+    graph = _module_graph(tmp_path, ("probe",))
+    assert graph["probe.sub.b"] == {"probe.c"} and graph["probe.c"] == {"probe.a"}
+    assert _cycles(graph) == [["probe.a", "probe.c", "probe.sub.b"]]
+
+
 def test_commands_are_registered_by_their_packages_entry_points():
     cfg = configparser.ConfigParser()
     cfg.read(ROOT / "setup.cfg")
