@@ -250,44 +250,37 @@ def _exclusive(low: str, first: re.Pattern, second: re.Pattern) -> ReadResult:
     return None, NONE
 
 
-def authenticity_loose(reply: str, choices: Sequence[str]) -> ReadResult:
-    """HAD (Qwen2.5-Omni): a leading or trailing letter, "option a" / "choice a" / "a)" / " a "
-    anywhere (so "this is a fake" is real), a label present without the other, then synonyms."""
-    low = reply.lower().strip()
-    a, b = _labels(choices)
-    found = _two_way(low, a, b, at_edge=True, lone=True)
-    if found:
-        return found
-    if (a, b) == ("real", "fake"):
-        return _exclusive(low, _REAL_WORDS_LONG, _FAKE_WORDS_LONG)
-    return None, NONE
+@dataclass(frozen=True)
+class TwoWayReader:
+    """The HAD and VoxGender readers: a leading letter, "option a" / "choice a" / "a)" anywhere, a
+    label present without the other (the steps of ``_two_way``), then, for the options ``synonyms``
+    names, ``first``'s words without ``second``'s or the other way round."""
+
+    at_edge: bool  # a reply ending " a" counts as a leading letter does
+    lone: bool  # " a " anywhere counts as "option a" does
+    synonyms: tuple[str, str]  # the option labels whose words are read
+    first: re.Pattern
+    second: re.Pattern
+
+    def __call__(self, reply: str, choices: Sequence[str]) -> ReadResult:
+        low = reply.lower().strip()
+        a, b = _labels(choices)
+        found = _two_way(low, a, b, at_edge=self.at_edge, lone=self.lone)
+        if found:
+            return found
+        if (a, b) == self.synonyms:
+            return _exclusive(low, self.first, self.second)
+        return None, NONE
 
 
-def authenticity(reply: str, choices: Sequence[str]) -> ReadResult:
-    """HAD (Phi-4-multimodal): a leading letter, "option a" / "choice a" / "a)" anywhere, a label
-    present without the other, then synonyms."""
-    low = reply.lower().strip()
-    a, b = _labels(choices)
-    found = _two_way(low, a, b, at_edge=False, lone=False)
-    if found:
-        return found
-    if (a, b) == ("real", "fake"):
-        return _exclusive(low, _REAL_WORDS, _FAKE_WORDS)
-    return None, NONE
-
-
-def gender(reply: str, choices: Sequence[str]) -> ReadResult:
-    """VoxGender: a leading letter, "option a" / "choice a" / "a)" anywhere, a label present
-    without the other ("female" holds "male", so that step never reads "female"), then "male" /
-    "female" as whole words."""
-    low = reply.lower().strip()
-    a, b = _labels(choices)
-    found = _two_way(low, a, b, at_edge=False, lone=False)
-    if found:
-        return found
-    if (a, b) == ("male", "female"):
-        return _exclusive(low, _MALE, _FEMALE)
-    return None, NONE
+# HAD (Qwen2.5-Omni): a trailing letter counts too, and " a " anywhere ("this is a fake" is real).
+authenticity_loose = TwoWayReader(at_edge=True, lone=True, synonyms=("real", "fake"), first=_REAL_WORDS_LONG,
+                                  second=_FAKE_WORDS_LONG)
+# HAD (Phi-4-multimodal).
+authenticity = TwoWayReader(at_edge=False, lone=False, synonyms=("real", "fake"), first=_REAL_WORDS,
+                            second=_FAKE_WORDS)
+# VoxGender: "female" holds "male", so the label step never reads "female"; then the whole words.
+gender = TwoWayReader(at_edge=False, lone=False, synonyms=("male", "female"), first=_MALE, second=_FEMALE)
 
 
 def ab_scan(reply: str, choices: Sequence[str]) -> ReadResult:
@@ -382,10 +375,6 @@ class Reader:
         if self.after_assistant and "assistant\n" in reply:
             reply = reply[reply.rfind("assistant\n") + len("assistant\n"):].strip()
         return self.read(reply, choices)
-
-    @property
-    def name(self) -> str:
-        return self.read.__name__
 
 
 # ---------------------------------------------------------------- transcripts
