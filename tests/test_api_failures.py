@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -17,18 +16,10 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from openai_server import OTHER_MODEL, ChatServer
 
-from openai_server import OTHER_MODEL, ChatServer  # noqa: E402
-
-from audiomarathon.cli import main  # noqa: E402
-from audiomarathon.records import REPLY_STORE_CHARS, read_predictions  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _env() -> dict:
-    return dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+from audiomarathon.cli import main
+from audiomarathon.records import REPLY_STORE_CHARS, read_predictions
 
 
 def _run(base: str, data, out, *extra) -> list[str]:
@@ -55,7 +46,7 @@ def test_a_server_that_is_down_stops_the_run_at_once(imported_dataset, tmp_path)
     t0 = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "audiomarathon", *_run(base, imported_dataset, out, "--tasks",
                                                                         "TAU,GTZAN", "--concurrency", 2)],
-                          env=_env(), capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert f"cannot reach {base}: connection refused" in proc.stderr and "Traceback" not in proc.stderr
     assert read_predictions(out / "predictions.jsonl") == [] and not (out / "results.json").exists()

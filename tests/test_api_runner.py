@@ -11,27 +11,22 @@ import hashlib
 import json
 import math
 import os
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from openai_server import ChatServer
+from run_process import audiomarathon, stop_part_way
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from audiomarathon.cli import main
+from audiomarathon.records import read_predictions as read_records
+from audiomarathon.tasks import get_task
+from audiomarathon_runner.adapters import Qwen2AudioAdapter
+from audiomarathon_runner.samples import load_samples
+from audiomarathon_runner.tiny import save_tiny_model
 
-from openai_server import ChatServer  # noqa: E402
-
-from audiomarathon.cli import main  # noqa: E402
-from audiomarathon.tasks import get_task  # noqa: E402
-from audiomarathon.records import read_predictions as read_records  # noqa: E402
-from audiomarathon_runner.adapters import Qwen2AudioAdapter  # noqa: E402
-from audiomarathon_runner.samples import load_samples  # noqa: E402
-from audiomarathon_runner.tiny import save_tiny_model  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
 TASKS = "TAU,HAD,LibriSpeech"
 CAP = 8  # max new tokens, for speed; the same cap for the local and the API run
 
@@ -272,23 +267,16 @@ def test_sweep_runs_method_none_over_the_api(echo_server, imported_dataset, tmp_
 def test_sigkill_then_resume_asks_only_for_the_rest_and_equals_the_local_run(local_run, model_server,
                                                                             imported_dataset, tmp_path):
     out = tmp_path / "killed"
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     model_server.log.clear()
-    args = [sys.executable, "-m", "audiomarathon", "run", "--model", "tiny", "--data", str(imported_dataset),
-            "--tasks", TASKS, "--limit", "2", "--max-new-tokens", str(CAP), "--out", str(out),
-            *_served(model_server.base_url, "--concurrency", 2)]
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    args = audiomarathon("run", "--model", "tiny", "--data", imported_dataset, "--tasks", TASKS, "--limit", "2",
+                         "--max-new-tokens", CAP, "--out", out, *_served(model_server.base_url, "--concurrency", 2))
     path = out / "predictions.jsonl"
-    deadline = time.time() + 120
-    while time.time() < deadline and (not path.exists() or path.read_bytes().count(b"\n") < 2):
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    stop_part_way(args, path)
     done_before = {r["id"] for r in read_records(path)}
     assert 2 <= len(done_before) < 6, "the run must be killed part-way"
     time.sleep(0.5)  # let the server finish answering requests the killed client left behind
     sent_before = len(model_server.log)
-    assert subprocess.run(args, env=env, capture_output=True).returncode == 0
+    assert subprocess.run(args, capture_output=True).returncode == 0
     recs = read_records(path)
     assert len(recs) == len({r["id"] for r in recs}) == 6
     # The resumed run asked only for what was not recorded; at most the 2 in flight were lost.
@@ -315,11 +303,10 @@ def test_api_runs_submit_to_the_space_marked_closed_or_open(weights, echo_server
 
 def test_a_stopped_run_does_not_wait_for_requests_in_flight(imported_dataset, tmp_path):
     """A fatal reply while other requests hang: the process exits at once (a resume re-asks them)."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     with ChatServer(None, delay_s=120) as server:
         server.inject("401")
-        args = [sys.executable, "-m", "audiomarathon", "run", "--model", "m", "--data", str(imported_dataset),
-                "--tasks", "TAU", "--out", str(tmp_path / "o"), *_api(server.base_url, "--concurrency", 3)]
-        proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=100)
+        args = audiomarathon("run", "--model", "m", "--data", imported_dataset, "--tasks", "TAU", "--out",
+                             tmp_path / "o", *_api(server.base_url, "--concurrency", 3))
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=100)
     assert proc.returncode == 1 and "HTTP 401" in proc.stderr
     assert 1 <= len(server.log) <= 3  # at most the 3 in flight; nothing started after the fatal reply

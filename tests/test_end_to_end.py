@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `space` is a repo folder
-
-from audiomarathon_runner.run import RunConfig, run_evaluation  # noqa: E402
-from audiomarathon_runner.tiny import save_tiny_model  # noqa: E402
+from audiomarathon_runner.run import RunConfig, run_evaluation
+from audiomarathon_runner.tiny import save_tiny_model
 
 
 def test_run_then_submit_shows_the_verified_row(imported_dataset, tmp_path):

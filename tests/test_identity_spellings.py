@@ -11,19 +11,15 @@ removed and Cyrillic/Greek look-alikes read as the Latin letters they imitate.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # space/
-sys.path.insert(0, str(ROOT / "tests"))
+from audiomarathon.cli import main
+from audiomarathon.records import read_predictions, read_results
+from audiomarathon.run_identity import display_model_name, normalize_model_name, run_id, run_identity
+from audiomarathon.tasks import TASKS
 
-from audiomarathon.cli import main  # noqa: E402
-from audiomarathon.records import read_predictions, read_results  # noqa: E402
-from audiomarathon.run_identity import display_model_name, normalize_model_name, run_id, run_identity  # noqa: E402
-from audiomarathon.tasks import TASKS  # noqa: E402
 
 BASE = {"model": "Org/Tiny-Audio-2B", "method": "none", "ratio": 0.0, "dtype": "fp32", "max_new_tokens": None,
         "profile": "card"}

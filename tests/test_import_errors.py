@@ -204,7 +204,6 @@ def test_push_to_local_hub_endpoint(imported_dataset, tmp_path, monkeypatch):
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False, raising=False)
-    sys.path.insert(0, str(Path(__file__).parent))
     from hub_server import LocalHub
 
     from audiomarathon_dataset.push import push_to_hub

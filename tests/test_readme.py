@@ -156,7 +156,6 @@ def test_every_readme_block_is_run_or_listed():
 
 
 def test_readme_runs_as_written(workspace, tmp_path):
-    sys.path.insert(0, str(Path(__file__).parent))
     from hub_server import LocalHub
 
     env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}

@@ -9,17 +9,12 @@ import copy
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # space/
-sys.path.insert(0, str(ROOT / "tests"))
-
-from audiomarathon.cli import main  # noqa: E402
-from audiomarathon.records import (  # noqa: E402
+from audiomarathon.cli import main
+from audiomarathon.records import (
     PredictionLog,
     RecordError,
     read_predictions,
@@ -27,12 +22,15 @@ from audiomarathon.records import (  # noqa: E402
     write_predictions,
     write_results,
 )
-from audiomarathon.run_identity import normalize_model_name, run_id, run_identity  # noqa: E402
-from runner_runs import set_replies  # noqa: E402
+from audiomarathon.run_identity import normalize_model_name, run_id, run_identity
+from runner_runs import set_replies
 
-from space.service import Service  # noqa: E402
-from space.store import VERIFIED  # noqa: E402
-from space.validation import SubmissionRejected  # noqa: E402
+from space.service import Service
+from space.store import VERIFIED
+from space.validation import SubmissionRejected
+
+ROOT = Path(__file__).resolve().parents[1]
+
 
 SEPARATORS = "\u2028\u2029\u0085\r\x0b\x0c\x1c\x1d\x1e"
 

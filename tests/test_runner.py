@@ -7,11 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from run_process import audiomarathon, stop_part_way
 
 from audiomarathon.cli import main
 from audiomarathon.records import read_predictions as read_records
@@ -19,7 +19,6 @@ from audiomarathon_runner.run import RunConfig, run_evaluation
 from audiomarathon_runner.samples import Sample, apply_audio_control, fingerprint, load_samples
 from audiomarathon_runner.tiny import save_tiny_model
 
-ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 
 
@@ -30,12 +29,6 @@ def tiny_model(tmp_path_factory):
 
 def _cli(*args) -> list[str]:
     return ["run", *map(str, args), "--dtype", "fp32", "--device", "cpu", "--no-progress"]
-
-
-def _env() -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
 
 
 def test_run_writes_predictions_and_results(tiny_model, imported_dataset, tmp_path):
@@ -106,18 +99,13 @@ def test_torn_last_line_is_repaired_on_resume(tiny_model, imported_dataset, tmp_
 
 def test_kill_mid_run_then_resume_never_duplicates(tiny_model, imported_dataset, tmp_path):
     out = tmp_path / "killed"
-    args = [PY, "-m", "audiomarathon", *_cli("--model", tiny_model, "--data", imported_dataset, "--out", out,
-                                             "--tasks", "TAU,GTZAN,VESUS")]
-    proc = subprocess.Popen(args, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    args = audiomarathon(*_cli("--model", tiny_model, "--data", imported_dataset, "--out", out,
+                               "--tasks", "TAU,GTZAN,VESUS"))
     path = out / "predictions.jsonl"
-    deadline = time.time() + 120
-    while time.time() < deadline and (not path.exists() or path.read_bytes().count(b"\n") < 2):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    stop_part_way(args, path)
     done_before = len(read_records(path))
     assert 2 <= done_before < 9, "the run must be killed part-way"
-    assert subprocess.run(args, env=_env(), capture_output=True).returncode == 0
+    assert subprocess.run(args, capture_output=True).returncode == 0
     ids = [r["id"] for r in read_records(path)]
     assert len(ids) == len(set(ids)) == 9
     assert json.loads((out / "results.json").read_text())["samples"]["effective"] == {"TAU": 3, "GTZAN": 3, "VESUS": 3}
@@ -258,7 +246,7 @@ def test_torchrun_two_cpu_ranks_shard_and_merge(tiny_model, imported_dataset, tm
     args = [str(torchrun), "--nproc-per-node", "2", "--master-port", str(29500 + os.getpid() % 1000),
             "-m", "audiomarathon_runner", *_cli("--model", tiny_model, "--data", imported_dataset, "--out", out,
                                                   "--tasks", "TAU,HAD", "--limit", "3")[1:]]
-    proc = subprocess.run(args, env=_env(), capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     recs = read_records(out / "predictions.jsonl")
     ids = [r["id"] for r in recs]
@@ -304,18 +292,14 @@ def test_two_runners_on_one_folder_the_second_refuses_and_no_record_is_lost(tiny
     stopped mid-run with SIGSTOP, so it surely still holds it), the second refuses at once naming
     the folder and the first one's pid, writes nothing, and the first finishes with every record."""
     out = tmp_path / "shared"
-    args = [PY, "-m", "audiomarathon", *_cli("--model", tiny_model, "--data", imported_dataset, "--out", out,
-                                             "--tasks", "TAU,GTZAN,VESUS", "--max-new-tokens", "4")]
-    first = subprocess.Popen(args, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    args = audiomarathon(*_cli("--model", tiny_model, "--data", imported_dataset, "--out", out,
+                               "--tasks", "TAU,GTZAN,VESUS", "--max-new-tokens", "4"))
     path = out / "predictions.jsonl"
+    first = stop_part_way(args, path, signal.SIGSTOP, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline and (not path.exists() or path.read_bytes().count(b"\n") < 2):
-            time.sleep(0.05)
-        first.send_signal(signal.SIGSTOP)
         held = path.read_bytes()
         assert 2 <= held.count(b"\n") < 9, "the first run must be stopped part-way"
-        second = subprocess.run(args, env=_env(), capture_output=True, text=True, timeout=120)
+        second = subprocess.run(args, capture_output=True, text=True, timeout=120)
         assert second.returncode == 1 and "Traceback" not in second.stderr
         assert f"--out {out}: another run is writing to this folder (pid {first.pid} on " in second.stderr
         assert "Wait for it to finish, or give another --out" in second.stderr
@@ -329,7 +313,7 @@ def test_two_runners_on_one_folder_the_second_refuses_and_no_record_is_lost(tiny
     assert json.loads((out / "results.json").read_text())["samples"]["effective"] == {"TAU": 3, "GTZAN": 3, "VESUS": 3}
     # The first one gone, the folder is free again: the same command resumes with nothing to do.
     before = path.read_bytes()
-    assert subprocess.run(args, env=_env(), capture_output=True).returncode == 0
+    assert subprocess.run(args, capture_output=True).returncode == 0
     assert path.read_bytes() == before
 
 

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from audiomarathon_metric.published import PUBLISHED
+
+from space.answer_key import build_answer_key
+from space.store import VERIFIED, Store
+from space_server import free_port, wait_until_serving
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # space/ is a folder of the repository, not an installed package
 
-from audiomarathon_metric.published import PUBLISHED  # noqa: E402
-
-from space.answer_key import build_answer_key  # noqa: E402
-from space.store import VERIFIED, Store  # noqa: E402
-from space_server import free_port, wait_until_serving  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"

@@ -6,18 +6,14 @@ from __future__ import annotations
 
 import json
 import socket
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # space/ is a folder of the repository, not an installed package
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from space_server import SpaceServer
 
-from space_server import SpaceServer  # noqa: E402
 
 EVIL = r"Evil$\foo$"
 # As the board shows it: a backslash in a model's name separates a (Windows) folder's parts, as in

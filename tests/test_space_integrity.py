@@ -8,24 +8,19 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # space/ is a folder of the repository, not an installed package
-sys.path.insert(0, str(ROOT / "tests"))
+from audiomarathon.cli import main
+from audiomarathon.records import read_results, write_results
 
-from audiomarathon.cli import main  # noqa: E402
-from audiomarathon.records import read_results, write_results  # noqa: E402
-
-from runner_runs import retarget, set_replies  # noqa: E402
-from space import leaderboard as lb  # noqa: E402
-from space.service import Service  # noqa: E402
-from space.store import HELD, RANKED, VERIFIED  # noqa: E402
-from space.validation import SubmissionRejected  # noqa: E402
+from runner_runs import retarget, set_replies
+from space import leaderboard as lb
+from space.service import Service
+from space.store import HELD, RANKED, VERIFIED
+from space.validation import SubmissionRejected
 
 
 @pytest.fixture

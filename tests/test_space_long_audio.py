@@ -4,21 +4,19 @@ checked against score() fed with durations read straight from the dataset, then 
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 from pathlib import Path
 
 import datasets
 import pytest
 
+from audiomarathon_metric import score
+
+from space.answer_key import build_answer_key
+from space.store import VERIFIED, Store
+from space.validation import submit_files
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # space/ is a folder of the repository, not an installed package
-
-from audiomarathon_metric import score  # noqa: E402
-
-from space.answer_key import build_answer_key  # noqa: E402
-from space.store import VERIFIED, Store  # noqa: E402
-from space.validation import submit_files  # noqa: E402
 
 
 RUNS = (("none", 0.0), ("fastv", 0.5))

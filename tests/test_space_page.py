@@ -1,5 +1,7 @@
 """What a new user of the Space meets: `serve` on a port another process holds, submitting twice
 from the Submit tab, the table's headers and columns at 1280 and 1600 px, where the server status
+
+
 sits, paper rows told apart from verified ones, the published sizes of the paper's open models,
 entry ids across restarts and the figures' decimals. The page is checked in headless Chromium
 against one `audiomarathon serve` process shared by the module."""
@@ -16,10 +18,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # space/ is a folder of the repository, not an installed package
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from space_server import SpaceServer  # noqa: E402
+from space_server import SpaceServer
 
 CHROMIUM = "/usr/bin/chromium"
 needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Debian chromium not installed at {CHROMIUM}")

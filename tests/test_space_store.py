@@ -10,15 +10,12 @@ import subprocess
 import sys
 import textwrap
 import threading
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # space/ is a folder of the repository, not an installed package
+from space.answer_key import AnswerKey, KeyItem, answer_key_fingerprint
+from space.store import MIGRATIONS, PAPER, SCHEMA_VERSION, VERIFIED, DuplicateEntry, Entry, Store, StoreError
 
-from space.answer_key import AnswerKey, KeyItem, answer_key_fingerprint  # noqa: E402
-from space.store import MIGRATIONS, PAPER, SCHEMA_VERSION, VERIFIED, DuplicateEntry, Entry, Store, StoreError  # noqa: E402
 
 
 def entry(model="M-7B", key=None, average=50.0, source=VERIFIED) -> Entry:
@@ -175,8 +172,6 @@ def test_twenty_concurrent_processes_each_stored_once(tmp_path):
 
 WRITER = textwrap.dedent(
     """
-    import sys
-    sys.path.insert(0, {root!r})
     from space.store import Entry, Store
     store = Store({db!r})
     i = 0
@@ -191,7 +186,7 @@ WRITER = textwrap.dedent(
 
 def test_sigkill_loses_nothing_acknowledged(tmp_path):
     db = tmp_path / "lb.sqlite"
-    proc = subprocess.Popen([sys.executable, "-c", WRITER.format(root=str(ROOT), db=str(db))],
+    proc = subprocess.Popen([sys.executable, "-c", WRITER.format(db=str(db))],
                             stdout=subprocess.PIPE, text=True)
     acked = []
     for line in proc.stdout:

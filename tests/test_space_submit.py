@@ -9,20 +9,18 @@ import json
 import math
 import re
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # space/ is a folder of the repository, not an installed package
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from audiomarathon.cli import main
+from audiomarathon.tasks import TASKS
+from space_server import SpaceServer
 
-from audiomarathon.cli import main  # noqa: E402
-from audiomarathon.tasks import TASKS  # noqa: E402
-from space_server import SpaceServer  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"

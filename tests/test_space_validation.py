@@ -4,29 +4,24 @@ imported synthetic release; leaderboard filters, seeding, plots, Hub sync record
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # space/ is a folder of the repository, not an installed package
-sys.path.insert(0, str(ROOT / "tests"))  # hub_server: the local Hub stand-in; runner_runs
+from audiomarathon.tasks import TASK_NAMES, get_task
+from audiomarathon_metric import score
+from audiomarathon_metric.published import PUBLISHED
 
-from audiomarathon.tasks import TASK_NAMES, get_task  # noqa: E402
-from audiomarathon_metric import score  # noqa: E402
-from audiomarathon_metric.published import PUBLISHED  # noqa: E402
+from space import leaderboard as lb
+from space.answer_key import build_answer_key
+from space.plots import pareto_front, score_vs_prefill, score_vs_ratio
+from space.service import Service, message_html, submit_run_dir
+from space.store import PAPER, VERIFIED
+from space.validation import Limits, SubmissionRejected, submit_bytes
 
-from space import leaderboard as lb  # noqa: E402
-from space.answer_key import build_answer_key  # noqa: E402
-from space.plots import pareto_front, score_vs_prefill, score_vs_ratio  # noqa: E402
-from space.service import Service, message_html, submit_run_dir  # noqa: E402
-from space.store import PAPER, VERIFIED  # noqa: E402
-from space.validation import Limits, SubmissionRejected, submit_bytes  # noqa: E402
-
-from runner_runs import set_replies  # noqa: E402
-from audiomarathon.records import read_results, write_results  # noqa: E402
+from runner_runs import set_replies
+from audiomarathon.records import read_results, write_results
 
 
 @pytest.fixture
