@@ -161,36 +161,31 @@ def _leading_or_named(low: str, letters: str, forms: tuple[str, ...]) -> ReadRes
     return None
 
 
-def emotion_keywords_both(reply: str, choices: Sequence[str]) -> ReadResult:
-    """VESUS (Qwen2.5-Omni): a leading letter, "option a" / "choice a" / "a)" / "(a)", else the
-    first option that shares an emotion's keyword table with the reply (a word of the same
-    emotion in both; the emotion's own name does not count)."""
-    low = reply.lower().strip()
-    found = _leading_or_named(low, "abcd", _OPTION_WORDS + ("({})",))
-    if found:
-        return found
-    for i, text in enumerate(choices[:4]):
-        option = text.lower()
-        for words in EMOTION_WORDS.values():
-            if any(w in low for w in words) and any(w in option for w in words):
-                return _letter(i), "emotion_keyword"
-    return None, NONE
+@dataclass(frozen=True)
+class EmotionReader:
+    """VESUS: a leading letter, "option a" / "choice a" / "a)" / "(a)", else the first option that
+    shares an emotion's words with the reply (a word of the same emotion in both)."""
+
+    names_count: bool  # the emotion's own name is one of its words, on both sides
+
+    def __call__(self, reply: str, choices: Sequence[str]) -> ReadResult:
+        low = reply.lower().strip()
+        found = _leading_or_named(low, "abcd", _OPTION_WORDS + ("({})",))
+        if found:
+            return found
+        for i, text in enumerate(choices[:4]):
+            option = text.lower()
+            for emotion, words in EMOTION_WORDS.items():
+                words = (emotion, *words) if self.names_count else words
+                if any(w in low for w in words) and any(w in option for w in words):
+                    return _letter(i), "emotion_keyword"
+        return None, NONE
 
 
-def emotion_names_or_keywords(reply: str, choices: Sequence[str]) -> ReadResult:
-    """VESUS (Phi-4-multimodal): as emotion_keywords_both, but an emotion's name counts as one of
-    its words, on both sides."""
-    low = reply.lower().strip()
-    found = _leading_or_named(low, "abcd", _OPTION_WORDS + ("({})",))
-    if found:
-        return found
-    for i, text in enumerate(choices[:4]):
-        option = text.lower()
-        for emotion, words in EMOTION_WORDS.items():
-            if (emotion in option or any(w in option for w in words)) and (
-                    emotion in low or any(w in low for w in words)):
-                return _letter(i), "emotion_keyword"
-    return None, NONE
+# VESUS (Qwen2.5-Omni): the emotion's own name does not count.
+emotion_keywords_both = EmotionReader(names_count=False)
+# VESUS (Phi-4-multimodal): it does.
+emotion_names_or_keywords = EmotionReader(names_count=True)
 
 
 def genre_phrases(reply: str, choices: Sequence[str]) -> ReadResult:
