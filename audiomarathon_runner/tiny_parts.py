@@ -20,20 +20,39 @@ KV_HEADS = 1
 FFN = 64
 MAX_POSITIONS = 32768
 
-_QWEN_CHAT_TEMPLATE = (
-    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
-    "{% if message['content'] is string %}{{ message['content'] }}"
-    "{% else %}{% for c in message['content'] %}"
-    "{% if c['type'] == 'audio' %}{AUDIO}"
-    "{% elif c['type'] == 'text' %}{{ c['text'] }}{% endif %}"
-    "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
+def chat_template(open_turn: str, close_turn: str, audio: str, model_turn: str, start: str = "") -> str:
+    """A chat template: ``start``, then per message ``open_turn`` (which may use the message's
+    ``role``), its content (each audio entry as ``audio``, text as it is) and ``close_turn``;
+    ``model_turn`` opens the model's reply."""
+    return (start + "{% for message in messages %}" + open_turn
+            + "{% if message['content'] is string %}{{ message['content'] }}"
+            "{% else %}{% for c in message['content'] %}"
+            "{% if c['type'] == 'audio' %}" + audio + "{% elif c['type'] == 'text' %}{{ c['text'] }}{% endif %}"
+            "{% endfor %}{% endif %}" + close_turn + "{% endfor %}"
+            "{% if add_generation_prompt %}" + model_turn + "{% endif %}")
 
 
 def chatml(audio_placeholder: str) -> str:
     """Qwen's ChatML template with ``audio_placeholder`` for each audio entry."""
-    return _QWEN_CHAT_TEMPLATE.replace("{AUDIO}", audio_placeholder)
+    return chat_template("<|im_start|>{{ message['role'] }}\n", "<|im_end|>\n", audio_placeholder,
+                         "<|im_start|>assistant\n")
+
+
+CHATML_SPECIALS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
+
+
+def chatml_processor(processor_class, audio_entry: str, audio_token: str, *specials: str):
+    """(processor, tokens) of a ChatML family whose processor takes a tokenizer and a Whisper feature
+    extractor (30 s windows of 128 mel bins, as the real checkpoints'): ``audio_entry`` stands for
+    each audio entry in the template, ``audio_token`` is the token the processor expands."""
+    from transformers import WhisperFeatureExtractor
+
+    template = chatml(audio_entry)
+    tok = byte_level_tokenizer([*CHATML_SPECIALS, *specials], template, eos_token="<|im_end|>",
+                               pad_token="<|endoftext|>")
+    fe = WhisperFeatureExtractor(feature_size=128, chunk_length=30)
+    proc = processor_class(feature_extractor=fe, tokenizer=tok, chat_template=template)
+    return proc, TinyTokens.of(tok, {"audio_token": audio_token})
 
 
 def byte_level_tokenizer(special_tokens: list[str], chat_template: str, **kwargs):
@@ -87,11 +106,24 @@ def text_config(tokens: TinyTokens, **extra) -> dict:
     return cfg
 
 
-def whisper_encoder(**extra) -> dict:
-    """A Whisper-style audio encoder's fields at their real values (128 mel bins, 30 s windows)."""
-    cfg = dict(num_mel_bins=128, max_source_positions=1500)
-    cfg.update(extra)
-    return cfg
+# The field names of a Whisper-style encoder's width, depth, heads and feed-forward size: the
+# Whisper config's own, and the Hugging Face common ones (Audio Flamingo 3, Voxtral).
+WHISPER_NAMES = ("d_model", "encoder_layers", "encoder_attention_heads", "encoder_ffn_dim")
+COMMON_NAMES = ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
+
+
+def whisper_encoder(names: tuple[str, str, str, str] = WHISPER_NAMES, **extra) -> dict:
+    """A one-layer Whisper-style audio encoder at the tiny width, under the family's field ``names``,
+    with the real input (128 mel bins, 30 s windows of 1,500 positions); ``extra`` adds or overrides."""
+    width, layers, heads, ffn = names
+    return {width: HIDDEN, layers: 1, heads: HEADS, ffn: FFN, "num_mel_bins": 128, "max_source_positions": 1500,
+            **extra}
+
+
+def save_chatml_tiny(adapter, path: Path, processor_class, audio_entry: str, audio_token: str, *specials: str) -> Path:
+    """Save ``adapter``'s tiny model with a ChatML processor (``chatml_processor``) to ``path``."""
+    proc, tokens = chatml_processor(processor_class, audio_entry, audio_token, *specials)
+    return save(path, adapter.random_model(adapter.tiny_config(tokens)), proc)
 
 
 def save(path: Path, model, *parts) -> Path:

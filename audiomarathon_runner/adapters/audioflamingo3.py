@@ -45,20 +45,13 @@ class AudioFlamingo3Adapter(AudioLMAdapter):
         from transformers import AudioFlamingo3Config
 
         return AudioFlamingo3Config(
-            audio_config=dict(hidden_size=tiny.HIDDEN, num_hidden_layers=1, num_attention_heads=tiny.HEADS,
-                              intermediate_size=tiny.FFN, **tiny.whisper_encoder()),
+            audio_config=tiny.whisper_encoder(tiny.COMMON_NAMES),
             text_config=tiny.text_config(tokens),
             audio_token_id=tokens.ids["audio_token"],
         )
 
     @classmethod
     def build_tiny(cls, path: Path) -> Path:
-        from transformers import AudioFlamingo3Processor, WhisperFeatureExtractor
+        from transformers import AudioFlamingo3Processor
 
-        template = tiny.chatml("<sound>")
-        tok = tiny.byte_level_tokenizer(["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<sound>"], template,
-                                        eos_token="<|im_end|>", pad_token="<|endoftext|>")
-        fe = WhisperFeatureExtractor(feature_size=128, chunk_length=30)
-        proc = AudioFlamingo3Processor(feature_extractor=fe, tokenizer=tok, chat_template=template)
-        config = cls.tiny_config(tiny.TinyTokens.of(tok, {"audio_token": "<sound>"}))
-        return tiny.save(path, cls.random_model(config), proc)
+        return tiny.save_chatml_tiny(cls, path, AudioFlamingo3Processor, "<sound>", "<sound>", "<sound>")

@@ -59,19 +59,14 @@ class Gemma3nAdapter(AudioLMAdapter):
         from transformers import Gemma3nAudioFeatureExtractor, Gemma3nProcessor, SiglipImageProcessor
 
         specials = ["<pad>", "<eos>", "<bos>", "<start_of_turn>", "<end_of_turn>", *cls.NAMED.values()]
-        template = (
-            "{{ bos_token }}{% for message in messages %}<start_of_turn>"
-            "{{ 'model' if message['role'] == 'assistant' else message['role'] }}\n"
-            "{% if message['content'] is string %}{{ message['content'] }}"
-            "{% else %}{% for c in message['content'] %}"
-            "{% if c['type'] == 'audio' %}<audio_soft_token>{% elif c['type'] == 'text' %}{{ c['text'] }}{% endif %}"
-            "{% endfor %}{% endif %}<end_of_turn>\n{% endfor %}"
-            "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
-        )
+        role = "{{ 'model' if message['role'] == 'assistant' else message['role'] }}"
+        template = tiny.chat_template(f"<start_of_turn>{role}\n", "<end_of_turn>\n", "<audio_soft_token>",
+                                      "<start_of_turn>model\n", start="{{ bos_token }}")
         tok = tiny.byte_level_tokenizer(specials, template, eos_token="<end_of_turn>", pad_token="<pad>",
                                         bos_token="<bos>", extra_special_tokens=cls.NAMED)
-        return Gemma3nProcessor(feature_extractor=Gemma3nAudioFeatureExtractor(), image_processor=SiglipImageProcessor(),
-                                tokenizer=tok, chat_template=template, audio_seq_length=188)
+        return Gemma3nProcessor(feature_extractor=Gemma3nAudioFeatureExtractor(),
+                                image_processor=SiglipImageProcessor(), tokenizer=tok, chat_template=template,
+                                audio_seq_length=188)
 
     @classmethod
     def build_tiny(cls, path: Path) -> Path:

@@ -135,14 +135,7 @@ class Phi4MultimodalAdapter(AudioLMAdapter):
         from transformers import Phi4MultimodalFeatureExtractor
 
         specials = ["<|endoftext|>", "<|user|>", "<|assistant|>", "<|system|>", "<|end|>", *cls.NAMED.values()]
-        template = (
-            "{% for message in messages %}<|{{ message['role'] }}|>"
-            "{% if message['content'] is string %}{{ message['content'] }}"
-            "{% else %}{% for c in message['content'] %}"
-            "{% if c['type'] == 'audio' %}<|audio|>{% elif c['type'] == 'text' %}{{ c['text'] }}{% endif %}"
-            "{% endfor %}{% endif %}<|end|>{% endfor %}"
-            "{% if add_generation_prompt %}<|assistant|>{% endif %}"
-        )
+        template = tiny.chat_template("<|{{ message['role'] }}|>", "<|end|>", "<|audio|>", "<|assistant|>")
         tok = tiny.byte_level_tokenizer(specials, template, eos_token="<|end|>", pad_token="<|endoftext|>",
                                         extra_special_tokens=cls.NAMED)
         model = cls.random_model(cls.tiny_config(tiny.TinyTokens.of(tok, cls.NAMED)))

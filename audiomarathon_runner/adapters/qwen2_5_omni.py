@@ -110,9 +110,7 @@ class Qwen2_5OmniThinkerAdapter(AudioLMAdapter):
 
         ids = tokens.ids
         return Qwen2_5OmniThinkerConfig(
-            audio_config=dict(d_model=tiny.HIDDEN, encoder_layers=1, encoder_attention_heads=tiny.HEADS,
-                              encoder_ffn_dim=tiny.FFN, n_window=100, output_dim=tiny.HIDDEN,
-                              **tiny.whisper_encoder()),
+            audio_config=tiny.whisper_encoder(n_window=100, output_dim=tiny.HIDDEN),
             vision_config=dict(depth=1, hidden_size=tiny.HIDDEN, intermediate_size=tiny.FFN, num_heads=tiny.HEADS,
                                out_hidden_size=tiny.HIDDEN, fullatt_block_indexes=[0]),
             text_config=tiny.text_config(tokens, rope_parameters={

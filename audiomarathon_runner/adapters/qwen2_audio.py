@@ -38,28 +38,21 @@ class Qwen2AudioAdapter(AudioLMAdapter):
         return self.processor(text=text, audio=entries, sampling_rate=SAMPLING_RATE, return_tensors="pt")
 
     # ------------------------------------------------------------ the tiny model
-    SPECIALS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|AUDIO|>", "<|audio_bos|>", "<|audio_eos|>")
-
     @classmethod
     def tiny_config(cls, tokens):
         from transformers import Qwen2AudioConfig
 
         return Qwen2AudioConfig(
-            audio_config=dict(d_model=tiny.HIDDEN, encoder_layers=1, encoder_attention_heads=tiny.HEADS,
-                              encoder_ffn_dim=tiny.FFN, **tiny.whisper_encoder()),
+            audio_config=tiny.whisper_encoder(),
             text_config=tiny.text_config(tokens),
             audio_token_index=tokens.ids["audio_token"],
         )
 
     @classmethod
     def build_tiny(cls, path: Path) -> Path:
-        from transformers import Qwen2AudioProcessor, WhisperFeatureExtractor
+        from transformers import Qwen2AudioProcessor
 
-        template = tiny.chatml("Audio {{ loop.index }}: <|audio_bos|><|AUDIO|><|audio_eos|>\n")
-        tok = tiny.byte_level_tokenizer(list(cls.SPECIALS), template, eos_token="<|im_end|>",
-                                        pad_token="<|endoftext|>")
-        # Real checkpoints use 30 s windows (3,000 frames); the tiny one too, so the policy is real.
-        fe = WhisperFeatureExtractor(feature_size=128, chunk_length=30)
-        proc = Qwen2AudioProcessor(feature_extractor=fe, tokenizer=tok, chat_template=template)
-        config = cls.tiny_config(tiny.TinyTokens.of(tok, {"audio_token": "<|AUDIO|>"}))
-        return tiny.save(path, cls.random_model(config), proc)
+        # 30 s windows (3,000 frames) as the real checkpoints', so the long-audio policy is real.
+        return tiny.save_chatml_tiny(cls, path, Qwen2AudioProcessor,
+                                     "Audio {{ loop.index }}: <|audio_bos|><|AUDIO|><|audio_eos|>\n",
+                                     "<|AUDIO|>", "<|AUDIO|>", "<|audio_bos|>", "<|audio_eos|>")

@@ -131,9 +131,8 @@ class VoxtralAdapter(AudioLMAdapter):
         return VoxtralConfig(
             # intermediate_size = 4 x hidden, as the real 5120 = 4 x 1280: the projector takes four
             # encoder frames per token, 12.5 tokens/s, the rate mistral_common counts the tokens at
-            audio_config=dict(hidden_size=tiny.HIDDEN, num_hidden_layers=1, num_attention_heads=tiny.HEADS,
-                              intermediate_size=4 * tiny.HIDDEN, num_key_value_heads=tiny.HEADS,
-                              **tiny.whisper_encoder()),
+            audio_config=tiny.whisper_encoder(tiny.COMMON_NAMES, intermediate_size=4 * tiny.HIDDEN,
+                                              num_key_value_heads=tiny.HEADS),
             text_config=tiny.text_config(tokens, head_dim=tiny.HIDDEN // tiny.HEADS),
             audio_token_id=tokens.ids["audio_token"],
         )
