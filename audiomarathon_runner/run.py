@@ -110,8 +110,7 @@ def _records(config: RunConfig, adapter, todo: Sequence[Sample], run_id: str):
         return ApiRunner(config).records(todo, run_id)
     from .sample_runner import SampleRunner
 
-    runner = SampleRunner(adapter, config)
-    return (runner.record(prepared.item, run_id, prepared) for prepared in runner.prepared(todo))
+    return SampleRunner(adapter, config).records(todo, run_id)
 
 
 def _evaluate(config: RunConfig, adapter, samples, out: Path, dist, dataset: dict, run_id: str) -> dict:

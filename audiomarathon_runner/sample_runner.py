@@ -61,6 +61,11 @@ class SampleRunner:
         """``Prepared`` samples in order, ``config.prefetch`` ahead in a background thread."""
         return Prefetcher(samples, self.prepare, depth=self.prefetch)
 
+    def records(self, samples: Sequence[Sample], run_id: str):
+        """The records of ``samples`` in order, one at a time, the next prepared ahead (the API
+        backend's ``ApiRunner.records`` gives them as its requests finish)."""
+        return (self.record(prepared.item, run_id, prepared) for prepared in self.prepared(samples))
+
     def generate(self, sample: Sample, prepared: Prepared | None = None) -> tuple[str, dict, dict, bool]:
         """reply, timings, compression statistics, and whether the reply stopped at the cap (no end of turn)."""
         clock = Clock(self.device)

@@ -88,8 +88,8 @@ def runner_loop(adapter, samples, device: str, new_tokens: int, folder: Path) ->
     with PredictionLog(path) as log:
         _sync(device)
         start = time.perf_counter()
-        for prepared in runner.prepared(samples):  # the loop of run_evaluation
-            log.append(runner.record(prepared.item, config.run_id(None), prepared))
+        for rec in runner.records(samples, config.run_id(None)):  # the loop of run_evaluation
+            log.append(rec)
         _sync(device)
         wall = time.perf_counter() - start
     records = read_records(path)

@@ -107,8 +107,8 @@ def exposed(adapter, family: str, seconds: float, n: int, prefetch: int, device:
         with PredictionLog(path) as log:
             _sync(device)
             t0 = time.perf_counter()
-            for prepared in runner.prepared(samples):  # the loop of run_evaluation
-                log.append(runner.record(prepared.item, config.run_id(None), prepared))
+            for rec in runner.records(samples, config.run_id(None)):  # the loop of run_evaluation
+                log.append(rec)
             _sync(device)
             wall = (time.perf_counter() - t0) * 1000.0
         recs = read_records(path)

@@ -7,6 +7,27 @@ import argparse
 from ..profiles import DEFAULT_PROFILE
 
 
+def add_run_arguments(parser, *, sweep: bool = False) -> None:
+    """Every option of ``run`` (``sweep``: of ``sweep``, which takes --methods/--ratios)."""
+    from ..api.config import add_api_arguments
+    from ..compression.config import add_compression_arguments
+
+    add_model_data_arguments(parser)
+    add_compression_arguments(parser, sweep=sweep)
+    apply_profile_defaults(parser)
+    add_api_arguments(parser)
+
+
+def run_config(args, **compression):
+    """The RunConfig of parsed options; ``compression``: a sweep point's method and ratio."""
+    from ..api.config import api_config_from_args
+    from ..compression.config import config_from_args
+    from ..run_config import RunConfig
+
+    return RunConfig(compression=config_from_args(args, **compression), api=api_config_from_args(args),
+                     **run_config_kwargs(args))
+
+
 def add_model_data_arguments(parser) -> None:
     parser.add_argument("--model", required=True, help="Hub id or local folder of a supported audio LLM")
     parser.add_argument("--revision", default=None, help="model revision (branch, tag or commit) on the Hub")

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from ..api.config import add_api_arguments, api_config_from_args
-from ..compression.config import add_compression_arguments, config_from_args
-from .options import (
-    add_model_data_arguments,
-    apply_profile_defaults,
-    expected_errors,
-    resolve_profile_defaults,
-    run_config_kwargs,
-)
+from .options import add_run_arguments, expected_errors, resolve_profile_defaults, run_config
 
 
 def add_arguments(parser) -> None:
-    add_model_data_arguments(parser)
-    add_compression_arguments(parser)
-    apply_profile_defaults(parser)
-    add_api_arguments(parser)
+    add_run_arguments(parser)
 
 
 def run(args) -> int:
@@ -31,13 +20,11 @@ def run(args) -> int:
     except ValueError as err:
         raise CommandError(str(err)) from None
 
-    from ..run import RunConfig, run_evaluation
     from .. import distributed
+    from ..run import run_evaluation
 
     try:
-        config = RunConfig(compression=config_from_args(args), api=api_config_from_args(args),
-                           **run_config_kwargs(args))
-        results = run_evaluation(config)
+        results = run_evaluation(run_config(args))
     except expected_errors() as err:
         raise CommandError(str(err)) from None
     finally:
