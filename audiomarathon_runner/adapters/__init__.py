@@ -10,17 +10,19 @@ from __future__ import annotations
 import contextlib
 import os
 
+from .aero import AeroAdapter
 from .audioflamingo3 import AudioFlamingo3Adapter
 from .base import NATIVE, SEGMENTS, AudioInputError, AudioLMAdapter, LongAudioPolicy
 from .gemma3n import Gemma3nAdapter
 from .phi4_multimodal import MissingAdapterError, Phi4MultimodalAdapter
 from .qwen2_5_omni import Qwen2_5OmniThinkerAdapter
 from .qwen2_audio import Qwen2AudioAdapter
+from .remote_code import RemoteCodeRefused, refusal
 from .voxtral import VoxtralAdapter
 
 ADAPTERS: dict[str, type[AudioLMAdapter]] = {}
 for _cls in (Qwen2_5OmniThinkerAdapter, Qwen2AudioAdapter, Phi4MultimodalAdapter, Gemma3nAdapter, AudioFlamingo3Adapter,
-             VoxtralAdapter):
+             VoxtralAdapter, AeroAdapter):
     for _mt in _cls.model_types:
         ADAPTERS[_mt] = _cls
 
@@ -85,6 +87,11 @@ def resolve_device(device: str | None) -> str:
 
 
 def read_model_type(model_id_or_path: str, revision: str | None = None) -> str:
+    return read_config(model_id_or_path, revision)["model_type"]
+
+
+def read_config(model_id_or_path: str, revision: str | None = None) -> dict:
+    """The checkpoint's config.json as a dict (it has a model_type)."""
     from transformers import PretrainedConfig
 
     text = str(model_id_or_path)
@@ -100,7 +107,7 @@ def read_model_type(model_id_or_path: str, revision: str | None = None) -> str:
     model_type = config.get("model_type")
     if not model_type:
         raise UnknownModelError(f"{model_id_or_path!r}: config.json has no model_type")
-    return model_type
+    return config
 
 
 @contextlib.contextmanager
@@ -137,10 +144,14 @@ def _check_hub_model(model: str, revision: str | None) -> None:
         raise UnknownModelError(model_unreachable_message(model, reason))
 
 
-def load_adapter(model_id_or_path, dtype="auto", device: str | None = None, revision: str | None = None) -> AudioLMAdapter:
-    """Load model + processor with from_pretrained and wrap them in the family's adapter."""
-    model_type = read_model_type(model_id_or_path, revision)
+def load_adapter(model_id_or_path, dtype="auto", device: str | None = None, revision: str | None = None,
+                 trust_remote_code: bool = False) -> AudioLMAdapter:
+    """Load model + processor with from_pretrained and wrap them in the family's adapter. A family
+    whose checkpoints are their own code (``remote_code``) loads only with ``trust_remote_code``."""
+    config = read_config(model_id_or_path, revision)
+    model_type = config["model_type"]
     cls = adapter_class(model_type)
+    check_remote_code(cls, str(model_id_or_path), config, trust_remote_code)
     device = resolve_device(device)
     kwargs = {"revision": revision} if revision else {}
     with quiet_loading():
@@ -149,8 +160,18 @@ def load_adapter(model_id_or_path, dtype="auto", device: str | None = None, revi
     return cls(model, processor, model_id=str(model_id_or_path))
 
 
+def needs_remote_code(model_id_or_path: str, revision: str | None = None) -> bool:
+    """Whether the checkpoint's family runs the checkpoint's own code (before anything loads)."""
+    return adapter_class(read_model_type(model_id_or_path, revision)).remote_code
+
+
+def check_remote_code(cls: type[AudioLMAdapter], model: str, config: dict, trust_remote_code: bool) -> None:
+    if cls.remote_code and not trust_remote_code:
+        raise refusal(model, config["model_type"], cls.family, config.get("auto_map"))
+
+
 __all__ = [
-    "ADAPTERS", "AudioFlamingo3Adapter", "Gemma3nAdapter", "MissingAdapterError", "NATIVE", "Phi4MultimodalAdapter",
+    "ADAPTERS", "AeroAdapter", "AudioFlamingo3Adapter", "RemoteCodeRefused", "Gemma3nAdapter", "MissingAdapterError", "NATIVE", "Phi4MultimodalAdapter",
     "Qwen2AudioAdapter",
     "Qwen2_5OmniThinkerAdapter", "SEGMENTS", "AudioInputError", "AudioLMAdapter", "LongAudioPolicy",
     "UnknownModelError", "VoxtralAdapter", "adapter_class", "default_dtype", "dtype_name", "load_adapter", "read_model_type", "resolve_device", "resolve_dtype",

@@ -82,6 +82,9 @@ class AudioLMAdapter:
     # How the compression code sees the family's text decoder: a key of
     # compression.decoder_views.DECODER_VIEWS, or None for the layout transformers' decoders share.
     decoder_view: ClassVar[str | None] = None
+    # Whether the family's checkpoints are their own Python code (config.json ``auto_map``), loaded
+    # only where the run allows it (``--trust-remote-code``).
+    remote_code: ClassVar[bool] = False
 
     def __init__(self, model, processor, model_id: str = ""):
         self.model = model
