@@ -42,6 +42,8 @@ class RunIdentityRecord(TypedDict):
     audio_control: str | None
     decoding: dict
     profile: NotRequired[str | None]  # how each family is asked each task ("card", "authors"); None before profiles
+    # the sha256 of the checkpoint's own model code, for a run allowed to run it (--trust-remote-code)
+    remote_code: NotRequired[str | None]
     dataset_fingerprint: str | None
 
 
@@ -195,8 +197,9 @@ def run_identity(config: Mapping[str, Any], dataset_fingerprint: str | None = No
     ``config`` is a run's settings (``RunConfig`` as a dict, or results.json's ``config``); only
     model, revision, backend (a model behind an API), method, ratio, layer, seed, press_scope,
     dtype, audio_control, the decoding (greedy settings plus the max_new_tokens cap) and the run
-    profile (how each family is asked each task; None for a run from before profiles) are read,
-    so an identity read back from results.json gives itself again. Settings that cannot change the outputs
+    profile (how each family is asked each task; None for a run from before profiles) and the hash
+    of the checkpoint's own code where the run ran it (--trust-remote-code) are read, so an identity
+    read back from results.json gives itself again. Settings that cannot change the outputs
     are dropped: an uncompressed run has ratio 0 and no layer or press scope, and its seed matters
     only when an audio control draws noise.
     """
@@ -225,8 +228,16 @@ def run_identity(config: Mapping[str, Any], dataset_fingerprint: str | None = No
             "max_new_tokens": canonical_cap(cap),
         },
         "profile": _lower_or_none(config.get("profile")),
+        "remote_code": _remote_code(config.get("remote_code")),
         "dataset_fingerprint": _text_or_none(dataset_fingerprint),
     }
+
+
+def _remote_code(value) -> str | None:
+    """The code hash of results.json's ``remote_code`` record (or of an identity read back)."""
+    if isinstance(value, Mapping):
+        value = value.get("sha256")
+    return _text_or_none(value)
 
 
 def _backend_identity(config: Mapping[str, Any]) -> dict | None:

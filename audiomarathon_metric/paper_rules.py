@@ -291,6 +291,7 @@ FAMILIES: dict[str, str] = {
     "Qwen2-Audio": QWEN.family,
     "Gemma-3n": QWEN.family,
     "Audio Flamingo 3": QWEN.family,
+    "Aero-1": QWEN.family,  # its scripts' (src/Aero-1/Others) answer rules are not typed out here: Qwen2.5-Omni's
 }
 ALIASES: dict[str, str] = {"Qwen2.5-Omni (thinker)": "Qwen2.5-Omni"}
 

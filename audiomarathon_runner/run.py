@@ -81,7 +81,8 @@ def run_evaluation(config: RunConfig, adapter: AudioLMAdapter | None = None,
 
 def load_model(config: RunConfig, device: str | None = None) -> AudioLMAdapter:
     """The run's model in its dtype (``resolved_dtype``) on ``device``; says which, on stderr."""
-    adapter = load_adapter(config.model, config.resolved_dtype(), device or config.device, config.revision)
+    adapter = load_adapter(config.model, config.resolved_dtype(), device or config.device, config.revision,
+                           trust_remote_code=config.trust_remote_code)
     if distributed.current().rank == 0:
         print(precision_line(config, adapter), file=sys.stderr, flush=True)
     return adapter

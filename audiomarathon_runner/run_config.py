@@ -58,6 +58,9 @@ class RunConfig:
     api: "ApiConfig | None" = None
     # A display name (compare, the leaderboard): a label only, never part of the run identity.
     name: str | None = None
+    # Allow a checkpoint whose model is its own Python code (Aero-1) to run that code here. Never
+    # implied; results.json and the run identity record the sha256 of the code (remote_code).
+    trust_remote_code: bool = False
 
     def __post_init__(self) -> None:
         from .commands.checks import check_name
@@ -79,6 +82,9 @@ class RunConfig:
         if self.prefetch is not None and self.prefetch < 0:
             raise ValueError(f"--prefetch must be >= 0, got {self.prefetch}")
         get_profile(self.profile)  # an unknown name fails here, naming the profiles
+        if self.trust_remote_code and self.api is not None:
+            raise ValueError("--trust-remote-code applies to a model loaded here; a model behind --api-base runs "
+                             "on its server")
 
     # Read-only views of the compression setting (stored once, in ``compression``).
     method = property(lambda self: self.compression.method)
@@ -92,11 +98,28 @@ class RunConfig:
         dtype is the one the model runs in: a defaulted run and the same run with that dtype given
         are one computation, so one identity; a model behind an API has none."""
         out = {k: v for k, v in asdict(self).items() if k not in ("compression", "api", "progress", "retry_failed")}
+        if self.trust_remote_code:
+            out["remote_code"] = self.remote_code()
+        else:  # a run without the flag records what it recorded before the flag existed
+            del out["trust_remote_code"]
         if self.api is None:
             out["dtype"] = self.resolved_dtype()
         elif out["dtype"] is None:
             del out["dtype"]
         return {**out, **self.compression.to_dict()}
+
+    def remote_code(self) -> dict | None:
+        """The sha256 and names of the checkpoint's .py files where the run lets its family run
+        them (``--trust-remote-code`` on a remote-code family); None otherwise. Read once per run."""
+        if not self.trust_remote_code:
+            return None
+        if "_remote_code" not in self.__dict__:
+            from .adapters import needs_remote_code
+            from .adapters.remote_code import code_record
+
+            remote = needs_remote_code(self.model, self.revision)
+            self.__dict__["_remote_code"] = code_record(self.model, self.revision) if remote else None
+        return self.__dict__["_remote_code"]
 
     def resolved_dtype(self) -> str:
         """``dtype``, or when none was given the default of the device the model runs on."""

@@ -18,7 +18,8 @@ def _classes() -> dict[type, list[str]]:
 
 def rows() -> list[tuple[str, str, str, str]]:
     """(family, config.json model_type(s), transformers class, system prompt), one per adapter class."""
-    return [(cls.family, ", ".join(types), cls.model_class, "model card's (below)" if cls.system_prompt else "none")
+    return [(cls.family, ", ".join(types), cls.model_class + (" (checkpoint's own code)" if cls.remote_code else ""),
+             "model card's (below)" if cls.system_prompt else "none")
             for cls, types in _classes().items()]
 
 
@@ -29,6 +30,10 @@ def run(args) -> int:
 
     print_columns(("family", "model_type", "transformers class", "system prompt"), rows())
     print("\nA checkpoint is matched by the model_type in its config.json; any other is refused.")
+    remote = [cls.family for cls in _classes() if cls.remote_code]
+    if remote:
+        print(f"{', '.join(remote)}: not a transformers class; its checkpoints ship their own Python code, which runs "
+              "only with --trust-remote-code (its sha256 is recorded in results.json and the run identity).")
     print("\nSystem prompts (--profile card, the default, sends the one the model card documents; a family whose "
           "card documents none gets no system turn):")
     for cls in _classes():

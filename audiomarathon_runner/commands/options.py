@@ -31,6 +31,11 @@ def run_config(args, **compression):
 def add_model_data_arguments(parser) -> None:
     parser.add_argument("--model", required=True, help="Hub id or local folder of a supported audio LLM")
     parser.add_argument("--revision", default=None, help="model revision (branch, tag or commit) on the Hub")
+    parser.add_argument("--trust-remote-code", action="store_true",
+                        help="allow a checkpoint whose model is its own Python code (Aero-1: config.json auto_map) "
+                             "to run that code on this machine; only for code you trust. Never implied: such a "
+                             "checkpoint is refused without it. The code's sha256 is recorded in results.json and "
+                             "the run identity")
     parser.add_argument("--tasks", default="all", help="comma-separated config names or abbreviations, or 'all'")
     parser.add_argument("--data", required=True, help="dataset folder or Hub dataset id (load_dataset format)")
     parser.add_argument("--out", required=True, help="output folder (re-running resumes)")
@@ -68,6 +73,7 @@ def run_config_kwargs(args) -> dict:
         max_audio_seconds=args.max_audio_seconds, max_new_tokens=args.max_new_tokens,
         retry_failed=args.retry_failed, progress=not args.no_progress,
         prefetch=args.prefetch, profile=args.profile, name=getattr(args, "name", None),
+        trust_remote_code=getattr(args, "trust_remote_code", False),
     )
 
 
