@@ -1,15 +1,18 @@
-"""The task registry: the single source of truth for the 10 AudioMarathon tasks.
+"""The task registry: the single source of truth for every benchmark's tasks.
 
-Config names, abbreviations, categories, label sets, prompts, metric kinds and generation
-lengths are defined here and nowhere else.
+AudioMarathon's ten tasks (``TASKS``; ``"all"`` selects them), MMAR's one task and AIR-Bench
+Foundation's 19, and the benchmarks that group them (``BENCHMARKS``; the benchmark-level API is
+``audiomarathon.benchmarks``). Config names, abbreviations, categories, label sets, prompts,
+metric kinds and generation lengths are defined here and nowhere else.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from functools import cached_property
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from .prompts import LETTERS, PromptTemplate
 
@@ -36,14 +39,14 @@ MCQ_REPLY_TOKENS = 128
 
 @dataclass(frozen=True)
 class Task:
-    """One AudioMarathon task (= one dataset config)."""
+    """One task of a benchmark (= one dataset config)."""
 
-    name: str  # config name, e.g. "TAU"
-    abbrev: str  # paper abbreviation, e.g. "ASC"
+    name: str  # config name, e.g. "TAU"; a Foundation task's release ``task_name``, typos kept
+    abbrev: str  # paper abbreviation, e.g. "ASC"; "" where the benchmark publishes none
     title: str
     category: str
     source: str  # source corpus
-    paper_count: int  # instances in the paper
+    paper_count: int | None  # instances in the paper; None where the paper gives no count per task
     prompt: PromptTemplate
     max_new_tokens: int
     metric: str = MCQ
@@ -55,8 +58,10 @@ class Task:
     # The prompt names the options itself ("If it is a male, answer 'a'"), so choices must be
     # exactly ``labels`` in registry order.
     fixed_choices: bool = False
-    min_duration: float = 90.0
-    max_duration: float = 300.0
+    # Clip length range an instance must have, in seconds; None: no check (MMAR's and AIR-Bench's
+    # clips are 1-60 s; the 90-300 s range is AudioMarathon's).
+    min_duration: float | None = 90.0
+    max_duration: float | None = 300.0
     # Folder names under which an official release may store this task (normalized).
     release_aliases: tuple[str, ...] = field(default_factory=tuple)
     # The official option text of each label, parallel to ``labels`` ("Airport - airport");
@@ -68,6 +73,19 @@ class Task:
     release_names: tuple[str, ...] = field(default_factory=tuple)
     # Record fields that only this task's release metadata carries ("scene_label").
     release_fields: tuple[str, ...] = field(default_factory=tuple)
+    # The Benchmark.name this task belongs to.
+    benchmark: str = "AudioMarathon"
+    # True: each instance brings its own options (MMAR 2-6, Foundation 2-4) and ``n_choices`` is
+    # the most an instance may have.
+    variable_choices: bool = False
+    # False: options are shown unlettered and a reply names an option by its text (MMAR).
+    lettered: bool = True
+    # The release's ``dataset_name`` values of this task (AIR-Bench Foundation: one audio folder
+    # ``<task_name>_<dataset_name>`` each).
+    dataset_names: tuple[str, ...] = field(default_factory=tuple)
+    # The benchmark authors' own rendering where it differs from ``prompt`` (AIR-Bench's script
+    # pads every question to four options with "None"); the runner's ``authors`` profile uses it.
+    authors_prompt: PromptTemplate | None = None
 
     def __post_init__(self) -> None:
         if self.option_texts is not None and (self.labels is None or len(self.option_texts) != len(self.labels)):
@@ -81,8 +99,11 @@ class Task:
     def letters(self) -> tuple[str, ...]:
         return tuple(LETTERS[: self.n_choices]) if self.is_mcq else ()
 
-    def render_prompt(self, question: str, choices: Iterable[str] = ()) -> str:
-        return self.prompt.render(question, list(choices))
+    def render_prompt(self, question: str, choices: Iterable[str] = (), authors: bool = False) -> str:
+        """The prompt for ``question`` and its options; ``authors``: the benchmark authors' own
+        rendering where the task has one (``authors_prompt``), else the same as without."""
+        template = self.authors_prompt if authors and self.authors_prompt is not None else self.prompt
+        return template.render(question, list(choices))
 
     def option_text(self, label: str) -> str:
         """The official option text of ``label`` ("shopping_mall" -> "Indoor shopping mall -
@@ -399,12 +420,189 @@ TASKS: tuple[Task, ...] = (
     ),
 )
 
+# MMAR (Ma et al., 2025): one task of 1,000 items, 2-6 option texts each, shown unlettered; the
+# prompt is the one the authors give in their issue tracker: the question, a line asking for one of
+# the options, and the option texts one per line.
+MMAR_BENCHMARK = "MMAR"
+MMAR_TASK = Task(
+    name="MMAR",
+    abbrev="",
+    title="Deep reasoning over speech, sound, music and their mix",
+    category="MMAR",
+    source="MMAR: human-curated clips (mostly YouTube)",
+    paper_count=1000,
+    prompt=PromptTemplate(
+        "{question}\nSelect one option from the provided choices:\n{options}", option_format="{text}"
+    ),
+    max_new_tokens=MCQ_REPLY_TOKENS,
+    n_choices=6,
+    variable_choices=True,
+    lettered=False,
+    min_duration=None,
+    max_duration=None,
+    release_files=("MMAR-meta.json", "MMAR-meta.jsonl"),
+    benchmark=MMAR_BENCHMARK,
+)
+MMAR_TASKS: tuple[Task, ...] = (MMAR_TASK,)
+
+# AIR-Bench Foundation (Yang et al., 2024): single-choice questions of 2-4 options. The prompt is the
+# authors' Inference_Foundation.py text, naming the letters that exist ("A or B" for two options).
+# Their script prints every question with four options, "C. None" / "D. None" where there are
+# fewer: that is the authors' rendering, used by the runner's ``authors`` profile only.
+AIRBENCH_FOUNDATION = "AIR-Bench Foundation"
+FOUNDATION_PROMPT = PromptTemplate(
+    "Choose the most suitable answer from options {letters_and} to respond the question in next line, "
+    "you may only choose {letters_or}.\n{question}\n{options}"
+)
+FOUNDATION_AUTHORS_PROMPT = replace(FOUNDATION_PROMPT, pad_to=4)
+
+
+def _foundation(name: str, title: str, category: str, *dataset_names: str) -> Task:
+    return Task(
+        name=name, abbrev="", title=title, category=category,
+        source="AIR-Bench Foundation: " + ", ".join(dataset_names),
+        paper_count=None, prompt=FOUNDATION_PROMPT, authors_prompt=FOUNDATION_AUTHORS_PROMPT,
+        max_new_tokens=MCQ_REPLY_TOKENS, n_choices=4, variable_choices=True,
+        min_duration=None, max_duration=None, benchmark=AIRBENCH_FOUNDATION, dataset_names=dataset_names,
+    )
+
+
+# The 19 tasks as the release's Foundation_meta.json spells ``task_name`` (typos kept: a config
+# name must match the release), each with its ``dataset_name`` values (25 folders in all). Order,
+# titles and the speech / sound / music grouping follow the AIR-Bench README's Foundation
+# leaderboard table (rows 1-9 speech, 10-13 sound, 14-19 music, as the paper's Table 2 groups them).
+SPEECH, SOUND, MUSIC = "speech", "sound", "music"
+FOUNDATION_CATEGORIES = (SPEECH, SOUND, MUSIC)
+FOUNDATION_TASKS: tuple[Task, ...] = (
+    _foundation("Speech_Grounding", "Speech grounding", SPEECH, "librispeech"),
+    _foundation("Spoken_Language_Identification", "Spoken language identification", SPEECH, "covost2"),
+    _foundation("Speaker_Gender_Recognition", "Speaker gender recognition", SPEECH, "common_voice_13_en", "meld"),
+    _foundation("Speaker_Emotion_Recontion", "Emotion recognition", SPEECH, "iemocap", "meld"),
+    _foundation("Speaker_Age_Prediction", "Speaker age prediction", SPEECH, "common_voice_13.0_en"),
+    _foundation("Speech_Entity_Reconition", "Speech entity recognition", SPEECH, "slurp"),
+    _foundation("Speaker_Intent_Classification", "Intent classification", SPEECH, "slurp"),
+    _foundation("Speaker_Number_Verification", "Speaker number verification", SPEECH, "voxceleb1"),
+    _foundation("Synthesized_Voice_Detection", "Synthesized voice detection", SPEECH, "fake_or_real"),
+    _foundation("Audio_Grounding", "Audio grounding", SOUND, "AudioGrounding"),
+    _foundation("vocal_sound_classification", "Vocal sound classification", SOUND, "VocalSound"),
+    _foundation("Acoustic_Scene_Classification", "Acoustic scene classification", SOUND, "CochlScene", "TUT2017"),
+    _foundation("Sound_AQA", "Sound question answering", SOUND, "avqa", "clothoaqa"),
+    _foundation("Music_Instruments_Classfication", "Music instruments classification", MUSIC, "nsynth", "MTJ-Jamendo"),
+    _foundation("Music_Genre_Recognition", "Music genre classification", MUSIC, "fma", "MTJ-Jamendo"),
+    _foundation("Music_Midi_Pitch_Analysis", "Music note analysis-pitch", MUSIC, "nsynth"),
+    _foundation("Music_Midi_Velocity_Analysis", "Music note analysis-velocity", MUSIC, "nsynth"),
+    _foundation("Music_AQA", "Music question answering", MUSIC, "music_avqa"),
+    _foundation("Music_Mood_Recognition", "Music emotion detection", MUSIC, "MTJ-Jamendo"),
+)
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One benchmark: its tasks, the dataset configs that group them, and how it is scored.
+
+    ``key`` is its lowercase id on the command line, in results and in the Space; ``groups`` maps a
+    dataset config holding several tasks to their names (AudioMarathon's "all", Foundation's
+    "foundation"); ``aggregation`` names its aggregation in the metric package; ``breakdowns`` are
+    the ``meta`` keys its scores are also reported by.
+    """
+
+    name: str
+    key: str
+    tasks: tuple[Task, ...]
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    aggregation: str = ""
+    breakdowns: tuple[str, ...] = ()
+    citation: str = ""
+    homepage: str = ""
+    paper_url: str = ""
+
+    def __post_init__(self) -> None:
+        names = {t.name for t in self.tasks}
+        for group, members in self.groups.items():
+            if not set(members) <= names:
+                raise ValueError(f"{self.name}: group {group!r} names tasks it does not have: "
+                                 f"{sorted(set(members) - names)}")
+        if any(t.benchmark != self.name for t in self.tasks):
+            raise ValueError(f"{self.name}: every task must name this benchmark in Task.benchmark")
+        object.__setattr__(self, "groups", MappingProxyType({k: tuple(v) for k, v in self.groups.items()}))
+
+    @property
+    def task_names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tasks)
+
+
 ALL = "all"
+FOUNDATION = "foundation"  # the config of every AIR-Bench Foundation item
+
+BENCHMARKS: dict[str, Benchmark] = {
+    b.name: b
+    for b in (
+        Benchmark(
+            name="AudioMarathon",
+            key="audiomarathon",
+            tasks=TASKS,
+            groups={ALL: tuple(t.name for t in TASKS)},
+            aggregation="audiomarathon",
+            breakdowns=(),
+            citation="""@article{he2025audiomarathon,
+  title   = {AudioMarathon: A Comprehensive Benchmark for Long-Context Audio Understanding and Efficiency in Audio LLMs},
+  author  = {He, Peize and Wen, Zichen and Wang, Yubo and Wang, Yuxuan and Liu, Xiaoqian and Huang, Jiajie and Lei, Zehui and Gu, Zhuangcheng and Jin, Xiangqi and Yang, Jiabing and Li, Kai and Liu, Zhifei and Li, Weijia and Wang, Cunxiang and He, Conghui and Zhang, Linfeng},
+  journal = {arXiv preprint arXiv:2510.07293},
+  year    = {2025}
+}""",
+            homepage="https://github.com/DabDans/AudioMarathon",
+            paper_url="https://arxiv.org/abs/2510.07293",
+        ),
+        Benchmark(
+            name=MMAR_BENCHMARK,
+            key="mmar",
+            tasks=MMAR_TASKS,
+            groups={},
+            aggregation="mmar",
+            breakdowns=("modality", "category", "sub-category"),
+            citation="""@article{ma2025mmar,
+  title   = {MMAR: A Challenging Benchmark for Deep Reasoning in Speech, Audio, Music, and Their Mix},
+  author  = {Ma, Ziyang and Ma, Yinghao and Zhu, Yanqiao and Yang, Chen and Chao, Yi-Wen and Xu, Ruiyang and others},
+  journal = {arXiv preprint arXiv:2505.13032},
+  year    = {2025}
+}""",
+            homepage="https://github.com/ddlBoJack/MMAR",
+            paper_url="https://arxiv.org/abs/2505.13032",
+        ),
+        Benchmark(
+            name=AIRBENCH_FOUNDATION,
+            key="airbench-foundation",
+            tasks=FOUNDATION_TASKS,
+            groups={FOUNDATION: tuple(t.name for t in FOUNDATION_TASKS)},
+            aggregation="airbench-foundation",
+            breakdowns=("task_name", "dataset_name"),
+            citation="""@article{yang2024air,
+  title   = {AIR-Bench: Benchmarking Large Audio-Language Models via Generative Comprehension},
+  author  = {Yang, Qian and Xu, Jin and Liu, Wenrui and Chu, Yunfei and Jiang, Ziyue and Zhou, Xiaohuan and Leng, Yichong and Lv, Yuanjun and Zhao, Zhou and Zhou, Chang and others},
+  journal = {arXiv preprint arXiv:2402.07729},
+  year    = {2024}
+}""",
+            homepage="https://github.com/OFA-Sys/AIR-Bench",
+            paper_url="https://arxiv.org/abs/2402.07729",
+        ),
+    )
+}
+
 TASK_NAMES: tuple[str, ...] = tuple(t.name for t in TASKS)
+# Every benchmark's tasks, in registry order (benchmarks in BENCHMARKS order).
+ALL_TASKS: tuple[Task, ...] = tuple(t for b in BENCHMARKS.values() for t in b.tasks)
 _BY_KEY: dict[str, Task] = {}
-for _t in TASKS:
-    _BY_KEY[_t.name.lower()] = _t
-    _BY_KEY[_t.abbrev.lower()] = _t
+for _t in ALL_TASKS:
+    for _key in (_t.name, _t.abbrev):
+        if _key:
+            if _BY_KEY.setdefault(_key.lower(), _t) is not _t:
+                raise ValueError(f"task name {_key!r} is used twice in the registry")
+# Selections naming several tasks: a benchmark's key and its groups ("all" = AudioMarathon's ten).
+_SELECTIONS: dict[str, tuple[Task, ...]] = {}
+for _b in BENCHMARKS.values():
+    _SELECTIONS[_b.key] = _b.tasks
+    for _group, _members in _b.groups.items():
+        _SELECTIONS[_group.lower()] = tuple(t for t in _b.tasks if t.name in _members)
 
 
 class UnknownTaskError(KeyError, ValueError):
@@ -415,11 +613,14 @@ class UnknownTaskError(KeyError, ValueError):
 
 
 def _valid_names() -> str:
-    return ", ".join(f"{t.name} ({t.abbrev})" for t in TASKS)
+    return "; ".join(
+        f"{b.name}: " + ", ".join(f"{t.name} ({t.abbrev})" if t.abbrev else t.name for t in b.tasks)
+        for b in BENCHMARKS.values()
+    )
 
 
 def get_task(name: str) -> Task:
-    """Look a task up by config name or abbreviation, case-insensitively."""
+    """Look any benchmark's task up by config name or abbreviation, case-insensitively."""
     task = _BY_KEY.get(str(name).strip().lower())
     if task is None:
         raise UnknownTaskError(f"unknown task {name!r}; valid tasks: {_valid_names()}")
@@ -427,7 +628,8 @@ def get_task(name: str) -> Task:
 
 
 def resolve_tasks(spec: str | Iterable[str] | None) -> list[Task]:
-    """Parse a task selection: 'all', 'TAU,GTZAN', 'ASC', or an iterable of names.
+    """Parse a task selection: 'all' (AudioMarathon's ten), 'TAU,GTZAN', 'ASC', a benchmark's
+    key ('mmar', 'airbench-foundation') or group ('foundation'), or an iterable of these.
 
     Order follows the registry; duplicates are removed.
     """
@@ -436,11 +638,20 @@ def resolve_tasks(spec: str | Iterable[str] | None) -> list[Task]:
     names = spec.split(",") if isinstance(spec, str) else list(spec)
     names = [n.strip() for n in names if n and n.strip()]
     if not names:
-        raise UnknownTaskError(f"no task given; valid tasks: {_valid_names()} or 'all'")
-    if any(n.lower() == ALL for n in names):
-        return list(TASKS)
-    chosen = {get_task(n).name for n in names}
-    return [t for t in TASKS if t.name in chosen]
+        raise UnknownTaskError(
+            f"no task given; valid tasks: {_valid_names()}; or one of: {', '.join(_SELECTIONS)}")
+    chosen: set[str] = set()
+    for n in names:
+        group = _SELECTIONS.get(n.lower())
+        if group is not None:
+            chosen.update(t.name for t in group)
+        else:
+            try:
+                chosen.add(get_task(n).name)
+            except UnknownTaskError:
+                raise UnknownTaskError(f"unknown task {n!r}; valid tasks: {_valid_names()}; "
+                                       f"or one of: {', '.join(_SELECTIONS)}") from None
+    return [t for t in ALL_TASKS if t.name in chosen]
 
 
 def normalize_folder_name(name: str) -> str:
@@ -457,4 +668,4 @@ def task_for_folder(folder_name: str) -> Task | None:
 
 
 def tasks_in_category(category: str) -> list[Task]:
-    return [t for t in TASKS if t.category == category]
+    return [t for t in ALL_TASKS if t.category == category]
