@@ -10,7 +10,7 @@ A profile fixes, per family and task, the system turn, the words of the prompt, 
     transcription mode for speech recognition where it has one (Voxtral).
 ``authors``
     The benchmark authors' baseline scripts (github.com/DabDans/AudioMarathon: the Qwen2.5-Omni,
-    Phi-4-multimodal and Voxtral evaluation scripts), family by family: their system prompts,
+    Phi-4-multimodal, Voxtral and Aero-1 evaluation scripts), family by family: their system prompts,
     their instruction prefixes, their option layouts where a family's script words them
     differently, their reply caps, their peak normalisation, and KV presses over every prompt
     position. Families they wrote no script for get their Qwen2.5-Omni procedure.
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 from audiomarathon.prompts import LETTERS, letters_phrase
 from audiomarathon.tasks import TASKS, WER, Task
 
-from .adapters import ADAPTERS, Phi4MultimodalAdapter, Qwen2_5OmniThinkerAdapter, VoxtralAdapter
+from .adapters import ADAPTERS, AeroAdapter, Phi4MultimodalAdapter, Qwen2_5OmniThinkerAdapter, VoxtralAdapter
 
 if TYPE_CHECKING:
     import numpy as np
@@ -301,6 +301,36 @@ VOXTRAL_AUTHORS: dict[str, Procedure] = dict([
         f"{{question}}\n\n{{options}}\n\n{_VOXTRAL_ANSWER} ({{letters_lower}}).", option_format="{lower}. {text}")),
 ])
 
+_AERO = "src/Aero-1/Others/{}.py"
+
+
+def _aero(task: str, script: str, max_new_tokens: int, **kw) -> tuple[str, Procedure]:
+    return task, Procedure(system=None, max_new_tokens=max_new_tokens, source=_AERO.format(script), **kw)
+
+
+_AERO_AGE = PHI4_AUTHORS["VoxAge"].form  # the same fixed list of age groups, word for word
+# No system turn, one user turn: an audio entry per 30 s piece, then the text; no normalisation.
+# Tasks their Aero-1 scripts do not cover follow the Qwen2.5-Omni procedure, as other families do.
+AERO_AUTHORS: dict[str, Procedure] = {**QWEN_AUTHORS, **dict([
+    _aero("LibriSpeech", "librispeech_test_aero", 256, form=PromptForm(
+        "Transcribe this audio accurately. Remove hesitation words like 'um', 'uh'. Provide only the transcribed "
+        "text without any additional comments.")),
+    _aero("RACE", "race_test_aero", 3),
+    _aero("SLUE", "SLUE_test_aero", 10),
+    _aero("TAU", "TAU_test_aero", 10, form=PromptForm(
+        "Listen to this audio and identify the acoustic scene. Choose the most appropriate option.\n\n{options}\n\n"
+        "Respond with only the letter of your answer ({letters}).", option_format="{letter}: {text}")),
+    _aero("GTZAN", "gtzan_test_aero", 3),
+    _aero("DESED", "desed_aero1_test_sing_event", 10, form=PromptForm(
+        "Listen to the audio carefully and answer the following question.\n\n{question}\n\n{options}\n\n"
+        "Please select the correct answer and respond with only the letter ({letters}).")),
+    _aero("VESUS", "VESUS_test_aero", 64, form=PromptForm(
+        "{question}\n\n{options}\n\nPlease select the correct answer ({letters}).", option_format="{letter}) {text}")),
+    _aero("HAD", "HAD_test_aero", 10, form=PromptForm("Is this audio real or fake? Answer with 'real' or 'fake' only.")),
+    _aero("VoxGender", "Vox_test_aero", 10),
+    _aero("VoxAge", "Vox_age_test_aero", 10, form=_AERO_AGE),
+])}
+
 AUTHORS_DEFAULT_FAMILY = Qwen2_5OmniThinkerAdapter.family
 AUTHORS_PROFILE = Profile(
     name="authors",
@@ -310,7 +340,7 @@ AUTHORS_PROFILE = Profile(
     default=QWEN_AUTHORS,
     default_owner=AUTHORS_DEFAULT_FAMILY,
     families={Qwen2_5OmniThinkerAdapter.family: QWEN_AUTHORS, Phi4MultimodalAdapter.family: PHI4_AUTHORS,
-              VoxtralAdapter.family: VOXTRAL_AUTHORS},
+              VoxtralAdapter.family: VOXTRAL_AUTHORS, AeroAdapter.family: AERO_AUTHORS},
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (CARD_PROFILE, AUTHORS_PROFILE)}

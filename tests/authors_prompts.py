@@ -1,6 +1,6 @@
 """The benchmark authors' prompts, typed out from their evaluation scripts
 (github.com/DabDans/AudioMarathon: src/Qwen_2.5_Omni/Others/*_qwen2.5.py, src/Phi4MM/Others/*_test.py,
-src/Voxtral/eval_*.py) the way those scripts assemble them: the independent reference that
+src/Voxtral/eval_*.py, src/Aero-1/Others/*_aero*.py) the way those scripts assemble them: the independent reference that
 ``--profile authors`` is checked against, character by character. Each builder takes the item's
 question and choices (choice_a, choice_b, ... in order) as the scripts read them from the metadata.
 
@@ -266,5 +266,62 @@ VOXTRAL = {
     "VoxAge": Script(None, _voxtral_age, 200),
 }
 
+# ------------------------------------------------------------------ Aero-1 (src/Aero-1/Others/*_aero*.py)
+# Every script: messages = [{"role": "user", "content": [one audio part per 30 s chunk..., text]}]
+# (no system turn), processor.apply_chat_template(messages, add_generation_prompt=True), the
+# librosa-loaded clip as it is (no normalisation), model.generate(max_new_tokens=...).
+def _aero_tau(question, choices):  # TAU_test_aero.py
+    instruction = "Listen to this audio and identify the acoustic scene. Choose the most appropriate option."
+    option_text = f"A: {choices[0]}\nB: {choices[1]}\nC: {choices[2]}\nD: {choices[3]}"
+    format_instruction = "Respond with only the letter of your answer (A, B, C, or D)."
+    return f"{instruction}\n\n{option_text}\n\n{format_instruction}"
+
+
+def _aero_desed(question, choices):  # desed_aero1_test_sing_event.py: create_aero_qa_prompt
+    a, b, c, d = choices
+    return f"""Listen to the audio carefully and answer the following question.
+
+{question}
+
+A. {a}
+B. {b}
+C. {c}
+D. {d}
+
+Please select the correct answer and respond with only the letter (A, B, C, or D)."""
+
+
+def _aero_vesus(question, choices):  # VESUS_test_aero.py
+    a, b, c, d = choices
+    return f"""{question}
+
+A) {a}
+B) {b}
+C) {c}
+D) {d}
+
+Please select the correct answer (A, B, C, or D)."""
+
+
+AERO_ASR = ("Transcribe this audio accurately. Remove hesitation words like 'um', 'uh'. Provide only the transcribed "
+            "text without any additional comments.")
+AERO_HAD = "Is this audio real or fake? Answer with 'real' or 'fake' only."
+AERO_AGE = ("Listen to this audio and identify the speaker's age group. Choose the most appropriate option: (a) Young "
+            "Adult (18-30), (b) Early Career (31-40), (c) Mid Career (41-50), (d) Senior (51-70), (e) Elderly (71+). "
+            "Answer with only the letter (a, b, c, d, or e).")
+
+AERO = {
+    "LibriSpeech": Script(None, lambda q, c: AERO_ASR, 256),  # librispeech_test_aero.py
+    "RACE": Script(None, _race_body, 3),  # race_test_aero.py
+    "SLUE": Script(None, _abcd_body, 10),  # SLUE_test_aero.py
+    "TAU": Script(None, _aero_tau, 10),
+    "GTZAN": Script(None, _gtzan_body, 3),  # gtzan_test_aero.py
+    "DESED": Script(None, _aero_desed, 10),
+    "VESUS": Script(None, _aero_vesus, 64),
+    "HAD": Script(None, lambda q, c: AERO_HAD, 10),  # HAD_test_aero.py
+    "VoxGender": Script(None, lambda q, c: GENDER_INSTRUCTION, 10),  # Vox_test_aero.py
+    "VoxAge": Script(None, lambda q, c: AERO_AGE, 10),  # Vox_age_test_aero.py
+}
+
 # Families the authors wrote no script for follow the Qwen2.5-Omni scripts.
-BY_FAMILY = {"Qwen2.5-Omni": QWEN, "Phi-4-multimodal": PHI4, "Voxtral": VOXTRAL}
+BY_FAMILY = {"Qwen2.5-Omni": QWEN, "Phi-4-multimodal": PHI4, "Voxtral": VOXTRAL, "Aero-1": AERO}

@@ -49,7 +49,7 @@ ITEMS = {
 }
 
 _NEEDS = {"voxtral": "mistral_common"}
-CHAT_FAMILIES = ["qwen2_5_omni_thinker", "qwen2_audio", "phi4_multimodal", "audioflamingo3"]
+CHAT_FAMILIES = ["qwen2_5_omni_thinker", "qwen2_audio", "phi4_multimodal", "audioflamingo3", "aero"]
 FAMILIES = [*CHAT_FAMILIES, pytest.param("voxtral", marks=pytest.mark.skipif(
     importlib.util.find_spec("mistral_common") is None, reason="Voxtral needs mistral_common"))]
 
@@ -57,7 +57,7 @@ FAMILIES = [*CHAT_FAMILIES, pytest.param("voxtral", marks=pytest.mark.skipif(
 @pytest.fixture(scope="module", params=FAMILIES)
 def adapter(request, tmp_path_factory):
     path = save_tiny_model(request.param, tmp_path_factory.mktemp(request.param) / "model")
-    return load_adapter(path, dtype="fp32", device="cpu")
+    return load_adapter(path, dtype="fp32", device="cpu", trust_remote_code=request.param == "aero")
 
 
 def _sample(task: str) -> Sample:
