@@ -8,7 +8,8 @@ one leaderboard tab per benchmark from here.
   which carries the paper's table (arXiv 2505.13032) and rows added since (Qwen3-Omni-Thinking).
   Columns: Avg, then one per modality, named here by the release's ``modality`` values.
 - AIR-Bench Foundation: the authors' "Foundation LeaderBoard" (github.com/OFA-Sys/AIR-Bench,
-  README.md, commit 98324766): one accuracy per task and the Average row. Only the per-task figures
+  README.md, commit 98324766): one accuracy per task and the Average row. Columns: the release's
+  ``task_name`` of each row (the task whose registry title is the row's label). Only the per-task figures
   and the average are published; the speech / sound / music figures are derived by the leaderboard's
   aggregation (each the unweighted mean of its tasks, the average the mean of the three), which
   reproduces every published average to its decimal (tests/test_space_benchmarks.py).
@@ -18,6 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Mapping
+
+from audiomarathon.benchmarks import get_benchmark
+from audiomarathon.tasks import FOUNDATION_CATEGORIES
 
 MMAR_SOURCE = ("MMAR leaderboard (arXiv 2505.13032), github.com/ddlBoJack/MMAR README.md "
                "\"Leaderboard\" @ 3bce090a")
@@ -31,8 +35,7 @@ class PublishedFigures:
     """One published row of a benchmark's leaderboard.
 
     ``columns``: the table's figures by the release's own names (MMAR: ``modality`` values;
-    Foundation: the table's task rows, by ``FOUNDATION_TASK_ROWS``' labels); None where the
-    table prints "/" or nothing. ``average``: the table's average, None where it prints none."""
+    Foundation: ``task_name`` values); None where the table prints "/" or nothing. ``average``: the table's average, None where it prints none."""
 
     benchmark: str  # the benchmark's key
     model: str
@@ -100,21 +103,24 @@ MMAR_PUBLISHED: tuple[PublishedFigures, ...] = (
 
 
 # --- AIR-Bench Foundation ---------------------------------------------------------------------------
-# The table's task rows in its order, as it labels them, each with its category (the AIR-Bench
-# paper's grouping: 9 speech, 4 sound, 6 music tasks).
-FOUNDATION_TASK_ROWS: tuple[tuple[str, str], ...] = (
-    ("Speech grounding", "speech"), ("Spoken language identification", "speech"),
-    ("Speaker gender recognition", "speech"), ("Emotion recognition", "speech"),
-    ("Speaker age prediction", "speech"), ("Speech entity recognition", "speech"),
-    ("Intent classification", "speech"), ("Speaker number verification", "speech"),
-    ("Synthesized voice detection", "speech"),
-    ("Audio grounding", "sound"), ("Vocal sound classification", "sound"),
-    ("Acoustic scene classification", "sound"), ("Sound question answering", "sound"),
-    ("Music instruments classification", "music"), ("Music genre classification", "music"),
-    ("Music note analysis-pitch", "music"), ("Music note analysis-velocity", "music"),
-    ("Music question answering", "music"), ("Music emotion detection", "music"),
+# The table's task rows in its order, as it labels them: each is the registry's title of one
+# Foundation task (whose category, speech / sound / music, is the registry's too).
+FOUNDATION_TASK_ROWS: tuple[str, ...] = (
+    "Speech grounding", "Spoken language identification", "Speaker gender recognition", "Emotion recognition",
+    "Speaker age prediction", "Speech entity recognition", "Intent classification", "Speaker number verification",
+    "Synthesized voice detection", "Audio grounding", "Vocal sound classification", "Acoustic scene classification",
+    "Sound question answering", "Music instruments classification", "Music genre classification",
+    "Music note analysis-pitch", "Music note analysis-velocity", "Music question answering", "Music emotion detection",
 )
-FOUNDATION_CATEGORIES = ("speech", "sound", "music")
+
+
+def _foundation_task_names() -> tuple[str, ...]:
+    by_title = {t.title: t.name for t in get_benchmark("airbench-foundation").tasks}
+    missing = [label for label in FOUNDATION_TASK_ROWS if label not in by_title]
+    if missing:
+        raise ValueError(f"Foundation leaderboard rows with no registry task of that title: {missing}")
+    return tuple(by_title[label] for label in FOUNDATION_TASK_ROWS)
+
 
 # The table's columns (models) and, per model, its figures down the task rows (None: "/"), then the
 # Average row (None: "/").
@@ -142,7 +148,7 @@ _FOUNDATION_WEIGHTS = {"Qwen-Audio-Turbo": "closed", "Whisper+GPT 4": "closed"}
 
 FOUNDATION_PUBLISHED: tuple[PublishedFigures, ...] = tuple(
     PublishedFigures("airbench-foundation", model, "Foundation leaderboard", _FOUNDATION_WEIGHTS.get(model, "open"),
-                     None, average, dict(zip((label for label, _ in FOUNDATION_TASK_ROWS), figures)),
+                     None, average, dict(zip(_foundation_task_names(), figures)),
                      FOUNDATION_SOURCE)
     for model, (figures, average) in _FOUNDATION_TABLE.items()
 )
@@ -154,7 +160,7 @@ def foundation_categories(row: PublishedFigures) -> dict[str, float]:
     figures (a category with a task not reported is left out)."""
     out = {}
     for category in FOUNDATION_CATEGORIES:
-        values = [row.columns[label] for label, cat in FOUNDATION_TASK_ROWS if cat == category]
+        values = [row.columns[t.name] for t in get_benchmark("airbench-foundation").tasks if t.category == category]
         if all(v is not None for v in values):
             out[category] = sum(values) / len(values)
     return out

@@ -15,6 +15,10 @@ A profile fixes, per family and task, the system turn, the words of the prompt, 
     differently, their reply caps, their peak normalisation, and KV presses over every prompt
     position. Families they wrote no script for get their Qwen2.5-Omni procedure.
 
+Benchmarks whose authors wrote one procedure for every model (MMAR, AIR-Bench Foundation) have it
+in ``Profile.every_family``: under ``authors``, AIR-Bench Foundation's padded four-option prompt
+(the task registry's ``authors_prompt``); their reply room is the registry's in both profiles.
+
 Profiles are data: a ``Profile`` holds one ``Procedure`` per (family, task); nothing here branches
 on a family or a task name.
 """
@@ -25,7 +29,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 from audiomarathon.prompts import LETTERS, letters_phrase
-from audiomarathon.tasks import TASKS, WER, Task
+from audiomarathon.benchmarks import all_tasks
+from audiomarathon.tasks import WER, Task
 
 from .adapters import ADAPTERS, AeroAdapter, Phi4MultimodalAdapter, Qwen2_5OmniThinkerAdapter, VoxtralAdapter
 
@@ -71,7 +76,9 @@ class Procedure:
     the task registry's). ``max_new_tokens``: the reply cap (None: the registry's).
     ``peak_normalize``: the clip is scaled to a peak of 1 before the model hears it. ``transcribe``:
     the language given to the family's own transcription mode, for speech recognition, where the
-    family has one (otherwise the chat prompt is used). ``source``: where the procedure comes from."""
+    family has one (otherwise the chat prompt is used). ``authors_prompt``: the task registry's
+    rendering by the benchmark's authors (``Task.authors_prompt``: AIR-Bench's "C. None" / "D. None"
+    padding) instead of its prompt. ``source``: where the procedure comes from."""
 
     system: str | None = CARD
     instruction: str | None = None
@@ -79,10 +86,12 @@ class Procedure:
     max_new_tokens: int | None = None
     peak_normalize: bool = False
     transcribe: str | None = None
+    authors_prompt: bool = False
     source: str = ""
 
     def user_text(self, task: Task, question: str, choices: Sequence[str]) -> str:
-        body = self.form.render(task, question, choices) if self.form else task.render_prompt(question, choices)
+        body = (self.form.render(task, question, choices) if self.form
+                else task.render_prompt(question, choices, authors=self.authors_prompt))
         return f"{self.instruction}\n\n{body}" if self.instruction else body
 
 
@@ -129,15 +138,18 @@ class Profile:
     default: Mapping[str, Procedure]  # task name -> procedure, for families without a table
     default_owner: str  # whose procedure ``default`` is ("model card", a family name)
     families: Mapping[str, Mapping[str, Procedure]] = field(default_factory=dict)
+    # task name -> the procedure every family follows (a benchmark whose authors wrote one for all)
+    every_family: Mapping[str, Procedure] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for family, table in {"(default)": self.default, **self.families}.items():
-            missing = [t.name for t in TASKS if t.name not in table]
+            missing = [t.name for t in all_tasks() if t.name not in table and t.name not in self.every_family]
             if missing:
                 raise ValueError(f"profile {self.name!r}, family {family}: no procedure for {', '.join(missing)}")
 
     def procedure(self, family: Family, task: Task) -> Procedure:
-        return self.families.get(family.name, self.default)[task.name]
+        table = self.families.get(family.name, self.default)
+        return table[task.name] if task.name in table else self.every_family[task.name]
 
     def follows(self, family: Family) -> str:
         """Whose procedure ``family`` runs under (results.json and ``audiomarathon models``)."""
@@ -173,7 +185,7 @@ class Profile:
                               "prompt_form": proc.form.template if proc.form else None,
                               "max_new_tokens": self.max_new_tokens(family, task, cap),
                               "peak_normalize": proc.peak_normalize, "transcription": self.transcription(family, task),
-                              "source": proc.source}
+                              "authors_prompt": proc.authors_prompt, "source": proc.source}
         return {"profile": self.name, "follows": self.follows(family), "tasks": out}
 
 
@@ -191,7 +203,8 @@ CARD_PROFILE = Profile(
     summary="each family as its model card runs it: the card's system prompt, the benchmark's prompts, replies "
             "with room, the model's transcription mode for ASR where it has one; presses evict audio only",
     press_scope="audio",
-    default={t.name: Procedure(transcribe="en" if t.metric == WER else None, source="model card") for t in TASKS},
+    default={t.name: Procedure(transcribe="en" if t.metric == WER else None, source="model card")
+             for t in all_tasks()},
     default_owner="model card",
 )
 
@@ -301,6 +314,19 @@ VOXTRAL_AUTHORS: dict[str, Procedure] = dict([
         f"{{question}}\n\n{{options}}\n\n{_VOXTRAL_ANSWER} ({{letters_lower}}).", option_format="{lower}. {text}")),
 ])
 
+# The benchmarks whose authors wrote one procedure for every model: where it comes from, by
+# Task.benchmark. AIR-Bench's Inference_Foundation.py prints four options to every question ("C. None",
+# "D. None" where there are two); MMAR's prompt is the registry's own (the authors' issue tracker).
+# Neither script fixes a system turn or a reply cap: the model card's and the registry's.
+ONE_PROCEDURE_SOURCES = {
+    "MMAR": "github.com/ddlBoJack/MMAR: the prompt given in the authors' issue tracker",
+    "AIR-Bench Foundation": "github.com/OFA-Sys/AIR-Bench Inference_Foundation.py",
+}
+EVERY_FAMILY_AUTHORS: dict[str, Procedure] = {
+    t.name: Procedure(authors_prompt=t.authors_prompt is not None, source=ONE_PROCEDURE_SOURCES[t.benchmark])
+    for t in all_tasks() if t.benchmark in ONE_PROCEDURE_SOURCES
+}
+
 _AERO = "src/Aero-1/Others/{}.py"
 
 
@@ -341,6 +367,7 @@ AUTHORS_PROFILE = Profile(
     default_owner=AUTHORS_DEFAULT_FAMILY,
     families={Qwen2_5OmniThinkerAdapter.family: QWEN_AUTHORS, Phi4MultimodalAdapter.family: PHI4_AUTHORS,
               VoxtralAdapter.family: VOXTRAL_AUTHORS, AeroAdapter.family: AERO_AUTHORS},
+    every_family=EVERY_FAMILY_AUTHORS,
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (CARD_PROFILE, AUTHORS_PROFILE)}
