@@ -36,7 +36,8 @@ FAMILIES = [
 @pytest.fixture(scope="module", params=FAMILIES)
 def adapter(request, tmp_path_factory):
     path = save_tiny_model(request.param, tmp_path_factory.mktemp(request.param) / "model")
-    return load_adapter(path, dtype="fp32", device="cpu")
+    return load_adapter(path, dtype="fp32", device="cpu",
+                        trust_remote_code=TINY_FAMILIES[request.param].remote_code)
 
 
 def _audio(seconds: float, extra: int = 0, seed: int = 0) -> np.ndarray:

@@ -16,7 +16,8 @@ def adapter(request, tmp_path_factory):
     if request.param == "gemma3n":  # the tiny Gemma-3n checkpoint's vision tower is a timm model
         pytest.importorskip("timm", reason="tiny Gemma-3n needs timm; its decoder is covered in test_compression_families")
     path = save_tiny_model(request.param, tmp_path_factory.mktemp(request.param), seed=0)
-    return load_adapter(str(path), dtype="fp32", device="cpu")
+    return load_adapter(str(path), dtype="fp32", device="cpu",
+                        trust_remote_code=TINY_FAMILIES[request.param].remote_code)
 
 
 def _generate(adapter, inputs):
