@@ -13,13 +13,18 @@ import evaluate
 from audiomarathon.prompts import LETTERS
 from audiomarathon.tasks import ALL
 from audiomarathon.tasks import get_task
+from audiomarathon_metric.accuracy_scoring import PAPER_READERS
 from audiomarathon_metric.ages import age_range
 from audiomarathon_metric.aggregate import aggregate
+from audiomarathon_metric.aggregations import AGGREGATIONS
+from audiomarathon_metric.aggregations import random_guess_accuracy
+from audiomarathon_metric.airbench_rules import official_letter
 from audiomarathon_metric.comparison import compare
 from audiomarathon_metric.display import fmt1
 from audiomarathon_metric.extraction import extract_answer
 from audiomarathon_metric.extraction_rules import READING_RULES
 from audiomarathon_metric.long_audio import DEFAULT_DURATION_BINS
+from audiomarathon_metric.mmar_rules import official_match
 from audiomarathon_metric.normalizers import NORMALIZERS
 from audiomarathon_metric.option_forms import option_forms
 from audiomarathon_metric.paper_readers import authors_normalize
@@ -188,6 +193,7 @@ class Audiomarathon(evaluate.Metric):
 
 
 # Names re-exported for users of the loaded module file (and to keep each import above in use).
-__all__ = ["Audiomarathon", "DEFAULT_DURATION_BINS", "FAMILIES", "LETTERS", "MAX_READ", "NORMALIZERS", "PUBLISHED",
+__all__ = ["AGGREGATIONS", "Audiomarathon", "DEFAULT_DURATION_BINS", "PAPER_READERS", "official_letter",
+           "official_match", "random_guess_accuracy", "FAMILIES", "LETTERS", "MAX_READ", "NORMALIZERS", "PUBLISHED",
            "METRIC_VERSION", "READING_RULES", "ScoreSettings", "age_range", "aggregate", "authors_normalize", "compare", "extract_answer",
            "fmt1", "option_forms", "percentile_ci", "score", "scorers"]

@@ -27,9 +27,9 @@ VENDORED: dict[Path, str] = {
     CORE / "prompts.py": "am_prompts",
     CORE / "tasks.py": "am_tasks",
     **{HERE / f"{name}.py": f"am_{name}" for name in
-       ("ages", "aggregate", "comparison", "display", "extraction", "extraction_rules", "long_audio", "normalizers",
-        "option_forms", "paper_readers", "paper_rules", "paper_scoring", "published", "reply_matchers",
-        "score_inputs", "scoring", "stats")},
+       ("accuracy_scoring", "ages", "aggregate", "aggregations", "airbench_rules", "comparison", "display",
+        "extraction", "extraction_rules", "long_audio", "mmar_rules", "normalizers", "option_forms", "paper_readers",
+        "paper_rules", "paper_scoring", "published", "reply_matchers", "score_inputs", "scoring", "stats")},
 }
 COPIED = ("README.md", "app.py", "requirements.txt")
 

@@ -33,6 +33,8 @@ Tiers (``Extraction.rule`` names the one that decided; each is a row of the tabl
                        ("about 35", "late fifties"); one spanning two groups ("30s") names none
                        (see ``ages``)
 Negated letters and options ("not A", "A is incorrect", "rather than rock") are never asserted.
+A task whose prompt shows its options without letters (MMAR) is read by a shorter table
+(``mmar_rules.UNLETTERED_RULES``): letters inside sentences are not read there.
 Invalid rules: ``empty``, ``too_long``, ``conflict``, ``negated``, ``refusal``, ``no_answer``.
 
 Every step is one pass of a regular expression over text whose whitespace runs have been
@@ -85,6 +87,10 @@ def extract_answer(reply: str, choices: Sequence[str], task: str | Task) -> Extr
     if not isinstance(reply, str):
         raise TypeError(f"reply must be a string, got {type(reply).__name__}")
     choices = tuple(choices) if choices else default_choices(t)
+    if not t.lettered:  # options shown as texts only (MMAR): see mmar_rules
+        from .mmar_rules import UNLETTERED_RULES
+
+        return read_reply(item_options(choices, t.name), reply, rules=UNLETTERED_RULES)
     return read_reply(item_options(choices, t.name), reply)
 
 

@@ -6,14 +6,16 @@ argument or the index, and one task's result (``TaskResult``).
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Callable, Sequence
 
 import numpy as np
 
 from audiomarathon.prompts import LETTERS
+from audiomarathon.tasks import ALL_TASKS
 from audiomarathon.tasks import MCQ
-from audiomarathon.tasks import TASKS
 from audiomarathon.tasks import Task
 from audiomarathon.tasks import UnknownTaskError
 from audiomarathon.tasks import get_task
@@ -23,7 +25,8 @@ from .normalizers import get_normalizer
 from .option_forms import norm_text
 
 MODES = ("strict", "paper")
-_TASK_INDEX = {t.name: i for i, t in enumerate(TASKS)}
+# Registry order, AudioMarathon's ten first: their bootstrap streams are as before other benchmarks came.
+_TASK_INDEX = {t.name: i for i, t in enumerate(ALL_TASKS)}
 
 
 class ScoringInputError(ValueError):
@@ -140,6 +143,8 @@ class Item:
     task: Task
     reference: str
     choices: tuple[str, ...]
+    missing: bool = False  # no reply at all (a failed sample): scored as "" unless a paper rule skips it
+    meta: dict = field(default_factory=dict)  # the instance's meta (MMAR modality, Foundation dataset_name, ...)
 
 
 # ---------------------------------------------------------------- input validation
@@ -159,13 +164,34 @@ def _check_strings(name: str, values: list) -> None:
             raise ScoringInputError(f"{name}[{i}] must be a string, got {type(v).__name__}: {v!r}")
 
 
-def prepare_items(predictions, references, tasks, choices=None, ids=None) -> tuple[list[str], list[Item]]:
-    """Validate the inputs and pair them up; every error names the index it is about."""
+def _meta(i: int, value) -> dict:
+    """An item's meta: a dict, its JSON text (the dataset's ``meta`` column), or None/"" for none."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as err:
+            raise ScoringInputError(f"meta[{i}] is not JSON ({err})") from None
+    if not isinstance(value, dict):
+        raise ScoringInputError(f"meta[{i}] must be an object (dict or JSON text), got {type(value).__name__}")
+    return value
+
+
+def prepare_items(predictions, references, tasks, choices=None, ids=None, meta=None) -> tuple[list[str], list[Item]]:
+    """Validate the inputs and pair them up; every error names the index it is about. An item of a
+    benchmark other than AudioMarathon may have the prediction None (no reply: a failed sample, which
+    MMAR's script skips); it is returned as "" and its item marked ``missing``."""
     predictions = _as_list("predictions", predictions, None)
     n = len(predictions)
     references = _as_list("references", references, n)
-    _check_strings("predictions", predictions)
+    missing = [p is None for p in predictions]
+    for i, p in enumerate(predictions):  # None: checked per item below, once its task is known
+        if p is not None and not isinstance(p, str):
+            raise ScoringInputError(f"predictions[{i}] must be a string, got {type(p).__name__}: {p!r}")
+    predictions = ["" if p is None else p for p in predictions]
     _check_strings("references", references)
+    meta_list = [None] * n if meta is None else _as_list("meta", meta, n)
     if isinstance(tasks, (str, Task)):
         task_list = [tasks] * n
     else:
@@ -184,6 +210,9 @@ def prepare_items(predictions, references, tasks, choices=None, ids=None) -> tup
                 task = resolved[key] = get_task(key)
             except UnknownTaskError as err:
                 raise ScoringInputError(f"tasks[{i}]: {err}") from None
+        if missing[i] and task.benchmark == "AudioMarathon":
+            raise ScoringInputError(f"predictions[{i}] must be a string, got NoneType: None (a reply that failed "
+                                    f"is scored as the empty reply \"\")")
         item_id = f"{task.name}-{i:05d}" if id_list[i] is None else str(id_list[i])
         if item_id in seen_ids:
             raise ScoringInputError(f"ids[{i}] = {item_id!r} repeats ids[{seen_ids[item_id]}]")
@@ -220,7 +249,7 @@ def prepare_items(predictions, references, tasks, choices=None, ids=None) -> tup
                     f"({LETTERS[0]}-{LETTERS[len(item_choices) - 1]}) for {task.name}"
                 )
             reference = letter
-        items.append(Item(i, item_id, task, reference, item_choices))
+        items.append(Item(i, item_id, task, reference, item_choices, missing[i], _meta(i, meta_list[i])))
     return predictions, items
 
 

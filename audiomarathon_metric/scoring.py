@@ -14,12 +14,17 @@ from typing import Callable, Sequence
 import numpy as np
 
 from audiomarathon.prompts import LETTERS
+from audiomarathon.tasks import ALL_TASKS
+from audiomarathon.tasks import BENCHMARKS
 from audiomarathon.tasks import MCQ
-from audiomarathon.tasks import TASKS
 from audiomarathon.tasks import WER
 from audiomarathon.tasks import Task
 from audiomarathon.tasks import get_task
 
+from .accuracy_scoring import PAPER_READERS
+from .accuracy_scoring import benchmark_section
+from .accuracy_scoring import benchmarks_of
+from .accuracy_scoring import score_accuracy
 from .aggregate import aggregate
 from .extraction import clean_transcript
 from .extraction import extract_answer
@@ -210,8 +215,14 @@ def _scorers_for(settings: ScoreSettings) -> tuple[dict, dict]:
     return scorers(rules), {"normalizer": "authors", "family": name, "paper_rules": rules.family}
 
 
+def scorer_of(task: Task, scorers: dict) -> Callable:
+    """A task's scorer: its benchmark's accuracy scorer (MMAR, AIR-Bench Foundation; both modes),
+    else the mode's scorer of its metric kind (AudioMarathon)."""
+    return score_accuracy if task.benchmark in PAPER_READERS else scorers[task.metric]
+
+
 def group_by_task(items: Sequence[Item]) -> dict[str, list[Item]]:
-    groups: dict[str, list[Item]] = {t.name: [] for t in TASKS}
+    groups: dict[str, list[Item]] = {t.name: [] for t in ALL_TASKS}
     for it in items:
         groups[it.task.name].append(it)
     return {name: group for name, group in groups.items() if group}
@@ -228,6 +239,7 @@ def score(
     *,
     durations: Sequence[float] | None = None,
     evidence: Sequence[float | None] | None = None,
+    meta: Sequence[dict | str | None] | None = None,
     settings: ScoreSettings | None = None,
     **options,
 ) -> dict:
@@ -239,7 +251,13 @@ def score(
     ids: per-item ids (default "<task>-<index>"), echoed in the per-sample records;
     durations: seconds per item -> ``by_duration`` (scores per duration bin and a trend test per
     task); evidence: relative evidence centre per item (0..1, None where unmarked) ->
-    ``by_evidence_position``.
+    ``by_evidence_position`` (both over AudioMarathon's items only);
+    meta: per-item meta (a dict or the dataset's JSON text; MMAR's modality / category /
+    sub-category, Foundation's dataset_name) -> the benchmark's breakdown tables.
+    A run holding tasks of MMAR or AIR-Bench Foundation also gets ``benchmarks``: per benchmark
+    key, its aggregate as its leaderboard publishes it, its tables and its random-guess baseline;
+    the top-level aggregate fields are AudioMarathon's when the run has its tasks, else those of
+    the run's only benchmark (None when it mixes two others).
     How to score: ``settings`` (a ScoreSettings), or its fields as keyword arguments (mode, family,
     normalizer, n_bootstrap, seed, alpha, per_sample, duration_bins, evidence_bins), which override
     the fields of ``settings`` when both are given. Every figure, invalid_rate included, is on the
@@ -247,14 +265,14 @@ def score(
     """
     settings = ScoreSettings.of(settings, options, "score()")
     scorers, rules_out = _scorers_for(settings)
-    replies, items = prepare_items(predictions, references, tasks, choices, ids)
+    replies, items = prepare_items(predictions, references, tasks, choices, ids, meta)
     long_inputs = None
     if durations is not None or evidence is not None:
         from .long_audio import prepare_inputs
 
         long_inputs = prepare_inputs(len(items), durations, settings.duration_bins, evidence, settings.evidence_bins,
                                      ScoringInputError)
-    results = {name: scorers[group[0].task.metric](group[0].task, group, replies, settings)
+    results = {name: scorer_of(group[0].task, scorers)(group[0].task, group, replies, settings)
                for name, group in group_by_task(items).items()}
 
     # A task none of whose items could be scored (paper mode, no valid reply) has score None: it is
@@ -264,25 +282,37 @@ def score(
     for name, res in results.items():
         summary = dict(res.summary)
         if get_task(name).metric == MCQ:
-            p = summary["p_value"]
+            p = summary.get("p_value")
             summary["p_value_bonferroni"] = None if p is None else bonferroni(p, n_tests)
             summary["significant"] = None if p is None else bool(summary["p_value_bonferroni"] < settings.alpha)
         task_out[name] = summary
 
-    agg = aggregate({name: s["score"] for name, s in task_out.items()})
-    scored = [r for name, r in results.items() if task_out[name]["score"] is not None]
-    overall_ci = None
-    if settings.n_bootstrap > 0 and scored and all(r.replicates.size for r in scored):
-        overall_ci = percentile_ci(np.mean([r.replicates for r in scored], axis=0))
+    audiomarathon = [name for name in results if get_task(name).benchmark == "AudioMarathon"]
+    others = [b for b in benchmarks_of(results) if b.name != "AudioMarathon"]
+    sections = {b.key: benchmark_section(b, results, settings.n_bootstrap) for b in others}
+    if audiomarathon or not others:
+        agg = aggregate({name: task_out[name]["score"] for name in audiomarathon})
+        scored = [results[name] for name in audiomarathon if task_out[name]["score"] is not None]
+        overall_ci = None
+        if settings.n_bootstrap > 0 and scored and all(r.replicates.size for r in scored):
+            overall_ci = percentile_ci(np.mean([r.replicates for r in scored], axis=0))
+        top = {"categories": agg["categories"], "average": agg["average"], "average_ci95": overall_ci,
+               "n_tasks": agg["n_tasks"], "complete": agg["complete"], "missing_tasks": agg["missing"],
+               "unscored_tasks": agg["unscored"]}
+        if others:
+            sections = {BENCHMARKS["AudioMarathon"].key: {"name": "AudioMarathon", "aggregation": "audiomarathon",
+                                                          **top, "n": sum(len(g) for n, g in group_by_task(items).items()
+                                                                          if n in audiomarathon)},
+                        **sections}
+    elif len(others) == 1:
+        top = {k: sections[others[0].key][k] for k in ("categories", "average", "average_ci95", "n_tasks", "complete",
+                                                        "missing_tasks", "unscored_tasks")}
+    else:  # two benchmarks other than AudioMarathon: their averages do not combine
+        top = {"categories": {}, "average": None, "average_ci95": None, "n_tasks": len(results), "complete": False,
+               "missing_tasks": [], "unscored_tasks": [n for n, s in task_out.items() if s["score"] is None]}
     out = {
         "tasks": task_out,
-        "categories": agg["categories"],
-        "average": agg["average"],
-        "average_ci95": overall_ci,
-        "n_tasks": agg["n_tasks"],
-        "complete": agg["complete"],
-        "missing_tasks": agg["missing"],
-        "unscored_tasks": agg["unscored"],
+        **top,
         "n": len(items),
         "mode": settings.mode,
         "normalizer": settings.normalizer_name,
@@ -293,10 +323,14 @@ def score(
         "metric_version": METRIC_VERSION,
         **rules_out,
     }
-    if long_inputs:
+    if sections:
+        out["benchmarks"] = sections
+    long_groups = {name: group for name, group in group_by_task(items).items() if name in audiomarathon}
+    if long_inputs and long_groups:
         from .long_audio import long_audio_sections
 
-        out.update(long_audio_sections(group_by_task(items), replies, settings, scorers, results, **long_inputs))
+        # Duration bins and evidence positions are AudioMarathon's long-audio analysis (90-300 s items).
+        out.update(long_audio_sections(long_groups, replies, settings, scorers, results, **long_inputs))
     if settings.per_sample:
         samples = [s for res in results.values() for s in res.samples]
         out["per_sample"] = sorted(samples, key=lambda s: s["index"])
