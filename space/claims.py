@@ -67,7 +67,8 @@ KNOWN_MODELS: tuple[KnownModel, ...] = (
     KnownModel("nvidia/audio-flamingo-2", 3.0, "model card: \"a 3B parameter small language model\"",
                names=("Audio-Flamingo-2",), counted=False),
     KnownModel("lmms-lab/Aero-1-Audio-1.5B", 1.5,
-               "Hub id (the checkpoint the paper's scripts load); built on Qwen2.5-1.5B",
+               "Hub id (the checkpoint the paper's scripts load) and model card (github.com/EvolvingLMMs-Lab/Aero-1): "
+               "built upon Qwen-2.5-1.5B",
                names=("Aero-1-Audio",), counted=False),
     KnownModel("baichuan-inc/Baichuan-Omni-1d5", 7.0,
                "model card and technical report (arXiv 2501.15368): a 7B model (its language model)",
