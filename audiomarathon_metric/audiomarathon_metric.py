@@ -12,7 +12,7 @@ import datasets
 import evaluate
 from audiomarathon.prompts import LETTERS
 from audiomarathon.tasks import ALL
-from audiomarathon.tasks import get_task
+from audiomarathon.tasks import resolve_tasks
 from audiomarathon_metric.accuracy_scoring import PAPER_READERS
 from audiomarathon_metric.ages import age_range
 from audiomarathon_metric.aggregate import aggregate
@@ -50,7 +50,9 @@ _CITATION = """\
 """
 
 _DESCRIPTION = """\
-Scores raw audio-LLM replies on the 10 AudioMarathon tasks. Multiple-choice replies are parsed
+Scores raw audio-LLM replies on the 10 AudioMarathon tasks, and on MMAR and AIR-Bench Foundation
+(accuracy; paper mode reproduces their official scoring scripts, strict mode fixes their flaws; each
+benchmark aggregated as its leaderboard publishes it, under "benchmarks"). Multiple-choice replies are parsed
 into a letter or *invalid* by documented rules (no random fallback); the headline task score is
 macro-F1 (0-100), with accuracy, weighted F1, invalid rate, a seeded bootstrap 95% CI and an exact
 Poisson-binomial test against random guessing (Bonferroni-corrected). ASR (LibriSpeech) is scored
@@ -62,13 +64,18 @@ Args:
     predictions (list of str): raw model replies.
     references (list of str): answer letters ("A".."E") for multiple-choice tasks; reference
         transcripts for ASR (LibriSpeech).
-    tasks (str or list of str, optional): each item's task (config name or abbreviation). Defaults
-        to the config name when that is a task; required for config "all" (or "default").
+    tasks (str or list of str, optional): each item's task (config name or abbreviation; "MMAR", a
+        Foundation task_name such as "Sound_AQA"). Defaults to the config name when that is a task;
+        required for configs naming several ("all", "default", "foundation", "airbench-foundation").
     choices (list of list of str, optional): each item's option texts in letter order. Required for
         multiple-choice items except HAD and VoxGender (fixed options); [] for ASR items.
     ids (list of str, optional): item ids, echoed in per-sample records; must be unique.
+    meta (list of dict or JSON str, optional): each item's meta (the dataset's "meta" column):
+        MMAR's modality / category / sub-category and Foundation's dataset_name give the benchmarks'
+        breakdown and per-folder tables.
     mode ("strict" | "paper"): strict counts invalid replies as wrong (default); paper scores each
-        task as the benchmark authors' script for the model's family does.
+        task as the benchmark authors' script for the model's family does (MMAR, Foundation: their
+        official script, the same for every family).
     family (str, optional): paper mode's model family ("Qwen2.5-Omni", "Phi-4-multimodal",
         "Voxtral", ...; default: Qwen2.5-Omni's scripts, which also cover the other families).
     normalizer ("benchmark" | "whisper" | "whisper_basic"): transcript normalizer for WER.
@@ -91,7 +98,9 @@ Returns:
     dict with "tasks" ({config: {"score", "n", "accuracy", "macro_f1", "weighted_f1",
     "invalid_rate", "ci95", "p_value", "p_value_bonferroni", "significant", ...} or for ASR
     {"score", "n", "wer", "corpus_wer", "ci95", ...}}), "categories", "average", "average_ci95",
-    "complete" (all 10 tasks present), "mode", and "per_sample" when asked.
+    "complete" (all 10 tasks present), "mode", and "per_sample" when asked. With MMAR or Foundation
+    items also "benchmarks" ({key: {"average", "categories", "random_guess", "tables", "folders",
+    ...}}); their tasks' summaries give "accuracy", "n_scored", "chance_accuracy" (random guess).
 Examples:
     >>> import evaluate
     >>> metric = evaluate.load("audiomarathon_metric", "GTZAN")  # from the repository root
@@ -103,7 +112,8 @@ Examples:
 
 
 # Per-item columns, by their name in add_batch()/compute() and in add().
-PER_ITEM = {"tasks": "task", "choices": "choices", "ids": "id", "durations": "duration", "evidence": "evidence"}
+PER_ITEM = {"tasks": "task", "choices": "choices", "ids": "id", "durations": "duration", "evidence": "evidence",
+            "meta": "meta"}
 
 
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
@@ -127,7 +137,8 @@ class Audiomarathon(evaluate.Metric):
         name = (self.config_name or "default").strip()
         if name.lower() in (ALL, "default"):
             return None
-        return get_task(name).name  # raises for an unknown config, listing the valid ones
+        chosen = resolve_tasks(name)  # raises for an unknown config, listing the valid ones
+        return chosen[0].name if len(chosen) == 1 else None  # a benchmark or group: tasks=[...] per item
 
     def _download_and_prepare(self, dl_manager):
         self._default_task()  # fail at load time on a bad config name
@@ -179,17 +190,17 @@ class Audiomarathon(evaluate.Metric):
             )
         kwargs["tasks"] = tasks
         if predictions is not None or references is not None:
-            prepare_items(predictions, references, tasks, kwargs.get("choices"), kwargs.get("ids"))
+            prepare_items(predictions, references, tasks, kwargs.get("choices"), kwargs.get("ids"), kwargs.get("meta"))
         try:
             return super().compute(predictions=predictions, references=references, **kwargs)
         finally:  # evaluate's compute() adds the given replies through add_batch(): start the next round clean
             self._kept_columns, self._kept_rows = {}, 0
 
     def _compute(self, predictions, references, tasks=None, choices=None, ids=None, durations=None, evidence=None,
-                 **settings):
+                 meta=None, **settings):
         # The options (mode, family, n_bootstrap, ...) are ScoreSettings' fields, checked there.
         return score(predictions, references, tasks, choices=choices, ids=ids, durations=durations,
-                     evidence=evidence, **settings)
+                     evidence=evidence, meta=meta, **settings)
 
 
 # Names re-exported for users of the loaded module file (and to keep each import above in use).

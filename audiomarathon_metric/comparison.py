@@ -13,9 +13,13 @@ from typing import Sequence
 
 import numpy as np
 
+from audiomarathon.tasks import BENCHMARKS
 from audiomarathon.tasks import MCQ
 from audiomarathon.tasks import WER
 
+from .accuracy_scoring import PAPER_READERS
+from .accuracy_scoring import benchmarks_of
+from .aggregations import get_aggregation
 from .extraction import clean_transcript
 from .normalizers import get_normalizer
 from .score_inputs import ScoreSettings
@@ -118,7 +122,61 @@ def _compare_asr(task, items, replies_a, replies_b, settings):
     }, reps
 
 
+def _compare_accuracy(task, items, replies_a, replies_b, settings):
+    """MMAR / AIR-Bench Foundation: their score is accuracy. Both runs read by this metric's
+    extraction (a missing reply is invalid); strict keeps every item, an invalid reply wrong; paper
+    keeps the items both runs answered validly."""
+    from .accuracy_scoring import strict_read
+
+    reads = [[strict_read(it, replies[it.index]) for it in items] for replies in (replies_a, replies_b)]
+    valid = np.array([[r.valid for r in run] for run in reads], dtype=bool)
+    right = np.array([[r.correct for r in run] for run in reads], dtype=bool)
+    keep = valid.all(axis=0) if settings.mode == "paper" else np.ones(len(items), dtype=bool)
+    if not keep.any():
+        out = _unscored(len(items))
+        out.update(accuracy_a=None, accuracy_b=None, only_a_correct=0, only_b_correct=0, mcnemar_p=None)
+        return out, np.empty(0)
+    ra, rb = right[0, keep], right[1, keep]
+    only_a, only_b = int((ra & ~rb).sum()), int((~ra & rb).sum())
+    acc_a, acc_b = 100.0 * float(ra.mean()), 100.0 * float(rb.mean())
+    reps = np.empty(0)
+    if settings.n_bootstrap > 0:
+        counts = bootstrap_counts(ra.size, settings.n_bootstrap, settings.rng(task, stream=1))
+        reps = 100.0 * (counts @ (ra.astype(float) - rb.astype(float))) / ra.size
+    return {
+        "n": int(ra.size), "n_total": len(items), "accuracy_a": acc_a, "accuracy_b": acc_b,
+        "only_a_correct": only_a, "only_b_correct": only_b, "mcnemar_p": mcnemar_exact(only_a, only_b),
+        "score_a": acc_a, "score_b": acc_b, "score_diff": acc_a - acc_b,
+        "ci95": percentile_ci(reps), "p_value": bootstrap_p_value(reps),
+    }, reps
+
+
 COMPARERS = {MCQ: _compare_mcq, WER: _compare_asr}
+
+
+def _comparer(task):
+    return _compare_accuracy if task.benchmark in PAPER_READERS else COMPARERS[task.metric]
+
+
+def _benchmark_averages(out_tasks: dict, reps: dict, n_bootstrap: int) -> dict:
+    """Per benchmark key: both runs' averages and their difference, combined the benchmark's way
+    (over the tasks compared; linear, so the replicates of the difference combine the same way)."""
+    sections = {}
+    for bench in benchmarks_of(out_tasks):
+        agg = get_aggregation(bench.aggregation)
+        names = [t.name for t in bench.tasks if t.name in out_tasks and out_tasks[t.name]["score_diff"] is not None]
+        weights = {name: out_tasks[name]["n"] for name in names}
+        value = {}
+        for side in ("a", "b"):
+            value[side] = agg.combine(bench, {name: out_tasks[name][f"score_{side}"] for name in names}, weights)[1]
+        diff_reps = [reps[name] for name in names]
+        ci = None
+        if n_bootstrap > 0 and names and all(r.size for r in diff_reps):
+            ci = percentile_ci(agg.combine(bench, {name: reps[name] for name in names}, weights)[1])
+        sections[bench.key] = {"average_a": value["a"], "average_b": value["b"],
+                               "average_diff": None if value["a"] is None else value["a"] - value["b"],
+                               "average_diff_ci95": ci, "n_tasks": len(names)}
+    return sections
 
 
 def compare(
@@ -155,26 +213,37 @@ def compare(
     for i, v in enumerate(replies_b):
         if not isinstance(v, str):
             raise ScoringInputError(f"predictions_b[{i}] must be a string, got {type(v).__name__}: {v!r}")
-    out_tasks, reps = {}, []
+    out_tasks, task_reps = {}, {}
     for name, group in group_by_task(items).items():
         task = group[0].task
-        out_tasks[name], r = COMPARERS[task.metric](task, group, replies_a, replies_b, settings)
-        reps.append(r)
+        out_tasks[name], task_reps[name] = _comparer(task)(task, group, replies_a, replies_b, settings)
     # A task with no item to compare (paper mode: none valid in both runs) is named, not averaged.
     unscored = [name for name, t in out_tasks.items() if t["score_diff"] is None]
-    diffs = [t["score_diff"] for t in out_tasks.values() if t["score_diff"] is not None]
-    reps = [r for r in reps if r.size]
-    have_reps = settings.n_bootstrap > 0 and reps and len(reps) == len(diffs)
-    # Each run's average over the same tasks as the difference (their common items).
-    scored = [t for t in out_tasks.values() if t["score_diff"] is not None]
-    return {
+    others = [b for b in benchmarks_of(out_tasks) if b.name != "AudioMarathon"]
+    sections = _benchmark_averages(out_tasks, task_reps, settings.n_bootstrap) if others else {}
+    audiomarathon = [n for n in out_tasks if n in BENCHMARKS["AudioMarathon"].task_names]
+    if not audiomarathon and len(others) == 1:  # one other benchmark: its average, its way
+        top = {k: sections[others[0].key][k] for k in ("average_a", "average_b", "average_diff", "average_diff_ci95")}
+    elif not audiomarathon and others:  # benchmarks whose averages do not combine: see "benchmarks"
+        top = {"average_a": None, "average_b": None, "average_diff": None, "average_diff_ci95": None}
+    else:  # AudioMarathon's tasks: the plain mean over them, as before
+        diffs = [out_tasks[n]["score_diff"] for n in audiomarathon if out_tasks[n]["score_diff"] is not None]
+        reps = [task_reps[n] for n in audiomarathon if task_reps[n].size]
+        have_reps = settings.n_bootstrap > 0 and reps and len(reps) == len(diffs)
+        # Each run's average over the same tasks as the difference (their common items).
+        scored = [out_tasks[n] for n in audiomarathon if out_tasks[n]["score_diff"] is not None]
+        top = {"average_a": float(np.mean([t["score_a"] for t in scored])) if scored else None,
+               "average_b": float(np.mean([t["score_b"] for t in scored])) if scored else None,
+               "average_diff": float(np.mean(diffs)) if diffs else None,
+               "average_diff_ci95": percentile_ci(np.mean(reps, axis=0)) if have_reps else None}
+    out = {
         "tasks": out_tasks,
-        "average_a": float(np.mean([t["score_a"] for t in scored])) if scored else None,
-        "average_b": float(np.mean([t["score_b"] for t in scored])) if scored else None,
-        "average_diff": float(np.mean(diffs)) if diffs else None,
-        "average_diff_ci95": percentile_ci(np.mean(reps, axis=0)) if have_reps else None,
+        **top,
         "unscored_tasks": unscored,
         "mode": settings.mode,
         "n_bootstrap": settings.n_bootstrap,
         "seed": settings.seed,
     }
+    if sections:
+        out["benchmarks"] = sections
+    return out

@@ -2,12 +2,16 @@
 
 ``audiomarathon score --data PATH`` uses this when a predictions file carries no ``duration``
 (for instance one written by another harness): the dataset (a built/imported folder or a Hub id)
-is read without its audio, and each record is matched by id.
+is read without its audio, and each record is matched by id. The same read gives each item's
+``meta`` (MMAR's modality / layer / sub-category, AIR-Bench Foundation's task and dataset names)
+for the benchmarks' breakdown tables.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from dataclasses import field
 
 from audiomarathon.fingerprint import KEY_COLUMNS, dataset_fingerprint
 from audiomarathon.tasks import resolve_tasks
@@ -19,6 +23,16 @@ from .long_audio import evidence_centre
 class ItemInfo:
     duration: float
     evidence_position: float | None  # None: no evidence segment marked (or no segment data)
+    meta: dict = field(default_factory=dict)  # the instance's meta column, parsed ({} where empty)
+
+
+def _meta(value) -> dict:
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str) and value.strip():
+        parsed = json.loads(value)
+        return parsed if isinstance(parsed, dict) else {}
+    return {}
 
 
 def load_item_info(data: str, tasks=None) -> dict[str, ItemInfo]:
@@ -41,10 +55,11 @@ def load_item_info(data: str, tasks=None) -> dict[str, ItemInfo]:
         except Exception as err:  # noqa: BLE001 - datasets raises many types for an unreadable folder
             raise DataNotFound(f"--data {data}: cannot read config {task.name!r} ({err}){source.load_hint()}") from None
         ds = ds.select_columns(list(dict.fromkeys(["id", "duration", "segments",
+                                                   *(["meta"] if "meta" in ds.column_names else []),
                                                    *(KEY_COLUMNS if source.from_cache else ())])))
         for row in ds:
             duration = float(row["duration"] or 0.0)
-            out[row["id"]] = ItemInfo(duration, evidence_centre(row["segments"], duration))
+            out[row["id"]] = ItemInfo(duration, evidence_centre(row["segments"], duration), _meta(row.get("meta")))
             if source.from_cache:
                 keys.append({k: row[k] for k in KEY_COLUMNS})
     if source.from_cache:

@@ -58,6 +58,8 @@ def long_audio_columns(cols: dict, path: Path, args) -> None:
             raise ValueError(f"{len(missing)} id(s) are not in dataset {args.data!r}, e.g. {missing[:3]}")
         durations = [info[i].duration for i in cols["ids"]]
         evidence = [info[i].evidence_position for i in cols["ids"]]
+        if "meta" not in cols and any(info[i].meta for i in cols["ids"]):
+            cols["meta"] = [info[i].meta for i in cols["ids"]]  # for MMAR's / Foundation's tables
     else:
         have = [d is not None for d in durations]
         if any(have) and not all(have):

@@ -28,6 +28,7 @@ FIELDS = {
     "id": ("id",),
     "duration": ("duration",),
     "evidence_position": ("evidence_position",),
+    "meta": ("meta",),
 }
 
 
@@ -65,24 +66,37 @@ def _field(record: dict, name: str, where: str, required: bool = True):
 def score_columns(path: Path, results: Path | None = None) -> dict:
     """Columns for score() from a JSONL file, read by the run-record reader (``read_run_records``:
     a runner's retried sample counts once; with ``results``, a run folder's results.json, only
-    the records of its run). A failed sample (reply null) is scored as an invalid reply."""
+    the records of its run). A failed sample (reply null) is scored as an invalid reply, except that
+    MMAR's paper mode skips it, as its script skips an item without a prediction (so it is passed
+    on as None for the tasks of benchmarks other than AudioMarathon)."""
     from audiomarathon.records import read_results, read_run_records
+    from audiomarathon.tasks import UnknownTaskError, get_task
 
     cols = {"predictions": [], "references": [], "tasks": [], "choices": [], "ids": [], "durations": [],
-            "evidence": []}
+            "evidence": [], "meta": []}
     lines = read_run_records(path, read_results(results) if results is not None else None, str(results))
     for lineno, record in lines:
         where = f"{path} line {lineno}"
         prediction = _field(record, "prediction", where)
-        cols["predictions"].append("" if prediction is None else prediction)
+        task = _field(record, "task", where)
+        if prediction is None:
+            try:
+                keep_none = get_task(task).benchmark != "AudioMarathon"
+            except (UnknownTaskError, TypeError):
+                keep_none = False  # score() names the unknown task
+            prediction = None if keep_none else ""
+        cols["predictions"].append(prediction)
         cols["references"].append(_field(record, "reference", where))
-        cols["tasks"].append(_field(record, "task", where))
+        cols["tasks"].append(task)
         cols["choices"].append(_field(record, "choices", where, required=False) or [])
         cols["ids"].append(_field(record, "id", where, required=False) or f"line-{lineno}")
         cols["durations"].append(_field(record, "duration", where, required=False))
         cols["evidence"].append(record.get("evidence_position", MISSING))
+        cols["meta"].append(_field(record, "meta", where, required=False))
     if not cols["predictions"]:
         raise ValueError(f"{path}: no records")
+    if all(m is None for m in cols["meta"]):
+        del cols["meta"]
     return cols
 
 
@@ -113,6 +127,8 @@ def format_table(result: dict) -> str:
     from audiomarathon_metric.display import fmt_ci as ci_text
     from audiomarathon_metric.run_compare import duration_table
 
+    if result.get("benchmarks"):
+        return benchmark_tables(result)
     lines = [f"{'task':<12} {'n':>5} {'score':>6}  {'95% CI':<13} {'invalid %':>9}"]
     for name, res in result.get("tasks", {}).items():
         invalid = res.get("invalid_rate")  # 0-100
@@ -133,6 +149,48 @@ def format_table(result: dict) -> str:
     if result.get("paper_rules"):
         mode += f" (the authors' {result['paper_rules']} scripts)"
     lines.append(f"{mode}; full JSON with --json or --out FILE")
+    return "\n".join(lines)
+
+
+def benchmark_tables(result: dict) -> str:
+    """A run holding MMAR or AIR-Bench Foundation tasks: per benchmark, its tasks, its categories,
+    its average (each as its leaderboard aggregates), the random-guess baseline, then its tables."""
+    from audiomarathon.benchmarks import get_benchmark
+    from audiomarathon_metric.display import fmt1
+    from audiomarathon_metric.display import fmt_ci as ci_text
+
+    width = max([12] + [len(name) for name in result.get("tasks", {})])
+    lines = []
+    for key, section in result["benchmarks"].items():
+        bench = get_benchmark(key)
+        lines += [f"{bench.name} ({section.get('aggregation')} aggregate)",
+                  f"{'task':<{width}} {'n':>6} {'score':>6}  {'95% CI':<13} {'invalid %':>9} {'guess':>6}"]
+        for task in bench.tasks:
+            res = result["tasks"].get(task.name)
+            if res is None:
+                continue
+            lines.append(f"{task.name:<{width}} {res.get('n', 0):>6} {fmt1(res.get('score')):>6}  "
+                         f"{ci_text(res.get('ci95')):<13} {fmt1(res.get('invalid_rate')):>9} "
+                         f"{fmt1(res.get('chance_accuracy')):>6}")
+        guess = section.get("random_guess") or {}
+        for category, value in section.get("categories", {}).items():
+            lines.append(f"{'[' + category + ']':<{width}} {'':>6} {fmt1(value):>6}  {'':<13} {'':>9} "
+                         f"{fmt1((guess.get('categories') or {}).get(category)):>6}")
+        average = f"{'average':<{width}} {section.get('n', ''):>6} {fmt1(section.get('average')):>6}  " \
+                  f"{ci_text(section.get('average_ci95')):<13} {'':>9} {fmt1(guess.get('average')):>6}"
+        if not section.get("complete", True):
+            average += f"  (incomplete: {section.get('n_tasks')} of {len(bench.tasks)} tasks)"
+        lines.append(average)
+        tables = dict(section.get("tables") or {})
+        if section.get("folders"):
+            tables["folder"] = section["folders"]
+        for name, table in tables.items():
+            lines += ["", f"{'by ' + name:<40} {'n':>6} {'accuracy':>8} {'guess':>6}"]
+            for value, row in table.items():
+                lines.append(f"{value:<40} {row['n']:>6} {fmt1(row['accuracy']):>8} {fmt1(row['random_guess']):>6}")
+        lines.append("")
+    mode = f"mode {result.get('mode')}"
+    lines.append(f"{mode}; 'guess': random-guess accuracy; full JSON with --json or --out FILE")
     return "\n".join(lines)
 
 
