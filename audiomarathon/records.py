@@ -170,6 +170,9 @@ class Results(TypedDict):
     timing: NotRequired[dict]
     samples: NotRequired[SampleCounts]
     reply_cap: NotRequired[ReplyCap]
+    # An LLM judge's scores of the run's open-ended replies, by the hash of the judge's settings
+    # (the score's identity; the run's own identity is unchanged): `audiomarathon judge`.
+    judge: NotRequired[dict[str, dict]]
 
 
 # ------------------------------------------------------------------------------ checking

@@ -11,6 +11,10 @@ for throughput measurements. Faults are injected on request, one per incoming re
     ...
     server.stop()
 
+A judge (``judge=fn``) answers text-only requests instead: ``fn(message, seen)`` gives the reply to
+the user message, ``seen`` the number of times that same message was asked before, so a test can
+compute every verdict from the message alone (and have a first attempt answer badly).
+
 Run alone: python tests/openai_server.py [--model DIR] [--delay S] [--port P]
 """
 
@@ -43,8 +47,10 @@ class ChatServer:
     def __init__(self, model_dir: str | Path | None = None, *, delay_s: float = 0.0, reply: str = "A",
                  timeout_fault_s: float = 3.0, port: int = 0, served_name: str | None = None,
                  fingerprint: str = "fp_tiny_0", decode: bool = True, drip_s: float = 0.25,
-                 huge_chars: int = 10_000_000):
+                 huge_chars: int = 10_000_000, judge=None):
         self.model_dir = model_dir
+        self.judge = judge
+        self.seen: collections.Counter[str] = collections.Counter()  # judge messages asked so far
         self.delay_s = delay_s
         self.reply = reply
         self.timeout_fault_s = timeout_fault_s
@@ -102,6 +108,8 @@ class ChatServer:
             return self.faults.popleft() if self.faults else None
 
     def answer(self, request: dict) -> dict:
+        if self.judge is not None:
+            return self._judge(request)
         if not self.decode and self.adapter is None:
             if self.delay_s:
                 time.sleep(self.delay_s)
@@ -119,6 +127,21 @@ class ChatServer:
         return {"text": text, "prompt_tokens": n_in, "completion_tokens": n_out,
                 "audio_samples": int(audio.size), "formats": formats, "prompt": prompt, "system": system,
                 "audio_sha": _sha(audio), "audio_peak": float(np.max(np.abs(audio))), "finish_reason": finish}
+
+    def _judge(self, request: dict) -> dict:
+        (message,) = request["messages"]
+        if message["role"] != "user" or not isinstance(message["content"], str):
+            raise ValueError("a judge request is one user message with text content")
+        prompt = message["content"]
+        with self._lock:
+            seen = self.seen[prompt]
+            self.seen[prompt] += 1
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        text = self.judge(prompt, seen)
+        return {"text": text, "prompt_tokens": len(prompt), "completion_tokens": len(text), "audio_samples": None,
+                "formats": None, "prompt": prompt, "system": None, "audio_sha": None, "audio_peak": None,
+                "finish_reason": "stop"}
 
     def _generate(self, audio: np.ndarray, prompt: str, max_tokens: int, system: str | None = None):
         import torch
@@ -261,7 +284,7 @@ def _handler(server: ChatServer):
                                        b"</h1></body></html>", content_type="text/html")
             try:
                 request = json.loads(raw)
-                entry.update(model=request.get("model"), temperature=request.get("temperature"),
+                entry.update(model=request.get("model"), temperature=request.get("temperature"), seed=request.get("seed"),
                              max_tokens=request.get("max_tokens", request.get("max_completion_tokens")))
                 result = server.answer(request)
             except Exception as err:  # noqa: BLE001 - a bad request is the client's 400

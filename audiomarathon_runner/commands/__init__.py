@@ -13,6 +13,11 @@ COMMANDS = {
         "Run compression methods x ratios with the model loaded once; summary CSV + markdown.",
         45,
     ),
+    "judge": Command(
+        "audiomarathon_runner.commands.judge",
+        "Score a run's open-ended replies (AIR-Bench Chat) with an LLM judge, both orders (resumable).",
+        47,
+    ),
     "models": Command("audiomarathon_runner.commands.models",
                       "List the supported model families (config.json model_type).", 12),
     "methods": Command("audiomarathon_runner.commands.methods",
