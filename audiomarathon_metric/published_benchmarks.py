@@ -1,6 +1,6 @@
 """The published leaderboards of MMAR and AIR-Bench Foundation, as data, every figure with its source.
 
-AudioMarathon's own table is ``audiomarathon_metric.published``; ``PUBLISHED_BY_BENCHMARK`` holds the
+AudioMarathon's own table is ``audiomarathon_metric.published``; ``published_rows`` gives the
 rows of every benchmark, keyed by the benchmark's key (``audiomarathon.benchmarks``). The Space seeds
 one leaderboard tab per benchmark from here.
 
@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from audiomarathon.benchmarks import get_benchmark
-from audiomarathon.tasks import FOUNDATION_CATEGORIES
 
 MMAR_SOURCE = ("MMAR leaderboard (arXiv 2505.13032), github.com/ddlBoJack/MMAR README.md "
                "\"Leaderboard\" @ 3bce090a")
@@ -35,7 +34,8 @@ class PublishedFigures:
     """One published row of a benchmark's leaderboard.
 
     ``columns``: the table's figures by the release's own names (MMAR: ``modality`` values;
-    Foundation: ``task_name`` values); None where the table prints "/" or nothing. ``average``: the table's average, None where it prints none."""
+    Foundation: ``task_name`` values); None where the table prints "/" or nothing. ``breakdown``:
+    the meta key whose values name the columns (MMAR's "modality"); None: the columns are tasks. ``average``: the table's average, None where it prints none."""
 
     benchmark: str  # the benchmark's key
     model: str
@@ -45,6 +45,7 @@ class PublishedFigures:
     average: float | None
     columns: Mapping[str, float | None]
     source: str
+    breakdown: str | None = None
 
 
 # --- MMAR -------------------------------------------------------------------------------------------
@@ -58,7 +59,8 @@ _LLM, _LRM = "LLMs with audio captions", "Large Reasoning Models with audio capt
 def _mmar(model: str, group: str, size: str | None, open_source: bool | None, avg: float, *figures: float):
     assert len(figures) == len(MMAR_COLUMNS), model
     weights = "baseline" if open_source is None else ("open" if open_source else "closed")
-    return PublishedFigures("mmar", model, group, weights, size, avg, dict(zip(MMAR_COLUMNS, figures)), MMAR_SOURCE)
+    return PublishedFigures("mmar", model, group, weights, size, avg, dict(zip(MMAR_COLUMNS, figures)), MMAR_SOURCE,
+                            breakdown="modality")
 
 
 # Models listed twice in the table (two sizes) carry their size in the name.
@@ -155,26 +157,17 @@ FOUNDATION_PUBLISHED: tuple[PublishedFigures, ...] = tuple(
 assert all(len(r.columns) == len(FOUNDATION_TASK_ROWS) for r in FOUNDATION_PUBLISHED)
 
 
-def foundation_categories(row: PublishedFigures) -> dict[str, float]:
-    """Speech / sound / music of a Foundation row: the unweighted mean of the category's task
-    figures (a category with a task not reported is left out)."""
-    out = {}
-    for category in FOUNDATION_CATEGORIES:
-        values = [row.columns[t.name] for t in get_benchmark("airbench-foundation").tasks if t.category == category]
-        if all(v is not None for v in values):
-            out[category] = sum(values) / len(values)
-    return out
-
-
-def _published_by_benchmark() -> dict[str, tuple]:
-    from .published import PUBLISHED
-
-    return {"audiomarathon": PUBLISHED, "mmar": MMAR_PUBLISHED, "airbench-foundation": FOUNDATION_PUBLISHED}
+# The rows of the benchmarks beside AudioMarathon, by benchmark key.
+OTHER_PUBLISHED: dict[str, tuple[PublishedFigures, ...]] = {
+    "mmar": MMAR_PUBLISHED, "airbench-foundation": FOUNDATION_PUBLISHED,
+}
 
 
 def published_rows(benchmark_key: str) -> tuple:
-    """The published rows of one benchmark, by its key."""
-    table = _published_by_benchmark()
+    """The published rows of one benchmark, by its key (AudioMarathon's: ``published.PUBLISHED``)."""
+    from .published import PUBLISHED
+
+    table = {"audiomarathon": PUBLISHED, **OTHER_PUBLISHED}
     try:
         return table[benchmark_key]
     except KeyError:

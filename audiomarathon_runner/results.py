@@ -31,11 +31,13 @@ def run_results(config: RunConfig, samples: Sequence[Sample], adapter: AudioLMAd
     missing = [s.id for s in samples if s.id not in by_id]
     failed = {s.id: by_id[s.id]["error"] for s in wanted if by_id[s.id].get("error")}
     # Strict: a failed sample scores as an invalid (wrong) reply; it is never silently dropped.
+    # Durations are the items' own, in seconds, whatever their range: the metric decides which
+    # items its long-audio tables cover. Each item's meta gives MMAR's and Foundation's breakdowns.
     replies = [by_id[s.id]["reply"] or "" for s in wanted]
     scores = score(replies, [s.reference for s in wanted], [s.task for s in wanted],
                    choices=[list(s.choices) for s in wanted], ids=[s.id for s in wanted], mode="strict",
                    durations=[s.duration for s in wanted] if all(s.duration > 0 for s in wanted) else None,
-                   evidence=[s.evidence_position for s in wanted]) if wanted else {}
+                   evidence=[s.evidence_position for s in wanted], meta=[s.meta for s in wanted]) if wanted else {}
     original: dict[str, int] = {}
     effective: dict[str, int] = {}
     for s in samples:

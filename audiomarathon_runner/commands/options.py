@@ -36,7 +36,8 @@ def add_model_data_arguments(parser) -> None:
                              "to run that code on this machine; only for code you trust. Never implied: such a "
                              "checkpoint is refused without it. The code's sha256 is recorded in results.json and "
                              "the run identity")
-    parser.add_argument("--tasks", default="all", help="comma-separated config names or abbreviations, or 'all'")
+    parser.add_argument("--tasks", default="all", help="comma-separated config names or abbreviations, a benchmark's group or key ('foundation', "
+                        "'mmar'), or 'all' (AudioMarathon's ten tasks)")
     parser.add_argument("--data", required=True, help="dataset folder or Hub dataset id (load_dataset format)")
     parser.add_argument("--out", required=True, help="output folder (re-running resumes)")
     parser.add_argument("--name", default=None,

@@ -1,4 +1,5 @@
-"""`audiomarathon run`: evaluate one model on AudioMarathon, writing predictions + results."""
+"""`audiomarathon run`: evaluate one model on a benchmark's tasks (AudioMarathon, MMAR, AIR-Bench
+Foundation), writing predictions + results."""
 
 from __future__ import annotations
 
@@ -34,27 +35,53 @@ def run(args) -> int:
     return 0
 
 
+def benchmark_lines(key: str, section: dict, labelled: bool, width: int = 12) -> list[str]:
+    """A benchmark's average line (under the benchmark's name when ``labelled``), its categories as
+    its leaderboard aggregates them, and the random-guess baseline aggregated the same way;
+    ``width``: the task column's."""
+    from audiomarathon.benchmarks import get_benchmark
+    from audiomarathon_metric.display import fmt1, fmt_ci, plural
+
+    if section.get("average") is None:
+        return []
+    bench = get_benchmark(key)
+    lines = [f"{bench.name}:"] if labelled else []
+    line = f"{'average':<{width}} {'':>4} {fmt1(section['average']):>7}  {fmt_ci(section.get('average_ci95')):<13}"
+    if not section.get("complete", True):
+        # Not comparable with a leaderboard average over all the tasks.
+        line += (f"  (incomplete: over {section.get('n_tasks', 0)} of {plural(len(bench.tasks), 'task')}; "
+                 "not the benchmark average)")
+    lines.append(line.rstrip())
+    categories = section.get("categories") or {}
+    if labelled and len(bench.tasks) > 1 and categories:
+        lines.append("  " + ", ".join(f"{name} {fmt1(value)}" for name, value in categories.items()
+                                      if value is not None))
+    guess = (section.get("random_guess") or {}).get("average")
+    if guess is not None:
+        lines.append(f"  random guessing would score {fmt1(guess)} on these items")
+    return lines
+
+
 def format_summary(results: dict) -> str:
     from audiomarathon_metric.display import fmt1, fmt_ci, plural
 
     scores = results.get("scores", {})
     capped = (results.get("reply_cap") or {}).get("tasks", {})
     # The columns of `score`'s table (95% CI as it prints it), plus the share of replies at the cap.
-    lines = [f"{'task':<12} {'n':>4} {'score':>7}  {'95% CI':<13} {'invalid':>7}  at cap"]
+    width = max([12, *(len(name) for name in scores.get("tasks", {}))])  # Foundation's task names are long
+    lines = [f"{'task':<{width}} {'n':>4} {'score':>7}  {'95% CI':<13} {'invalid':>7}  at cap"]
     for name, res in scores.get("tasks", {}).items():
         invalid = f"{fmt1(res['invalid_rate'])}%" if "invalid_rate" in res else ""
         at_cap = f"{fmt1(100 * capped[name]['share'])}%" if name in capped else ""
-        lines.append(f"{name:<12} {res.get('n', 0):>4} {fmt1(res.get('score')):>7}  {fmt_ci(res.get('ci95')):<13} "
+        lines.append(f"{name:<{width}} {res.get('n', 0):>4} {fmt1(res.get('score')):>7}  {fmt_ci(res.get('ci95')):<13} "
                      f"{invalid:>7}  {at_cap}".rstrip())
-    if scores.get("average") is not None:
-        line = f"{'average':<12} {'':>4} {fmt1(scores['average']):>7}  {fmt_ci(scores.get('average_ci95')):<13}"
-        if not scores.get("complete", True):
-            # Not comparable with a leaderboard average over all the tasks.
-            from audiomarathon.tasks import TASKS
+    # One average per benchmark of the run (results without a ``benchmarks`` section: AudioMarathon's).
+    from audiomarathon.benchmarks import BENCHMARKS
 
-            line += (f"  (incomplete: over {scores.get('n_tasks', len(scores.get('tasks', {})))} of "
-                     f"{plural(len(TASKS), 'task')}; not the benchmark average)")
-        lines.append(line.rstrip())
+    own = BENCHMARKS["AudioMarathon"].key
+    sections = scores.get("benchmarks") or ({own: scores} if scores.get("average") is not None else {})
+    for key, section in sections.items():
+        lines += benchmark_lines(key, section, labelled=len(sections) > 1 or key != own, width=width)
     cap = results.get("reply_cap") or {}
     if cap.get("replies"):
         lines.append(f"replies at the reply cap (cut off before ending their turn): {cap['hit_cap']} of "
