@@ -2,13 +2,13 @@
 
 from dataclasses import dataclass
 
-from .tasks import BENCHMARKS
+from .tasks import AUDIOMARATHON, BENCHMARKS
 
 LICENSE = "cc-by-nc-4.0"
 
 # AudioMarathon's citation and paper, as its entry in the benchmark registry gives them.
-CITATION = BENCHMARKS["AudioMarathon"].citation
-PAPER_URL = BENCHMARKS["AudioMarathon"].paper_url
+CITATION = BENCHMARKS[AUDIOMARATHON].citation
+PAPER_URL = BENCHMARKS[AUDIOMARATHON].paper_url
 
 
 # The source corpora's own terms, per task (config name). ``restricted``: the audio may not be
@@ -46,3 +46,14 @@ SOURCE_TERMS: dict[str, SourceTerms] = {
     "VoxAge": SourceTerms("VoxCeleb1/2 (age labels)", "CC-BY-4.0 (annotations); YouTube audio, copyright stays with its owners",
                           "https://www.robots.ox.ac.uk/~vgg/data/voxceleb/", "extended|other-voxceleb", True),
 }
+# MMAR's clips come from YouTube; its release is CC-BY-NC-4.0 (the Hub dataset's card).
+SOURCE_TERMS["MMAR"] = SourceTerms(
+    "MMAR (YouTube clips)", "CC-BY-NC-4.0; YouTube audio, copyright stays with its owners",
+    "https://huggingface.co/datasets/BoJack/MMAR", "extended|BoJack/MMAR", True)
+# AIR-Bench Foundation's audio comes from public corpora (one per dataset_name), each under its own
+# terms; the release names no license of its own for them.
+for _task in BENCHMARKS["AIR-Bench Foundation"].tasks:
+    SOURCE_TERMS[_task.name] = SourceTerms(
+        f"AIR-Bench Foundation ({', '.join(_task.dataset_names)})",
+        "the terms of each source corpus (see the AIR-Bench release)",
+        "https://huggingface.co/datasets/qyang1021/AIR-Bench-Dataset", "extended|qyang1021/AIR-Bench-Dataset", True)

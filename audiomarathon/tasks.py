@@ -24,8 +24,12 @@ CATEGORIES = (SPEECH_CONTENT, AUDIO_CLASSIFICATION, SPEAKER_INFORMATION)
 # Metric kinds: "mcq" scores letters; "wer" scores transcripts.
 MCQ = "mcq"
 WER = "wer"
+# "open": free-form replies, scored by an LLM judge against a reference answer (AIR-Bench Chat).
+OPEN = "open"
 
 SAMPLING_RATE = 16_000
+
+AUDIOMARATHON = "AudioMarathon"  # the benchmark of TASKS (Benchmark.name)
 
 _MCQ_TAIL = "Respond with only the letter of the correct option ({letters})."
 
@@ -74,7 +78,7 @@ class Task:
     # Record fields that only this task's release metadata carries ("scene_label").
     release_fields: tuple[str, ...] = field(default_factory=tuple)
     # The Benchmark.name this task belongs to.
-    benchmark: str = "AudioMarathon"
+    benchmark: str = AUDIOMARATHON
     # True: each instance brings its own options (MMAR 2-6, Foundation 2-4) and ``n_choices`` is
     # the most an instance may have.
     variable_choices: bool = False
@@ -496,6 +500,38 @@ FOUNDATION_TASKS: tuple[Task, ...] = (
 )
 
 
+# AIR-Bench Chat (Yang et al., 2024): open questions about speech, sound, music and mixed audio,
+# each reply scored by an LLM judge against the release's reference answer (``audiomarathon judge``).
+# Task names are the release's ``task_name`` values; the category is the leaderboard column the
+# task counts in (cal_score.py's grouping; "mixed" is the mean of its two tasks). The prompt is the
+# question alone, as Inference_Chat.py sends it; that script sets no reply cap, this one is ours.
+AIRBENCH_CHAT = "AIR-Bench Chat"
+MIXED = "mixed"
+CHAT_CATEGORIES = (SPEECH, SOUND, MUSIC, MIXED)
+CHAT_PROMPT = PromptTemplate("{question}")
+CHAT_REPLY_TOKENS = 512
+
+
+def _chat(name: str, title: str, category: str) -> Task:
+    return Task(
+        name=name, abbrev="", title=title, category=category, source="AIR-Bench Chat", paper_count=None,
+        prompt=CHAT_PROMPT, max_new_tokens=CHAT_REPLY_TOKENS, metric=OPEN, n_choices=0,
+        min_duration=None, max_duration=None, benchmark=AIRBENCH_CHAT,
+    )
+
+
+CHAT_TASKS: tuple[Task, ...] = (
+    _chat("speech_QA", "Speech question answering", SPEECH),
+    _chat("speech_dialogue_QA", "Spoken dialogue question answering", SPEECH),
+    _chat("sound_QA", "Sound question answering", SOUND),
+    _chat("sound_generation_QA", "Sound generation question answering", SOUND),
+    _chat("music_QA", "Music question answering", MUSIC),
+    _chat("music_generation_analysis_QA", "Music generation analysis", MUSIC),
+    _chat("speech_and_sound_QA", "Speech and sound question answering", MIXED),
+    _chat("speech_and_music_QA", "Speech and music question answering", MIXED),
+)
+
+
 @dataclass(frozen=True)
 class Benchmark:
     """One benchmark: its tasks, the dataset configs that group them, and how it is scored.
@@ -533,12 +569,19 @@ class Benchmark:
 
 ALL = "all"
 FOUNDATION = "foundation"  # the config of every AIR-Bench Foundation item
+CHAT = "chat"  # the config of every AIR-Bench Chat item
+_AIRBENCH_CITATION = """@article{yang2024air,
+  title   = {AIR-Bench: Benchmarking Large Audio-Language Models via Generative Comprehension},
+  author  = {Yang, Qian and Xu, Jin and Liu, Wenrui and Chu, Yunfei and Jiang, Ziyue and Zhou, Xiaohuan and Leng, Yichong and Lv, Yuanjun and Zhao, Zhou and Zhou, Chang and others},
+  journal = {arXiv preprint arXiv:2402.07729},
+  year    = {2024}
+}"""
 
 BENCHMARKS: dict[str, Benchmark] = {
     b.name: b
     for b in (
         Benchmark(
-            name="AudioMarathon",
+            name=AUDIOMARATHON,
             key="audiomarathon",
             tasks=TASKS,
             groups={ALL: tuple(t.name for t in TASKS)},
@@ -582,6 +625,17 @@ BENCHMARKS: dict[str, Benchmark] = {
   journal = {arXiv preprint arXiv:2402.07729},
   year    = {2024}
 }""",
+            homepage="https://github.com/OFA-Sys/AIR-Bench",
+            paper_url="https://arxiv.org/abs/2402.07729",
+        ),
+        Benchmark(
+            name=AIRBENCH_CHAT,
+            key="airbench-chat",
+            tasks=CHAT_TASKS,
+            groups={CHAT: tuple(t.name for t in CHAT_TASKS)},
+            aggregation="airbench-chat",
+            breakdowns=("task_name", "dataset_name"),
+            citation=_AIRBENCH_CITATION,
             homepage="https://github.com/OFA-Sys/AIR-Bench",
             paper_url="https://arxiv.org/abs/2402.07729",
         ),

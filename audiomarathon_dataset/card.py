@@ -1,4 +1,5 @@
-"""The dataset card (README.md) whose YAML declares one config per task plus `all`."""
+"""The dataset card (README.md) whose YAML declares one config per task plus each benchmark's
+groups (`all`, `foundation`) and AudioMarathon's abbreviations."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import yaml
 
 from audiomarathon.citation import CITATION, LICENSE, PAPER_URL, SOURCE_TERMS
 from audiomarathon.schema import FEATURES
-from audiomarathon.tasks import ALL, TASKS, get_task
+from audiomarathon.tasks import ALL, ALL_TASKS, AUDIOMARATHON, BENCHMARKS, Task
 
 from .task_stats import TaskStats
 
@@ -20,53 +21,54 @@ class _NoAliasDumper(yaml.SafeDumper):
         return True
 
 
+def _present(stats: Mapping[str, TaskStats]) -> list[Task]:
+    return [t for t in ALL_TASKS if t.name in stats]
+
+
+def _groups(stats: Mapping[str, TaskStats]) -> list[tuple[str, list[Task]]]:
+    """Each benchmark's group configs (AudioMarathon's ``all``, Foundation's ``foundation``) with
+    their tasks present here; a group none of whose tasks is here is left out."""
+    found = []
+    for b in BENCHMARKS.values():
+        for group, members in b.groups.items():
+            tasks = [t for t in b.tasks if t.name in members and t.name in stats]
+            if tasks:
+                found.append((group, tasks))
+    return found
+
+
 def _config_entries(stats: Mapping[str, TaskStats]) -> list[dict]:
-    """One config per task, ``all``, then each abbreviation as an alias of its task's config:
-    ``load_dataset`` knows no aliases, and every command accepts ``ASC`` for ``TAU``."""
-    tasks = [t for t in TASKS if t.name in stats]
+    """One config per task, each benchmark's groups (``all``, ``foundation``), then each
+    abbreviation as an alias of its task's config: ``load_dataset`` knows no aliases, and every
+    command accepts ``ASC`` for ``TAU``."""
+    tasks = _present(stats)
     configs = [
         {"config_name": t.name, "data_files": [{"split": "test", "path": f"{t.name}/test-*.parquet"}]}
         for t in tasks
     ]
-    configs.append(
-        {
-            "config_name": ALL,
-            "data_files": [{"split": "test", "path": [f"{t.name}/test-*.parquet" for t in tasks]}],
-        }
-    )
+    configs += [
+        {"config_name": group, "data_files": [{"split": "test", "path": [f"{t.name}/test-*.parquet" for t in members]}]}
+        for group, members in _groups(stats)
+    ]
     configs += [
         {"config_name": t.abbrev, "data_files": [{"split": "test", "path": f"{t.name}/test-*.parquet"}]}
-        for t in tasks
+        for t in tasks if t.abbrev
     ]
     return configs
 
 
 def _dataset_info(stats: Mapping[str, TaskStats]) -> list[dict]:
     features = FEATURES._to_yaml_list()
-    infos = []
-    total_n = total_bytes = 0
-    for t in TASKS:
-        if t.name not in stats:
-            continue
-        s = stats[t.name]
-        total_n += s.n
-        total_bytes += s.num_bytes
-        infos.append(
-            {
-                "config_name": t.name,
-                "features": features,
-                "splits": [{"name": "test", "num_bytes": s.num_bytes, "num_examples": s.n}],
-            }
-        )
-    infos.append(
-        {
-            "config_name": ALL,
-            "features": features,
-            "splits": [{"name": "test", "num_bytes": total_bytes, "num_examples": total_n}],
-        }
-    )
-    infos += [dict(info, config_name=get_task(info["config_name"]).abbrev) for info in infos[:-1]]
-    return infos
+
+    def info(name: str, tasks: list[Task]) -> dict:
+        n = sum(stats[t.name].n for t in tasks)
+        size = sum(stats[t.name].num_bytes for t in tasks)
+        return {"config_name": name, "features": features,
+                "splits": [{"name": "test", "num_bytes": size, "num_examples": n}]}
+
+    tasks = _present(stats)
+    return ([info(t.name, [t]) for t in tasks] + [info(group, members) for group, members in _groups(stats)]
+            + [info(t.abbrev, [t]) for t in tasks if t.abbrev])
 
 
 def _stats_table(stats: Mapping[str, TaskStats]) -> str:
@@ -76,18 +78,19 @@ def _stats_table(stats: Mapping[str, TaskStats]) -> str:
     ]
     total_n = 0
     total_s = 0.0
-    for t in TASKS:
-        if t.name not in stats:
-            continue
+    tasks = _present(stats)
+    for t in tasks:
         s = stats[t.name]
         total_n += s.n
         total_s += s.total_seconds
         lines.append(
-            f"| {t.name} | {t.abbrev} | {t.category} | {s.n} | {t.paper_count} | "
+            f"| {t.name} | {t.abbrev} | {t.category} | {s.n} | {'-' if t.paper_count is None else t.paper_count} | "
             f"{s.total_seconds / 3600:.2f} | {s.min_seconds:.1f} | {s.mean_seconds:.1f} | {s.max_seconds:.1f} |"
         )
-    paper_total = sum(t.paper_count for t in TASKS if t.name in stats)
-    lines.append(f"| **all** | | | **{total_n}** | {paper_total} | {total_s / 3600:.2f} | | | |")
+    counts = [t.paper_count for t in tasks]
+    paper_total = "" if None in counts else sum(counts)
+    label = ALL if all(t.benchmark == AUDIOMARATHON for t in tasks) else "total"
+    lines.append(f"| **{label}** | | | **{total_n}** | {paper_total} | {total_s / 3600:.2f} | | | |")
     return "\n".join(lines)
 
 
@@ -130,9 +133,30 @@ def _terms_table(names: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _other_benchmarks_text(benchmarks: list, stats: Mapping[str, TaskStats]) -> str:
+    """What a copy holding MMAR or AIR-Bench Foundation adds to the card's description."""
+    lines = []
+    for b in benchmarks:
+        if b.name == AUDIOMARATHON:
+            continue
+        groups = [g for g, members in _groups(stats) if g in b.groups]
+        which = f"config `{groups[0]}` loads all of its tasks at once, each task is also its own config; " if groups else ""
+        lines.append(f"- {b.name} ([paper]({b.paper_url}), [release]({b.homepage})): {which}`meta` keeps the "
+                     f"release's own fields ({', '.join(f'`{k}`' for k in b.breakdowns)}, ...) under their names; "
+                     "`choices` are the release's options, as many as it gives; `duration` is in seconds.")
+    return "\n".join(lines)
+
+
 def render_card(stats: Mapping[str, TaskStats], fingerprint: str, title: str = "AudioMarathon",
                 extra_text: str = "") -> str:
-    names = [t.name for t in TASKS if t.name in stats]
+    present = _present(stats)
+    names = [t.name for t in present]
+    benchmarks = [b for b in BENCHMARKS.values() if any(t.benchmark == b.name for t in present)]
+    only_audiomarathon = [b.name for b in benchmarks] == [AUDIOMARATHON]
+    if not only_audiomarathon and title == AUDIOMARATHON:
+        title = " + ".join(b.name for b in benchmarks)
+    tags = (["audio", "long-audio", "benchmark", "audiomarathon"] if only_audiomarathon else
+            ["audio", "benchmark", *(b.key for b in benchmarks)])
     total_n = sum(stats[n].n for n in names)
     header = {
         "license": LICENSE,
@@ -141,7 +165,7 @@ def render_card(stats: Mapping[str, TaskStats], fingerprint: str, title: str = "
         "size_categories": [size_category(total_n)],
         "source_datasets": list(dict.fromkeys(SOURCE_TERMS[n].source_dataset for n in names)),
         "task_categories": ["audio-classification", "automatic-speech-recognition", "question-answering"],
-        "tags": ["audio", "long-audio", "benchmark", "audiomarathon"],
+        "tags": tags,
         **_gating(names),
         "configs": _config_entries(stats),
         "dataset_info": _dataset_info(stats),
@@ -151,9 +175,24 @@ def render_card(stats: Mapping[str, TaskStats], fingerprint: str, title: str = "
     low = min(stats[n].min_seconds for n in names)
     high = max(stats[n].max_seconds for n in names)
     mean = sum(stats[n].total_seconds for n in names) / total_n
+    if only_audiomarathon:
+        intro = f"Long-audio understanding benchmark for audio language models ([paper]({PAPER_URL}))."
+        license_text = "The benchmark is CC-BY-NC-4.0. The audio derives from the source corpora, each under its own"
+        citations = CITATION
+    else:
+        intro = ("Audio benchmarks for audio language models, in one schema: "
+                 + ", ".join(f"{b.name} ([paper]({b.paper_url}))" for b in benchmarks) + ".")
+        license_text = "Each benchmark keeps its own terms. The audio derives from the source corpora, each under its own"
+        citations = "\n\n".join(b.citation for b in benchmarks)
+    abbreviated = next((t for t in present if t.abbrev), None)
+    aliases = "" if abbreviated is None else f"""
+Each config also loads under its task's abbreviation (`{abbreviated.abbrev}` for `{abbreviated.name}`), as every
+AudioMarathon command accepts it.
+"""
+    others = "" if only_audiomarathon else "\n" + _other_benchmarks_text(benchmarks, stats) + "\n"
     body = f"""# {title}
 
-Long-audio understanding benchmark for audio language models ([paper]({PAPER_URL})).
+{intro}
 The instances of this copy last {low:.1f}–{high:.1f} s (mean {mean:.1f} s). Every instance is one
 recording with a multiple-choice question (or a transcript for ASR), in one schema shared by all
 configs: `id, task, audio (16 kHz mono FLAC), duration, question, choices, answer, answer_text,
@@ -165,10 +204,7 @@ HAD: a fake part), false for the others of those tasks, and null where it is not
 from datasets import load_dataset
 ds = load_dataset("PATH_OR_REPO_ID", "{first}", split="test")  # a local folder or a Hub repo id
 ```
-
-Each config also loads under its task's abbreviation (`{get_task(first).abbrev}` for `{first}`), as every
-AudioMarathon command accepts it.
-
+{aliases}{others}
 ## Contents
 
 Counts and durations are computed from the data in this folder; "paper" is the paper's count.
@@ -178,7 +214,7 @@ Dataset version (fingerprint of ids, answers and options): `{fingerprint}`.
 {extra_text}
 ## License
 
-The benchmark is CC-BY-NC-4.0. The audio derives from the source corpora, each under its own
+{license_text}
 terms, which also apply to this copy:
 
 {_terms_table(names)}
@@ -186,8 +222,7 @@ terms, which also apply to this copy:
 ## Citation
 
 ```bibtex
-{CITATION}
+{citations}
 ```
 """
     return f"---\n{front}---\n\n{body}"
-

@@ -10,6 +10,7 @@ import errno
 import json
 import os
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,46 @@ def read_json(path: Path | str) -> Any:
         raise JSONFileError(path, exc.msg, where=f"line {exc.lineno} col {exc.colno}") from None
     except RecursionError:
         raise JSONFileError(path, TOO_DEEP) from None
+
+
+@dataclass(frozen=True)
+class BadLine:
+    """A line of a JSON Lines file that holds no JSON object; kept in its place so the record is
+    reported by its line."""
+
+    reason: str
+
+
+class JsonLines(list):
+    """A JSON Lines file's records in order (blank lines skipped); ``lines`` holds each record's
+    line number, so reports name the line."""
+
+    def __init__(self, records: list, lines: list[int]):
+        super().__init__(records)
+        self.lines = lines
+
+
+def read_jsonl(path: Path | str) -> JsonLines:
+    """A JSON Lines file: one record per non-blank line; a line that is not JSON is a ``BadLine``
+    in its place (one bad line never hides the others). SourceFileError when the file cannot be read."""
+    records, lines = [], []
+    # split on "\n" only: a text field may hold U+2028 or U+0085, which str.splitlines() splits on
+    for number, line in enumerate(read_text(path).split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            records.append(BadLine(f"not JSON ({exc.msg} at col {exc.colno})"))
+        except RecursionError:
+            records.append(BadLine(TOO_DEEP))
+        lines.append(number)
+    return JsonLines(records, lines)
+
+
+def read_metadata(path: Path | str) -> Any:
+    """A metadata file: JSON Lines for a ``.jsonl`` name, else JSON."""
+    return read_jsonl(path) if str(path).lower().endswith(".jsonl") else read_json(path)
 
 
 def lexical_rel(path: Path | str, root: Path | str) -> str:

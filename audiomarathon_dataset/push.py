@@ -65,11 +65,11 @@ def dataset_files(folder: Path) -> list[str]:
     """The files that make up a dataset folder: card, version file, reports, each config's shards
     (sorted). Whatever else the folder holds (notes, run folders) is not the dataset's and stays."""
     from audiomarathon.fingerprint import VERSION_FILE
-    from audiomarathon.tasks import TASKS
+    from audiomarathon.tasks import ALL_TASKS
 
     from .writer import CARD, REPORTS, SHARD_NAME
 
     names = [CARD] + sorted(n for n in (VERSION_FILE, *REPORTS) if (folder / n).is_file())
-    names += sorted(p.relative_to(folder).as_posix() for t in TASKS for p in (folder / t.name).glob("*.parquet")
+    names += sorted(p.relative_to(folder).as_posix() for t in ALL_TASKS for p in (folder / t.name).glob("*.parquet")
                     if SHARD_NAME.fullmatch(p.name))
     return names

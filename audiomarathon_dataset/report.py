@@ -144,7 +144,7 @@ def merged_report(new: dict | None, old: dict | None, keep: set[str], note: dict
     command's; None to only prune ``old``) plus ``old``'s entries for the configs in ``keep``
     (written earlier and still in the folder). Counts, summary and tallies cover both; ``note``
     says which configs came from where. An earlier issue of no config leaves with its run."""
-    from audiomarathon.tasks import TASKS
+    from audiomarathon.tasks import ALL_TASKS
 
     old = old or {}
     parts = [_entries(old, keep, options_into_tasks=new is not None)]
@@ -155,7 +155,7 @@ def merged_report(new: dict | None, old: dict | None, keep: set[str], note: dict
     report = Report([Issue(**i) for part in parts for i in part["issues"]], counts,
                     [s for part in parts for s in part["sources"]])
     out = json.loads(report.to_json())
-    order = {t.name: i for i, t in enumerate(TASKS)}
+    order = {t.name: i for i, t in enumerate(ALL_TASKS)}
     tasks = {t: v for part in parts for t, v in part["tasks"].items()}
     if tasks:
         out["tasks"] = dict(sorted(tasks.items(), key=lambda kv: order.get(kv[0], len(order))))

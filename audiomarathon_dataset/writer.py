@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from audiomarathon.fingerprint import KEY_COLUMNS, VERSION_FILE, dataset_fingerprint
 from audiomarathon.schema import COLUMNS
-from audiomarathon.tasks import TASKS, Task
+from audiomarathon.tasks import ALL_TASKS, Task
 
 from .task_stats import TaskStats
 
@@ -122,7 +122,7 @@ class _Existing:
 def _existing_configs(out: Path) -> dict[str, _Existing]:
     """The configs of the dataset folder ``out``, read without their audio."""
     found: dict[str, _Existing] = {}
-    for task in TASKS:
+    for task in ALL_TASKS:
         folder = out / task.name
         if not folder.is_dir() or folder.is_symlink():
             continue
@@ -298,7 +298,7 @@ class DatasetWriter:
             raise FileExistsError(f"{self.out} holds config(s) this command does not rewrite and that cannot be read "
                                   f"({'; '.join(broken)}); rewrite them (--tasks) or move them away. Nothing was "
                                   "written")
-        self.kept = [t.name for t in TASKS if t.name in kept]
+        self.kept = [t.name for t in ALL_TASKS if t.name in kept]
         stats = {**{name: e.stats for name, e in kept.items()}, **self.stats}
         keys = [k for e in kept.values() for k in e.keys] + self._key_rows
         with self._writing():

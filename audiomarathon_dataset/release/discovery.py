@@ -10,6 +10,11 @@ A metadata JSON is assigned by the first of these rules that names a task:
 6. ``folder name`` an enclosing folder named after a task (``TAU/``, ``asc/``): the layout
                    with one folder per task
 
+MMAR's and AIR-Bench Foundation's metadata are recognized before these rules, by their records
+(``benchmark_shapes``): MMAR's ``choices`` lists, Foundation's (``task_name``, ``dataset_name``)
+pairs; a Foundation file becomes one source per task it holds. JSON Lines files (``.jsonl``, MMAR's
+GitHub copy) are read like JSON files.
+
 Folder layouts: HAD is a folder holding ``real/`` and ``fake/`` sub-folders; LibriSpeech is a
 ``<speaker>/<chapter>/`` tree of audio with transcripts (``test-clean/`` in the release).
 The names and fields come from the task registry. A rule that names two tasks for one file,
@@ -26,13 +31,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audiomarathon.tasks import TASKS, Task, get_task, task_for_folder
+from audiomarathon.tasks import ALL_TASKS, TASKS, Task, get_task, task_for_folder
 
 from .. import report as rp
-from ..files import SourceFileError, is_audio_name, lexical_rel, read_json, walk_visible
+from ..files import SourceFileError, is_audio_name, lexical_rel, read_metadata, walk_visible
 from ..report import Issue
 from .paths import within
-from .shapes import DesedTasks, FlatChoices, LibriSpeechTree, RaceList, RealFakeFolders, detect_json_shape
+from .benchmark_shapes import FOUNDATION_LAYOUT, LayoutConflict, benchmark_layout
+from .shapes import DesedTasks, FlatChoices, LibriSpeechTree, RaceList, RealFakeFolders, detect_json_shape, position
 
 JSON = "json"
 REAL_FAKE = RealFakeFolders.name
@@ -95,7 +101,7 @@ def _options(records: list[dict]) -> set[str]:
 
 
 def by_file_name(path: Path, obj: Any, root: Path) -> list[Task]:
-    return [t for t in TASKS if path.name.lower() in {f.lower() for f in t.release_files}]
+    return [t for t in ALL_TASKS if path.name.lower() in {f.lower() for f in t.release_files}]
 
 
 def by_task_name(path: Path, obj: Any, root: Path) -> list[Task]:
@@ -174,7 +180,7 @@ def _tree_root(chapter: Path, root: Path) -> Path:
 
 def _read_json(path: Path, disc: Discovery) -> Any | None:
     try:
-        return read_json(path)
+        return read_metadata(path)
     except SourceFileError as err:
         disc.issues.append(Issue(rp.MALFORMED_JSON, _task_by_name(path, disc.root), disc.rel(path), err.where,
                                  err.reason))
@@ -206,7 +212,7 @@ def discover(root: str | Path, skip: Sequence[Path] = ()) -> Discovery:
             chapters.setdefault(_tree_root(here, root), []).append(here)
         for name in files:
             path = here / name
-            if not name.lower().endswith(".json") or path in skipped:
+            if not name.lower().endswith((".json", ".jsonl")) or path in skipped:
                 continue
             if not within(path, root):
                 disc.issues.append(Issue(rp.PATH_OUTSIDE_ROOT, "", disc.rel(path), "",
@@ -217,6 +223,8 @@ def discover(root: str | Path, skip: Sequence[Path] = ()) -> Discovery:
                 continue
             obj = _read_json(path, disc)
             if obj is None:
+                continue
+            if _other_benchmark(path, obj, disc):
                 continue
             if detect_json_shape(obj) is None:
                 disc.issues.append(Issue(rp.UNKNOWN_SHAPE, _task_by_name(path, root), disc.rel(path), "",
@@ -233,6 +241,27 @@ def discover(root: str | Path, skip: Sequence[Path] = ()) -> Discovery:
     for tree, found in sorted(chapters.items()):
         _add(disc, Source("LibriSpeech", tree, LIBRISPEECH, "<speaker>/<chapter>/ transcripts", tuple(sorted(found))))
     return disc
+
+
+def _other_benchmark(path: Path, obj: Any, disc: Discovery) -> bool:
+    """Assign an MMAR or AIR-Bench Foundation metadata file (True), or leave it to the rules above."""
+    try:
+        layout = benchmark_layout(obj)
+    except LayoutConflict as err:
+        disc.documents[path] = obj
+        disc.conflicts.append((path, ["AIR-Bench Foundation", "AudioMarathon"], f"records ({err})"))
+        return True
+    if layout is None:
+        return False
+    rule, names, stray = layout
+    disc.documents[path] = obj
+    for name in names:
+        _add(disc, Source(name, path, JSON, rule))
+    disc.issues.extend(Issue(rp.BAD_RECORD, "", disc.rel(path), position(obj, i), f"{why}; skipped")
+                       for i, why in stray)
+    if rule == FOUNDATION_LAYOUT and not names:
+        disc.unrecognized.append(path)
+    return True
 
 
 # ------------------------------------------------------------------------- explicit files

@@ -8,11 +8,11 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
 
-from audiomarathon.tasks import TASKS, Task, resolve_tasks
+from audiomarathon.tasks import ALL_TASKS, Task, resolve_tasks
 
 from .. import report as rp
 from ..audio_io import AudioError, decode_file, encode_flac
-from ..files import SourceFileError, read_json
+from ..files import SourceFileError, read_metadata
 from ..parallel import Executor
 from ..progress import TaskProgress
 from ..report import Issue, Report
@@ -20,7 +20,8 @@ from ..writer import IMPORT_REPORT, DatasetWriter, Row, check_output
 from .discovery import JSON, REAL_FAKE, Discovery, DiscoveryError, Source, discover, explicit_source, parse_task_files, settle
 from .archives import ArchiveError, archive_kind, expand_release
 from .paths import release_name, within
-from .shapes import Context, LibriSpeechTree, RealFakeFolders, SourceRecord, detect_json_shape
+from .benchmark_shapes import shape_for
+from .shapes import Context, LibriSpeechTree, RealFakeFolders, SourceRecord
 
 REPORT_NAME = IMPORT_REPORT
 
@@ -72,12 +73,12 @@ def collect_records(task: Task, source: Source, disc: Discovery) -> tuple[list[S
         obj = disc.documents.get(source.path)
         if obj is None:  # an explicit file discovery did not read
             try:
-                obj = read_json(source.path)
+                obj = read_metadata(source.path)
             except SourceFileError as err:
                 return [], [ctx.issue(rp.MALFORMED_JSON, rel, err.where, err.reason)]
-        shape = detect_json_shape(obj)
+        shape = shape_for(task, obj)
         if shape is None:
-            return [], [ctx.issue(rp.UNKNOWN_SHAPE, rel, "", "JSON matches no known release metadata shape")]
+            return [], [ctx.issue(rp.UNKNOWN_SHAPE, rel, "", f"JSON matches no known {task.benchmark} metadata shape")]
         take(shape.records(obj, ctx, rel))
     elif source.kind == REAL_FAKE:
         take(RealFakeFolders().records(source.path, ctx))
@@ -152,7 +153,8 @@ def import_release(
     progress: bool = True,
     task_files: Mapping[str, str | Sequence[str]] | Sequence[str] | None = None,
 ) -> Report:
-    """Import an official AudioMarathon release into the parquet layout at ``out``.
+    """Import an official AudioMarathon, MMAR or AIR-Bench Foundation release (or several side by
+    side) into the parquet layout at ``out``.
 
     Metadata files and folder layouts are found at any depth under ``src`` and assigned to
     tasks by content (see ``discovery``); ``task_files`` ({"TAU": "path/meta.json"} or
@@ -192,7 +194,7 @@ def _import(root: Path, src: Path, out, report: Report, tasks, strict: bool, num
         explicit = [explicit_source(task, _under(path, src, root), root) for task, path in parse_task_files(task_files)]
         disc = discover(root, skip=[Path(out).resolve(), *(s.path for s in explicit)])
         found = {s.task for s in explicit} | set(disc.sources)
-        selected = resolve_tasks(tasks) if tasks is not None else [t for t in TASKS if t.name in found]
+        selected = resolve_tasks(tasks) if tasks is not None else [t for t in ALL_TASKS if t.name in found]
         sources = settle(disc, [t.name for t in selected], explicit)
     except DiscoveryError as err:
         raise ImportFailed(str(err), report) from None
@@ -207,8 +209,8 @@ def _import(root: Path, src: Path, out, report: Report, tasks, strict: bool, num
     if not selected:
         raise ImportFailed(
             f"no release metadata found in {src}: looked at every depth for the authors' metadata files "
-            "(e.g. acoustic_scene_task_meta.json), metadata JSON of a known shape, real/ + fake/ folders and "
-            "LibriSpeech <speaker>/<chapter>/ transcripts", report)
+            "(e.g. acoustic_scene_task_meta.json), MMAR-meta.json(l), AIR-Bench's Foundation_meta.json, metadata "
+            "JSON of a known shape, real/ + fake/ folders and LibriSpeech <speaker>/<chapter>/ transcripts", report)
 
     prepared = []
     for task in selected:

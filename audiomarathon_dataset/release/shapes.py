@@ -13,8 +13,8 @@ from typing import Any, ClassVar, Iterator
 from audiomarathon.prompts import LETTERS
 from audiomarathon.tasks import Task
 
-from ..files import SourceFileError, folder_error, read_text, sorted_audio, transcript_lines, walk_audio
-from ..report import ANSWER_NOT_IN_OPTIONS, BAD_RECORD, MISSING_CLASS, UNREADABLE, Issue
+from ..files import BadLine, SourceFileError, folder_error, read_text, sorted_audio, transcript_lines, walk_audio
+from ..report import ANSWER_NOT_IN_OPTIONS, BAD_RECORD, MALFORMED_JSON, MISSING_CLASS, UNREADABLE, Issue
 from .paths import release_name, resolve_listed
 
 
@@ -102,7 +102,12 @@ class JsonShape:
 
     def records(self, obj: Any, ctx: Context, file: str) -> Iterator[SourceRecord | Issue]:
         for i, item in enumerate(self.items(obj) or []):
-            locator = f"#{i}"
+            if not self.wanted(item, ctx):
+                continue
+            locator = position(obj, i)
+            if isinstance(item, BadLine):
+                yield ctx.issue(MALFORMED_JSON, file, locator, item.reason)
+                continue
             if not isinstance(item, dict):
                 yield ctx.issue(BAD_RECORD, file, locator, f"record is a {type(item).__name__}, not an object")
                 continue
@@ -113,6 +118,11 @@ class JsonShape:
                 yield ctx.issue(BAD_RECORD, file, locator, f"missing field {exc.args[0]!r}")
             except (TypeError, ValueError, AttributeError) as exc:
                 yield ctx.issue(BAD_RECORD, file, locator, f"malformed record: {exc}")
+
+    def wanted(self, item: Any, ctx: Context) -> bool:
+        """Whether ``item`` is a record of ``ctx.task`` (a file holding several tasks' records
+        answers per record)."""
+        return True
 
     def locate(self, item: dict, locator: str) -> str:
         """The record's locator in reports: its position, plus its own id when it has one."""
@@ -157,6 +167,17 @@ class JsonShape:
             question=str(question), choices=choices, answer=letter, answer_text=text,
             key=key, meta=meta, expected_duration=_duration_hint(meta),
         )
+
+
+def position(obj: Any, index: int) -> str:
+    """A record's place in its file for reports: its line in a JSON Lines file, else "#index"."""
+    lines = getattr(obj, "lines", None)
+    return f"line {lines[index]}" if lines is not None else f"#{index}"
+
+
+def first_record(obj: Any) -> dict | None:
+    """The first object of a record list (a JSON Lines file may open with a bad line)."""
+    return next((r for r in obj if isinstance(r, dict)), None) if isinstance(obj, list) else None
 
 
 def _sample_list(obj: Any, keys: set[str]) -> list | None:
