@@ -6,6 +6,7 @@ from __future__ import annotations
 import traceback
 
 from audiomarathon.records import RUN_ID_FIELD
+from audiomarathon.tasks import OPEN
 
 from .samples import Sample
 
@@ -24,6 +25,8 @@ def parse_reply(reply: str, sample: Sample) -> tuple[str | None, str]:
     from audiomarathon_metric import clean_transcript, extract_answer
 
     task = sample.task_info
+    if task.metric == OPEN:  # a free-form answer: the judge reads the reply itself
+        return None, "open-ended"
     if task.is_mcq:
         ex = extract_answer(reply, sample.choices, task.name)
         return ex.letter, ex.rule

@@ -321,6 +321,8 @@ VOXTRAL_AUTHORS: dict[str, Procedure] = dict([
 ONE_PROCEDURE_SOURCES = {
     "MMAR": "github.com/ddlBoJack/MMAR: the prompt given in the authors' issue tracker",
     "AIR-Bench Foundation": "github.com/OFA-Sys/AIR-Bench Inference_Foundation.py",
+    # Inference_Chat.py sends the question alone and leaves decoding to the model.
+    "AIR-Bench Chat": "github.com/OFA-Sys/AIR-Bench Inference_Chat.py: the question alone",
 }
 EVERY_FAMILY_AUTHORS: dict[str, Procedure] = {
     t.name: Procedure(authors_prompt=t.authors_prompt is not None, source=ONE_PROCEDURE_SOURCES[t.benchmark])

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from audiomarathon.records import PREDICTIONS_FILE, RESULTS_SCHEMA, RUN_ID_FIELD, read_predictions
 from audiomarathon.run_identity import GREEDY
-from audiomarathon.tasks import resolve_tasks
+from audiomarathon.tasks import OPEN, resolve_tasks
 
 from . import distributed
 from .provenance import versions
@@ -33,11 +33,17 @@ def run_results(config: RunConfig, samples: Sequence[Sample], adapter: AudioLMAd
     # Strict: a failed sample scores as an invalid (wrong) reply; it is never silently dropped.
     # Durations are the items' own, in seconds, whatever their range: the metric decides which
     # items its long-audio tables cover. Each item's meta gives MMAR's and Foundation's breakdowns.
-    replies = [by_id[s.id]["reply"] or "" for s in wanted]
-    scores = score(replies, [s.reference for s in wanted], [s.task for s in wanted],
-                   choices=[list(s.choices) for s in wanted], ids=[s.id for s in wanted], mode="strict",
-                   durations=[s.duration for s in wanted] if all(s.duration > 0 for s in wanted) else None,
-                   evidence=[s.evidence_position for s in wanted], meta=[s.meta for s in wanted]) if wanted else {}
+    # Open-ended replies (AIR-Bench Chat) are scored by an LLM judge afterwards, not here.
+    graded = [s for s in wanted if s.task_info.metric != OPEN]
+    replies = [by_id[s.id]["reply"] or "" for s in graded]
+    scores = score(replies, [s.reference for s in graded], [s.task for s in graded],
+                   choices=[list(s.choices) for s in graded], ids=[s.id for s in graded], mode="strict",
+                   durations=[s.duration for s in graded] if all(s.duration > 0 for s in graded) else None,
+                   evidence=[s.evidence_position for s in graded], meta=[s.meta for s in graded]) if graded else {}
+    open_ended = sorted({s.task for s in wanted if s.task_info.metric == OPEN})
+    if open_ended:
+        scores["open_ended"] = {"tasks": open_ended,
+                                "scored_by": "an LLM judge: audiomarathon judge RUN_DIR --api-base URL --model NAME"}
     original: dict[str, int] = {}
     effective: dict[str, int] = {}
     for s in samples:

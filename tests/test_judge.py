@@ -314,3 +314,18 @@ def test_a_judge_killed_part_way_resumes_without_losing_or_repeating_a_verdict(t
     assert result["progress"]["reused"] == len(killed)
     model, ref = fair_sides(rows)
     assert result["average"] == pytest.approx(expected(rows, model, ref)[2])
+
+
+def test_air_bench_chat_is_a_benchmark_of_the_registry():
+    from audiomarathon.benchmarks import get_benchmark
+    from audiomarathon.tasks import OPEN, resolve_tasks
+    from audiomarathon_metric.judge.aggregate import CHAT_CATEGORIES
+
+    chat = get_benchmark("airbench-chat")
+    assert chat.name == "AIR-Bench Chat" and chat.task_names == TASKS
+    assert [t.name for t in resolve_tasks("chat")] == list(TASKS) == [t.name for t in resolve_tasks("airbench-chat")]
+    assert {t.metric for t in chat.tasks} == {OPEN} and all(not t.is_mcq for t in chat.tasks)
+    # Inference_Chat.py sends the question alone.
+    assert chat.tasks[0].render_prompt("What does the speaker ask for?") == "What does the speaker ask for?"
+    assert {c.name: c.tasks for c in CHAT_CATEGORIES} == CATEGORY_TASKS
+    assert [c.name for c in CHAT_CATEGORIES if not c.pooled_in_paper] == ["mixed"]

@@ -42,13 +42,17 @@ class Category:
     pooled_in_paper: bool  # cal_score.py sums the lines of both tasks into one mean
 
 
-# The leaderboard's four columns (AIR-Bench README, cal_score.py).
-CHAT_CATEGORIES = (
-    Category("speech", ("speech_QA", "speech_dialogue_QA"), True),
-    Category("sound", ("sound_QA", "sound_generation_QA"), True),
-    Category("music", ("music_QA", "music_generation_analysis_QA"), True),
-    Category("mixed", ("speech_and_sound_QA", "speech_and_music_QA"), False),
-)
+def _chat_categories() -> tuple[Category, ...]:
+    """The leaderboard's four columns, from the registry's AIR-Bench Chat tasks (AIR-Bench README,
+    cal_score.py): speech, sound and music pool their tasks' lines there; mixed is a mean of two."""
+    from audiomarathon.tasks import CHAT_CATEGORIES as NAMES
+    from audiomarathon.tasks import CHAT_TASKS as TASKS
+    from audiomarathon.tasks import MIXED
+
+    return tuple(Category(name, tuple(t.name for t in TASKS if t.category == name), name != MIXED) for name in NAMES)
+
+
+CHAT_CATEGORIES = _chat_categories()
 CHAT_TASKS = tuple(t for c in CHAT_CATEGORIES for t in c.tasks)
 
 
