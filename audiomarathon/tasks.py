@@ -29,6 +29,8 @@ OPEN = "open"
 
 SAMPLING_RATE = 16_000
 
+AUDIOMARATHON = "AudioMarathon"  # the benchmark of TASKS (Benchmark.name)
+
 _MCQ_TAIL = "Respond with only the letter of the correct option ({letters})."
 
 # Reply room of the multiple-choice tasks. Models that answer in a sentence ("The most likely scene
@@ -76,7 +78,7 @@ class Task:
     # Record fields that only this task's release metadata carries ("scene_label").
     release_fields: tuple[str, ...] = field(default_factory=tuple)
     # The Benchmark.name this task belongs to.
-    benchmark: str = "AudioMarathon"
+    benchmark: str = AUDIOMARATHON
     # True: each instance brings its own options (MMAR 2-6, Foundation 2-4) and ``n_choices`` is
     # the most an instance may have.
     variable_choices: bool = False
@@ -579,7 +581,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     b.name: b
     for b in (
         Benchmark(
-            name="AudioMarathon",
+            name=AUDIOMARATHON,
             key="audiomarathon",
             tasks=TASKS,
             groups={ALL: tuple(t.name for t in TASKS)},
