@@ -18,11 +18,13 @@ Strict mode reads which option a reply states with this package's extraction, re
 an unlettered prompt allows (``UNLETTERED_RULES``): the whole reply is one option (any of its
 forms), a letter plus that same option ("B. Dense Forest"), a JSON answer field, or one option
 named in the text (order-sensitive: a phrase matches as written, so "near to far" never names "far
-to near"); two options named is invalid (``conflict``). A bare letter ("B", "(b)") is read as the
-option at that position, unless an option's own text is that letter at another position
-(``conflict``: the reply is ambiguous). Letters inside sentences ("I'd go with C", "Answer: B") are
-not read: the prompt showed none, and "C" there is as likely a note or a chord. An unread reply is
-invalid and scored as a wrong answer; every item stays in the denominator.
+to near"); two options named is invalid (``conflict``), and so is a reply that only echoes the
+option list. A bare letter ("B", "(b)") is read as the option at that position, unless another
+option holds that letter as a word ("C" while the options are "C major", "A minor", ...: ambiguous,
+``conflict``). Letters inside sentences ("I'd go with C", "Answer: B") are not read: the prompt
+showed none, and "C" there is as likely a note or a chord. A reply that restates only part of an
+option ("three" for "Three speakers") names none. An unread reply is invalid and scored as a wrong
+answer; every item stays in the denominator.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ from .extraction_rules import NoLetter
 from .extraction_rules import OptionMention
 from .extraction_rules import OptionText
 from .extraction_rules import Reading
-from .option_forms import option_key
+from .extraction_rules import Rule
+from .reply_matchers import text_option
 
 _WORD = re.compile(r"\b\w+\b")
 
@@ -64,18 +67,45 @@ def official_match(answer: str, reply: str, choices: Sequence[str]) -> bool:
     return right <= said and said.isdisjoint(others)
 
 
+def _letter_words(choices_text: Sequence[str], letter: str) -> set[int]:
+    """Positions of the options holding ``letter`` as a word of their text ("C major", "B")."""
+    word = re.compile(rf"(?<![^\W_]){letter}(?![^\W_])", re.IGNORECASE)
+    return {i for i, text in enumerate(choices_text) if word.search(text)}
+
+
 class UnletteredLetter(BareLetter):
     """The whole reply is one letter, read as the option at that position; ambiguous
-    (``conflict``) when an option's own text is that letter at another position."""
+    (``conflict``) when another option holds that letter as a word of its text ("C" while the
+    options are "C major", "A minor", "G major")."""
 
     def apply(self, r: Reading) -> Extraction | None:
         got = super().apply(r)
         if got is None:
             return None
-        holders = r.opts.by_key.get(option_key(got.letter), frozenset())
-        if holders and holders != {got.letter}:
+        if _letter_words(r.opts.choices, got.letter) - {r.opts.letters.index(got.letter)}:
             return Extraction(None, "conflict")
         return got
+
+
+class UnletteredEcho(Rule):
+    """Drops an echoed option list: lines that are each a whole option, two or more different
+    options among them (the prompt lists them one per line). Nothing left is ``no_answer``."""
+
+    name = "echo"
+    finds_letter = False
+
+    def apply(self, r: Reading) -> Extraction | None:
+        lines = r.text.split("\n")
+        if len(lines) < 2:
+            return None
+        named = {i: text_option(r.opts, line.strip(" .")) for i, line in enumerate(lines)}
+        if len({letter for letter in named.values() if letter}) < 2:
+            return None
+        rest = "\n".join(line for i, line in enumerate(lines) if not named[i]).strip()
+        if not rest:
+            return Extraction(None, "no_answer")
+        r.text = rest
+        return None
 
 
 # The reading table for options shown without letters (see the module docstring).
@@ -85,6 +115,7 @@ UNLETTERED_RULES = (
     OptionText(),
     LetterText(),
     JsonField(),
+    UnletteredEcho(),
     DropEcho(),
     OptionMention(),
     NoLetter(),

@@ -160,6 +160,7 @@ class ItemOptions:
     pat: _LetterPatterns
     echo_fragments: tuple[str, ...]
     ages: AgeGroups | None  # age-group options of an age task: stated ages are read against them
+    choices: tuple[str, ...] = ()  # the option texts, letter order
 
 
 @functools.lru_cache(maxsize=8192)
@@ -181,7 +182,7 @@ def item_options(choices: tuple[str, ...], task_name: str) -> ItemOptions:
             mentions.append((letter, pattern))
     return ItemOptions(letters, {k: frozenset(v) for k, v in by_key.items()}, tuple(own), tuple(mentions),
                        dict(mentions), _letter_patterns(n), _echo_fragments(task_name),
-                       age_groups(letters, choices) if _age_task(task_name) else None)
+                       age_groups(letters, choices) if _age_task(task_name) else None, tuple(choices))
 
 
 @functools.lru_cache(maxsize=None)

@@ -273,6 +273,24 @@ def test_mmar_strict_reading_of_letters_and_texts(reply, options, expected):
     assert out["per_sample"][0]["parsed"] == expected
 
 
+MMAR_CORPUS = Path(__file__).resolve().parent / "data" / "mmar_replies.jsonl"
+
+
+def test_mmar_strict_reading_never_misreads_the_graded_corpus():
+    # Replies to unlettered options, each graded by hand with the option it asserts (or none).
+    # Strict mode reads each as graded, except replies naming only part of an option and a hedge
+    # settled afterwards, which it leaves unread (invalid, scored wrong) -- never another option.
+    rows = [json.loads(line) for line in MMAR_CORPUS.read_text(encoding="utf-8").splitlines()]
+    out = score([r["reply"] for r in rows], ["A"] * len(rows), "MMAR", choices=[r["choices"] for r in rows],
+                n_bootstrap=0, per_sample=True)
+    unread_styles = set()
+    for row, s in zip(rows, out["per_sample"]):
+        if s["parsed"] != row["grade"]:
+            assert s["parsed"] is None, row
+            unread_styles.add(row["style"])
+    assert unread_styles == {"partial", "hedge_then_answer"}
+
+
 # ------------------------------------------------------------------ aggregation
 
 # The AIR-Bench README's Foundation leaderboard, Qwen-Audio-Turbo column, keyed by the release's
