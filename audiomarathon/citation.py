@@ -57,3 +57,8 @@ for _task in BENCHMARKS["AIR-Bench Foundation"].tasks:
         f"AIR-Bench Foundation ({', '.join(_task.dataset_names)})",
         "the terms of each source corpus (see the AIR-Bench release)",
         "https://huggingface.co/datasets/qyang1021/AIR-Bench-Dataset", "extended|qyang1021/AIR-Bench-Dataset", True)
+# AIR-Bench Chat's audio comes from public corpora too (dataset_name per record), under their terms.
+for _task in BENCHMARKS["AIR-Bench Chat"].tasks:
+    SOURCE_TERMS[_task.name] = SourceTerms(
+        "AIR-Bench Chat", "the terms of each source corpus (see the AIR-Bench release)",
+        "https://huggingface.co/datasets/qyang1021/AIR-Bench-Dataset", "extended|qyang1021/AIR-Bench-Dataset", True)

@@ -84,3 +84,30 @@ def chat_run(tmp: Path, n_per_task: int = 3) -> tuple[Path, list[dict]]:
     rows = items(n_per_task)
     data = write_dataset(tmp / "data", rows)
     return write_run(tmp / "run", rows, data), rows
+
+
+def write_chat_release(folder: Path, rows: list[dict], stray: bool = True) -> Path:
+    """An AIR-Bench Chat release as the authors ship it: Chat/Chat_meta.json (one list of every
+    task's records, the dialogue task's meta_info a JSON string) and each record's audio at
+    Chat/<task_name>_<dataset_name>/<path>; ``stray``: one record of a task Chat does not have."""
+    import numpy as np
+    import soundfile as sf
+
+    chat = folder / "Chat"
+    records = []
+    for n, r in enumerate(rows):
+        meta = json.loads(r["meta"])
+        path = f"clip_{n:03d}.wav"
+        audio_dir = chat / f"{r['task']}_{meta['dataset_name']}"
+        audio_dir.mkdir(parents=True, exist_ok=True)
+        t = np.arange(16000, dtype=np.float32) / 16000
+        sf.write(audio_dir / path, (0.1 * np.sin(2 * np.pi * (220 + 20 * n) * t)).astype(np.float32), 16000,
+                 subtype="PCM_16")
+        records.append({"meta_info": meta["meta_info"], "question": r["question"], "answer_gt": r["answer_text"],
+                        "path": path, "task_name": r["task"], "dataset_name": meta["dataset_name"],
+                        "uniq_id": meta["uniq_id"]})
+    if stray:
+        records.append({"meta_info": "x", "question": "q", "answer_gt": "a", "path": "clip_000.wav",
+                        "task_name": "speech_summary_QA", "dataset_name": "d", "uniq_id": 99999})
+    (chat / "Chat_meta.json").write_text(json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8")
+    return folder

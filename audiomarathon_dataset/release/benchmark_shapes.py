@@ -34,6 +34,7 @@ from audiomarathon.prompts import LETTERS
 from audiomarathon.tasks import TASKS, Task
 
 from ..report import ANSWER_NOT_IN_OPTIONS, BAD_RECORD, Issue
+from .chat_shapes import CHAT_META, CHAT_TASKS, ChatMeta, chat_layout
 from .shapes import Context, FlatChoices, JsonShape, SourceRecord, detect_json_shape, first_record, text_field
 
 MMAR_LAYOUT = "MMAR layout"
@@ -166,6 +167,8 @@ def shape_for(task: Task, obj: Any) -> JsonShape | None:
         return FOUNDATION_META if FlatChoices.items(obj) is not None else None
     if task.name == MMAR_TASK.name:
         return MMAR_LIST if MmarList.items(obj) is not None else None
+    if task.name in CHAT_TASKS:
+        return CHAT_META if ChatMeta.items(obj) is not None else None
     return detect_json_shape(obj)
 
 
@@ -190,6 +193,9 @@ def benchmark_layout(obj: Any) -> tuple[str, list[str], list[tuple[int, str]]] |
     decide). LayoutConflict for a file mixing Foundation and AudioMarathon records."""
     if MmarList.items(obj) is not None:
         return MMAR_LAYOUT, [MMAR_TASK.name], []
+    chat = chat_layout(obj)
+    if chat is not None:
+        return chat
     records = FlatChoices.items(obj)
     if records is None:
         return None
