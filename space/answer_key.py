@@ -2,7 +2,9 @@
 
 Submissions are re-scored against this key only; the references and scores a submission carries
 are never read. A key is built from a dataset folder (or Hub repo id) with `datasets.load_dataset`
-and stored in the leaderboard database, keyed by its fingerprint.
+and stored in the leaderboard database, keyed by its fingerprint. A dataset may hold any benchmark's
+configs (AudioMarathon, MMAR, AIR-Bench Foundation); each item keeps its ``meta`` (MMAR's modality,
+Foundation's dataset name), which the scoring's breakdowns read.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from audiomarathon.fingerprint import KEY_COLUMNS, dataset_fingerprint, reference_of
-from audiomarathon.tasks import ALL, TASK_NAMES, get_task
+from audiomarathon.benchmarks import BENCHMARKS, all_tasks, benchmark_of
+from audiomarathon.tasks import get_task
 
 # One definition, in core: the runner writes the same fingerprint into results.json.
 answer_key_fingerprint = dataset_fingerprint
@@ -24,6 +27,7 @@ class KeyItem:
     task: str
     reference: str
     choices: tuple[str, ...]
+    meta: str = ""  # the dataset's meta column (a JSON object), "" where it has none
 
 
 @dataclass(frozen=True)
@@ -36,8 +40,14 @@ class AnswerKey:
     def num_ids(self) -> int:
         return len(self.items)
 
+    @property
+    def benchmarks(self) -> list[str]:
+        """The keys of the benchmarks its items belong to, in registry order."""
+        found = {benchmark_of(it.task).key for it in self.items.values()}
+        return [b.key for b in BENCHMARKS.values() if b.key in found]
+
     def task_counts(self) -> dict[str, int]:
-        counts = {name: 0 for name in TASK_NAMES}
+        counts = {t.name: 0 for t in all_tasks()}
         for item in self.items.values():
             counts[item.task] += 1
         return {k: v for k, v in counts.items() if v}
@@ -47,7 +57,8 @@ class AnswerKey:
             {
                 "fingerprint": self.fingerprint,
                 "source": self.source,
-                "items": [[i, it.task, it.reference, list(it.choices)] for i, it in self.items.items()],
+                "items": [[i, it.task, it.reference, list(it.choices), *([it.meta] if it.meta else [])]
+                          for i, it in self.items.items()],
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -56,7 +67,7 @@ class AnswerKey:
     @classmethod
     def from_json(cls, text: str) -> "AnswerKey":
         obj = json.loads(text)
-        items = {i: KeyItem(t, ref, tuple(ch)) for i, t, ref, ch in obj["items"]}
+        items = {i: KeyItem(t, ref, tuple(ch), *meta) for i, t, ref, ch, *meta in obj["items"]}
         return cls(obj["fingerprint"], items, obj.get("source", ""))
 
     @classmethod
@@ -68,7 +79,8 @@ class AnswerKey:
             if ident in items:
                 raise ValueError(f"dataset {source or '(rows)'}: id {ident!r} appears twice")
             task = get_task(r["task"]).name
-            items[ident] = KeyItem(task, reference_of(r), tuple(str(c) for c in (r.get("choices") or [])))
+            items[ident] = KeyItem(task, reference_of(r), tuple(str(c) for c in (r.get("choices") or [])),
+                                   str(r.get("meta") or ""))
         return cls(answer_key_fingerprint(rows), items, source)
 
 
@@ -81,12 +93,23 @@ def build_answer_key(dataset: str | Path, split: str = "test") -> AnswerKey:
         configs = datasets.get_dataset_config_names(path)
     except Exception as exc:  # datasets raises several types for a missing/unreadable path
         raise ValueError(f"cannot read dataset {path!r}: {exc}") from exc
-    # The "all" config holds every task; reading it once is faster than ten configs.
-    wanted = [ALL] if ALL in configs else [c for c in configs if c in TASK_NAMES]
+    wanted = configs_to_read(configs)
     if not wanted:
-        raise ValueError(f"dataset {path!r} has none of the AudioMarathon configs (found {configs})")
+        names = ", ".join(b.name for b in BENCHMARKS.values())
+        raise ValueError(f"dataset {path!r} has none of the configs of {names} (found {configs})")
     rows: list[dict] = []
     for config in wanted:
         ds = datasets.load_dataset(path, config, split=split)
-        rows.extend(ds.select_columns(list(KEY_COLUMNS)).to_list())
+        rows.extend(ds.select_columns([c for c in (*KEY_COLUMNS, "meta") if c in ds.column_names]).to_list())
     return AnswerKey.from_rows(rows, source=path)
+
+
+def configs_to_read(configs: list[str]) -> list[str]:
+    """The configs that hold every item of ``configs`` once: per benchmark, a config grouping all its
+    tasks where the dataset has one (AudioMarathon's "all", Foundation's "foundation": one read
+    instead of ten or 19), else its task configs."""
+    wanted: list[str] = []
+    for bench in BENCHMARKS.values():
+        whole = [g for g, members in bench.groups.items() if g in configs and set(members) == set(bench.task_names)]
+        wanted += whole[:1] or [c for c in configs if c in bench.task_names]
+    return wanted

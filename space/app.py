@@ -22,6 +22,7 @@ import gradio as gr  # noqa: E402
 from audiomarathon.citation import CITATION, LICENSE, PAPER_URL  # noqa: E402
 from audiomarathon.tasks import CATEGORIES, TASKS  # noqa: E402
 
+from space import boards as other_boards  # noqa: E402
 from space import leaderboard as lb  # noqa: E402
 from space.claims import KNOWN_MODELS, SIZE_TOLERANCE  # noqa: E402
 from space.long_audio import long_audio_tab  # noqa: E402
@@ -92,6 +93,16 @@ Every instance is one 90–300 s recording with a multiple-choice question (or a
   other settings: a probable duplicate. It is listed after the ranked rows, left out of the plots,
   and ranked only once a maintainer accepts it (two settings can give the same replies).
 
+### MMAR and AIR-Bench Foundation
+Each has its own tab: its published rows (the column **Figures from** names the table each row is
+copied from) and the runs submitted on it, re-scored here with that benchmark's scoring in strict
+mode (an unreadable reply is wrong and stays in the denominator). A submission goes to the board
+of the benchmark its dataset holds; serve one dataset per benchmark.
+- **MMAR**: accuracy over all items (micro average), and per modality.
+- **AIR-Bench Foundation**: accuracy per task; Speech, Sound and Music are the unweighted means of
+  their tasks, the Average the mean of the three (the published rows' category figures are derived
+  this way from their published task figures).
+
 ### What is checked, and what is self-reported
 The server re-computes every score from the raw replies. What it cannot re-compute is taken from
 the submitted results.json and checked where it can be:
@@ -157,9 +168,12 @@ def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
     ttl = (max(1, upload_ttl_s), max(1, upload_ttl_s)) if upload_ttl_s else None
     with gr.Blocks(title="AudioMarathon leaderboard", fill_width=True, delete_cache=ttl) as demo:
         gr.HTML("<h1 style='margin-bottom:0'>AudioMarathon leaderboard</h1>"
-                "<p>Long-audio understanding and inference efficiency of audio language models.</p>")
+                "<p>Long-audio understanding and inference efficiency of audio language models, with the "
+                "MMAR and AIR-Bench Foundation leaderboards beside it (one tab each).</p>")
+        boards = other_boards.boards()
+        board_tables = []
         with gr.Tabs():
-            with gr.Tab("Leaderboard", id="leaderboard"):
+            with gr.Tab("AudioMarathon", id="leaderboard"):
                 with gr.Row():
                     search = gr.Textbox(label="Search", placeholder="model or method, e.g. qwen fastv", scale=3,
                                         elem_id="search")
@@ -198,6 +212,15 @@ def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
                                             scale=1, min_width=100, elem_id="page-size")
                     next_btn = gr.Button("Next ▶", size="sm", scale=1, elem_id="page-next")
                     page_info = gr.Markdown(lb.page_label(len(entries), 1, lb.DEFAULT_PAGE_SIZE), elem_id="page-info")
+            every_entry = service.entries(None)
+            for board in boards:  # one tab per benchmark beside AudioMarathon, its published rows and submissions
+                with gr.Tab(board.title, id=board.benchmark):
+                    gr.Markdown(board.intro)
+                    board_tables.append(gr.Dataframe(
+                        value=other_boards.styled(board, other_boards.board_frame(board, every_entry)),
+                        datatype=board.datatypes(), interactive=False, elem_id=board.elem_id, pinned_columns=1,
+                        max_height=2400, label=f"{board.title} leaderboard", wrap=True))
+                    gr.Markdown(board.note)
             with gr.Tab("Efficiency", id="efficiency"):
                 gr.Markdown("Average score against the compression ratio (one line per model and method; "
                             "the uncompressed run is the 0% point), and against the mean prefill time "
@@ -258,11 +281,16 @@ def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
             return (safe_plot(score_vs_ratio, current, selected or ()),
                     safe_plot(score_vs_prefill, current, selected or ()))
 
+        def render_boards():
+            every = service.entries(None)
+            return tuple(gr.Dataframe(value=other_boards.styled(b, other_boards.board_frame(b, every))) for b in boards)
+
         def refresh(*values):
             current = service.entries()
             return (*render_table(*values[:-1]), gr.Dropdown(choices=lb.method_choices(current)),
                     gr.Dropdown(choices=lb.ratio_choices(current)),
-                    gr.Dropdown(choices=sorted({e.model for e in current})), *render_plots(values[-1]))
+                    gr.Dropdown(choices=sorted({e.model for e in current})), *render_plots(values[-1]),
+                    *render_boards())
 
         def submit(request: gr.Request, pred_bytes, results_bytes, *values):
             try:
@@ -311,7 +339,7 @@ def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
         prev_btn.click(step(-1), view, table_out, show_progress="hidden")
         next_btn.click(step(+1), view, table_out, show_progress="hidden")
         models.change(render_plots, models, [ratio_plot, prefill_plot])
-        outputs = [*table_out, methods, ratios, models, ratio_plot, prefill_plot]
+        outputs = [*table_out, methods, ratios, models, ratio_plot, prefill_plot, *board_tables]
         submit_btn.click(submit, [pred_file, results_file, *view, models], [message, pred_file, results_file, *outputs],
                          api_name="submit", concurrency_limit=4)
         api_trigger.click(submit_run, [api_pred, api_results], api_answer, api_name=API_NAME,

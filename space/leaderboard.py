@@ -1,4 +1,5 @@
-"""The leaderboard table: store entries -> a filtered, sorted pandas DataFrame for display.
+"""AudioMarathon's leaderboard table: store entries -> a filtered, sorted pandas DataFrame for display
+(the other benchmarks' boards: ``space.boards``).
 
 Held entries (probable duplicates awaiting a maintainer) are listed after every ranked row,
 whatever the sort; a size the server could not check is marked as the submitter's claim."""
@@ -16,7 +17,7 @@ from audiomarathon.tasks import CATEGORIES, TASKS
 from audiomarathon_metric.display import round_half_up
 
 from space.claims import SIZE_NOMINAL, SIZE_SELF_REPORTED
-from space.store import HELD_LABEL, OVERALL, SOURCE_LABELS, Entry
+from space.store import DEFAULT_BENCHMARK, HELD_LABEL, OVERALL, SOURCE_LABELS, Entry
 
 MODEL, SOURCE, TYPE, SIZE, METHOD, RATIO, AVERAGE, CI, INVALID, PREFILL = (
     "Model", "Source", "Type", "Size (B)", "Method", "Ratio (%)", "Average", "95% CI", "Invalid (%)",
@@ -160,7 +161,8 @@ def leaderboard_frame(entries: Sequence[Entry], filters: Filters = Filters()) ->
     terms = [t for t in filters.search.lower().split() if t]
     kept = [
         e for e in entries
-        if e.weights in filters.weights
+        if e.benchmark == DEFAULT_BENCHMARK  # the other benchmarks' boards: space.boards
+        and e.weights in filters.weights
         and e.source_label in filters.sources
         and _size_ok(e.size_b, filters.sizes)
         and (not filters.methods or e.method in filters.methods)

@@ -22,7 +22,7 @@ from audiomarathon_metric.long_plots import score_vs_ratio_by_duration
 from audiomarathon.records import RUN_ID_FIELD, RecordError, parse_prediction_lines, records_of_run
 
 from space.plots import safe_plot
-from space.store import VERIFIED, Entry, Store
+from space.store import DEFAULT_BENCHMARK, VERIFIED, Entry, Store
 
 log = logging.getLogger(__name__)
 N_BOOTSTRAP = 200  # a display: enough for a band, cheap to recompute
@@ -81,7 +81,8 @@ class LongAudio:
                      durations=[info[i].duration for i in ids], evidence=[info[i].evidence_position for i in ids])
 
     def figures(self, models: Sequence[str] = ()):
-        chosen = [e for e in self.store.entries(VERIFIED) if not e.held and (not models or e.model in models)]
+        chosen = [e for e in self.store.entries(VERIFIED) if not e.held and e.benchmark == DEFAULT_BENCHMARK
+                  and (not models or e.model in models)]
         # Names are submitters' text: the plots draw them literally, and a plot that fails is one message.
         runs = [PlotRun(f"{e.model} · {e.method} {round(100 * e.ratio)}%", s, e.model, e.method, e.ratio)
                 for e in chosen if (s := self.scores(e)) is not None]
@@ -107,7 +108,7 @@ def long_audio_tab(store: Store) -> None:
         return view.figures(selected or ())
 
     def on_open(selected):
-        names = sorted({e.model for e in store.entries(VERIFIED)})
+        names = sorted({e.model for e in store.entries(VERIFIED) if e.benchmark == DEFAULT_BENCHMARK})
         return (gr.Dropdown(choices=names), *render(selected))
 
     tab.select(on_open, models, [models, duration_plot, evidence_plot, ratio_plot])

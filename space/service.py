@@ -10,12 +10,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
+from audiomarathon.benchmarks import get_benchmark
 from audiomarathon.records import PREDICTIONS_FILE, RESULTS_FILE
 from audiomarathon_metric.display import fmt1
 from space.answer_key import AnswerKey, build_answer_key
 from space.leaderboard import Filters, leaderboard_frame, text_table
 from space.seed import seed_published
-from space.store import Entry, RateLimited, Store
+from space.store import DEFAULT_BENCHMARK, Entry, RateLimited, Store
 from space.sync import HubSync
 from space.validation import Limits, Submission, SubmissionRejected, submit_files
 
@@ -53,8 +54,10 @@ class Service:
         log.info("answer key %s: %d ids from %s", key.fingerprint, key.num_ids, dataset)
         return key
 
-    def entries(self) -> list[Entry]:
-        return self.store.entries()
+    def entries(self, benchmark: str | None = DEFAULT_BENCHMARK) -> list[Entry]:
+        """The rows of one benchmark's board (by its key; AudioMarathon's unless named), or of every
+        benchmark with None."""
+        return [e for e in self.store.entries() if benchmark is None or e.benchmark == benchmark]
 
     def table(self, filters: Filters = Filters()):
         return leaderboard_frame(self.store.entries(), filters)
@@ -94,7 +97,8 @@ class Service:
     def status_lines(self) -> list[str]:
         keys = self.store.answer_keys()
         if keys:
-            versions = "; ".join(f"{k.fingerprint} ({k.num_ids:,} ids)" for k in keys)
+            versions = "; ".join(f"{k.fingerprint} ({k.num_ids:,} ids, "
+                                 f"{', '.join(get_benchmark(b).name for b in k.benchmarks)})" for k in keys)
             key_line = f"Submissions are re-scored against dataset version(s): {versions}."
         else:
             key_line = "Submissions are closed: this server was started without a dataset to build its answer key from."
@@ -125,7 +129,7 @@ def accepted_lines(sub: Submission, store: Store | None = None) -> list[str]:
     e = sub.entry
     lines = [held_line(store, e)] if e.held and store is not None else []
     lines += [
-        f"Model: {e.model} · method {e.method} · ratio {round(100 * e.ratio)}%",
+        f"Model: {e.model} · method {e.method} · ratio {round(100 * e.ratio)}% · board {get_benchmark(e.benchmark).name}",
         f"Re-scored average: {fmt1(e.average)}" if e.average is not None else "Re-scored average: n/a",
     ]
     lines += [f"{task}: {fmt1(score)}" for task, score in e.scores.items()]
@@ -144,5 +148,15 @@ def submit_run_dir(run_dir: str | Path, db: str | Path, datasets: Sequence[str |
     except SubmissionRejected as exc:
         raise SubmissionRejected([f"{run_dir}: {p}" for p in exc.problems]) from None
     if show:
-        print(text_table(service.entries()))
+        print(board_text(service, sub.entry.benchmark))
     return sub.entry
+
+
+def board_text(service: Service, benchmark: str) -> str:
+    """The board of one benchmark (by its key) as plain text."""
+    from space.boards import boards, text_board
+
+    for board in boards():
+        if board.benchmark == benchmark:
+            return text_board(board, service.entries(benchmark))
+    return text_table(service.entries(benchmark))

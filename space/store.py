@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
+from audiomarathon.benchmarks import get_benchmark
 from space.answer_key import AnswerKey
 
 PAPER = "paper"  # rows reported in the AudioMarathon paper
@@ -30,6 +31,10 @@ HELD_LABEL = "held"
 # Key of Entry.details holding the whole run's figures (average CI, invalid rate); the other keys
 # are config names.
 OVERALL = "overall"
+# Key of details[OVERALL] naming the benchmark a row ranks on (a benchmark's key); rows stored
+# before there were other benchmarks are AudioMarathon's.
+BENCHMARK = "benchmark"
+DEFAULT_BENCHMARK = get_benchmark("AudioMarathon").key
 
 
 class StoreError(RuntimeError):
@@ -80,6 +85,11 @@ class Entry:
     @property
     def held(self) -> bool:
         return self.status == HELD
+
+    @property
+    def benchmark(self) -> str:
+        """The key of the benchmark whose board shows this row."""
+        return (self.details.get(OVERALL) or {}).get(BENCHMARK) or DEFAULT_BENCHMARK
 
     @property
     def source_label(self) -> str:

@@ -20,12 +20,12 @@ from audiomarathon.records import RESULTS_FILE as RESULTS
 from audiomarathon.records import RecordError, parse_prediction_lines, records_of_run
 from audiomarathon.records import parse_results as parse_results_record
 from audiomarathon.run_identity import display_model_name, run_id, run_identity
-from audiomarathon.tasks import TASK_NAMES
+from audiomarathon.benchmarks import all_tasks, get_benchmark
 from audiomarathon_metric.display import fmt1
 
 from space.answer_key import AnswerKey
 from space.claims import check_method, check_size, claimed_parameters
-from space.store import OVERALL, VERIFIED, DuplicateEntry, Entry, Store, duplicate_message
+from space.store import BENCHMARK, OVERALL, VERIFIED, DuplicateEntry, Entry, Store, duplicate_message
 
 MAX_PROBLEMS_SHOWN = 12
 
@@ -262,6 +262,7 @@ def rescore(preds: Sequence[Prediction], key: AnswerKey, mode: str = "strict") -
         tasks=[it.task for it in items],
         choices=[list(it.choices) for it in items],
         ids=[p.id for p in preds],
+        meta=[it.meta or None for it in items],  # MMAR's modality, Foundation's dataset name: the breakdowns
         mode=mode,
     )
 
@@ -307,12 +308,32 @@ def replies_hash(preds: Sequence[Prediction], fingerprint: str) -> str:
     return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def benchmark_figures(scored: dict, benchmark: str) -> tuple[float | None, dict, dict]:
+    """(average, categories, breakdown tables) of one benchmark in the metric's output: its own
+    section where the output has one (MMAR, AIR-Bench Foundation), else the top-level figures
+    (AudioMarathon). A table holds each value's accuracy (0-100): MMAR's per modality, layer and
+    sub-category, Foundation's per task and folder."""
+    section = (scored.get("benchmarks") or {}).get(benchmark) or scored
+    tables = {name: {value: row.get("accuracy") for value, row in table.items()}
+              for name, table in (section.get("tables") or {}).items()}
+    categories = {c: float(v) if not isinstance(v, dict) else float(v.get("score"))
+                  for c, v in (section.get("categories") or {}).items() if v is not None}
+    average = section.get("average")
+    return (None if average is None else float(average)), categories, tables
+
+
+TASK_NAMES = frozenset(t.name for t in all_tasks())
+
+
 def build_entry(results: dict, scored: dict, key: AnswerKey, preds: Sequence[Prediction],
                 method: str, ratio: float, size: tuple[float | None, str], run: str) -> Entry:
     """The row of a checked submission: ``method``/``ratio`` as check_method gave them, ``size``
-    as (billions, where it comes from), ``run`` its run id."""
+    as (billions, where it comes from), ``run`` its run id. It ranks on the board of its answer
+    key's benchmark."""
     config = dict(results["config"])
     tasks = scored.get("tasks", {})
+    [benchmark] = key.benchmarks
+    average, categories, tables = benchmark_figures(scored, benchmark)
     prefills = [p.prefill_ms for p in preds if p.prefill_ms is not None]
     # A local run loads public weights; an API run declares its model's ("weights": "closed").
     closed = config.get("weights") == "closed"
@@ -328,13 +349,14 @@ def build_entry(results: dict, scored: dict, key: AnswerKey, preds: Sequence[Pre
         config=config,
         run_id=run,
         name=(" ".join(name.split()) or None) if isinstance(name, str) else None,
-        scores={t: float(v["score"]) for t, v in tasks.items() if t in TASK_NAMES},
-        categories={c: float(v) if not isinstance(v, dict) else float(v.get("score")) for c, v in (scored.get("categories") or {}).items()},
-        average=float(scored["average"]) if scored.get("average") is not None else None,
+        scores={t: float(v["score"]) for t, v in tasks.items() if t in TASK_NAMES and v.get("score") is not None},
+        categories=categories,
+        average=average,
         prefill_s=sum(prefills) / len(prefills) / 1000.0 if prefills else None,  # mean, warm-up excluded
         dataset_fingerprint=key.fingerprint,
         details={**{t: _scalars(v) for t, v in tasks.items()},
-                 OVERALL: {**_overall(scored), "size_source": size_source}},
+                 OVERALL: {**_overall(scored), "size_source": size_source, BENCHMARK: benchmark,
+                           **({"tables": tables} if tables else {})}},
         replies_hash=replies_hash(preds, key.fingerprint),
     )
 
@@ -366,6 +388,10 @@ def validate_submission(predictions: bytes, results: bytes, keys: Sequence[Answe
     if problems + size_problems:
         raise SubmissionRejected(problems + size_problems)
     key = choose_answer_key(parsed_preds, parsed_results, keys)
+    if len(key.benchmarks) != 1:
+        names = ", ".join(get_benchmark(b).name for b in key.benchmarks)
+        raise SubmissionRejected([f"dataset version {key.fingerprint} holds items of several benchmarks ({names}); "
+                                  "each board re-scores one benchmark: serve one dataset per benchmark"])
     check_against_key(parsed_preds, key)
     run = run_id(run_identity(parsed_results["config"], key.fingerprint))
     if already_stored is not None and already_stored(run):

@@ -34,3 +34,11 @@ def runner_runs(imported_dataset, tmp_path_factory):
     from runner_runs import RunnerRuns
 
     return RunnerRuns(tmp_path_factory.mktemp("runner-runs"), imported_dataset)
+
+
+@pytest.fixture(scope="session")
+def benchmark_datasets(tmp_path_factory):
+    """MMAR's and AIR-Bench Foundation's synthetic releases, imported: {benchmark key: dataset folder}."""
+    from benchmark_data import import_benchmarks
+
+    return import_benchmarks(tmp_path_factory.mktemp("benchmarks"))

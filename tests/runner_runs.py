@@ -53,6 +53,16 @@ class RunnerRuns:
         run_evaluation(config, adapter=self.adapter, samples=self.samples)
         return Path(out)
 
+    def run_benchmark(self, out: Path, data: Path, tasks: str) -> Path:
+        """A fresh runner invocation of the tiny model on ``tasks`` of another benchmark's dataset
+        (``--tasks MMAR``, ``--tasks foundation``) into ``out``, its samples loaded by the runner."""
+        from audiomarathon_runner.run import RunConfig, run_evaluation
+
+        config = RunConfig(model=str(self.model_dir), data=str(data), tasks=tasks, out=str(out), dtype="fp32",
+                           device="cpu", max_new_tokens=MAX_NEW_TOKENS, progress=False)
+        run_evaluation(config, adapter=self.adapter)
+        return Path(out)
+
     def make(self, out: Path, model: str = "Tiny-Audio-1B", method: str = "none", ratio: float = 0.0) -> Path:
         """A copy of the runner's run of (method, ratio) in ``out``, recorded under ``model``."""
         key = (method, float(ratio))

@@ -222,7 +222,7 @@ def test_browser_reads_published_averages_submits_and_sees_rescored_row(app, key
             assert model in message  # shown as literal text
             page.screenshot(path=str(ARTIFACTS / "space_submit.png"), full_page=True)
 
-            page.get_by_role("tab", name="Leaderboard").click()
+            page.get_by_role("tab", name="AudioMarathon").click()
             search = page.locator("#search textarea, #search input").first
             search.press_sequentially("bold", delay=30)  # typed like a user: fill() fires no Gradio input event
             page.wait_for_function(

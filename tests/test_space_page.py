@@ -232,7 +232,7 @@ def test_submit_twice_clears_the_files_and_marks_the_row_verified(browser, serve
         assert "No such file" not in message and "cannot read" not in message
 
         # The board tells the verified row from the paper's without any column switched on.
-        page.get_by_role("tab", name="Leaderboard").click()
+        page.get_by_role("tab", name="AudioMarathon").click()
         page.wait_for_function(
             f"[...document.querySelectorAll('#leaderboard-table [role=gridcell]')].some(c => c.innerText.trim() === "
             f"{model!r})", timeout=30_000)
@@ -249,10 +249,38 @@ def test_submit_twice_clears_the_files_and_marks_the_row_verified(browser, serve
         page.close()
 
 
+@needs_chromium
+def test_the_mmar_and_foundation_tabs_render_their_published_rows(browser, server):
+    page = open_page(browser, server, 1280, "benchmark_tabs")
+    try:
+        for tab, board, model, wanted in (
+                ("MMAR", "board-mmar", "Gemini 2.5 Pro", {"Average": "74.7", "Sound-Music": "100.0"}),
+                ("AIR-Bench Foundation", "board-airbench-foundation", "Qwen-Audio-Turbo",
+                 {"Average": "57.8", "Speech": "63.4", "Sound": "61.0", "Music": "48.9"})):
+            page.get_by_role("tab", name=tab, exact=True).click()
+            page.wait_for_function(
+                f"[...document.querySelectorAll('#{board} [role=gridcell]')].some(c => c.innerText.trim() === "
+                f"{model!r})", timeout=30_000)
+            head = [h.strip() for h in page.locator(f"#{board} [role=columnheader]").all_inner_texts()]
+            rows = {}
+            for row in page.locator(f"#{board} [role=row]").all():
+                cells = [c.strip() for c in row.locator("[role=gridcell]").all_inner_texts()]
+                if cells:
+                    rows[cells[head.index("Model")]] = dict(zip(head, cells))
+            assert {k: rows[model][k] for k in wanted} == wanted
+            assert rows[model]["Source"] == "paper" and "@" in rows[model]["Figures from"]
+            screenshot(page, f"tab_{board}")
+        # AudioMarathon's board keeps only its own rows.
+        page.get_by_role("tab", name="AudioMarathon").click()
+        assert "Qwen-Audio-Turbo" not in page.locator("#leaderboard-table").inner_text()
+    finally:
+        page.close()
+
+
 # --- entry ids ------------------------------------------------------------------------------------
 
 def test_entry_ids_count_up_by_one_across_restarts_refusals_and_held_entries(imported_dataset, runner_runs, tmp_path):
-    from audiomarathon_metric.published import PUBLISHED
+    from space.seed import published_entries
 
     from space.service import Service
     from space.store import Store
@@ -266,7 +294,7 @@ def test_entry_ids_count_up_by_one_across_restarts_refusals_and_held_entries(imp
         ids.append(service.submit(run / "predictions.jsonl", run / "results.json").entry.id)
         with pytest.raises(SubmissionRejected):  # refused: spends no id
             service.submit(run / "predictions.jsonl", run / "results.json")
-    n = len(PUBLISHED)
+    n = len(published_entries())  # every benchmark's published rows
     assert ids == [n + 1, n + 2, n + 3]
     assert sorted(e.id for e in Store(db).entries()) == list(range(1, n + 4))
 

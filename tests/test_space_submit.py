@@ -279,7 +279,7 @@ def test_leaderboard_page_width_columns_decimals_and_paging(real_run, imported_d
                     page.get_by_role("tab", name="About").click()
                     status = page.locator("#status").inner_text()
                     assert str(tmp_path) not in status and ".sqlite" not in status  # no server paths
-                    page.get_by_role("tab", name="Leaderboard").click()
+                    page.get_by_role("tab", name="AudioMarathon").click()
 
                     # Paging: the remaining rows on page 2.
                     assert f"Rows 1–50 of {n_rows}" in page.locator("#page-info").inner_text()

@@ -305,7 +305,9 @@ def test_submission_without_answer_key_is_refused(make_run, tmp_path, key):
 
 
 def test_published_rows_seeded_and_marked(service):
-    paper = service.store.entries(PAPER)
+    from space.seed import published_entries
+
+    paper = [e for e in service.store.entries(PAPER) if e.benchmark == "audiomarathon"]  # the other boards': test_space_benchmarks
     assert sorted(e.model for e in paper) == sorted(r.model for r in PUBLISHED)
     assert {e.weights for e in paper} == {"open", "closed", "human"}
     for e, row in ((e, next(r for r in PUBLISHED if r.model == e.model)) for e in paper):
@@ -313,7 +315,7 @@ def test_published_rows_seeded_and_marked(service):
         assert e.average == row.average  # the paper's Avg. column, as reported
         assert e.details["mean_of_reported_tasks"] == pytest.approx(row.average, abs=0.051)  # rounding
     Service.open(service.store.path)  # re-opening does not duplicate the seed
-    assert service.store.count(PAPER) == len(PUBLISHED)
+    assert service.store.count(PAPER) == len(published_entries())
 
 
 def test_leaderboard_filters_sort_and_search(make_run, service, key, tmp_path):
