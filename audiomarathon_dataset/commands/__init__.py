@@ -5,12 +5,12 @@ from audiomarathon.cli import Command
 COMMANDS = {
     "make-sample-release": Command(
         "audiomarathon_dataset.commands.sample_release",
-        "Write a small synthetic release in the authors' layout, to try import-release without the Hub.",
+        "Write a small synthetic release in the authors' layout (AudioMarathon, MMAR, AIR-Bench), to try import-release.",
         19,
     ),
     "import-release": Command(
         "audiomarathon_dataset.commands.import_release",
-        "Import an official AudioMarathon release (per-task folders) into parquet + dataset card.",
+        "Import an official AudioMarathon, MMAR or AIR-Bench Foundation release into parquet + dataset card.",
         20,
     ),
     "build": Command(
