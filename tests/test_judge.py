@@ -329,3 +329,41 @@ def test_air_bench_chat_is_a_benchmark_of_the_registry():
     assert chat.tasks[0].render_prompt("What does the speaker ask for?") == "What does the speaker ask for?"
     assert {c.name: c.tasks for c in CHAT_CATEGORIES} == CATEGORY_TASKS
     assert [c.name for c in CHAT_CATEGORIES if not c.pooled_in_paper] == ["mixed"]
+
+
+def _key_items(rows):
+    from audiomarathon_metric.judge.submission import KeyItem
+
+    return {r["id"]: KeyItem(r["task"], json.loads(r["meta"])["meta_info"], r["question"], r["answer_text"],
+                             r["reply"]) for r in rows}
+
+
+def test_submitted_judgments_are_rescored_and_tampering_is_refused(tmp_path):
+    from audiomarathon_metric.judge.records import read_judgments
+    from audiomarathon_metric.judge.submission import JudgmentsRejected, rescore_judgments
+
+    run_dir, rows = chat_run(tmp_path, n_per_task=1)
+    with ChatServer(judge=fair_judge) as server:
+        entry = judge(run_dir, server)
+    submitted = read_judgments(run_dir / "judgments.jsonl")
+    rescored = rescore_judgments(_key_items(rows), submitted, n_bootstrap=0)
+    assert rescored["strict"]["average"] == entry["strict"]["average"]
+    assert rescored["paper"]["average"] == entry["paper"]["average"]
+    asked = next(i for i, j in enumerate(submitted) if j["failure"] is None and j["order"] == "reference-first")
+
+    def refused(change, match):
+        bad = [dict(j) for j in submitted]
+        change(bad[asked])
+        with pytest.raises(JudgmentsRejected, match=match):
+            rescore_judgments(_key_items(rows), bad, n_bootstrap=0)
+
+    refused(lambda j: j.update(prompt_sha256="sha256:" + "0" * 64), "not the official")
+    refused(lambda j: j.update(model_score=10, scores=[j["scores"][0], 10]), "its scores are not what its raw judge reply")
+    refused(lambda j: j.update(message_sha256="sha256:" + "1" * 64), "message hash differs")
+    refused(lambda j: j.update(settings="other"), "2 judge settings")
+    # A judgment of another reply than the run's (the reply swapped after judging).
+    other = _key_items(rows)
+    item = submitted[asked]["id"]
+    other[item] = type(other[item])(**{**other[item].__dict__, "reply": "a better reply"})
+    with pytest.raises(JudgmentsRejected, match="message hash differs"):
+        rescore_judgments(other, submitted, n_bootstrap=0)
