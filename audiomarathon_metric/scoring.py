@@ -325,6 +325,10 @@ def score(
     }
     if sections:
         out["benchmarks"] = sections
+    if rules_out and not audiomarathon:  # MMAR's and Foundation's official rules are the same for every family
+        for key in rules_out:
+            out.pop(key)
+        out["normalizer"] = settings.normalizer_name
     long_groups = {name: group for name, group in group_by_task(items).items() if name in audiomarathon}
     if long_inputs and long_groups:
         from .long_audio import long_audio_sections

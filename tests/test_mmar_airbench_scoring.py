@@ -401,11 +401,13 @@ def test_compare_scores_accuracy_with_mcnemar():
     assert out["average_diff"] == pytest.approx(200 / 3) == out["benchmarks"]["mmar"]["average_diff"]
 
 
-def test_evaluate_module_takes_meta_and_benchmark_configs():
+def test_evaluate_module_takes_meta_and_benchmark_configs(tmp_path, monkeypatch):
     import evaluate
 
+    # evaluate copies module scripts into HF_MODULES_CACHE; keep them out of the user's cache.
+    monkeypatch.setenv("HF_MODULES_CACHE", str(tmp_path))
     folder = Path(__file__).resolve().parent.parent / "audiomarathon_metric"
-    metric = evaluate.load(str(folder), "foundation")
+    metric = evaluate.load(str(folder), "foundation", cache_dir=str(tmp_path))
     out = metric.compute(predictions=["A", "Based on the audio"], references=["A", "B"],
                          tasks=["Sound_AQA", "Music_AQA"], choices=[FOUR, FOUR],
                          meta=[{"dataset_name": "avqa"}, {"dataset_name": "music_avqa"}], n_bootstrap=0, mode="paper")
@@ -413,7 +415,7 @@ def test_evaluate_module_takes_meta_and_benchmark_configs():
     assert set(out["benchmarks"]["airbench-foundation"]["folders"]) == {"Sound_AQA_avqa", "Music_AQA_music_avqa"}
     with pytest.raises(ValueError, match="pass tasks="):
         metric.compute(predictions=["A"], references=["A"], choices=[FOUR])
-    mmar = evaluate.load(str(folder), "mmar")
+    mmar = evaluate.load(str(folder), "mmar", cache_dir=str(tmp_path))
     out = mmar.compute(predictions=["From far to near"], references=["A"], choices=[ORDER], n_bootstrap=0)
     assert out["average"] == 100.0
 
@@ -457,3 +459,27 @@ def test_score_command_on_an_mmar_and_foundation_run(tmp_path, capsys):
     table = capsys.readouterr().out
     assert "MMAR (mmar aggregate)" in table and "by modality" in table and "by folder" in table
     assert "Sound_AQA_avqa" in table and "mix-sound-speech" in table
+
+
+def test_score_with_data_takes_the_meta_from_the_dataset(tmp_path, capsys):
+    import datasets
+
+    from audiomarathon_dataset.release import import_release
+    from audiomarathon_dataset.synthetic_benchmarks import write_synthetic_mmar
+
+    release = write_synthetic_mmar(tmp_path / "BoJack-MMAR", n=12, seed=3)
+    out = tmp_path / "mmar"
+    assert import_release(release, out, progress=False).ok
+    rows = list(datasets.load_dataset(str(out), "MMAR", split="test"))
+    # Predictions from another harness: no meta, no duration; every third reply is the answer text.
+    preds = tmp_path / "preds.jsonl"
+    preds.write_text("".join(json.dumps({"id": r["id"], "task": "MMAR", "reference": r["answer"], "choices": r["choices"],
+                                         "prediction": r["answer_text"] if i % 3 == 0 else "no idea"}) + "\n"
+                             for i, r in enumerate(rows)), encoding="utf-8")
+    assert main(["score", str(preds), "--data", str(out), "--mode", "paper", "--json", "--n-bootstrap", "0"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    tally = mmar_reference([{**json.loads(r["meta"]), "answer_prediction": r["answer_text"] if i % 3 == 0 else "no idea",
+                             "choices": r["choices"], "answer": r["answer_text"]} for i, r in enumerate(rows)])
+    got = {v: (row["accuracy"], row["n"]) for v, row in result["benchmarks"]["mmar"]["tables"]["modality"].items()}
+    assert got == {k[2:]: (pytest.approx(100 * c / n), n) for k, (c, n) in tally.items() if k.startswith("m:")}
+    assert "family" not in result  # the official MMAR script is the same for every family
