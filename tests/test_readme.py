@@ -51,6 +51,7 @@ SUBSTITUTIONS = [
     ("path/to/sources", "sources"),
     ("Qwen/Qwen2-Audio-7B-Instruct", "tiny-qwen2-audio"),
     ("Qwen/Qwen2.5-Omni-7B", "tiny-omni"),
+    ("lmms-lab/Aero-1-Audio-1.5B", "tiny-aero"),  # a remote-code checkpoint: its own .py files beside it
     ("<org>", "my-org"),
 ]
 
@@ -72,6 +73,8 @@ CHECKS = {
     "audiomarathon build --sources sources --out audiomarathon_built --seed 0": lambda ws: (
         ws / "audiomarathon_built" / "README.md").is_file(),
     "--out runs/qwen2-audio --max": lambda ws: (ws / "runs" / "qwen2-audio" / "results.json").is_file(),
+    # The remote-code checkpoint ran, its code's hash recorded.
+    "--out runs/aero": lambda ws: "sha256:" in (ws / "runs" / "aero" / "results.json").read_text(),
     "audiomarathon sweep": lambda ws: (ws / "runs" / "sweep" / "sweep_summary.md").is_file(),
 }
 
@@ -141,6 +144,7 @@ def workspace(tmp_path_factory, synthetic_release):
     write_synthetic_sources(ws / "sources", seed=0)
     save_tiny_model("qwen2_audio", ws / "tiny-qwen2-audio", seed=0)
     save_tiny_model("qwen2_5_omni_thinker", ws / "tiny-omni", seed=0)
+    save_tiny_model("aero", ws / "tiny-aero", seed=0)
     # What `make demo` leaves for the commands after it (test_demo checks the README names its folders)
     build_benchmark(ws / "sources", ws / "demo_out" / "dataset", seed=0, num_proc=2, min_duration=8,
                     max_duration=16, progress=False)
