@@ -116,6 +116,9 @@ class RunSettings(TypedDict):
     profile: NotRequired[str]  # the run profile: "card" (each model as its card runs it) or "authors"
     family: NotRequired[str | None]  # the model family whose procedure ran; None: not known (an API model)
     procedure: NotRequired[dict]  # per task: system turn, instruction, reply cap, audio preparation, source
+    # A checkpoint whose model is its own code (Aero-1), run with --trust-remote-code: absent otherwise.
+    trust_remote_code: NotRequired[bool]
+    remote_code: NotRequired[dict | None]  # {"sha256", "files"} of its .py files; part of the run identity
     config_hash: NotRequired[str]  # the run id
     model_id: NotRequired[str]
     commit_hash: NotRequired[str | None]  # the model checkpoint's commit on the Hub
