@@ -96,6 +96,17 @@ def scored_by_accuracy(task: Task) -> bool:
     return task.benchmark in PAPER_READERS
 
 
+def _meta_defaults(task: Task) -> dict:
+    """What an item's meta says of a Foundation task in any case: its task_name, and the
+    dataset_name where the task has one folder only (so tables need no meta for those)."""
+    if not task.dataset_names:
+        return {}
+    out = {"task_name": task.name}
+    if len(task.dataset_names) == 1:
+        out["dataset_name"] = task.dataset_names[0]
+    return out
+
+
 def score_accuracy(task: Task, items: Sequence[Item], replies: Sequence[str], settings: ScoreSettings) -> TaskResult:
     """One task's accuracy (0-100) in the settings' mode, with its CI, test against guessing and
     per-item records (which carry what the benchmark's tables need)."""
@@ -130,10 +141,11 @@ def score_accuracy(task: Task, items: Sequence[Item], replies: Sequence[str], se
             drawn = counts.sum(axis=1)
             replicates = 100.0 * (counts @ correct.astype(float)) / np.maximum(drawn, 1)
             summary["ci95"] = percentile_ci(replicates)
+    defaults = _meta_defaults(task)
     samples = [
         {"index": it.index, "id": it.id, "task": task.name, "parsed": r.parsed, "rule": r.rule,
          "reference": it.reference, "correct": bool(r.correct), "scored": bool(r.scored),
-         "n_choices": len(it.choices), "meta": it.meta}
+         "n_choices": len(it.choices), "meta": {**defaults, **it.meta} if defaults else it.meta}
         for it, r in zip(items, reads)
     ]
     return TaskResult(summary, replicates, samples)

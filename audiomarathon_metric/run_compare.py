@@ -129,6 +129,15 @@ def score_run(run: Run, info: dict | None = None, duration_bins=DEFAULT_DURATION
                  evidence=evidence_of(run, ids, info))
 
 
+def _is_audiomarathon(task: str) -> bool:
+    from audiomarathon.tasks import UnknownTaskError, get_task
+
+    try:
+        return get_task(task).benchmark == "AudioMarathon"
+    except UnknownTaskError:
+        return True  # compare() names the unknown task
+
+
 def compare_pair(a: Run, b: Run, info: dict | None = None, duration_bins=DEFAULT_DURATION_BINS,
                  n_bootstrap: int = 1000, seed: int = 0) -> dict:
     common = [i for i in a.items if i in b.items]
@@ -145,14 +154,17 @@ def compare_pair(a: Run, b: Run, info: dict | None = None, duration_bins=DEFAULT
            "only_in_b": len(b.items) - len(common),
            **compare(replies_a, replies_b, **cols, n_bootstrap=n_bootstrap, seed=seed)}
     durations = durations_of(a, common, info)
-    if durations is None:
+    # Duration bins are AudioMarathon's long-audio analysis: its items only (MMAR's and AIR-Bench's
+    # clips are under a minute).
+    long_items = [j for j, i in enumerate(common) if _is_audiomarathon(a.items[i]["task"])]
+    if durations is None or not long_items:
         out["by_duration"] = None
         return out
     bins = make_bins(duration_bins)
     idx = bins.assign(np.asarray(durations))
     by_bin = []
-    for k in sorted(set(int(x) for x in idx)):
-        keep = [j for j in range(len(common)) if idx[j] == k]
+    for k in sorted(set(int(idx[j]) for j in long_items)):
+        keep = [j for j in long_items if idx[j] == k]
         sub = {key: [v[j] for j in keep] for key, v in cols.items()}
         res = compare([replies_a[j] for j in keep], [replies_b[j] for j in keep], **sub,
                       n_bootstrap=n_bootstrap, seed=seed)
@@ -203,10 +215,13 @@ def markdown_table(result: dict) -> str:
             lines.append(f"| {task} | {t['n']} | {fmt1(t['score_a'])} | {fmt1(t['score_b'])} | "
                          f"{fmt1(t['score_diff'], sign=True)} | "
                          f"{_ci(t['ci95'])} | {_p(t.get('mcnemar_p'))} | {_p(t['p_value'])} |")
-        if c["average_diff"] is not None:
+        if c["average_diff"] is not None and not c.get("benchmarks"):
             lines.append(f"| average | {c['n_common']} | {fmt1(c.get('average_a'))} | {fmt1(c.get('average_b'))} | "
                          f"{fmt1(c['average_diff'], sign=True)} | "
                          f"{_ci(c['average_diff_ci95'])} | | |")
+        for key, bench in (c.get("benchmarks") or {}).items():  # each benchmark's average, its own way
+            lines.append(f"| average ({key}) | | {fmt1(bench['average_a'])} | {fmt1(bench['average_b'])} | "
+                         f"{fmt1(bench['average_diff'], sign=True)} | {_ci(bench['average_diff_ci95'])} | | |")
         if c.get("by_duration"):
             lines += ["", "| duration | task | n | score A | score B | A - B | McNemar p | bootstrap p |",
                       "|---|---|---:|---:|---:|---:|---:|---:|"]

@@ -156,6 +156,7 @@ def benchmark_tables(result: dict) -> str:
     """A run holding MMAR or AIR-Bench Foundation tasks: per benchmark, its tasks, its categories,
     its average (each as its leaderboard aggregates), the random-guess baseline, then its tables."""
     from audiomarathon.benchmarks import get_benchmark
+    from audiomarathon_metric.aggregations import NOT_GIVEN
     from audiomarathon_metric.display import fmt1
     from audiomarathon_metric.display import fmt_ci as ci_text
 
@@ -185,6 +186,9 @@ def benchmark_tables(result: dict) -> str:
         if section.get("folders"):
             tables["folder"] = section["folders"]
         for name, table in tables.items():
+            if list(table) == [NOT_GIVEN] or (name == "folder" and all(k.endswith(NOT_GIVEN) for k in table)):
+                lines += ["", f"by {name}: the items carry no meta (records' 'meta', or --data DATASET)"]
+                continue
             lines += ["", f"{'by ' + name:<40} {'n':>6} {'accuracy':>8} {'guess':>6}"]
             for value, row in table.items():
                 lines.append(f"{value:<40} {row['n']:>6} {fmt1(row['accuracy']):>8} {fmt1(row['random_guess']):>6}")
