@@ -483,3 +483,18 @@ def test_score_with_data_takes_the_meta_from_the_dataset(tmp_path, capsys):
     got = {v: (row["accuracy"], row["n"]) for v, row in result["benchmarks"]["mmar"]["tables"]["modality"].items()}
     assert got == {k[2:]: (pytest.approx(100 * c / n), n) for k, (c, n) in tally.items() if k.startswith("m:")}
     assert "family" not in result  # the official MMAR script is the same for every family
+
+
+@pytest.mark.parametrize("reply,official", [
+    ("Based on the recording, it is hard to say.", "B"),
+    ("Certainly! Let me listen to it again.", "C"),
+    ("As the speaker says, the weather is nice", "A"),
+    ("Definitely a sound from a CD.", "D"),
+])
+def test_airbench_leading_words_are_no_letter_in_strict_mode(reply, official):
+    rows = _foundation_items([(reply, FOUR, "B", "")])
+    assert airbench_reference([{**rows[0], "dataset_name": "x"}])[0]  # the official rule counts it ...
+    paper = _score_rows(rows, mode="paper")["per_sample"][0]
+    strict = _score_rows(rows)["per_sample"][0]
+    assert paper["parsed"] == official and paper["scored"]
+    assert strict["parsed"] is None and strict["scored"] and not strict["correct"]  # ... strict reads no answer
