@@ -310,3 +310,65 @@ def test_a_stopped_run_does_not_wait_for_requests_in_flight(imported_dataset, tm
         proc = subprocess.run(args, capture_output=True, text=True, timeout=100)
     assert proc.returncode == 1 and "HTTP 401" in proc.stderr
     assert 1 <= len(server.log) <= 3  # at most the 3 in flight; nothing started after the fatal reply
+
+
+# --- MMAR and AIR-Bench Foundation -------------------------------------------------------------------
+
+def _rows(dataset, config: str) -> list[dict]:
+    import datasets
+
+    return datasets.load_dataset(str(dataset), config, split="test").remove_columns("audio").to_list()
+
+
+def _and(letters: str) -> str:  # AIR-Bench's "A, B, C, and D" ("A and B" for two)
+    return " and ".join(letters) if len(letters) <= 2 else ", ".join(letters[:-1]) + ", and " + letters[-1]
+
+
+def foundation_prompt(question: str, choices: list[str], padded: bool) -> str:
+    """Inference_Foundation.py's prompt; ``padded``: as its script prints it, four options with
+    "None" for the missing ones; otherwise only the options the item has, the letters named to match."""
+    options = choices + ["None"] * (4 - len(choices)) if padded else choices
+    letters = "ABCD"[: len(options)]
+    return (f"Choose the most suitable answer from options {_and(letters)} to respond the question in next line, "
+            f"you may only choose {' or '.join(letters)}.\n{question}\n"
+            + "\n".join(f"{x}. {text}" for x, text in zip(letters, options)))
+
+
+def test_api_runs_of_mmar_and_foundation_send_the_authors_prompts(echo_server, benchmark_datasets, tmp_path):
+    """The echo server answers "A": strict scoring reads it as the first option (MMAR's options are
+    unlettered; a bare letter names that position), so each score is the share of items whose answer is A."""
+    from audiomarathon.tasks import get_task
+
+    mmar = benchmark_datasets["mmar"]
+    assert main(["run", "--model", "gpt-audio", "--data", str(mmar), "--out", str(tmp_path / "mmar"),
+                 "--tasks", "MMAR", *_api(echo_server.base_url)]) == 0
+    rows = _rows(mmar, "MMAR")
+    sent = sorted(e["prompt"] for e in echo_server.log)
+    assert sent == sorted(f"{r['question']}\nSelect one option from the provided choices:\n" + "\n".join(r["choices"])
+                          for r in rows)
+    assert {e["max_tokens"] for e in echo_server.log} == {get_task("MMAR").max_new_tokens}
+    res = json.loads((tmp_path / "mmar" / "results.json").read_text())
+    assert res["scores"]["benchmarks"]["mmar"]["average"] == pytest.approx(
+        100 * sum(r["answer"] == "A" for r in rows) / len(rows))
+
+    foundation = benchmark_datasets["airbench-foundation"]
+    rows = _rows(foundation, "foundation")
+    assert {2, 4} <= {len(r["choices"]) for r in rows}  # two-option items: padded under authors only
+    for profile, padded in (("card", False), ("authors", True)):
+        echo_server.log.clear()
+        out = tmp_path / f"foundation-{profile}"
+        assert main(["run", "--model", "gpt-audio", "--data", str(foundation), "--out", str(out), "--tasks",
+                     "foundation", "--profile", profile, *_api(echo_server.base_url)]) == 0
+        assert sorted(e["prompt"] for e in echo_server.log) == sorted(
+            foundation_prompt(r["question"], r["choices"], padded) for r in rows)
+        res = json.loads((out / "results.json").read_text())
+        records = read_records(out / "predictions.jsonl")
+        assert sorted(r["choices"] for r in records) == sorted(r["choices"] for r in rows)  # never padded
+        tasks = res["scores"]["tasks"]
+        for r in rows:  # one or two items per task: each task's accuracy counted here
+            mine = [x for x in rows if x["task"] == r["task"]]
+            assert tasks[r["task"]]["score"] == pytest.approx(100 * sum(x["answer"] == "A" for x in mine) / len(mine))
+    # The two profiles are two runs (their prompts differ): two run ids.
+    ids = {json.loads((tmp_path / f"foundation-{p}" / "results.json").read_text())["config"]["config_hash"]
+           for p in ("card", "authors")}
+    assert len(ids) == 2

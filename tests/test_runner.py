@@ -325,3 +325,68 @@ def test_the_lock_names_its_holder_and_is_released_on_exit(tmp_path):
         with pytest.raises(RunFolderBusy, match=rf"pid {os.getpid()} on .*, run id rid:abc\)"):
             RunFolderLock(tmp_path).acquire("rid:def")
     RunFolderLock(tmp_path).acquire("rid:def").release()  # released with the first
+
+
+# --- MMAR and AIR-Bench Foundation -------------------------------------------------------------------
+
+# The AIR-Bench README's Foundation leaderboard: 19 tasks, 9 speech, 4 sound, 6 music.
+FOUNDATION_TASK_COUNT = 19
+
+
+def _rows(dataset, config: str) -> dict[str, dict]:
+    import datasets
+
+    ds = datasets.load_dataset(str(dataset), config, split="test").remove_columns("audio")
+    return {r["id"]: r for r in ds}
+
+
+def test_mmar_run_keeps_the_release_options_scores_and_resumes(tiny_model, benchmark_datasets, tmp_path, capsys):
+    from audiomarathon.tasks import get_task
+
+    data, out = benchmark_datasets["mmar"], tmp_path / "mmar"
+    args = _cli("--model", tiny_model, "--data", data, "--out", out, "--tasks", "mmar", "--limit", "6")
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    rows = _rows(data, "MMAR")
+    recs = read_records(out / "predictions.jsonl")
+    assert len(recs) == 6 and all(r["error"] is None and r["task"] == "MMAR" for r in recs)
+    for r in recs:  # the release's own options, 2 to 6 of them, never padded; durations in seconds
+        row = rows[r["id"]]
+        assert r["choices"] == row["choices"] and r["reference"] == row["answer"]
+        assert r["duration"] == pytest.approx(row["duration"]) and 0 < r["duration"] < 10
+    assert len({len(r["choices"]) for r in recs}) >= 3
+    res = json.loads((out / "results.json").read_text())
+    assert res["config"]["decoding"]["max_new_tokens"] == {"MMAR": get_task("MMAR").max_new_tokens}
+    assert res["samples"]["original"] == {"MMAR": 6} and res["samples"]["failed"] == {}
+    section = res["scores"]["benchmarks"]["mmar"]
+    # Random guessing: the expected accuracy mean(1 / number of options), over these items.
+    assert section["random_guess"]["average"] == pytest.approx(100 * np.mean([1 / len(r["choices"]) for r in recs]))
+    assert "MMAR:\naverage" in printed and f"random guessing would score {section['random_guess']['average']:.1f}" in printed
+    # The same command again: the run resumes with nothing to do.
+    records = read_records(out / "predictions.jsonl")
+    assert main(args) == 0
+    assert read_records(out / "predictions.jsonl") == records
+    assert json.loads((out / "results.json").read_text())["identity"] == res["identity"]
+
+
+def test_foundation_group_and_one_task_config_run(tiny_model, benchmark_datasets, tmp_path, capsys):
+    data = benchmark_datasets["airbench-foundation"]
+    out = tmp_path / "foundation"
+    assert main(_cli("--model", tiny_model, "--data", data, "--out", out, "--tasks", "foundation", "--limit", "1",
+                     "--max-new-tokens", "4")) == 0
+    printed = capsys.readouterr().out
+    recs = read_records(out / "predictions.jsonl")
+    assert len({r["task"] for r in recs}) == len(recs) == FOUNDATION_TASK_COUNT
+    assert all(r["error"] is None for r in recs)
+    res = json.loads((out / "results.json").read_text())
+    section = res["scores"]["benchmarks"]["airbench-foundation"]
+    assert section["complete"] and set(section["categories"]) == {"speech", "sound", "music"}
+    # The leaderboard's average: the mean of the three category means.
+    assert section["average"] == pytest.approx(np.mean(list(section["categories"].values())))
+    assert "AIR-Bench Foundation:" in printed and "speech " in printed
+    # One task's config: Audio_Grounding, whose metadata names .wav files shipped as .flac.
+    one = tmp_path / "grounding"
+    assert main(_cli("--model", tiny_model, "--data", data, "--out", one, "--tasks", "Audio_Grounding",
+                     "--max-new-tokens", "4")) == 0
+    [rec] = read_records(one / "predictions.jsonl")
+    assert rec["task"] == "Audio_Grounding" and rec["error"] is None and rec["timings"]["audio_seconds"] > 0
