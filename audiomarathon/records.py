@@ -88,6 +88,9 @@ class PredictionRecord(TypedDict):
     traceback: NotRequired[str]  # only for a failed sample that raised
     duration: NotRequired[float]  # seconds of audio, from the dataset (for scores by duration)
     evidence_position: NotRequired[float | None]  # relative centre of the evidence, when the task marks one
+    # The instance's meta (MMAR's modality / category / sub-category, AIR-Bench Foundation's task_name /
+    # dataset_name), as the dataset's JSON text or parsed: the metric's breakdown tables read it.
+    meta: NotRequired[dict | str | None]
     api: NotRequired[dict | None]  # a model behind an API: server, served model, attempts, cost
     # The reply stopped at the reply cap (max new tokens) without ending its turn; absent for a
     # failed sample and in runs from before it was recorded.
