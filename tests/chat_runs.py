@@ -57,7 +57,8 @@ def write_dataset(folder: Path, rows: list[dict]) -> Path:
     for task in dict.fromkeys(r["task"] for r in rows):
         part = [r for r in rows if r["task"] == task]
         (folder / task).mkdir(parents=True, exist_ok=True)
-        table = pa.table({c: [r[c] for r in part] for c in ("id", "task", "question", "answer_text", "meta")})
+        columns = [c for c in ("id", "task", "question", "answer_text", "choices", "meta") if c in part[0]]
+        table = pa.table({c: [r[c] for r in part] for c in columns})
         pq.write_table(table, folder / task / "test-00000-of-00001.parquet")
         configs.append(f"- config_name: {task}\n  data_files:\n  - split: test\n    path: {task}/test-*.parquet\n")
     (folder / "README.md").write_text("---\nconfigs:\n" + "".join(configs) + "---\n", encoding="utf-8")

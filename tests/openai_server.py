@@ -129,9 +129,10 @@ class ChatServer:
                 "audio_sha": _sha(audio), "audio_peak": float(np.max(np.abs(audio))), "finish_reason": finish}
 
     def _judge(self, request: dict) -> dict:
-        (message,) = request["messages"]
-        if message["role"] != "user" or not isinstance(message["content"], str):
-            raise ValueError("a judge request is one user message with text content")
+        *head, message = request["messages"]
+        if message["role"] != "user" or not isinstance(message["content"], str) or len(head) > 1 or any(
+                m["role"] != "system" for m in head):
+            raise ValueError("a judge request is [system,] user messages with text content")
         prompt = message["content"]
         with self._lock:
             seen = self.seen[prompt]

@@ -66,26 +66,61 @@ def api_from_args(args):
 
 
 def judge_run(run_dir, settings, api, data: str | None = None, n_bootstrap: int = 1000) -> dict:
-    """Judge the run in ``run_dir`` and record the scores in its results.json; returns that entry."""
+    """Judge the run in ``run_dir`` and record the scores in its results.json; returns that entry.
+    An AIR-Bench Chat run is judged with the official Chat prompt in both orders; an MMAR run whose
+    metadata carries rubrics with the MMAR-Rubrics procedure."""
     from pathlib import Path
 
     from audiomarathon.records import read_results, write_results
+    from audiomarathon.tasks import MMAR_TASK
     from audiomarathon_metric.judge.records import JUDGMENTS_FILE
+
+    from ..judge.items import run_tasks
+
+    tasks = run_tasks(run_dir)
+    path = Path(run_dir) / JUDGMENTS_FILE
+    if tasks == {MMAR_TASK.name}:
+        entry, results_path = _judge_rubrics(run_dir, settings, api, data, path)
+    else:
+        entry, results_path = _judge_chat(run_dir, settings, api, data, path, n_bootstrap)
+    results = read_results(results_path)  # read again: written whole, never from a stale copy
+    results.setdefault("judge", {})[entry["settings_key"]] = entry
+    write_results(results_path, results)
+    return entry
+
+
+def _judge_chat(run_dir, settings, api, data, path, n_bootstrap):
+    from audiomarathon.tasks import OPEN, get_task
 
     from ..judge.items import run_items
     from ..judge.judging import Judge, JudgeProgress
     from ..judge.summary import judge_summary
 
-    items, _, results_path = run_items(run_dir, data)
-    judge = Judge(settings, api)
+    items, results_path = run_items(run_dir, data)
+    closed = sorted({i.task for i in items if get_task(i.task).metric != OPEN})
+    if closed:
+        raise ValueError(f"{run_dir}: tasks {', '.join(closed)} are not open-ended (score scores them); the judge "
+                         "scores AIR-Bench Chat runs, and MMAR runs with rubrics")
     progress = JudgeProgress()
-    judgments = judge.run(items, Path(run_dir) / JUDGMENTS_FILE, progress)
+    judgments = Judge(settings, api).run(items, path, progress)
     entry = judge_summary(settings, api, items, judgments, n_bootstrap=n_bootstrap)
     entry["progress"] = {"reused": progress.reused, "asked": progress.asked}
-    results = read_results(results_path)  # read again: written whole, never from a stale copy
-    results.setdefault("judge", {})[entry["settings_key"]] = entry
-    write_results(results_path, results)
-    return entry
+    return entry, results_path
+
+
+def _judge_rubrics(run_dir, settings, api, data, path):
+    from audiomarathon_metric.judge.rubrics import rubric_scores
+
+    from ..judge.items import rubric_cases
+    from ..judge.rubric_judging import RubricJudge, rubric_settings
+
+    cases, results_path = rubric_cases(run_dir, data)
+    rubric = rubric_settings(settings.model, parse_retries=settings.parse_retries, max_tokens=settings.max_tokens)
+    items, progress = RubricJudge(rubric, api).run(cases, path)
+    entry = {"procedure": "mmar-rubrics", "settings": rubric.public(), "settings_key": rubric.key(),
+             "strict": rubric_scores(items, "strict"), "paper": rubric_scores(items, "paper"), "progress": progress,
+             "items": {i.id: {"score": i.score, "correct": i.correct} for i in items}}
+    return entry, results_path
 
 
 def run(args) -> int:
@@ -105,6 +140,8 @@ def run(args) -> int:
         raise CommandError(str(err)) from None
     if args.json:
         print(json.dumps(json_view(entry), indent=2, ensure_ascii=False))
+    elif entry.get("procedure") == "mmar-rubrics":
+        print(format_rubrics(entry))
     else:
         print(format_table(entry))
     return 0
@@ -114,8 +151,23 @@ def json_view(entry: dict) -> dict:
     """--json: the strict scores at the top (categories, average, reference_average, win_rate,
     position_bias, failures, tasks), paper mode under ``paper``, and the judge's settings and usage."""
     strict = entry["strict"]
-    return {**strict, "paper": entry["paper"],
+    return {**strict, "paper": entry["paper"], "strict": strict,
             **{k: v for k, v in entry.items() if k not in ("strict", "paper")}}
+
+
+def format_rubrics(entry: dict) -> str:
+    def f(x):
+        return "-" if x is None else f"{x:.2f}"
+
+    s, p = entry["strict"], entry["paper"]
+    lines = [f"{'modality':<30} {'n':>5} {'score':>7} {'accuracy':>9}"]
+    for name, m in s["modality"].items():
+        lines.append(f"{name:<30} {m['n']:>5} {f(m['score']):>7} {f(m['accuracy']):>9}")
+    lines.append(f"{'total':<30} {s['n']:>5} {f(s['score']):>7} {f(s['accuracy']):>9}")
+    lines.append(f"MMAR-Rubrics: {s['not_evaluated']} not evaluated (strict scores them 0; paper leaves them out: "
+                 f"score {f(p['score'])} over {p['n']}); {entry['progress']['asked']} rater requests now, "
+                 f"{entry['progress']['reused']} reused, {entry['progress']['gated']} answers failed the match (0)")
+    return "\n".join(lines)
 
 
 def format_table(entry: dict) -> str:

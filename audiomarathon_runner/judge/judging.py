@@ -9,7 +9,6 @@ is asked again ``parse_retries`` times (each with the next seed), then recorded 
 from __future__ import annotations
 
 import json
-import queue
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -24,13 +23,16 @@ from audiomarathon_metric.judge.records import (NO_REPLY, PARSE_FAILURE, REQUEST
 from ..api.config import ApiConfig
 from ..api.request import ApiFatalError, Body, RequestFailed, send
 from .items import JudgeItem
+from .pool import run_jobs
 from .settings import JudgeSettings
 
 
 def request_body(settings: JudgeSettings, message: str, temperature: float, seed: int | None,
-                 max_tokens_field: str = "max_tokens") -> Body:
-    """A text-only chat completion: the judge's one user message (the official script sends no system turn)."""
-    body = {"model": settings.model, "messages": [{"role": "user", "content": message}],
+                 max_tokens_field: str = "max_tokens", system: str | None = None) -> Body:
+    """A text-only chat completion: the judge's user message, after a system turn when there is one
+    (AIR-Bench's script sends none, MMAR's rubric script one)."""
+    head = [{"role": "system", "content": system}] if system is not None else []
+    body = {"model": settings.model, "messages": [*head, {"role": "user", "content": message}],
             "temperature": temperature, max_tokens_field: settings.max_tokens, "stream": False}
     if seed is not None:
         body["seed"] = seed
@@ -149,43 +151,13 @@ class Judge:
         return [done[(i.id, o)] for i in items for o in self.settings.orders if (i.id, o) in done]
 
     def _ask(self, todo: list[tuple[JudgeItem, str]]) -> Iterator[dict]:
-        """Judgments of ``todo`` as they finish, ``concurrency`` in flight, spread over the servers.
-        Daemon workers: a stopped judge exits at once; a re-run asks what was in flight again."""
-        jobs: queue.Queue = queue.Queue()
-        done: queue.Queue = queue.Queue()
-        n_servers = len(self.clients)
-
-        def work() -> None:
-            while (job := jobs.get()) is not None:
-                (item, order), slot = job
-                try:
-                    done.put((self.judgment(item, order, slot), None))
-                except BaseException as err:  # noqa: BLE001 - handed to the consuming thread
-                    done.put((None, err))
-
-        for n, job in enumerate(todo):
-            jobs.put((job, n % n_servers))
-        workers = [threading.Thread(target=work, name=f"judge-{i}", daemon=True)
-                   for i in range(min(self.api.concurrency, max(len(todo), 1)))]
-        for thread in workers:
-            thread.start()
-        try:
-            for _ in range(len(todo)):
-                rec, err = done.get()
-                if err is not None:
-                    raise err  # ApiFatalError (bad key, unknown model, unreachable server)
-                yield rec
-        finally:
-            self.stop.set()
-            while True:
-                try:
-                    jobs.get_nowait()
-                except queue.Empty:
-                    break
-            for _ in workers:
-                jobs.put(None)
+        """Judgments of ``todo`` as they finish, ``concurrency`` in flight, spread over the servers."""
+        def close() -> None:
             for client in self.clients:
                 client.close()
+
+        return run_jobs(todo, lambda job, slot: self.judgment(*job, slot), self.api.concurrency, len(self.clients),
+                        self.stop, close)
 
 
 def warn(message: str) -> None:
