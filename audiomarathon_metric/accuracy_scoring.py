@@ -184,13 +184,14 @@ def benchmark_section(benchmark: Benchmark, results: dict[str, TaskResult], n_bo
     samples = [s for r in own.values() for s in r.samples if "scored" in s and "meta" in s]
     if samples and benchmark.breakdowns:
         out["tables"] = breakdown_tables(benchmark.breakdowns, samples)
-        out["random_guess"]["tables"] = {key: {value: row["random_guess"] for value, row in table.items()}
+        out.setdefault("random_guess", {})["tables"] = {key: {value: row["random_guess"] for value, row in table.items()}
                                          for key, table in out["tables"].items()}
     if aggregation.folder_table and samples:
         folders: dict[str, list] = {}
+        tasks = {t.name: t for t in benchmark.tasks}
         for r in own.values():
             for s in r.samples:
-                task = next(t for t in benchmark.tasks if t.name == s["task"])
+                task = tasks[s["task"]]
                 folders.setdefault(folder_of(task.name, s["meta"] or {}, task.dataset_names), []).append(s)
         out["folders"] = {name: group_row(group) for name, group in folders.items()}
     return out

@@ -12,7 +12,7 @@ every item in the denominator, an unread reply scored as a wrong answer):
   "As the speaker says, ..." is A, "Definitely D" is D;
 - the second-to-last character decides alone: "... the clip is from a CD." is C;
 - a reply with no letter leaves the denominator, so declining to answer raises the score (the
-  authors' own issue #8: "makes the score high").
+  a report in the authors' own tracker: "makes the score high").
 """
 
 from __future__ import annotations
