@@ -88,6 +88,28 @@ def test_the_19_foundation_tasks_as_released():
     assert "Acoustic_Scene_Classification" in get_task("TAU").release_names
 
 
+def test_foundation_categories_reproduce_the_published_category_scores():
+    """The AIR-Bench README: Qwen-Audio-Turbo's per-task accuracies (Foundation leaderboard) and its
+    category figures (speech 63.4, sound 61.0, music 48.9, average 57.8), typed out from it."""
+    per_task = {
+        "Speech grounding": 45.4, "Spoken language identification": 95.9, "Speaker gender recognition": 82.5,
+        "Emotion recognition": 60.0, "Speaker age prediction": 58.8, "Speech entity recognition": 48.1,
+        "Intent classification": 56.4, "Speaker number verification": 54.3, "Synthesized voice detection": 69.3,
+        "Audio grounding": 41.6, "Vocal sound classification": 78.1, "Acoustic scene classification": 61.3,
+        "Sound question answering": 62.8, "Music instruments classification": 59.6,
+        "Music genre classification": 77.1, "Music note analysis-pitch": 30.1, "Music note analysis-velocity": 25.1,
+        "Music question answering": 62.5, "Music emotion detection": 39.0,
+    }
+    tasks = get_benchmark("airbench-foundation").tasks
+    assert sorted(t.title for t in tasks) == sorted(per_task)
+    means = {}
+    for category in ("speech", "sound", "music"):
+        scores = [per_task[t.title] for t in tasks if t.category == category]
+        means[category] = round(sum(scores) / len(scores), 1)
+    assert means == {"speech": 63.4, "sound": 61.0, "music": 48.9}
+    assert round(sum(means.values()) / 3, 1) == 57.8
+
+
 def test_mmar_task():
     t = get_task("mmar")
     assert resolve_tasks("MMAR") == [t] and benchmark_of(t).key == "mmar"
