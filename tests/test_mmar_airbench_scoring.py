@@ -498,3 +498,24 @@ def test_airbench_leading_words_are_no_letter_in_strict_mode(reply, official):
     strict = _score_rows(rows)["per_sample"][0]
     assert paper["parsed"] == official and paper["scored"]
     assert strict["parsed"] is None and strict["scored"] and not strict["correct"]  # ... strict reads no answer
+
+
+def test_compare_command_on_mmar_and_foundation_runs(tmp_path, capsys):
+    def run(name, right):
+        records = [{"id": f"m{i}", "task": "MMAR", "reply": c[1][LETTER.index(c[2])] if right else c[0],
+                    "reference": c[2], "choices": c[1], "duration": 20.0 + i} for i, c in enumerate(MMAR_CASES)]
+        records += [{"id": f"a{i}", "task": "Sound_AQA", "reply": a if right else r, "reference": a, "choices": o,
+                     "duration": 12.0} for i, (r, o, a, _) in enumerate(AIR_CASES)]
+        return _run_folder(tmp_path / name, records)
+
+    a, b = run("a", False), run("b", True)
+    assert main(["compare", str(a), str(b), "--json", "--n-bootstrap", "0"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    pair = out["comparisons"][0]
+    assert pair["by_duration"] is None  # duration bins are AudioMarathon's long-audio analysis
+    assert set(pair["benchmarks"]) == {"mmar", "airbench-foundation"} and pair["average_diff"] is None
+    mmar = out["runs"]["a"]["scores"]["tasks"]["MMAR"]["accuracy"]
+    assert pair["benchmarks"]["mmar"]["average_diff"] == pytest.approx(mmar - 100.0)
+    assert main(["compare", str(a), str(b), "--n-bootstrap", "0"]) == 0
+    table = capsys.readouterr().out
+    assert "| average (mmar) |" in table and "| average (airbench-foundation) |" in table
