@@ -46,6 +46,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--price-out", type=float, default=None, metavar="USD", help="USD per million output tokens")
     parser.add_argument("--max-tokens-field", choices=MAX_TOKENS_FIELDS, default="max_tokens",
                         help="request field carrying the reply cap (max_completion_tokens for servers that reject max_tokens)")
+    parser.add_argument("--extract-with-judge", action="store_true",
+                        help="a multiple-choice run: have the judge read the option of each reply the extraction "
+                             "calls invalid (AIR-Bench's align prompt, 'None' allowed), and score the run again with "
+                             "those readings as its own mode, beside strict and paper")
     parser.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap replicates for the CIs")
     parser.add_argument("--json", action="store_true", help="print the result as JSON instead of the table")
 
@@ -65,7 +69,8 @@ def api_from_args(args):
                      price_in=args.price_in, price_out=args.price_out, max_tokens_field=args.max_tokens_field)
 
 
-def judge_run(run_dir, settings, api, data: str | None = None, n_bootstrap: int = 1000) -> dict:
+def judge_run(run_dir, settings, api, data: str | None = None, n_bootstrap: int = 1000,
+              extract: bool = False) -> dict:
     """Judge the run in ``run_dir`` and record the scores in its results.json; returns that entry.
     An AIR-Bench Chat run is judged with the official Chat prompt in both orders; an MMAR run whose
     metadata carries rubrics with the MMAR-Rubrics procedure."""
@@ -79,7 +84,9 @@ def judge_run(run_dir, settings, api, data: str | None = None, n_bootstrap: int 
 
     tasks = run_tasks(run_dir)
     path = Path(run_dir) / JUDGMENTS_FILE
-    if tasks == {MMAR_TASK.name}:
+    if extract:
+        entry, results_path = _judge_extraction(run_dir, settings, api, data, path, n_bootstrap)
+    elif tasks == {MMAR_TASK.name}:
         entry, results_path = _judge_rubrics(run_dir, settings, api, data, path)
     else:
         entry, results_path = _judge_chat(run_dir, settings, api, data, path, n_bootstrap)
@@ -105,6 +112,50 @@ def _judge_chat(run_dir, settings, api, data, path, n_bootstrap):
     judgments = Judge(settings, api).run(items, path, progress)
     entry = judge_summary(settings, api, items, judgments, n_bootstrap=n_bootstrap)
     entry["progress"] = {"reused": progress.reused, "asked": progress.asked}
+    return entry, results_path
+
+
+def _judge_extraction(run_dir, settings, api, data, path, n_bootstrap):
+    from audiomarathon.tasks import get_task
+    from audiomarathon_metric import extract_answer, score
+
+    from ..judge.extract_judging import ExtractJudge, McqCase, extract_settings
+    from ..judge.items import _run_rows
+
+    records, rows, results_path, _ = _run_rows(run_dir, data)
+    not_mcq = sorted({str(r["task"]) for r in records if not get_task(str(r["task"])).is_mcq})
+    if not_mcq:
+        raise ValueError(f"--extract-with-judge reads multiple-choice replies; tasks {', '.join(not_mcq)} are not")
+    cases = []
+    for rec in records:
+        row = rows[str(rec["id"])]
+        choices = list(row.get("choices") or rec.get("choices") or [])
+        reply = None if rec.get("error") else rec.get("reply")
+        if reply is not None and not extract_answer(reply, choices, str(rec["task"])).valid:
+            cases.append(McqCase(str(rec["id"]), str(rec["task"]), row.get("question") or "", choices, reply))
+    extract = extract_settings(settings.model, seed=settings.seed, parse_retries=settings.parse_retries,
+                               max_tokens=settings.max_tokens)
+    readings, progress = ExtractJudge(extract, api).run(cases, path)
+    replies, rescued = [], 0
+    for rec in records:
+        reading = readings.get(str(rec["id"]))
+        reply = "" if rec.get("error") else rec.get("reply") or ""
+        if reading is not None and reading.get("letter"):
+            choices = list(rows[str(rec["id"])].get("choices") or rec.get("choices") or [])
+            text = choices[ord(reading["letter"]) - ord("A")]
+            # The option's text, which every benchmark's reading takes for that option; the letter where not.
+            ok = extract_answer(text, choices, str(rec["task"])).letter == reading["letter"]
+            reply, rescued = (text if ok else reading["letter"]), rescued + 1
+        replies.append(reply)
+    scores = score(replies, [r["reference"] for r in records], [r["task"] for r in records],
+                   choices=[list(rows[str(r["id"])].get("choices") or r.get("choices") or []) for r in records],
+                   ids=[str(r["id"]) for r in records], meta=[rows[str(r["id"])].get("meta") for r in records],
+                   mode="strict", n_bootstrap=n_bootstrap)
+    counts = {"invalid": len(cases), "rescued": rescued,
+              "none": sum(1 for r in readings.values() if r.get("failure") is None and r.get("letter") is None),
+              "unread": sum(1 for r in readings.values() if r.get("failure"))}
+    entry = {"procedure": "judge-extraction", "settings": extract.public(), "settings_key": extract.key(),
+             "readings": counts, "progress": progress, "scores": scores}
     return entry, results_path
 
 
@@ -135,11 +186,17 @@ def run(args) -> int:
     except ValueError as err:
         raise CommandError(str(err)) from None
     try:
-        entry = judge_run(args.run_dir, settings, api, args.data, args.bootstrap)
+        entry = judge_run(args.run_dir, settings, api, args.data, args.bootstrap, args.extract_with_judge)
     except (ApiFatalError, RecordError, ValueError, FileNotFoundError) as err:
         raise CommandError(str(err)) from None
     if args.json:
         print(json.dumps(json_view(entry), indent=2, ensure_ascii=False))
+    elif entry.get("procedure") == "judge-extraction":
+        r = entry["readings"]
+        average = entry["scores"].get("average")
+        print(f"judge-assisted extraction: {r['invalid']} replies invalid under strict extraction; the judge read "
+              f"an option in {r['rescued']}, none in {r['none']}, nothing usable in {r['unread']}; average with "
+              f"those readings: {'-' if average is None else f'{average:.2f}'} (its own mode, never strict or paper)")
     elif entry.get("procedure") == "mmar-rubrics":
         print(format_rubrics(entry))
     else:
@@ -150,6 +207,8 @@ def run(args) -> int:
 def json_view(entry: dict) -> dict:
     """--json: the strict scores at the top (categories, average, reference_average, win_rate,
     position_bias, failures, tasks), paper mode under ``paper``, and the judge's settings and usage."""
+    if "strict" not in entry:
+        return entry
     strict = entry["strict"]
     return {**strict, "paper": entry["paper"], "strict": strict,
             **{k: v for k, v in entry.items() if k not in ("strict", "paper")}}
