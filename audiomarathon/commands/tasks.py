@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..tasks import BENCHMARKS, get_task
+from ..tasks import BENCHMARKS, OPEN, get_task
 
 
 def add_arguments(parser) -> None:
@@ -10,6 +10,8 @@ def add_arguments(parser) -> None:
 
 
 def _choices(t) -> str:
+    if t.metric == OPEN:
+        return "open"  # free-form answers, scored by an LLM judge
     return f"<={t.n_choices}" if t.variable_choices else str(t.n_choices)
 
 
