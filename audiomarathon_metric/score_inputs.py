@@ -16,6 +16,7 @@ import numpy as np
 from audiomarathon.prompts import LETTERS
 from audiomarathon.tasks import ALL_TASKS
 from audiomarathon.tasks import MCQ
+from audiomarathon.tasks import OPEN
 from audiomarathon.tasks import Task
 from audiomarathon.tasks import UnknownTaskError
 from audiomarathon.tasks import get_task
@@ -210,6 +211,9 @@ def prepare_items(predictions, references, tasks, choices=None, ids=None, meta=N
                 task = resolved[key] = get_task(key)
             except UnknownTaskError as err:
                 raise ScoringInputError(f"tasks[{i}]: {err}") from None
+        if task.metric == OPEN:
+            raise ScoringInputError(f"tasks[{i}]: {task.name} is open-ended ({task.benchmark}): its replies are scored "
+                                    "by an LLM judge, `audiomarathon judge RUN_DIR --api-base URL --model NAME`")
         if missing[i] and task.benchmark == "AudioMarathon":
             raise ScoringInputError(f"predictions[{i}] must be a string, got NoneType: None (a reply that failed "
                                     f"is scored as the empty reply \"\")")

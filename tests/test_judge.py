@@ -367,3 +367,12 @@ def test_submitted_judgments_are_rescored_and_tampering_is_refused(tmp_path):
     other[item] = type(other[item])(**{**other[item].__dict__, "reply": "a better reply"})
     with pytest.raises(JudgmentsRejected, match="message hash differs"):
         rescore_judgments(other, submitted, n_bootstrap=0)
+
+
+def test_score_sends_an_open_ended_run_to_the_judge(tmp_path):
+    import subprocess
+
+    run_dir, rows = chat_run(tmp_path, n_per_task=1)
+    done = subprocess.run(audiomarathon("score", run_dir), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "open-ended" in done.stderr and "audiomarathon judge RUN_DIR" in done.stderr
