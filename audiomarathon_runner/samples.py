@@ -44,8 +44,15 @@ class Sample:
         return self.answer if self.task_info.is_mcq else self.answer_text
 
     def record_fields(self) -> dict:
-        """What every predictions.jsonl record carries about its item for the long-audio tables."""
-        return {"duration": self.duration, "evidence_position": self.evidence_position}
+        """What every predictions.jsonl record carries about its item: for the long-audio tables, and
+        for a benchmark reported by meta keys (MMAR's modality, Foundation's dataset name) its meta,
+        so that ``score RUN_DIR`` gives those tables without the dataset."""
+        from audiomarathon.benchmarks import benchmark_of
+
+        fields = {"duration": self.duration, "evidence_position": self.evidence_position}
+        if benchmark_of(self.task).breakdowns:
+            fields["meta"] = self.meta
+        return fields
 
     def prompt(self) -> str:
         return self.task_info.render_prompt(self.question, self.choices)
