@@ -15,7 +15,7 @@ from pathlib import Path
 from .commands.run import format_summary  # noqa: F401  (re-exported for the demo script)
 from .compression import CompressionConfig
 from .run import RunConfig, run_evaluation
-from .tiny import save_tiny_model
+from .tiny import TINY_FAMILIES, save_tiny_model
 
 
 def run_tiny_demo(data: str | Path, out: str | Path, family: str = "qwen2_audio", tasks: str = "all",
@@ -27,5 +27,7 @@ def run_tiny_demo(data: str | Path, out: str | Path, family: str = "qwen2_audio"
         save_tiny_model(family, model_dir, seed=seed)
     config = RunConfig(model=str(model_dir), data=str(data), out=str(out / "run"), tasks=tasks, limit=limit,
                        dtype="fp32", device="cpu", max_new_tokens=max_new_tokens,
-                       compression=CompressionConfig(seed=seed), progress=progress)
+                       compression=CompressionConfig(seed=seed), progress=progress,
+                       # a remote-code family's tiny model runs this package's own code (tiny_remote)
+                       trust_remote_code=TINY_FAMILIES[family].remote_code if family in TINY_FAMILIES else False)
     return run_evaluation(config)

@@ -228,3 +228,12 @@ def test_a_run_without_the_flag_keeps_its_settings_and_run_id(checkpoint):
     trusted = RunConfig(model=str(checkpoint), dtype="fp32", device="cpu", progress=False, trust_remote_code=True)
     assert trusted.identity("sha256:a")["remote_code"] == code_hash(checkpoint)
     assert trusted.run_id("sha256:a") != plain.run_id("sha256:a")
+
+
+def test_the_tiny_demo_runs_the_family(imported_dataset, tmp_path):
+    """The demo's tiny Aero runs this package's own remote code, allowed as such and recorded."""
+    from audiomarathon_runner.demo import run_tiny_demo
+
+    results = run_tiny_demo(imported_dataset, tmp_path, family="aero", tasks="TAU", limit=1, max_new_tokens=2,
+                            progress=False)
+    assert results["config"]["remote_code"]["sha256"] == code_hash(tmp_path / "tiny-aero")
