@@ -89,7 +89,7 @@ class Service:
         except SubmissionRejected as exc:
             return {"accepted": False, "reasons": exc.problems, "entry_id": None}
         e = sub.entry
-        return {"accepted": True, "reasons": [], "entry_id": e.id, "model": e.model, "method": e.method,
+        return {"accepted": True, "reasons": [], "entry_id": e.id, "benchmark": e.benchmark, "model": e.model, "method": e.method,
                 "ratio": e.ratio, "average": e.average, "scores": e.scores,
                 "dataset_fingerprint": e.dataset_fingerprint, "warnings": sub.warnings,
                 "held": e.held, "held_because": held_line(self.store, e) if e.held else None}
