@@ -237,3 +237,32 @@ def test_the_tiny_demo_runs_the_family(imported_dataset, tmp_path):
     results = run_tiny_demo(imported_dataset, tmp_path, family="aero", tasks="TAU", limit=1, max_new_tokens=2,
                             progress=False)
     assert results["config"]["remote_code"]["sha256"] == code_hash(tmp_path / "tiny-aero")
+
+
+def test_a_hub_checkpoint_from_the_local_cache_records_its_code(checkpoint, imported_dataset, tmp_path):
+    """A user's run by Hub id (``lmms-lab/Aero-1-Audio-1.5B``) with the Hub offline and the checkpoint
+    in the local Hub cache: the same refusal, and with the flag the cached snapshot's .py files are
+    hashed and run. A real process, with its own caches."""
+    import shutil
+    import subprocess
+    import sys
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hub" / "models--lmms-lab--Aero-1-Audio-1.5B"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit)
+    shutil.copytree(checkpoint, repo / "snapshots" / commit)
+    env = {**__import__("os").environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "hub"),
+           "HF_MODULES_CACHE": str(tmp_path / "modules")}
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "audiomarathon", "run", "--model", "lmms-lab/Aero-1-Audio-1.5B", "--data",
+           str(imported_dataset), "--out", str(out), "--tasks", "TAU", "--limit", "1", "--device", "cpu",
+           "--no-progress", "--max-new-tokens", "2"]
+    refused = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 1 and "--trust-remote-code" in refused.stderr, refused.stderr[-2000:]
+    ran = subprocess.run([*cmd, "--trust-remote-code"], env=env, capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    results = read_results(out / RESULTS_FILE)
+    assert results["config"]["remote_code"]["sha256"] == results["identity"]["remote_code"] == code_hash(checkpoint)
+    assert results["identity"]["model"] == "lmms-lab/aero-1-audio-1.5b"
+    assert list((tmp_path / "modules").rglob("modeling_aero.py"))  # the cached snapshot's code is what ran
