@@ -266,3 +266,25 @@ def test_a_hub_checkpoint_from_the_local_cache_records_its_code(checkpoint, impo
     assert results["config"]["remote_code"]["sha256"] == results["identity"]["remote_code"] == code_hash(checkpoint)
     assert results["identity"]["model"] == "lmms-lab/aero-1-audio-1.5b"
     assert list((tmp_path / "modules").rglob("modeling_aero.py"))  # the cached snapshot's code is what ran
+
+
+def test_served_aero_is_asked_the_authors_aero_prompts_and_needs_no_flag():
+    """Behind --api-base the server runs the code: --family Aero-1 --profile authors sends the
+    authors' Aero prompts and caps; --trust-remote-code is refused there, as meaningless."""
+    from audiomarathon_runner.api import ApiConfig
+    from audiomarathon_runner.run import RunConfig
+    from audiomarathon_runner.samples import Sample
+
+    from authors_prompts import AERO
+
+    api = ApiConfig(base_urls=("http://127.0.0.1:8000/v1",), family="Aero-1", weights="open")
+    config = RunConfig(model="lmms-lab/Aero-1-Audio-1.5B", api=api, profile="authors")
+    for task, choices in (("HAD", ["real", "fake"]), ("VESUS", ["sad", "angry", "happy", "neutral"])):
+        sample = Sample(id=f"{task}-0", task=task, question="What is it?", choices=choices, answer="A",
+                        answer_text="", audio_array=np.zeros(SR, np.float32))
+        request = config.request(sample, config.family())
+        script = AERO[task]
+        assert (request.system, request.text, request.max_new_tokens) == \
+            (script.system, script.user("What is it?", choices), script.max_new_tokens)
+    with pytest.raises(ValueError, match="--trust-remote-code applies to a model loaded here"):
+        RunConfig(model="lmms-lab/Aero-1-Audio-1.5B", api=api, trust_remote_code=True)
