@@ -15,7 +15,7 @@ from typing import Sequence
 import pandas as pd
 
 from audiomarathon.benchmarks import get_benchmark
-from audiomarathon_metric.published_benchmarks import MMAR_COLUMNS
+from audiomarathon_metric.published_benchmarks import CHAT_COLUMNS, MMAR_COLUMNS
 
 from space.leaderboard import half_up, model_cell
 from space.store import OVERALL, PAPER, Entry
@@ -101,16 +101,32 @@ def _foundation_board() -> Board:
     )
 
 
+def _chat_board() -> Board:
+    return Board(
+        "airbench-chat",
+        "AIR-Bench Chat: open questions about speech, sound, music and mixed audio, each reply scored 1-10 by an "
+        "LLM judge against a reference answer. **Speech**, **Sound**, **Music** and **Mixed** are the means of "
+        "their two tasks' scores and **Average** the mean of the four, as the authors' leaderboard aggregates.",
+        tuple(Column(c.capitalize(), TABLES, c, "category") for c in CHAT_COLUMNS),
+        "Published rows: the authors' Chat leaderboard as printed (judge gpt-4-0125-preview at temperature 1.0, "
+        "half the requests at 2.0, the reference first only; unreadable verdicts dropped). Scores judged with "
+        "`audiomarathon judge` are judged in both orders at temperature 0 and count a failed verdict as 1 for "
+        "the model: comparable among themselves, not figure for figure with the printed rows.",
+    )
+
+
 def boards() -> tuple[Board, ...]:
     """The boards shown beside AudioMarathon's, in tab order."""
-    return (_mmar_board(), _foundation_board())
+    return (_mmar_board(), _foundation_board(), _chat_board())
 
 
 def _size(e: Entry) -> str:
     printed = (e.details.get(OVERALL) or {}).get("size_printed")
     if printed:
         return printed
-    return "" if e.size_b is None else f"{half_up(e.size_b)}B"
+    if e.size_b is None:
+        return ""
+    return "<0.1B" if 0 < e.size_b < 0.05 else f"{half_up(e.size_b)}B"  # a tiny model is not a 0 B one
 
 
 def _reported(e: Entry) -> str:
