@@ -96,6 +96,9 @@ AGGREGATIONS: dict[str, Aggregation] = {
         CategoryMean("airbench-foundation",
                      "mean of the speech, sound and music categories, each the mean of its tasks' accuracies "
                      "(a task pooled over its folders), with a per-folder table", folder_table=True),
+        # AIR-Bench Chat's judge scores (1-10): the same rule, mixed audio included (a mean of its two tasks).
+        CategoryMean("airbench-chat", "mean of the speech, sound, music and mixed categories, each the mean of "
+                     "its tasks' judge scores (both orders; audiomarathon_metric.judge)"),
     )
 }
 

@@ -157,9 +157,39 @@ FOUNDATION_PUBLISHED: tuple[PublishedFigures, ...] = tuple(
 assert all(len(r.columns) == len(FOUNDATION_TASK_ROWS) for r in FOUNDATION_PUBLISHED)
 
 
+# --- AIR-Bench Chat ---------------------------------------------------------------------------------
+# The Chat leaderboard prints one judge score (1-10, gpt-4-0125-preview as the judge) per category
+# and the average; "/" where a model was not scored. Its Mixed Audio column is the mean of the two
+# mixed tasks (the README's note). Each printed average is the mean of its four categories cut or
+# rounded to two decimals, except NExT-GPT's (4.13; the four give 3.93) and Macaw-LLM's (1.01; 0.97),
+# kept as printed.
+CHAT_SOURCE = ("AIR-Bench Chat leaderboard (arXiv 2402.07729), github.com/OFA-Sys/AIR-Bench README.md "
+               "\"Chat LeaderBoard\" @ 98324766")
+CHAT_COLUMNS = ("speech", "sound", "music", "mixed")
+_CHAT_TABLE: dict[str, tuple[float | None, ...]] = {  # speech, sound, music, mixed, average
+    "Qwen2-Audio": (7.18, 6.99, 6.79, 6.77, 6.93),
+    "Qwen-Audio-Turbo": (7.04, 6.59, 5.98, 5.77, 6.34),
+    "SALMONN": (6.16, 6.28, 5.95, 6.08, 6.11),
+    "Qwen-Audio": (6.47, 6.95, 5.52, 5.38, 6.08),
+    "Gemini-1.5-pro": (6.97, 5.49, 5.06, 5.27, 5.70),
+    "BLSP": (6.17, 5.55, 5.08, 4.52, 5.33),
+    "PandaGPT": (3.58, 5.46, 5.06, 2.93, 4.25),
+    "NExT-GPT": (3.86, 4.76, 4.18, 2.92, 4.13),
+    "SpeechGPT": (1.57, 0.95, 0.95, 1.14, 1.15),
+    "Macaw-LLM": (0.97, 1.01, 0.91, 1.00, 1.01),
+    "Whisper+GPT 4": (7.54, None, None, None, None),
+}
+_CHAT_WEIGHTS = {"Qwen-Audio-Turbo": "closed", "Gemini-1.5-pro": "closed", "Whisper+GPT 4": "closed"}
+CHAT_PUBLISHED: tuple[PublishedFigures, ...] = tuple(
+    PublishedFigures("airbench-chat", model, "Chat leaderboard", _CHAT_WEIGHTS.get(model, "open"), None,
+                     figures[-1], dict(zip(CHAT_COLUMNS, figures[:-1])), CHAT_SOURCE, breakdown="category")
+    for model, figures in _CHAT_TABLE.items()
+)
+
+
 # The rows of the benchmarks beside AudioMarathon, by benchmark key.
 OTHER_PUBLISHED: dict[str, tuple[PublishedFigures, ...]] = {
-    "mmar": MMAR_PUBLISHED, "airbench-foundation": FOUNDATION_PUBLISHED,
+    "mmar": MMAR_PUBLISHED, "airbench-foundation": FOUNDATION_PUBLISHED, "airbench-chat": CHAT_PUBLISHED,
 }
 
 

@@ -376,3 +376,30 @@ def test_score_sends_an_open_ended_run_to_the_judge(tmp_path):
     done = subprocess.run(audiomarathon("score", run_dir), capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert "open-ended" in done.stderr and "audiomarathon judge RUN_DIR" in done.stderr
+
+
+# The AIR-Bench README's Chat leaderboard, typed out: speech, sound, music, mixed audio, average.
+PUBLISHED_CHAT = {
+    "Qwen2-Audio": (7.18, 6.99, 6.79, 6.77, 6.93), "Qwen-Audio-Turbo": (7.04, 6.59, 5.98, 5.77, 6.34),
+    "SALMONN": (6.16, 6.28, 5.95, 6.08, 6.11), "Qwen-Audio": (6.47, 6.95, 5.52, 5.38, 6.08),
+    "Gemini-1.5-pro": (6.97, 5.49, 5.06, 5.27, 5.70), "BLSP": (6.17, 5.55, 5.08, 4.52, 5.33),
+    "PandaGPT": (3.58, 5.46, 5.06, 2.93, 4.25), "NExT-GPT": (3.86, 4.76, 4.18, 2.92, 4.13),
+    "SpeechGPT": (1.57, 0.95, 0.95, 1.14, 1.15), "Macaw-LLM": (0.97, 1.01, 0.91, 1.00, 1.01),
+}
+
+
+def test_the_chat_board_shows_the_published_rows_by_category():
+    from space.boards import board_frame, boards
+    from space.seed import other_benchmark_entries
+
+    (board,) = [b for b in boards() if b.benchmark == "airbench-chat"]
+    frame = board_frame(board, other_benchmark_entries()).set_index("Model")
+    for model, (speech, sound, music, mixed, average) in PUBLISHED_CHAT.items():
+        row = frame.loc[model]
+        assert (row["Speech"], row["Sound"], row["Music"], row["Mixed"], row["Average"]) == (
+            speech, sound, music, mixed, average)
+        # The printed average is the mean of the four, to the cent, in all rows but two.
+        if model not in ("NExT-GPT", "Macaw-LLM"):
+            assert abs((speech + sound + music + mixed) / 4 - average) < 0.0076, model
+    assert list(frame.index[:3]) == ["Qwen2-Audio", "Qwen-Audio-Turbo", "SALMONN"]
+    assert frame.loc["Whisper+GPT 4", "Speech"] == 7.54

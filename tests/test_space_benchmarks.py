@@ -94,7 +94,7 @@ def test_each_board_shows_only_its_benchmarks_rows(tmp_path):
     service = Service.open(tmp_path / "lb.sqlite")
     assert {e.model for e in service.entries()} == {r.model for r in PUBLISHED}  # AudioMarathon's board
     assert len(leaderboard.leaderboard_frame(service.entries(None))) == len(PUBLISHED)
-    mmar, foundation = boards.boards()
+    mmar, foundation, _chat = boards.boards()
     frame = boards.board_frame(foundation, service.entries(None))
     assert list(frame["Model"][:2]) == ["Qwen-Audio-Turbo", "Qwen-Audio"]
     assert frame.iloc[-1]["Model"] == "Whisper+GPT 4"  # no average: last
