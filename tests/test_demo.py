@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import subprocess
@@ -25,10 +26,10 @@ def test_demo_runs_the_whole_loop(tmp_path):
     assert {"dataset", "tiny-qwen2_audio"} <= named
     for name in named:
         assert (work / name).exists(), f"README names demo_out/{name}, which the demo does not write"
-    for n in range(1, 9):
-        assert f"== [{n}/8]" in out
+    for n in range(1, 10):
+        assert f"== [{n}/9]" in out
     assert "38 of 38 records written across 10 task(s); no problems" in out
-    assert out.count("accepted ") == 3  # none, fastv-r0.5, snapkv-r0.5 re-scored by the server
+    assert out.count("accepted ") == 5  # none, fastv-r0.5, snapkv-r0.5, the MMAR and Foundation runs: re-scored
     assert "Qwen2.5-Omni-7B" in out and "70.5" in out  # the published rows are printed beside them
     assert f"audiomarathon serve --db {work / 'leaderboard.sqlite'} --data {work / 'dataset'}" in out
     assert "score by duration" in out and "8-12s" in out and "12-16s" in out  # the duration table
@@ -38,5 +39,20 @@ def test_demo_runs_the_whole_loop(tmp_path):
     png = work / "efficiency.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     with sqlite3.connect(work / "leaderboard.sqlite") as db:
-        verified = db.execute("SELECT method FROM entries WHERE source = 'verified'").fetchall()
-    assert sorted(m for (m,) in verified) == ["fastv", "none", "snapkv"]
+        verified = db.execute("SELECT method, details_json FROM entries WHERE source = 'verified'").fetchall()
+    boards = sorted(json.loads(d)["overall"].get("benchmark", "audiomarathon") for _, d in verified)
+    assert sorted(m for m, _ in verified) == ["fastv", "none", "none", "none", "snapkv"]
+    assert boards == ["airbench-foundation", "audiomarathon", "audiomarathon", "audiomarathon", "mmar"]
+    # MMAR and AIR-Bench Foundation: imported from releases in their authors' layouts, run, scored, on their boards
+    assert "8 of 8 records written across 1 task(s); no problems" in out  # MMAR (jsonl, audio in the tarball)
+    assert "25 of 25 records written across 19 task(s); no problems" in out  # Foundation's 25 folders
+    for key, name, items in (("mmar", "MMAR", 8), ("airbench", "AIR-Bench Foundation", 25)):
+        results = json.loads((work / "runs" / key / "results.json").read_text())
+        [section] = results["scores"]["benchmarks"].values()
+        assert section["n"] == items and section["complete"] and section["average"] is not None
+        assert re.search(rf"{name} with the tiny model: strict \d+\.\d, paper \d+\.\d \(random guessing \d+\.\d\) "
+                         rf"over {items} items", out)
+        assert f"accepted on the {name} board" in out
+        assert (work / f"{key}_dataset" / "README.md").is_file()
+    assert "Gemini 2.5 Pro" in out and "Qwen-Audio-Turbo" in out  # their published rows beside the tiny model
+    assert f"--data {work / 'mmar_dataset'} --data {work / 'airbench_dataset'}" in out  # the serve command
