@@ -403,3 +403,18 @@ def test_the_chat_board_shows_the_published_rows_by_category():
             assert abs((speech + sound + music + mixed) / 4 - average) < 0.0076, model
     assert list(frame.index[:3]) == ["Qwen2-Audio", "Qwen-Audio-Turbo", "SALMONN"]
     assert frame.loc["Whisper+GPT 4", "Speech"] == 7.54
+
+
+def test_a_judge_server_that_cannot_be_reached_stops_the_command_with_a_clear_error(tmp_path):
+    import socket
+    import subprocess
+
+    run_dir, rows = chat_run(tmp_path, n_per_task=1)
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    done = subprocess.run(audiomarathon("judge", run_dir, "--api-base", f"http://127.0.0.1:{port}/v1", "--model", "j"),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "connection refused" in done.stderr
+    # Nothing was recorded as a judge's failure: a later run asks every question.
+    assert all(r["failure"] != "request" for r in lines(run_dir))
