@@ -16,7 +16,7 @@ from typing import Iterable, Mapping
 
 from audiomarathon.fingerprint import KEY_COLUMNS, dataset_fingerprint, reference_of
 from audiomarathon.benchmarks import BENCHMARKS, all_tasks, benchmark_of
-from audiomarathon.tasks import get_task
+from audiomarathon.tasks import OPEN, get_task
 
 # One definition, in core: the runner writes the same fingerprint into results.json.
 answer_key_fingerprint = dataset_fingerprint
@@ -80,8 +80,18 @@ class AnswerKey:
                 raise ValueError(f"dataset {source or '(rows)'}: id {ident!r} appears twice")
             task = get_task(r["task"]).name
             items[ident] = KeyItem(task, reference_of(r), tuple(str(c) for c in (r.get("choices") or [])),
-                                   str(r.get("meta") or ""))
+                                   _key_meta(task, r))
         return cls(answer_key_fingerprint(rows), items, source)
+
+
+def _key_meta(task: str, row: Mapping) -> str:
+    """The item's meta as the key keeps it; an open-ended item's also holds its question, which the
+    server needs to recompute the judge's message (AIR-Bench Chat: space.chat_submission)."""
+    meta = str(row.get("meta") or "")
+    if get_task(task).metric != OPEN or row.get("question") is None:
+        return meta
+    obj = json.loads(meta) if meta else {}
+    return json.dumps({**obj, "question": row["question"]}, ensure_ascii=False)
 
 
 def build_answer_key(dataset: str | Path, split: str = "test") -> AnswerKey:
@@ -100,7 +110,8 @@ def build_answer_key(dataset: str | Path, split: str = "test") -> AnswerKey:
     rows: list[dict] = []
     for config in wanted:
         ds = datasets.load_dataset(path, config, split=split)
-        rows.extend(ds.select_columns([c for c in (*KEY_COLUMNS, "meta") if c in ds.column_names]).to_list())
+        rows.extend(ds.select_columns([c for c in (*KEY_COLUMNS, "meta", "question") if c in ds.column_names])
+                    .to_list())
     return AnswerKey.from_rows(rows, source=path)
 
 

@@ -392,6 +392,9 @@ def validate_submission(predictions: bytes, results: bytes, keys: Sequence[Answe
         names = ", ".join(get_benchmark(b).name for b in key.benchmarks)
         raise SubmissionRejected([f"dataset version {key.fingerprint} holds items of several benchmarks ({names}); "
                                   "each board re-scores one benchmark: serve one dataset per benchmark"])
+    if key.benchmarks == ["airbench-chat"]:  # open-ended: scored from the judge's verdicts it brings
+        raise SubmissionRejected([f"an AIR-Bench Chat run is scored by its judge: submit its judgments.jsonl with "
+                                  f"{PREDICTIONS} and {RESULTS} (space.chat_submission)"])
     check_against_key(parsed_preds, key)
     run = run_id(run_identity(parsed_results["config"], key.fingerprint))
     if already_stored is not None and already_stored(run):
