@@ -120,3 +120,19 @@ def submit_chat_bytes(store, predictions: bytes, results: bytes, judgments: byte
     except DuplicateEntry as exc:
         raise SubmissionRejected([str(exc)]) from None
     return sub
+
+
+def submit_chat_files(store, predictions, results, judgments, limits: Limits = Limits()) -> Submission:
+    """``submit_chat_bytes`` of three files, each a path or its bytes (read within the size limits)."""
+    from pathlib import Path
+
+    from space.validation import read_limited
+
+    data = []
+    for name, given, limit in ((PREDICTIONS, predictions, limits.max_predictions_bytes),
+                               (RESULTS, results, limits.max_results_bytes),
+                               (JUDGMENTS, judgments, limits.max_predictions_bytes)):
+        if given is None:
+            raise SubmissionRejected([f"{name}: no file given"])
+        data.append(given if isinstance(given, bytes) else read_limited(Path(given), name, limit))
+    return submit_chat_bytes(store, *data, limits)

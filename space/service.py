@@ -63,13 +63,19 @@ class Service:
         return leaderboard_frame(self.store.entries(), filters)
 
     def submit(self, predictions_path: str | Path | bytes | None, results_path: str | Path | bytes | None,
-               submitter: str | None = None) -> Submission:
+               submitter: str | None = None, judgments_path: str | Path | bytes | None = None) -> Submission:
         """Validate, re-score and store; raises SubmissionRejected with every reason. Each file is
         a path or its bytes. With a ``submitter`` (who sent it: a Hub user or an address), the
-        attempt counts against the per-submitter rate limit first."""
+        attempt counts against the per-submitter rate limit first. ``judgments_path``: an AIR-Bench
+        Chat run's judgments.jsonl, re-aggregated instead of re-scored (space.chat_submission)."""
         if submitter is not None and self.max_per_hour > 0:
             self.check_rate(submitter)
-        sub = submit_files(self.store, predictions_path, results_path, self.limits)
+        if judgments_path is not None:
+            from space.chat_submission import submit_chat_files
+
+            sub = submit_chat_files(self.store, predictions_path, results_path, judgments_path, self.limits)
+        else:
+            sub = submit_files(self.store, predictions_path, results_path, self.limits)
         self.sync.push_async(sub.entry, sub.predictions_jsonl)
         return sub
 

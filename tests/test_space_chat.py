@@ -74,3 +74,26 @@ def test_a_chat_run_without_its_judgments_is_refused_with_a_pointer(tmp_path):
     write_results(run_dir / "results.json", results)
     with pytest.raises(SubmissionRejected, match="judgments.jsonl"):
         validate_submission((run_dir / "predictions.jsonl").read_bytes(), (run_dir / "results.json").read_bytes(), [key])
+
+
+def test_the_service_stores_a_chat_submission_on_its_board(tmp_path):
+    from audiomarathon.records import read_results, write_results
+    from space.boards import board_frame, boards
+    from space.service import Service
+
+    run_dir, rows = chat_run(tmp_path, n_per_task=1)
+    key = _key(rows)
+    results = read_results(run_dir / "results.json")
+    results["dataset"]["fingerprint"] = key.fingerprint
+    write_results(run_dir / "results.json", results)
+    with ChatServer(judge=fair_judge) as server:
+        entry = judge(run_dir, server)
+    service = Service.open(tmp_path / "lb.sqlite")
+    service.store.put_answer_key(key)
+    sub = service.submit(run_dir / "predictions.jsonl", run_dir / "results.json",
+                         judgments_path=run_dir / "judgments.jsonl")
+    (board,) = [b for b in boards() if b.benchmark == "airbench-chat"]
+    frame = board_frame(board, service.entries(None))
+    mine = frame[frame["Source"] != "paper"]
+    assert len(mine) == 1 and mine.iloc[0]["Average"] == pytest.approx(entry["strict"]["average"])
+    assert sub.entry.benchmark == "airbench-chat"
