@@ -23,6 +23,7 @@ worse) differs between the two orders.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
@@ -143,25 +144,14 @@ def _pool(figures: list[dict], key: str) -> np.ndarray:
 
 
 def _nanmean_rows(arrays: list[np.ndarray]) -> np.ndarray:
-    stack = np.vstack(arrays)
-    with np.errstate(invalid="ignore"), _quiet():
-        return np.nanmean(stack, axis=0)
-
-
-class _quiet:
-    def __enter__(self):
-        import warnings
-
-        self._ctx = warnings.catch_warnings()
-        self._ctx.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc):
-        self._ctx.__exit__(*exc)
+    """Per replicate, the mean over the arrays that have a value (NaN: none has)."""
+    return np.nanmean(np.vstack(arrays), axis=0)
 
 
 def _figures(tasks: dict[str, _Task], mode: str, weights: dict[str, np.ndarray], categories) -> dict:
-    with _quiet():
+    # An empty mean (a task or category without a verdict) is NaN on purpose: reported as None.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         per_task = {name: _task_figures(t, mode, weights[name]) for name, t in tasks.items()}
         out: dict = {"tasks": per_task, "categories": {}}
         for key in ("score", "reference", "win_rate"):
@@ -239,7 +229,7 @@ def judge_scores(items: Iterable[tuple[str, str]], judgments: Iterable[Mapping],
 
 
 def _bootstrap(tasks: dict[str, _Task], mode: str, categories, n_bootstrap: int, seed: int, level: float) -> dict:
-    from ..stats import bootstrap_counts, percentile_ci
+    from ..stats import bootstrap_counts
 
     rng = np.random.default_rng(seed)
     weights = {name: bootstrap_counts(len(t.ids), n_bootstrap, rng).astype(float) for name, t in tasks.items()}

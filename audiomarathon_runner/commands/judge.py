@@ -10,7 +10,6 @@ results.json under ``judge``.
 from __future__ import annotations
 
 import json
-import sys
 
 
 def add_arguments(parser) -> None:

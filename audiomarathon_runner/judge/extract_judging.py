@@ -19,7 +19,7 @@ from audiomarathon_metric.judge.records import PARSE_FAILURE, REQUEST_FAILURE, J
 from ..api.config import ApiConfig
 from ..api.request import RequestFailed, send
 from .judging import request_body
-from .pool import run_jobs
+from .pool import clients_for, run_jobs
 from .settings import JudgeSettings
 
 EXTRACT = "extract"
@@ -42,14 +42,8 @@ def extract_settings(model: str, **overrides) -> JudgeSettings:
 
 class ExtractJudge:
     def __init__(self, settings: JudgeSettings, api: ApiConfig):
-        import openai
-
-        from ..api.transport import http_client
-
         self.settings, self.api, self.key = settings, api, settings.key()
-        key = api.api_key()
-        self.clients = [openai.OpenAI(base_url=url, api_key=key, timeout=api.timeout_s, max_retries=0,
-                                      http_client=http_client(api.timeout_s)) for url in api.base_urls]
+        self.clients = clients_for(api)
         self.stop = threading.Event()
 
     def reading(self, case: McqCase, slot: int = 0) -> dict:

@@ -9,21 +9,20 @@ is asked again ``parse_retries`` times (each with the next seed), then recorded 
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from audiomarathon_metric.judge.parse import parse_verdict
-from audiomarathon_metric.judge.prompt import CHAT_JUDGE_TEMPLATE, model_is_first, render_order
+from audiomarathon_metric.judge.prompt import model_is_first, render_order
 from audiomarathon_metric.judge.records import (NO_REPLY, PARSE_FAILURE, REQUEST_FAILURE, JudgmentLog,
                                                 read_judgments, sha256_text)
 
 from ..api.config import ApiConfig
 from ..api.request import ApiFatalError, Body, RequestFailed, send
 from .items import JudgeItem
-from .pool import run_jobs
+from .pool import clients_for, run_jobs
 from .settings import JudgeSettings
 
 
@@ -47,19 +46,11 @@ class JudgeProgress:
 
 
 class Judge:
-    def __init__(self, settings: JudgeSettings, api: ApiConfig, template: str = CHAT_JUDGE_TEMPLATE):
-        import openai
-
-        from ..api.transport import http_client
-
+    def __init__(self, settings: JudgeSettings, api: ApiConfig):
         self.settings = settings
         self.api = api
-        self.template = template
         self.key = settings.key()
-        key = api.api_key()
-        # Retries are the backend's own (backoff across servers): the client's are off.
-        self.clients = [openai.OpenAI(base_url=url, api_key=key, timeout=api.timeout_s, max_retries=0,
-                                      http_client=http_client(api.timeout_s)) for url in api.base_urls]
+        self.clients = clients_for(api)
         self.stop = threading.Event()
 
     # ------------------------------------------------------------ one judgment
@@ -158,10 +149,6 @@ class Judge:
 
         return run_jobs(todo, lambda job, slot: self.judgment(*job, slot), self.api.concurrency, len(self.clients),
                         self.stop, close)
-
-
-def warn(message: str) -> None:
-    print(f"audiomarathon judge: warning: {message}", file=sys.stderr, flush=True)
 
 
 __all__ = ["ApiFatalError", "Judge", "JudgeProgress", "request_body"]

@@ -8,6 +8,19 @@ import threading
 from typing import Callable, Iterator, Sequence
 
 
+def clients_for(api) -> list:
+    """One openai client per server of ``api`` (an ApiConfig), through the API backend's transport
+    (a wall-clock deadline per attempt). Retries are the backend's own (``api.request.send``: backoff
+    across servers), so the client's are off."""
+    import openai
+
+    from ..api.transport import http_client
+
+    key = api.api_key()
+    return [openai.OpenAI(base_url=url, api_key=key, timeout=api.timeout_s, max_retries=0,
+                          http_client=http_client(api.timeout_s)) for url in api.base_urls]
+
+
 def run_jobs(jobs: Sequence, work: Callable, concurrency: int, n_servers: int, stop: threading.Event,
              on_close: Callable[[], None] = lambda: None) -> Iterator:
     """``work(job, slot)`` for every job, ``slot`` spreading jobs over the servers in turn; an

@@ -22,7 +22,7 @@ from ..api.config import ApiConfig
 from ..api.request import RequestFailed, send
 from .items import RubricCase
 from .judging import request_body
-from .pool import run_jobs
+from .pool import clients_for, run_jobs
 from .settings import JudgeSettings
 
 GATE = "gate"
@@ -45,14 +45,8 @@ def rater_order(k: int) -> str:
 
 class RubricJudge:
     def __init__(self, settings: JudgeSettings, api: ApiConfig):
-        import openai
-
-        from ..api.transport import http_client
-
         self.settings, self.api, self.key = settings, api, settings.key()
-        key = api.api_key()
-        self.clients = [openai.OpenAI(base_url=url, api_key=key, timeout=api.timeout_s, max_retries=0,
-                                      http_client=http_client(api.timeout_s)) for url in api.base_urls]
+        self.clients = clients_for(api)
         self.stop = threading.Event()
 
     def _message(self, case: RubricCase) -> str:
