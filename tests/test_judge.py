@@ -418,3 +418,17 @@ def test_a_judge_server_that_cannot_be_reached_stops_the_command_with_a_clear_er
     assert done.returncode == 1 and "connection refused" in done.stderr
     # Nothing was recorded as a judge's failure: a later run asks every question.
     assert all(r["failure"] != "request" for r in lines(run_dir))
+
+
+def test_score_with_a_judge_server_runs_the_judge(tmp_path):
+    import subprocess
+
+    run_dir, rows = chat_run(tmp_path, n_per_task=1)
+    with ChatServer(judge=fair_judge) as server:
+        done = subprocess.run(audiomarathon("score", run_dir, "--judge-api-base", server.base_url, "--judge-model",
+                                            "judge-model", "--json"), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    model, ref = fair_sides(rows)
+    assert result["average"] == pytest.approx(expected(rows, model, ref)[2])
+    assert len(lines(run_dir)) == 2 * len(rows)

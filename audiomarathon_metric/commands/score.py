@@ -51,6 +51,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--alpha", type=float, default=0.001,
                         help="significance level of the test against random guessing (Bonferroni-corrected)")
     parser.add_argument("--per-sample", action="store_true", help="include per-item records in the JSON")
+    judge = parser.add_argument_group("an open-ended run (AIR-Bench Chat): scored by an LLM judge")
+    judge.add_argument("--judge-api-base", action="append", default=None, metavar="URL",
+                       help="score the run folder with `audiomarathon judge` against this OpenAI-compatible "
+                            "server (repeatable); see `audiomarathon judge --help` for every option")
+    judge.add_argument("--judge-model", default=None, help="the judge model, as its server names it")
+    judge.add_argument("--judge-concurrency", type=int, default=4, metavar="N", help="judge requests in flight")
     long_audio_arguments(parser)
 
 
@@ -250,10 +256,30 @@ def paper_family(args, results: Path | None) -> str | None:
     return recorded
 
 
+def _judge(args) -> int:
+    """``score RUN_DIR --judge-api-base URL --judge-model NAME`` is ``judge RUN_DIR --api-base URL
+    --model NAME``: run through the command table, as the command line would (the metric package
+    sends no request itself)."""
+    from audiomarathon.cli import CommandError, commands, main
+
+    if not args.judge_model or not args.judge_api_base:
+        raise CommandError("an LLM judge needs both --judge-api-base (its server) and --judge-model (the model as "
+                           "its server names it)")
+    if "judge" not in commands():
+        raise CommandError("--judge-api-base: the judge command is not installed (it comes with the runner package)")
+    argv = ["judge", args.predictions, "--model", args.judge_model, "--concurrency", str(args.judge_concurrency)]
+    for url in args.judge_api_base:
+        argv += ["--api-base", url]
+    return main(argv + (["--json"] if args.json else []))
+
+
 def run(args) -> int:
     from audiomarathon.cli import CommandError
     from audiomarathon_metric import score
     from audiomarathon_metric.display import fmt1, plural
+
+    if args.judge_api_base or args.judge_model:
+        return _judge(args)
 
     from audiomarathon.records import RecordError, run_files
 
