@@ -83,3 +83,16 @@ def test_a_tiny_model_answers_the_questions_and_the_judge_scores_its_run(chat_da
     model_side, ref_side = fair_sides(judged)
     assert entry["strict"]["average"] == pytest.approx(expected(judged, model_side, ref_side)[2])
     assert entry["strict"]["failures"]["total"] == 2 * sum(r["reply"] is None for r in judged)
+
+
+def test_an_open_ended_question_is_never_answered_from_part_of_its_clip(chat_dataset, tmp_path):
+    from audiomarathon.cli import main
+    from audiomarathon.records import read_predictions
+
+    dataset, rows, _ = chat_dataset
+    with ChatServer(reply="A long answer.", decode=False) as server:
+        code = main(["run", "--model", "m", "--data", str(dataset), "--tasks", "speech_QA", "--out", str(tmp_path / "r"),
+                     "--api-base", server.base_url, "--max-request-mb", "0.01", "--on-too-long", "split"])
+        assert code == 0 and server.log == []
+    for rec in read_predictions(tmp_path / "r" / "predictions.jsonl"):
+        assert "open-ended question" in rec["error"] and rec["reply"] is None

@@ -14,7 +14,7 @@ import time
 from typing import Iterable, Iterator
 
 from audiomarathon.records import stored_reply
-from audiomarathon.tasks import SAMPLING_RATE
+from audiomarathon.tasks import SAMPLING_RATE, WER
 
 from ..prediction import new_record, set_error, set_reply
 from ..profiles import peak_normalize
@@ -76,8 +76,10 @@ class ApiRunner:
             requests = plan_requests(
                 audio, sample_id=sample.id, fmt=self.api.audio_format, max_seconds=self.config.max_audio_seconds,
                 max_request_mb=self.api.max_request_mb, policy=self.api.on_too_long,
-                body_size=self._body_size(request), multi_request_ok=not task.is_mcq,
-                multi_request_why="a multiple-choice question")
+                # Only transcripts join across requests: an answer (a letter, or an open-ended
+                # reply the judge reads) must come from one request that heard the whole clip.
+                body_size=self._body_size(request), multi_request_ok=task.metric == WER,
+                multi_request_why="a multiple-choice question" if task.is_mcq else "an open-ended question")
             encode_ms = (time.perf_counter() - t0) * 1000.0
             replies, sent = [], 0
             for parts in requests:
