@@ -29,6 +29,8 @@ NOT_RUN = {
     "api.openai.com": "needs OpenAI and Gemini keys; tests/test_api_runner.py runs the backend on a local server",
     "vllm serve": "needs GPUs and vLLM; tests/test_api_runner.py runs the backend on a local server",
     "sglang.launch_server": "needs GPUs and SGLang; tests/test_api_runner.py runs the backend on a local server",
+    "audiomarathon judge": "needs a judge model's server (OpenAI, Gemini, vLLM); tests/test_judge.py runs the judge "
+                           "on a local test server",
 }
 
 # The environment the README says to activate is the one running this test (its bin/ is on PATH).
