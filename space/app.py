@@ -140,6 +140,8 @@ instance: `id`, `reply`, ...) and **results.json** (`config`: model, method, rat
 fingerprint). The server re-scores the raw replies with its own answer key. A submission is refused
 when ids are missing or duplicated, when they belong to another dataset version, when a file is
 malformed or too large, or when the same model and configuration is already on the board.
+An AIR-Bench Chat run also uploads **judgments.jsonl** (written by `audiomarathon judge RUN_DIR`): the
+server checks each judgment against its answer key and the submitted replies, and aggregates them itself.
 
 From the command line: `audiomarathon submit RUN_DIR --space URL`, or through the API endpoint
 `/submit_run` (two files in, JSON out) with `gradio_client`:
@@ -242,6 +244,9 @@ def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
                                         elem_id="predictions-file")
                     results_file = gr.File(label="results.json", file_types=[".json"], type="binary",
                                            elem_id="results-file")
+                    # An AIR-Bench Chat run brings its judge's verdicts (space.chat_submission).
+                    judgments_file = gr.File(label="judgments.jsonl (AIR-Bench Chat runs only)",
+                                             file_types=[".jsonl"], type="binary", elem_id="judgments-file")
                 submit_btn = gr.Button("Submit for re-scoring", variant="primary", elem_id="submit-button")
                 message = gr.HTML(elem_id="submit-message")
                 # The API's own inputs and output: two files in, JSON out (never shown on the page).
@@ -289,22 +294,22 @@ def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
             current = service.entries()
             return (*render_table(*values[:-1]), gr.Dropdown(choices=lb.method_choices(current)),
                     gr.Dropdown(choices=lb.ratio_choices(current)),
-                    gr.Dropdown(choices=sorted({e.model for e in current})), *render_plots(values[-1]),
-                    *render_boards())
+                    gr.Dropdown(choices=sorted({e.model for e in current})), *render_boards(),
+                    *render_plots(values[-1]))
 
-        def submit(request: gr.Request, pred_bytes, results_bytes, *values):
+        def submit(request: gr.Request, pred_bytes, results_bytes, judgments_bytes, *values):
             try:
-                sub = service.submit(pred_bytes, results_bytes, submitter_of(request))
+                sub = service.submit(pred_bytes, results_bytes, submitter_of(request), judgments_bytes)
             except SubmissionRejected as exc:
                 msg = message_html(False, "Submission rejected", exc.problems)
-                files = (gr.skip(), gr.skip())  # kept: the submitter may replace just one of them
+                files = (gr.skip(), gr.skip(), gr.skip())  # kept: the submitter may replace just one of them
             else:
                 title = ("Submission accepted and re-scored: held for review, not ranked" if sub.entry.held
                          else "Submission accepted and re-scored")
                 msg = message_html(True, title, accepted_lines(sub, service.store))
                 # Cleared: the uploads are swept after the TTL, and a second click would only send
                 # the same run again.
-                files = (None, None)
+                files = (None, None, None)
             return (msg, *files, *refresh(*values))
 
         def submit_run(request: gr.Request, predictions_jsonl, results_json):
@@ -339,8 +344,9 @@ def build_app(service: Service, upload_ttl_s: int | None = 600) -> gr.Blocks:
         prev_btn.click(step(-1), view, table_out, show_progress="hidden")
         next_btn.click(step(+1), view, table_out, show_progress="hidden")
         models.change(render_plots, models, [ratio_plot, prefill_plot])
-        outputs = [*table_out, methods, ratios, models, ratio_plot, prefill_plot, *board_tables]
-        submit_btn.click(submit, [pred_file, results_file, *view, models], [message, pred_file, results_file, *outputs],
+        outputs = [*table_out, methods, ratios, models, *board_tables, ratio_plot, prefill_plot]
+        submit_btn.click(submit, [pred_file, results_file, judgments_file, *view, models],
+                         [message, pred_file, results_file, judgments_file, *outputs],
                          api_name="submit", concurrency_limit=4)
         api_trigger.click(submit_run, [api_pred, api_results], api_answer, api_name=API_NAME,
                           concurrency_limit=4)
