@@ -79,7 +79,7 @@ def _submit(client, run: Path) -> str:
     from space import leaderboard as lb
 
     out = client.predict(
-        handle_file(str(run / "predictions.jsonl")), handle_file(str(run / "results.json")),
+        handle_file(str(run / "predictions.jsonl")), handle_file(str(run / "results.json")), None,
         "", list(lb.WEIGHTS_CHOICES), ["paper", "verified"], list(lb.SIZE_CHOICES),
         [], [], lb.AVERAGE, False, list(lb.DEFAULT_OPTIONAL), 1, lb.DEFAULT_PAGE_SIZE, [], api_name="/submit",
     )
