@@ -307,9 +307,10 @@ def test_a_judge_killed_part_way_resumes_without_losing_or_repeating_a_verdict(t
     keys = [(r["id"], r["order"]) for r in recs]
     assert len(keys) == len(set(keys)) == 2 * len(rows)  # none repeated, none missing
     assert recs[:len(killed)] == killed  # what was recorded stays as it was
-    # Only the requests in flight at the kill (at most the concurrency) were asked twice.
-    assert len(server.log) - n_judged <= 2
-    assert asked_before - sum(r["failure"] is None for r in killed) <= 2
+    # Only the requests in flight at the kill were asked twice: each of the 2 workers' request, and
+    # at most one answered but not yet written each.
+    assert len(server.log) - n_judged <= 4
+    assert asked_before - sum(r["failure"] is None for r in killed) <= 4
     result = json.loads(done.stdout)
     assert result["progress"]["reused"] == len(killed)
     model, ref = fair_sides(rows)
